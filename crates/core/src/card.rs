@@ -1,0 +1,89 @@
+//! Checking a node card before it is pinned: every field well-formed, the
+//! log key named after the log origin, the fingerprint that of the
+//! certificate.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use liaison_log::Hash;
+use liaison_log::note::NoteVerifier;
+use liaison_proto::{CARD_VERSION, NodeCard};
+
+use crate::{CoreError, PartyCode};
+
+/// A card whose fields have been checked, with its parsed parts.
+#[derive(Clone, Debug)]
+pub struct CheckedCard {
+    pub card: NodeCard,
+    pub party: PartyCode,
+    pub log_key: NoteVerifier,
+    pub cosigner_key: Option<NoteVerifier>,
+    pub certificate_der: Vec<u8>,
+    pub fingerprint: [u8; 32],
+}
+
+/// The DER bytes of the first certificate in a PEM text.
+pub fn pem_certificate_der(pem: &str) -> Result<Vec<u8>, CoreError> {
+    let bad = || CoreError::invalid("tls_certificate is not a PEM certificate");
+    let start = pem.find("-----BEGIN CERTIFICATE-----").ok_or_else(bad)?;
+    let body = &pem[start + "-----BEGIN CERTIFICATE-----".len()..];
+    let end = body.find("-----END CERTIFICATE-----").ok_or_else(bad)?;
+    let b64: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
+    B64.decode(b64).map_err(|_| bad())
+}
+
+/// SHA-256 of a certificate's DER: the pin.
+pub fn fingerprint(der: &[u8]) -> [u8; 32] {
+    Hash::of_content(der).0
+}
+
+pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
+    if card.liaison_card != CARD_VERSION {
+        return Err(CoreError::invalid(format!(
+            "card version {} is not supported (expected {CARD_VERSION})",
+            card.liaison_card
+        )));
+    }
+    let party = PartyCode::parse(&card.party)?;
+    if card.name.trim().is_empty() || card.name.len() > 200 {
+        return Err(CoreError::invalid("name must be 1 to 200 characters"));
+    }
+    if !matches!(card.lang.as_str(), "en" | "ru") {
+        return Err(CoreError::invalid("lang must be \"en\" or \"ru\""));
+    }
+    if !card.federation_url.starts_with("https://") {
+        return Err(CoreError::invalid("federation_url must be an https:// URL"));
+    }
+    let log_key = NoteVerifier::parse(&card.log_key)
+        .map_err(|e| CoreError::invalid(format!("log_key: {e}")))?;
+    if log_key.is_cosigner() || log_key.name() != card.log_origin {
+        return Err(CoreError::invalid(
+            "log_key must be an Ed25519 note key named after log_origin",
+        ));
+    }
+    let cosigner_key = match &card.cosigner_key {
+        None => None,
+        Some(k) => {
+            let v = NoteVerifier::parse(k)
+                .map_err(|e| CoreError::invalid(format!("cosigner_key: {e}")))?;
+            if !v.is_cosigner() {
+                return Err(CoreError::invalid("cosigner_key must be a cosignature key (type 0x04)"));
+            }
+            Some(v)
+        }
+    };
+    let certificate_der = pem_certificate_der(&card.tls_certificate)?;
+    let fp = fingerprint(&certificate_der);
+    if Hash(fp).to_hex() != card.tls_fingerprint {
+        return Err(CoreError::invalid(
+            "tls_fingerprint is not the SHA-256 of tls_certificate",
+        ));
+    }
+    Ok(CheckedCard {
+        card: card.clone(),
+        party,
+        log_key,
+        cosigner_key,
+        certificate_der,
+        fingerprint: fp,
+    })
+}

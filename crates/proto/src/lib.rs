@@ -1,0 +1,80 @@
+//! Wire types that leave a Liaison node: the node card handed out of band,
+//! and the JSON error body of every API. Shared by the server, the CLI and
+//! any client; no logic beyond (de)serialisation lives here.
+
+use serde::{Deserialize, Serialize};
+
+/// Format version of [`NodeCard`].
+pub const CARD_VERSION: u32 = 1;
+
+/// What a party hands to another out of band to be pinned: who it is, where
+/// its federation listener is, which key signs its log, and which TLS
+/// certificate it presents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCard {
+    pub liaison_card: u32,
+    /// Short lowercase code, e.g. `us`, `ru`, `ru-cert`.
+    pub party: String,
+    /// Display name of the authority or organisation.
+    pub name: String,
+    /// `party` or `witness`.
+    pub role: NodeRole,
+    /// Preferred language of the party's officials (`en` or `ru`).
+    pub lang: String,
+    /// Base URL of the federation listener (HTTPS, mutual TLS).
+    pub federation_url: String,
+    /// Origin line of the party's log checkpoints.
+    pub log_origin: String,
+    /// C2SP verifier key of the log (`<name>+<id>+<base64>`).
+    pub log_key: String,
+    /// Witness cosigning key (C2SP verifier key, type 0x04), for witnesses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner_key: Option<String>,
+    /// PEM of the self-signed TLS certificate the node presents.
+    pub tls_certificate: String,
+    /// Lowercase hex SHA-256 of the certificate's DER: what peers pin.
+    pub tls_fingerprint: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    Party,
+    Witness,
+}
+
+impl std::fmt::Display for NodeRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NodeRole::Party => "party",
+            NodeRole::Witness => "witness",
+        })
+    }
+}
+
+/// `{"error": {"code": …, "message": …}}`: the body of every error answer
+/// and of `--json` CLI errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `invalid_input`.
+    pub code: String,
+    /// One sentence for a person.
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: message.into(),
+            },
+        }
+    }
+}

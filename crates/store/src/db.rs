@@ -1,0 +1,113 @@
+//! Opening connections with the durability settings, the schema and its
+//! migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("log error: {0}")]
+    Log(#[from] liaison_log::LogError),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the database is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Opens a connection: WAL, fsync on every commit, foreign keys, and a busy
+/// timeout so another process's writer is waited for rather than failed on.
+pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Invalid(format!(
+            "the database at {} cannot use WAL mode (got {mode})",
+            path.display()
+        )));
+    }
+    Ok(conn)
+}
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many
+/// have run. Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the log, node settings, pinned peers.
+    "
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- The single current tree head (size, root). Checkpoints are derived from
+    -- it by signing, never stored, so none is signed before its tree is durable.
+    CREATE TABLE log_head (
+        id   INTEGER PRIMARY KEY CHECK (id = 0),
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL
+    );
+    INSERT INTO log_head (id, size, root)
+        VALUES (0, 0, X'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    -- Entry data by leaf index.
+    CREATE TABLE log_entries (
+        idx  INTEGER PRIMARY KEY,
+        data BLOB NOT NULL
+    );
+    -- Every complete subtree hash; key = level << 56 | index.
+    CREATE TABLE log_nodes (
+        key  INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL
+    );
+    CREATE TABLE peers (
+        party        TEXT PRIMARY KEY,
+        card_json    TEXT NOT NULL,
+        fingerprint  TEXT NOT NULL UNIQUE,
+        pinned_at    TEXT NOT NULL
+    );
+    ",
+];
+
+pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Invalid(format!(
+            "the database has schema version {version}, newer than this program knows ({}); upgrade liaison",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))?;
+    }
+    Ok(())
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

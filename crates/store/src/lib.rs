@@ -1,0 +1,234 @@
+//! Liaison's durable state: one SQLite database per node, in WAL mode with
+//! `synchronous=FULL`, written by one writer thread that group-commits.
+//!
+//! Every write is a job run inside the writer's transaction. A job may append
+//! log leaves; the writer extends the Merkle tree with all leaves of the
+//! batch, commits (one fsync for many jobs), and only then answers the jobs
+//! and signs the new checkpoint. So nothing is acknowledged before it is on
+//! disk, a job's rows and its log entries land together or not at all, and a
+//! checkpoint is only ever signed for a tree that is already durable.
+//!
+//! Other processes (the CLI while `serve` runs) open the same file with their
+//! own writer; `BEGIN IMMEDIATE` serialises them and each writer notices when
+//! the tree grew under it.
+
+mod db;
+mod log;
+mod writer;
+
+pub mod peers;
+
+pub use db::{StoreError, get_meta, set_meta};
+pub use log::LogHead;
+pub use writer::{Committed, WriteTx};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use liaison_log::note::NoteSigner;
+use rusqlite::Connection;
+
+/// How a writer batches: at most `max_batch` jobs per transaction.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    pub max_batch: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions { max_batch: 4096 }
+    }
+}
+
+/// A handle to a node's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: writer::WriterHandle,
+    log_signer: NoteSigner,
+    checkpoint_cache: Mutex<Option<(LogHead, Arc<str>)>>,
+}
+
+impl Store {
+    /// Creates a new database at `path` (which must not exist).
+    pub fn create(path: &Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} already exists",
+                path.display()
+            )));
+        }
+        let conn = db::open_connection(path)?;
+        db::migrate(&conn)?;
+        Ok(())
+    }
+
+    /// Opens an existing database; `log_signer` signs the log's checkpoints
+    /// and its name is the log origin.
+    pub fn open(
+        path: &Path,
+        log_signer: NoteSigner,
+        options: WriterOptions,
+    ) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Invalid(format!(
+                "no database at {}",
+                path.display()
+            )));
+        }
+        let conn = db::open_connection(path)?;
+        db::migrate(&conn)?;
+        log::check_head(&conn)?;
+        let writer = writer::spawn(conn, options)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                readers: Mutex::new(Vec::new()),
+                writer,
+                log_signer,
+                checkpoint_cache: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn log_origin(&self) -> &str {
+        self.inner.log_signer.name()
+    }
+
+    pub fn log_signer(&self) -> &NoteSigner {
+        &self.inner.log_signer
+    }
+
+    /// Runs `f` on a pooled read connection.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.lock_readers().pop() {
+            Some(c) => c,
+            None => db::open_connection(&self.inner.path)?,
+        };
+        let result = f(&conn);
+        let mut pool = self.lock_readers();
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        result
+    }
+
+    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A poisoned pool only means a reader panicked mid-query; the
+        // connections themselves are still usable.
+        self.inner
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` in the writer's next transaction and waits until it is
+    /// durable. Returns `f`'s value with the signed checkpoint covering it.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Committed<T>, StoreError> {
+        let rx = self.inner.writer.submit(f)?;
+        let (value, head) = rx.await.map_err(|_| StoreError::WriterGone)??;
+        self.finish(value, head)
+    }
+
+    /// [`Store::write`] for callers outside an async runtime.
+    pub fn write_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Committed<T>, StoreError> {
+        let rx = self.inner.writer.submit(f)?;
+        let (value, head) = rx.blocking_recv().map_err(|_| StoreError::WriterGone)??;
+        self.finish(value, head)
+    }
+
+    fn finish<T>(&self, value: T, head: LogHead) -> Result<Committed<T>, StoreError> {
+        let checkpoint = self.signed_checkpoint_for(head)?;
+        Ok(Committed {
+            value,
+            head,
+            checkpoint,
+        })
+    }
+
+    /// The latest durable tree head.
+    pub fn log_head(&self) -> Result<LogHead, StoreError> {
+        self.read(log::read_head)
+    }
+
+    /// The signed checkpoint of the latest durable tree head.
+    pub fn checkpoint(&self) -> Result<Arc<str>, StoreError> {
+        let head = self.log_head()?;
+        self.signed_checkpoint_for(head)
+    }
+
+    fn signed_checkpoint_for(&self, head: LogHead) -> Result<Arc<str>, StoreError> {
+        let mut cache = self
+            .inner
+            .checkpoint_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, note)) = cache.as_ref()
+            && *cached == head
+        {
+            return Ok(note.clone());
+        }
+        // Ed25519 is deterministic and the checkpoint carries no timestamp,
+        // so signing the same durable head twice yields the same note.
+        let note: Arc<str> = log::sign_head(&self.inner.log_signer, head)?.into();
+        match cache.as_ref() {
+            Some((cached, _)) if cached.size > head.size => {}
+            _ => *cache = Some((head, note.clone())),
+        }
+        Ok(note)
+    }
+
+    /// A tile or entry bundle, if the tree has it.
+    pub fn tile(&self, tile: liaison_log::tiles::TileRef) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| log::read_tile(c, tile))
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of `size`.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<liaison_log::Hash>, StoreError> {
+        self.read(|c| log::inclusion_proof(c, index, size))
+    }
+
+    /// The consistency proof between two tree sizes.
+    pub fn consistency_proof(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> Result<Vec<liaison_log::Hash>, StoreError> {
+        self.read(|c| log::consistency_proof(c, old, new))
+    }
+
+    /// The entry data at `index`.
+    pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| log::read_entry(c, index))
+    }
+
+    /// A `meta` value (small key-value settings the node keeps).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| db::get_meta(c, key))
+    }
+}
+
+#[cfg(test)]
+mod tests;
