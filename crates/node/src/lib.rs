@@ -1,1 +1,272 @@
-//! placeholder
+//! A Liaison node on disk and its identity.
+//!
+//! ```text
+//! DIR/
+//!   liaison.toml           configuration (every key overridable by LIAISON_…)
+//!   liaison.db             SQLite database (WAL, synchronous=FULL)
+//!   keys/log.key           Ed25519 log signing key (C2SP signer-key text), 0600
+//!   keys/cosigner.key      Ed25519 witness cosigning key (witnesses only), 0600
+//!   keys/tls.key           TLS private key (PKCS#8 PEM), 0600
+//!   keys/tls.crt           self-signed TLS certificate (PEM)
+//! ```
+//!
+//! [`init`] creates a node; [`Node::open`] loads one for the CLI or the
+//! server. The node card is derived from the configuration and keys.
+
+pub mod config;
+mod init;
+pub mod tls;
+
+pub use config::Config;
+pub use init::{InitOptions, init};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use liaison_core::card::{CheckedCard, check_card};
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::{CoreError, PartyCode};
+use liaison_log::note::{COSIGNATURE_V1, NoteSigner};
+use liaison_proto::{CARD_VERSION, NodeCard, NodeRole};
+use liaison_store::peers::{PinOutcome, PinnedPeer};
+use liaison_store::{Store, StoreError, WriterOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Core(#[from] CoreError),
+    #[error("{0}")]
+    Tls(String),
+}
+
+impl NodeError {
+    pub(crate) fn io(what: impl std::fmt::Display, err: std::io::Error) -> NodeError {
+        NodeError::Io(format!("{what}: {err}"))
+    }
+}
+
+/// Paths inside a node directory.
+#[derive(Clone, Debug)]
+pub struct NodeDir {
+    root: PathBuf,
+}
+
+impl NodeDir {
+    pub fn new(root: &Path) -> NodeDir {
+        NodeDir {
+            root: root.to_owned(),
+        }
+    }
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("liaison.toml")
+    }
+    pub fn database(&self) -> PathBuf {
+        self.root.join("liaison.db")
+    }
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    pub fn log_key(&self) -> PathBuf {
+        self.keys().join("log.key")
+    }
+    pub fn cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner.key")
+    }
+    pub fn tls_key(&self) -> PathBuf {
+        self.keys().join("tls.key")
+    }
+    pub fn tls_cert(&self) -> PathBuf {
+        self.keys().join("tls.crt")
+    }
+}
+
+/// An opened node: configuration, keys and database.
+#[derive(Clone)]
+pub struct Node {
+    pub dir: NodeDir,
+    pub config: Config,
+    pub party: PartyCode,
+    pub role: NodeRole,
+    pub store: Store,
+    pub cosigner: Option<NoteSigner>,
+    pub tls: Arc<tls::TlsIdentity>,
+}
+
+fn read_text(path: &Path) -> Result<String, NodeError> {
+    std::fs::read_to_string(path).map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))
+}
+
+pub(crate) fn parse_role(role: &str) -> Result<NodeRole, NodeError> {
+    match role {
+        "party" => Ok(NodeRole::Party),
+        "witness" => Ok(NodeRole::Witness),
+        other => Err(NodeError::Config(format!(
+            "node.role {other:?} is not \"party\" or \"witness\""
+        ))),
+    }
+}
+
+impl Node {
+    /// Opens the node in `dir`, with environment overrides applied.
+    pub fn open(dir: &Path) -> Result<Node, NodeError> {
+        let dir = NodeDir::new(dir);
+        if !dir.config().exists() {
+            return Err(NodeError::Invalid(format!(
+                "{} is not a Liaison node directory (no liaison.toml); create one with `liaison init`",
+                dir.root().display()
+            )));
+        }
+        let config = Config::from_toml_with_env(&read_text(&dir.config())?, |v| std::env::var(v).ok())?;
+        let party = PartyCode::parse(&config.node.party)?;
+        let role = parse_role(&config.node.role)?;
+        let log_signer = NoteSigner::parse(&read_text(&dir.log_key())?)
+            .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.log_key().display())))?;
+        let cosigner = match role {
+            NodeRole::Witness => Some(
+                NoteSigner::parse(&read_text(&dir.cosigner_key())?)
+                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.cosigner_key().display())))?,
+            ),
+            NodeRole::Party => None,
+        };
+        let tls = Arc::new(tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?);
+        let store = Store::open(
+            &dir.database(),
+            log_signer,
+            WriterOptions {
+                max_batch: config.log.max_batch.max(1) as usize,
+            },
+        )?;
+        Ok(Node {
+            dir,
+            config,
+            party,
+            role,
+            store,
+            cosigner,
+            tls,
+        })
+    }
+
+    /// This node's card, as peers should pin it.
+    pub fn card(&self) -> NodeCard {
+        NodeCard {
+            liaison_card: CARD_VERSION,
+            party: self.party.to_string(),
+            name: self.config.node.name.clone(),
+            role: self.role,
+            lang: self.config.node.lang.clone(),
+            federation_url: self.config.federation_url(),
+            log_origin: self.store.log_origin().to_owned(),
+            log_key: self.store.log_signer().verifier().to_encoded(),
+            cosigner_key: self.cosigner.as_ref().map(|c| c.verifier().to_encoded()),
+            tls_certificate: self.tls.certificate_pem.clone(),
+            tls_fingerprint: self.tls.fingerprint_hex(),
+        }
+    }
+
+    /// The exact bytes the log commits to for the card.
+    pub fn card_json(&self) -> Result<String, NodeError> {
+        serde_json::to_string_pretty(&self.card())
+            .map_err(|e| NodeError::Invalid(format!("cannot encode the card: {e}")))
+    }
+
+    /// Commits the current card to the log unless the last committed card
+    /// is the same. The first entry of every log is its card.
+    pub async fn log_card_if_changed(&self) -> Result<bool, NodeError> {
+        let json = self.card_json()?;
+        let committed = self
+            .store
+            .write(move |tx| {
+                let last = liaison_store::get_meta(tx.conn(), "card_json")?;
+                if last.as_deref() == Some(json.as_str()) {
+                    return Ok(false);
+                }
+                liaison_store::set_meta(tx.conn(), "card_json", &json)?;
+                tx.append_leaf(LeafEntry::new(LeafKind::Card, json.as_bytes()).encode());
+                Ok(true)
+            })
+            .await?;
+        Ok(committed.value)
+    }
+
+    /// Pins a peer from its card (checked first). A changed card for an
+    /// already pinned party needs `replace`.
+    pub fn pin_peer(&self, card: &NodeCard, replace: bool) -> Result<(CheckedCard, PinOutcome), NodeError> {
+        let checked = check_card(card)?;
+        if checked.party == self.party {
+            return Err(NodeError::Invalid(format!(
+                "the card is for party {}, which is this node itself",
+                checked.party
+            )));
+        }
+        let peer = PinnedPeer {
+            party: checked.party.to_string(),
+            card_json: serde_json::to_string(card)
+                .map_err(|e| NodeError::Invalid(format!("cannot encode the card: {e}")))?,
+            fingerprint: card.tls_fingerprint.clone(),
+            pinned_at: now_rfc3339(),
+        };
+        let outcome = self
+            .store
+            .write_blocking(move |tx| liaison_store::peers::pin(tx.conn(), &peer, replace))?
+            .value;
+        Ok((checked, outcome))
+    }
+
+    /// Every pinned peer, with its checked card.
+    pub fn peers(&self) -> Result<Vec<CheckedCard>, NodeError> {
+        let rows = self.store.read(liaison_store::peers::all)?;
+        rows.iter().map(checked_from_row).collect()
+    }
+
+    /// The pinned peer presenting the certificate with this fingerprint.
+    pub fn peer_by_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<Option<CheckedCard>, NodeError> {
+        let hex = liaison_log::Hash(*fingerprint).to_hex();
+        let row = self.store.read(|c| liaison_store::peers::by_fingerprint(c, &hex))?;
+        row.as_ref().map(checked_from_row).transpose()
+    }
+
+    pub fn peer(&self, party: &str) -> Result<Option<CheckedCard>, NodeError> {
+        let row = self.store.read(|c| liaison_store::peers::by_party(c, party))?;
+        row.as_ref().map(checked_from_row).transpose()
+    }
+}
+
+fn checked_from_row(row: &PinnedPeer) -> Result<CheckedCard, NodeError> {
+    let card: NodeCard = serde_json::from_str(&row.card_json)
+        .map_err(|e| NodeError::Invalid(format!("stored card of {} is unreadable: {e}", row.party)))?;
+    Ok(check_card(&card)?)
+}
+
+/// The current UTC time as RFC 3339, to the second.
+pub fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
+}
+
+/// A fresh random 32-byte seed from the operating system.
+pub(crate) fn random_seed() -> Result<[u8; 32], NodeError> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    Ok(seed)
+}
+
+pub(crate) fn cosigner_name(party: &PartyCode, log_origin: &str) -> String {
+    // Distinct from the log key name: the cosigner key has its own identity.
+    let suffix = log_origin.rsplit('/').next().unwrap_or_default();
+    format!("liaison/{party}/witness/{suffix}")
+}
+
+pub(crate) const COSIGNER_TYPE: u8 = COSIGNATURE_V1;
+

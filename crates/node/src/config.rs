@@ -1,0 +1,201 @@
+//! The node's configuration: `liaison.toml` in the node directory, where
+//! every key can be overridden by an environment variable named
+//! `LIAISON_<SECTION>_<KEY>` (e.g. `LIAISON_FEDERATION_LISTEN`).
+//!
+//! The struct below is the one declaration of each key: its default, its
+//! type, and (through serde) its TOML and environment names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::NodeError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub node: NodeSection,
+    pub federation: FederationSection,
+    pub app: AppSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// Party code, e.g. `us`.
+    pub party: String,
+    /// Display name of the party.
+    pub name: String,
+    /// Language of the party's officials: `en` or `ru`.
+    pub lang: String,
+    /// `party` or `witness`.
+    pub role: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSection {
+    /// Address of the federation listener (HTTPS, mutual TLS).
+    pub listen: String,
+    /// URL peers use to reach this node; empty means `https://<listen>`.
+    #[serde(default)]
+    pub public_url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSection {
+    /// Address of the app listener (UI, API). Plain HTTP is only allowed on
+    /// loopback addresses.
+    pub listen: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Most writes group-committed in one transaction (one fsync).
+    pub max_batch: u32,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection { max_batch: 4096 }
+    }
+}
+
+pub const ENV_PREFIX: &str = "LIAISON_";
+
+impl Config {
+    /// Parses TOML text, then applies environment overrides from `env`.
+    pub fn from_toml_with_env(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, NodeError> {
+        let parsed: Config = toml::from_str(text)
+            .map_err(|e| NodeError::Config(format!("liaison.toml: {}", e.message())))?;
+        parsed.with_env(env)
+    }
+
+    /// Applies `LIAISON_<SECTION>_<KEY>` overrides to every key.
+    pub fn with_env(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config, NodeError> {
+        let mut table = toml::Table::try_from(self)
+            .map_err(|e| NodeError::Config(format!("cannot represent the configuration: {e}")))?;
+        for (section, value) in table.iter_mut() {
+            let toml::Value::Table(keys) = value else { continue };
+            for (key, value) in keys.iter_mut() {
+                let var = format!("{ENV_PREFIX}{}_{}", section.to_uppercase(), key.to_uppercase());
+                let Some(raw) = env(&var) else { continue };
+                *value = match value {
+                    toml::Value::String(_) => toml::Value::String(raw),
+                    toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().map_err(|_| {
+                        NodeError::Config(format!("{var}={raw:?} is not an integer"))
+                    })?),
+                    toml::Value::Boolean(_) => toml::Value::Boolean(raw.trim().parse().map_err(|_| {
+                        NodeError::Config(format!("{var}={raw:?} is not true or false"))
+                    })?),
+                    _ => {
+                        return Err(NodeError::Config(format!(
+                            "{var} cannot be set from the environment"
+                        )));
+                    }
+                };
+            }
+        }
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| NodeError::Config(format!("environment override: {}", e.message())))
+    }
+
+    pub fn to_toml(&self) -> Result<String, NodeError> {
+        toml::to_string_pretty(self)
+            .map_err(|e| NodeError::Config(format!("cannot write the configuration: {e}")))
+    }
+
+    /// The URL on the card: `public_url`, or `https://<listen>`.
+    pub fn federation_url(&self) -> String {
+        if self.federation.public_url.is_empty() {
+            format!("https://{}", self.federation.listen)
+        } else {
+            self.federation.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Every environment variable that can override a key, with its value.
+    pub fn variables(&self) -> Result<Vec<(String, String)>, NodeError> {
+        let table = toml::Table::try_from(self)
+            .map_err(|e| NodeError::Config(format!("cannot represent the configuration: {e}")))?;
+        let mut out = Vec::new();
+        for (section, value) in &table {
+            let toml::Value::Table(keys) = value else { continue };
+            for (key, value) in keys {
+                let shown = match value {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                out.push((
+                    format!("{ENV_PREFIX}{}_{}", section.to_uppercase(), key.to_uppercase()),
+                    shown,
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Config {
+        Config {
+            node: NodeSection {
+                party: "us".into(),
+                name: "United States".into(),
+                lang: "en".into(),
+                role: "party".into(),
+            },
+            federation: FederationSection {
+                listen: "127.0.0.1:7443".into(),
+                public_url: String::new(),
+            },
+            app: AppSection {
+                listen: "127.0.0.1:8080".into(),
+            },
+            log: LogSection::default(),
+        }
+    }
+
+    #[test]
+    fn every_key_is_overridable_from_the_environment() {
+        let c = sample();
+        let vars = c.variables().unwrap();
+        assert!(vars.len() >= 8);
+        for (var, _) in &vars {
+            let overridden = c
+                .with_env(|name| (name == var).then(|| "42".to_owned()))
+                .unwrap();
+            assert_ne!(overridden, c, "{var} had no effect");
+        }
+    }
+
+    #[test]
+    fn toml_round_trips_and_env_wins() {
+        let text = sample().to_toml().unwrap();
+        let c = Config::from_toml_with_env(&text, |v| {
+            (v == "LIAISON_FEDERATION_LISTEN").then(|| "0.0.0.0:9000".to_owned())
+        })
+        .unwrap();
+        assert_eq!(c.federation.listen, "0.0.0.0:9000");
+        assert_eq!(c.federation_url(), "https://0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = sample()
+            .with_env(|v| (v == "LIAISON_LOG_MAX_BATCH").then(|| "many".to_owned()))
+            .unwrap_err();
+        assert!(err.to_string().contains("LIAISON_LOG_MAX_BATCH"), "{err}");
+        let err = Config::from_toml_with_env("[node]\nparty = 1\n", |_| None).unwrap_err();
+        assert!(err.to_string().contains("liaison.toml"), "{err}");
+    }
+}

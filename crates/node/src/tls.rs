@@ -1,0 +1,222 @@
+//! Mutual TLS between pinned peers, without a certificate authority.
+//!
+//! Each node has a self-signed certificate. A peer is trusted when the
+//! SHA-256 of the certificate it presents is pinned (from its card); the
+//! handshake signatures are still checked by rustls (ring provider), so the
+//! peer must hold the certificate's private key. Names and validity dates
+//! are irrelevant: the pin is the identity.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use liaison_core::PartyCode;
+use liaison_log::Hash;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, Error as TlsError, ServerConfig,
+    SignatureScheme,
+};
+
+use crate::NodeError;
+
+/// The node's TLS certificate and key.
+#[derive(Debug)]
+pub struct TlsIdentity {
+    pub certificate_pem: String,
+    certificate: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl TlsIdentity {
+    pub fn load(cert_path: &Path, key_path: &Path) -> Result<TlsIdentity, NodeError> {
+        let certificate_pem = std::fs::read_to_string(cert_path)
+            .map_err(|e| NodeError::io(format!("cannot read {}", cert_path.display()), e))?;
+        let certificate = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
+            .map_err(|e| NodeError::Tls(format!("{}: {e}", cert_path.display())))?;
+        let key = PrivateKeyDer::from_pem_file(key_path)
+            .map_err(|e| NodeError::Tls(format!("{}: {e}", key_path.display())))?;
+        Ok(TlsIdentity {
+            certificate_pem,
+            certificate,
+            key,
+        })
+    }
+
+    pub fn fingerprint(&self) -> [u8; 32] {
+        fingerprint(&self.certificate)
+    }
+
+    pub fn fingerprint_hex(&self) -> String {
+        Hash(self.fingerprint()).to_hex()
+    }
+}
+
+pub fn fingerprint(cert: &CertificateDer<'_>) -> [u8; 32] {
+    liaison_core::card::fingerprint(cert.as_ref())
+}
+
+/// A fresh ECDSA P-256 key and self-signed certificate: `(cert PEM, key PEM)`.
+pub fn generate_self_signed(party: &PartyCode, name: &str) -> Result<(String, String), NodeError> {
+    let err = |e: rcgen::Error| NodeError::Tls(format!("cannot create the TLS certificate: {e}"));
+    let key = rcgen::KeyPair::generate().map_err(err)?;
+    let mut params = rcgen::CertificateParams::new(vec![format!("{party}.liaison.invalid")]).map_err(err)?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationalUnitName, format!("liaison party {party}"));
+    let cert = params.self_signed(&key).map_err(err)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Answers whether a certificate fingerprint belongs to a pinned peer.
+/// Consulted at every handshake, so pins added while serving apply at once.
+pub trait PinSource: Send + Sync + std::fmt::Debug {
+    fn is_pinned(&self, fingerprint: &[u8; 32]) -> bool;
+}
+
+#[derive(Debug)]
+struct PinnedClients {
+    pins: Arc<dyn PinSource>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientCertVerifier for PinnedClients {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, TlsError> {
+        if self.pins.is_pinned(&fingerprint(end_entity)) {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(TlsError::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[derive(Debug)]
+struct PinnedServer {
+    fingerprint: [u8; 32],
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        if fingerprint(end_entity) == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(TlsError::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Server side of the federation listener: TLS 1.3, client certificate
+/// required and pinned.
+pub fn server_config(identity: &TlsIdentity, pins: Arc<dyn PinSource>) -> Result<ServerConfig, NodeError> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedClients {
+        pins,
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| NodeError::Tls(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![identity.certificate.clone()], identity.key.clone_key())
+        .map_err(|e| NodeError::Tls(format!("the TLS key does not fit the certificate: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Client side towards one peer: presents our certificate, accepts only the
+/// peer's pinned one.
+pub fn client_config(identity: &TlsIdentity, peer_fingerprint: [u8; 32]) -> Result<ClientConfig, NodeError> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedServer {
+        fingerprint: peer_fingerprint,
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| NodeError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(vec![identity.certificate.clone()], identity.key.clone_key())
+        .map_err(|e| NodeError::Tls(format!("the TLS key does not fit the certificate: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// An HTTPS client that talks to exactly one pinned peer.
+pub fn peer_http_client(identity: &TlsIdentity, peer_fingerprint: [u8; 32]) -> Result<reqwest::Client, NodeError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(client_config(identity, peer_fingerprint)?)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| NodeError::Tls(format!("cannot build the HTTPS client: {e}")))
+}

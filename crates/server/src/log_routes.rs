@@ -1,0 +1,44 @@
+//! The log, read-only, in the C2SP tlog-tiles layout under `/log/`:
+//! `/log/checkpoint`, `/log/tile/<L>/<N>[.p/<W>]`, `/log/tile/entries/<N>[.p/<W>]`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use liaison_log::tiles::TileRef;
+use liaison_node::Node;
+
+use crate::error::ApiError;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+        .route("/log/checkpoint", get(checkpoint))
+        .route("/log/tile/{*path}", get(tile))
+}
+
+async fn checkpoint(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let note = node.store.checkpoint()?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        note.to_string(),
+    ))
+}
+
+async fn tile(State(node): State<Node>, Path(path): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let tile = TileRef::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let bytes = node
+        .store
+        .tile(tile)?
+        .ok_or_else(|| ApiError::not_found(format!("the log has no tile {}", tile.path())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    ))
+}
