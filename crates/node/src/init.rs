@@ -101,6 +101,10 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;
+    // Cases and messages live here: owner-only, like the keys. SQLite gives
+    // its -wal and -shm files the database file's permissions.
+    fs::set_permissions(&nd.database(), std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| NodeError::io(format!("cannot restrict {}", nd.database().display()), e))?;
     let node = Node::open(dir)?;
     node.log_card_if_changed().await?;
     Ok(node)

@@ -16,6 +16,7 @@
 pub mod config;
 mod init;
 pub mod tls;
+pub mod verify;
 
 pub use config::Config;
 pub use init::{InitOptions, init};
@@ -202,7 +203,7 @@ impl Node {
 
     /// Pins a peer from its card (checked first). A changed card for an
     /// already pinned party needs `replace`.
-    pub fn pin_peer(&self, card: &NodeCard, replace: bool) -> Result<(CheckedCard, PinOutcome), NodeError> {
+    pub async fn pin_peer(&self, card: &NodeCard, replace: bool) -> Result<(CheckedCard, PinOutcome), NodeError> {
         let checked = check_card(card)?;
         if checked.party == self.party {
             return Err(NodeError::Invalid(format!(
@@ -219,7 +220,8 @@ impl Node {
         };
         let outcome = self
             .store
-            .write_blocking(move |tx| liaison_store::peers::pin(tx.conn(), &peer, replace))?
+            .write(move |tx| liaison_store::peers::pin(tx.conn(), &peer, replace))
+            .await?
             .value;
         Ok((checked, outcome))
     }

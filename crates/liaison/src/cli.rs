@@ -1,0 +1,109 @@
+//! Command-line syntax (clap). The behaviour lives in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "liaison", version, about = "A federated, verifiable exchange for cross-border cyber cooperation.")]
+pub struct Cli {
+    /// Print results and errors as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a node: keys, configuration, database, and a log whose first entry is the node's card.
+    Init {
+        dir: PathBuf,
+        /// Party code, e.g. `us`, `ru`, `ru-cert`.
+        #[arg(long)]
+        party: String,
+        /// Display name of the party.
+        #[arg(long)]
+        name: String,
+        /// Language of the party's officials.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// `party` or `witness`.
+        #[arg(long, default_value = "party")]
+        role: String,
+        /// Federation listener (HTTPS, mutual TLS).
+        #[arg(long, default_value = "127.0.0.1:7443")]
+        listen: String,
+        /// App listener (API, UI).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        app_listen: String,
+        /// URL peers reach the federation listener at (default: https://<listen>).
+        #[arg(long, default_value = "")]
+        public_url: String,
+    },
+    /// Print the node card (JSON) to hand to other parties.
+    Card { dir: PathBuf },
+    /// Pinned peers.
+    Peer {
+        #[command(subcommand)]
+        command: PeerCommand,
+    },
+    /// Run the node until SIGTERM or SIGINT.
+    Serve { dir: PathBuf },
+    /// The node's verifiable log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Show the effective configuration and the environment variables that override it.
+    Config { dir: PathBuf },
+    /// Measure performance (results for BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeerCommand {
+    /// Pin a peer from its card file.
+    Add {
+        dir: PathBuf,
+        card_file: PathBuf,
+        /// Replace the pinned card of a party whose card changed.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List pinned peers.
+    List { dir: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Print the latest signed checkpoint.
+    Checkpoint { dir: PathBuf },
+    /// Fetch every tile and entry bundle, recompute the tree and check the checkpoint.
+    Verify {
+        /// A node directory, or the log's base URL (e.g. http://127.0.0.1:8080/log).
+        target: String,
+        /// Verifier key of the log (default: from the node directory, or from the pinned peer serving the URL).
+        #[arg(long)]
+        key: Option<String>,
+        /// Node directory whose TLS identity and pinned peers are used for https:// URLs.
+        #[arg(long = "as")]
+        as_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Durable log appends per second at several batch sizes, beside the disk's raw fsync rate.
+    Log {
+        /// Directory for the scratch database (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Entries appended per measurement.
+        #[arg(long, default_value_t = 200_000)]
+        entries: u64,
+    },
+}

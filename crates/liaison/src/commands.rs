@@ -1,0 +1,253 @@
+//! What each command does.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use liaison_log::note::NoteVerifier;
+use liaison_node::verify::{TileSource, VerifyReport, verify_log};
+use liaison_node::{InitOptions, Node};
+use liaison_proto::NodeCard;
+use liaison_store::peers::PinOutcome;
+use serde_json::json;
+
+use crate::cli::{BenchCommand, Cli, Command, LogCommand, PeerCommand};
+use crate::error::CliError;
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let json = cli.json;
+    match cli.command {
+        Command::Init {
+            dir,
+            party,
+            name,
+            lang,
+            role,
+            listen,
+            app_listen,
+            public_url,
+        } => {
+            let options = InitOptions {
+                party,
+                name,
+                lang,
+                role,
+                listen,
+                app_listen,
+                public_url,
+            };
+            let node = liaison_node::init(&dir, &options).await?;
+            if json {
+                print_json(&json!({
+                    "dir": dir,
+                    "party": node.party.as_str(),
+                    "log_origin": node.store.log_origin(),
+                    "log_key": node.store.log_signer().verifier().to_encoded(),
+                }))
+            } else {
+                println!(
+                    "Created node {} ({}) in {}.\nLog {} — verifier key {}\nNext: `liaison card {}` to share its card, `liaison serve {}` to run it.",
+                    node.party,
+                    node.config.node.name,
+                    dir.display(),
+                    node.store.log_origin(),
+                    node.store.log_signer().verifier().to_encoded(),
+                    dir.display(),
+                    dir.display()
+                );
+                Ok(())
+            }
+        }
+        Command::Card { dir } => {
+            let node = Node::open(&dir)?;
+            println!("{}", node.card_json()?);
+            Ok(())
+        }
+        Command::Peer { command } => peer(command, json).await,
+        Command::Serve { dir } => serve(&dir).await,
+        Command::Log { command } => log(command, json).await,
+        Command::Config { dir } => {
+            let node = Node::open(&dir)?;
+            let vars = node.config.variables()?;
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    vars.into_iter().map(|(k, v)| (k, json!(v))).collect();
+                print_json(&map)
+            } else {
+                for (var, value) in vars {
+                    println!("{var}={value}");
+                }
+                Ok(())
+            }
+        }
+        Command::Bench { command } => match command {
+            BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,
+        },
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::io(format!("cannot encode JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn read_card(path: &Path) -> Result<NodeCard, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::invalid(format!("{} is not a node card: {e}", path.display())))
+}
+
+async fn peer(command: PeerCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        PeerCommand::Add { dir, card_file, replace } => {
+            let node = Node::open(&dir)?;
+            let card = read_card(&card_file)?;
+            let (checked, outcome) = node.pin_peer(&card, replace).await?;
+            let what = match outcome {
+                PinOutcome::Added => "pinned",
+                PinOutcome::Unchanged => "already pinned with this card",
+                PinOutcome::Replaced => "re-pinned with its new card",
+            };
+            if json {
+                print_json(&json!({"party": checked.party.as_str(), "outcome": what, "fingerprint": card.tls_fingerprint}))
+            } else {
+                println!(
+                    "Peer {} ({}) {what}: certificate {}, log {}.",
+                    checked.party, card.name, card.tls_fingerprint, card.log_origin
+                );
+                Ok(())
+            }
+        }
+        PeerCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let peers = node.peers()?;
+            if json {
+                let cards: Vec<&NodeCard> = peers.iter().map(|p| &p.card).collect();
+                print_json(&cards)
+            } else {
+                if peers.is_empty() {
+                    println!("No peers pinned. Pin one with `liaison peer add DIR CARD_FILE`.");
+                }
+                for p in peers {
+                    println!("{}\t{}\t{}\t{}", p.party, p.card.role, p.card.federation_url, p.card.name);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(dir: &Path) -> Result<(), CliError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let node = Node::open(dir)?;
+    let listeners = liaison_server::bind(&node).await?;
+    let mut server = liaison_server::start(node.clone(), listeners).await?;
+    let scheme = if server.app_tls { "https" } else { "http" };
+    println!(
+        "liaison: serving party {} — federation https://{}, app {scheme}://{}",
+        node.party, server.federation_addr, server.app_addr
+    );
+    let _ = std::io::stdout().flush();
+    let mut term = signal(SignalKind::terminate()).map_err(|e| CliError::io(format!("cannot watch SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| CliError::io(format!("cannot watch SIGINT: {e}")))?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = server.stopped() => {
+            return Err(CliError::new("server_error", "a listener stopped unexpectedly"));
+        }
+    }
+    eprintln!("liaison: shutting down");
+    server.shutdown().await;
+    eprintln!("liaison: stopped cleanly");
+    Ok(())
+}
+
+async fn log(command: LogCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        LogCommand::Checkpoint { dir } => {
+            let node = Node::open(&dir)?;
+            print!("{}", node.store.checkpoint()?);
+            Ok(())
+        }
+        LogCommand::Verify { target, key, as_dir } => {
+            let (source, log_key) = verify_source(&target, key.as_deref(), as_dir.as_deref())?;
+            let bar = progress_bar("verifying tiles");
+            let result = verify_log(&source, &log_key, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = result.map_err(|e| CliError::verification(format!("the log does not verify: {e}")))?;
+            print_report(&report, json)
+        }
+    }
+}
+
+fn print_report(report: &VerifyReport, json: bool) -> Result<(), CliError> {
+    if json {
+        return print_json(report);
+    }
+    let kinds: Vec<String> = report.entry_kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "Verified log {}: checkpoint signature valid; {} entries ({}) each match their leaf hash; {} tiles consistent; recomputed root {} equals the checkpoint's.{}",
+        report.origin,
+        report.size,
+        if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
+        report.tiles_checked,
+        report.root,
+        if report.first_entry_is_card { " The first entry commits to the node's card." } else { "" }
+    );
+    Ok(())
+}
+
+/// Decides where tiles come from and which key must have signed them.
+fn verify_source(
+    target: &str,
+    key: Option<&str>,
+    as_dir: Option<&Path>,
+) -> Result<(TileSource, NoteVerifier), CliError> {
+    let parse_key = |k: &str| NoteVerifier::parse(k).map_err(|e| CliError::invalid(format!("--key: {e}")));
+    if !(target.starts_with("http://") || target.starts_with("https://")) {
+        let node = Node::open(Path::new(target))?;
+        let log_key = match key {
+            Some(k) => parse_key(k)?,
+            None => node.store.log_signer().verifier(),
+        };
+        return Ok((TileSource::Local(node.store.clone()), log_key));
+    }
+    let base_url = target.trim_end_matches('/').to_owned();
+    if base_url.starts_with("http://") {
+        let log_key = parse_key(key.ok_or_else(|| CliError::invalid("verifying a URL needs --key (the log's verifier key) or --as DIR with the peer pinned"))?)?;
+        let client = reqwest::Client::builder()
+            .build()
+            .map_err(|e| CliError::io(format!("cannot build the HTTP client: {e}")))?;
+        return Ok((TileSource::Remote { client, base_url }, log_key));
+    }
+    let dir = as_dir.ok_or_else(|| {
+        CliError::invalid("an https:// federation URL needs --as DIR: the node whose TLS identity and pinned peers to use")
+    })?;
+    let node = Node::open(dir)?;
+    let peer = node
+        .peers()?
+        .into_iter()
+        .find(|p| base_url.starts_with(p.card.federation_url.trim_end_matches('/')))
+        .ok_or_else(|| CliError::invalid(format!("no pinned peer of {} serves {base_url}", dir.display())))?;
+    let log_key = match key {
+        Some(k) => parse_key(k)?,
+        None => peer.log_key.clone(),
+    };
+    let client = liaison_node::tls::peer_http_client(&node.tls, peer.fingerprint)?;
+    Ok((TileSource::Remote { client, base_url }, log_key))
+}
+
+pub fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}

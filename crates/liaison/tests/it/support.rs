@@ -1,0 +1,136 @@
+//! Test kit: run the CLI, start nodes in process on 127.0.0.1:0, start
+//! `liaison serve` as a child process.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use liaison_node::{InitOptions, Node};
+use liaison_server::{Listeners, Server};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_liaison")
+}
+
+/// Runs `liaison ARGS` and returns its output.
+pub fn liaison(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).env("RUST_LOG", "warn").output().expect("run liaison")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A port nobody listens on right now (for child processes that must
+/// keep their address across restarts).
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A node served in this process on ports chosen by the OS.
+pub struct LiveNode {
+    pub node: Node,
+    pub server: Server,
+    pub dir: PathBuf,
+}
+
+impl LiveNode {
+    pub fn fed_url(&self) -> String {
+        format!("https://{}", self.server.federation_addr)
+    }
+    pub fn app_url(&self) -> String {
+        format!("http://{}", self.server.app_addr)
+    }
+}
+
+/// Initialises a node in `root/party` and serves it on 127.0.0.1:0.
+pub async fn live_node(root: &Path, party: &str, role: &str) -> LiveNode {
+    install_crypto();
+    let federation = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = root.join(party);
+    let mut options = InitOptions::new(party, &format!("Test party {party}"));
+    options.role = role.to_owned();
+    options.public_url = format!("https://{}", federation.local_addr().unwrap());
+    let node = liaison_node::init(&dir, &options).await.unwrap();
+    let server = liaison_server::start(node.clone(), Listeners { federation, app }).await.unwrap();
+    LiveNode { node, server, dir }
+}
+
+/// Pins each node's card in the other.
+pub async fn pin_each_other(a: &Node, b: &Node) {
+    a.pin_peer(&b.card(), false).await.unwrap();
+    b.pin_peer(&a.card(), false).await.unwrap();
+}
+
+/// A `liaison serve DIR` child process.
+pub struct ServeProcess {
+    pub child: Child,
+    pub ready_line: String,
+}
+
+impl ServeProcess {
+    pub fn start(dir: &Path) -> ServeProcess {
+        let mut child = Command::new(bin())
+            .args(["serve", dir.to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn liaison serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert!(line.contains("serving"), "serve did not start: {line:?}");
+        ServeProcess { child, ready_line: line }
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("liaison serve did not stop within 10 s of SIGTERM");
+    }
+}
+
+/// Initialises a node with the CLI on fixed free ports.
+pub fn cli_init(dir: &Path, party: &str) -> (u16, u16) {
+    let (fed, app) = (free_port(), free_port());
+    let out = liaison(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--party",
+        party,
+        "--name",
+        &format!("Party {party}"),
+        "--listen",
+        &format!("127.0.0.1:{fed}"),
+        "--app-listen",
+        &format!("127.0.0.1:{app}"),
+    ]);
+    assert!(out.status.success(), "init failed: {}", stderr(&out));
+    (fed, app)
+}
