@@ -66,7 +66,9 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
             let v = NoteVerifier::parse(k)
                 .map_err(|e| CoreError::invalid(format!("cosigner_key: {e}")))?;
             if !v.is_cosigner() {
-                return Err(CoreError::invalid("cosigner_key must be a cosignature key (type 0x04)"));
+                return Err(CoreError::invalid(
+                    "cosigner_key must be a cosignature key (type 0x04)",
+                ));
             }
             Some(v)
         }

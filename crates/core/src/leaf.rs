@@ -69,8 +69,18 @@ mod tests {
     fn entries_round_trip_and_reject_garbage() {
         let e = LeafEntry::new(LeafKind::Envelope, b"{}");
         assert_eq!(LeafEntry::decode(&e.encode()).unwrap(), e);
-        assert!(String::from_utf8(e.encode()).unwrap().starts_with("envelope 44136fa3"));
-        for bad in [&b""[..], b"card", b"card xyz", b"nope 44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", b"\xff"] {
+        assert!(
+            String::from_utf8(e.encode())
+                .unwrap()
+                .starts_with("envelope 44136fa3")
+        );
+        for bad in [
+            &b""[..],
+            b"card",
+            b"card xyz",
+            b"nope 44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            b"\xff",
+        ] {
             assert!(LeafEntry::decode(bad).is_err());
         }
     }

@@ -16,7 +16,8 @@ impl PartyCode {
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
             && !s.contains("--")
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(PartyCode(s.to_owned()))
         } else {
@@ -50,7 +51,19 @@ mod tests {
 
     #[test]
     fn refuses_bad_codes() {
-        for bad in ["", "u", "US", "1us", "us-", "-us", "u--s", "us ru", "us/ru", "ру", &"a".repeat(33)] {
+        for bad in [
+            "",
+            "u",
+            "US",
+            "1us",
+            "us-",
+            "-us",
+            "u--s",
+            "us ru",
+            "us/ru",
+            "ру",
+            &"a".repeat(33),
+        ] {
             assert!(PartyCode::parse(bad).is_err(), "{bad}");
         }
     }

@@ -15,13 +15,16 @@ use crate::error::CliError;
 /// Raw `fdatasync` rate: 4 KiB written and synced per operation.
 fn fsync_rate(dir: &Path, duration: Duration) -> Result<f64, CliError> {
     let path = dir.join("fsync-probe");
-    let mut f = std::fs::File::create(&path).map_err(|e| CliError::io(format!("cannot create {}: {e}", path.display())))?;
+    let mut f = std::fs::File::create(&path)
+        .map_err(|e| CliError::io(format!("cannot create {}: {e}", path.display())))?;
     let block = [7u8; 4096];
     let start = Instant::now();
     let mut ops = 0u64;
     while start.elapsed() < duration {
-        f.write_all(&block).map_err(|e| CliError::io(format!("write: {e}")))?;
-        f.sync_data().map_err(|e| CliError::io(format!("fdatasync: {e}")))?;
+        f.write_all(&block)
+            .map_err(|e| CliError::io(format!("write: {e}")))?;
+        f.sync_data()
+            .map_err(|e| CliError::io(format!("fdatasync: {e}")))?;
         ops += 1;
     }
     let rate = ops as f64 / start.elapsed().as_secs_f64();
@@ -36,8 +39,13 @@ fn leaf(i: u64) -> Vec<u8> {
 fn open_scratch(dir: &Path, name: &str) -> Result<Store, CliError> {
     let path = dir.join(name);
     Store::create(&path)?;
-    let signer = NoteSigner::new("bench.liaison/log", ED25519, [1; 32]).map_err(|e| CliError::invalid(e.to_string()))?;
-    Ok(Store::open(&path, signer, WriterOptions { max_batch: 4096 })?)
+    let signer = NoteSigner::new("bench.liaison/log", ED25519, [1; 32])
+        .map_err(|e| CliError::invalid(e.to_string()))?;
+    Ok(Store::open(
+        &path,
+        signer,
+        WriterOptions { max_batch: 4096 },
+    )?)
 }
 
 struct Row {
@@ -78,7 +86,7 @@ async fn sequential(dir: &Path, batch: u64, entries: u64) -> Result<Row, CliErro
     }
     bar.finish_and_clear();
     Ok(Row {
-        what: format!("{batch} entries per transaction"),
+        what: format!("{batch} per transaction"),
         entries: done,
         seconds: start.elapsed().as_secs_f64(),
         commits,
@@ -125,7 +133,8 @@ pub async fn log(dir: Option<&Path>, entries: u64) -> Result<(), CliError> {
     let scratch_used = dir.is_none();
     let dir = match dir {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| CliError::io(format!("cannot create {}: {e}", d.display())))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| CliError::io(format!("cannot create {}: {e}", d.display())))?;
             d.to_owned()
         }
         None => tempfile_dir()?,
@@ -141,7 +150,9 @@ pub async fn log(dir: Option<&Path>, entries: u64) -> Result<(), CliError> {
     rows.push(concurrent(&dir, 256, entries).await?);
 
     println!("Raw fdatasync rate of this disk (4 KiB per op): {fsync:.0}/s\n");
-    println!("| durable appends | entries | commits | entries/s | entries per fsync vs raw fsync rate |");
+    println!(
+        "| durable appends | entries | commits (fsyncs) | entries/s | ratio to raw fsync rate |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for r in &rows {
         println!(
@@ -165,6 +176,7 @@ fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
     // In the working directory, not /tmp: /tmp may be a RAM disk, which
     // would make fsync figures meaningless.
     let dir = std::path::PathBuf::from(format!("liaison-bench-{:016x}", u64::from_le_bytes(seed)));
-    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::io(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }

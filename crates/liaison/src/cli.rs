@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "liaison", version, about = "A federated, verifiable exchange for cross-border cyber cooperation.")]
+#[command(
+    name = "liaison",
+    version,
+    about = "A federated, verifiable exchange for cross-border cyber cooperation."
+)]
 pub struct Cli {
     /// Print results and errors as JSON.
     #[arg(long, global = true)]
@@ -54,6 +58,15 @@ pub enum Command {
     Log {
         #[command(subcommand)]
         command: LogCommand,
+    },
+    /// Run a demonstration: two parties (`us`, `ru`) and a witness on loopback, pinned to each other.
+    Demo {
+        /// Where the three nodes live (reused when it already holds them).
+        #[arg(long, default_value = "liaison-demo")]
+        dir: PathBuf,
+        /// First of the six consecutive loopback ports the demo uses.
+        #[arg(long, default_value_t = 7440)]
+        base_port: u16,
     },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },

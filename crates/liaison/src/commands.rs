@@ -79,6 +79,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Ok(())
             }
         }
+        Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Bench { command } => match command {
             BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,
         },
@@ -86,7 +87,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::io(format!("cannot encode JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::io(format!("cannot encode JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }
@@ -100,7 +102,11 @@ fn read_card(path: &Path) -> Result<NodeCard, CliError> {
 
 async fn peer(command: PeerCommand, json: bool) -> Result<(), CliError> {
     match command {
-        PeerCommand::Add { dir, card_file, replace } => {
+        PeerCommand::Add {
+            dir,
+            card_file,
+            replace,
+        } => {
             let node = Node::open(&dir)?;
             let card = read_card(&card_file)?;
             let (checked, outcome) = node.pin_peer(&card, replace).await?;
@@ -110,7 +116,9 @@ async fn peer(command: PeerCommand, json: bool) -> Result<(), CliError> {
                 PinOutcome::Replaced => "re-pinned with its new card",
             };
             if json {
-                print_json(&json!({"party": checked.party.as_str(), "outcome": what, "fingerprint": card.tls_fingerprint}))
+                print_json(
+                    &json!({"party": checked.party.as_str(), "outcome": what, "fingerprint": card.tls_fingerprint}),
+                )
             } else {
                 println!(
                     "Peer {} ({}) {what}: certificate {}, log {}.",
@@ -130,7 +138,10 @@ async fn peer(command: PeerCommand, json: bool) -> Result<(), CliError> {
                     println!("No peers pinned. Pin one with `liaison peer add DIR CARD_FILE`.");
                 }
                 for p in peers {
-                    println!("{}\t{}\t{}\t{}", p.party, p.card.role, p.card.federation_url, p.card.name);
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        p.party, p.card.role, p.card.federation_url, p.card.name
+                    );
                 }
                 Ok(())
             }
@@ -149,8 +160,10 @@ async fn serve(dir: &Path) -> Result<(), CliError> {
         node.party, server.federation_addr, server.app_addr
     );
     let _ = std::io::stdout().flush();
-    let mut term = signal(SignalKind::terminate()).map_err(|e| CliError::io(format!("cannot watch SIGTERM: {e}")))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| CliError::io(format!("cannot watch SIGINT: {e}")))?;
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| CliError::io(format!("cannot watch SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| CliError::io(format!("cannot watch SIGINT: {e}")))?;
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
@@ -171,7 +184,11 @@ async fn log(command: LogCommand, json: bool) -> Result<(), CliError> {
             print!("{}", node.store.checkpoint()?);
             Ok(())
         }
-        LogCommand::Verify { target, key, as_dir } => {
+        LogCommand::Verify {
+            target,
+            key,
+            as_dir,
+        } => {
             let (source, log_key) = verify_source(&target, key.as_deref(), as_dir.as_deref())?;
             let bar = progress_bar("verifying tiles");
             let result = verify_log(&source, &log_key, |done, total| {
@@ -180,7 +197,8 @@ async fn log(command: LogCommand, json: bool) -> Result<(), CliError> {
             })
             .await;
             bar.finish_and_clear();
-            let report = result.map_err(|e| CliError::verification(format!("the log does not verify: {e}")))?;
+            let report = result
+                .map_err(|e| CliError::verification(format!("the log does not verify: {e}")))?;
             print_report(&report, json)
         }
     }
@@ -190,15 +208,27 @@ fn print_report(report: &VerifyReport, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(report);
     }
-    let kinds: Vec<String> = report.entry_kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let kinds: Vec<String> = report
+        .entry_kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
     println!(
         "Verified log {}: checkpoint signature valid; {} entries ({}) each match their leaf hash; {} tiles consistent; recomputed root {} equals the checkpoint's.{}",
         report.origin,
         report.size,
-        if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
+        if kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            kinds.join(", ")
+        },
         report.tiles_checked,
         report.root,
-        if report.first_entry_is_card { " The first entry commits to the node's card." } else { "" }
+        if report.first_entry_is_card {
+            " The first entry commits to the node's card."
+        } else {
+            ""
+        }
     );
     Ok(())
 }
@@ -209,7 +239,8 @@ fn verify_source(
     key: Option<&str>,
     as_dir: Option<&Path>,
 ) -> Result<(TileSource, NoteVerifier), CliError> {
-    let parse_key = |k: &str| NoteVerifier::parse(k).map_err(|e| CliError::invalid(format!("--key: {e}")));
+    let parse_key =
+        |k: &str| NoteVerifier::parse(k).map_err(|e| CliError::invalid(format!("--key: {e}")));
     if !(target.starts_with("http://") || target.starts_with("https://")) {
         let node = Node::open(Path::new(target))?;
         let log_key = match key {
@@ -234,7 +265,12 @@ fn verify_source(
         .peers()?
         .into_iter()
         .find(|p| base_url.starts_with(p.card.federation_url.trim_end_matches('/')))
-        .ok_or_else(|| CliError::invalid(format!("no pinned peer of {} serves {base_url}", dir.display())))?;
+        .ok_or_else(|| {
+            CliError::invalid(format!(
+                "no pinned peer of {} serves {base_url}",
+                dir.display()
+            ))
+        })?;
     let log_key = match key {
         Some(k) => parse_key(k)?,
         None => peer.log_key.clone(),
@@ -245,7 +281,9 @@ fn verify_source(
 
 pub fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(message);

@@ -7,6 +7,7 @@
 mod bench;
 mod cli;
 mod commands;
+mod demo;
 mod error;
 
 use clap::Parser as _;
@@ -28,9 +29,15 @@ fn main() {
     // only one compiled in. Installing fails only if one is already set.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let json = cli.json;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => report(json, &CliError::io(format!("cannot start the async runtime: {e}"))),
+        Err(e) => report(
+            json,
+            &CliError::io(format!("cannot start the async runtime: {e}")),
+        ),
     };
     if let Err(e) = runtime.block_on(commands::run(cli)) {
         report(json, &e);
@@ -40,7 +47,10 @@ fn main() {
 fn report(json: bool, e: &CliError) -> ! {
     if json {
         let body = liaison_proto::ErrorBody::new(e.code, e.message.clone());
-        eprintln!("{}", serde_json::to_string(&body).unwrap_or_else(|_| e.message.clone()));
+        eprintln!(
+            "{}",
+            serde_json::to_string(&body).unwrap_or_else(|_| e.message.clone())
+        );
     } else {
         eprintln!("liaison: {}", e.message);
     }

@@ -25,7 +25,12 @@ impl Checkpoint {
 
     /// The note text (what is signed).
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -40,7 +45,10 @@ impl Checkpoint {
             .strip_suffix('\n')
             .ok_or_else(|| bad("the text does not end in a newline"))?;
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("no origin line"))?;
+        let origin = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .ok_or_else(|| bad("no origin line"))?;
         let size_line = lines.next().ok_or_else(|| bad("no tree size line"))?;
         if size_line.is_empty()
             || !size_line.bytes().all(|b| b.is_ascii_digit())
@@ -48,9 +56,12 @@ impl Checkpoint {
         {
             return Err(bad("the tree size is not a decimal without leading zeros"));
         }
-        let size: u64 = size_line.parse().map_err(|_| bad("the tree size is too large"))?;
+        let size: u64 = size_line
+            .parse()
+            .map_err(|_| bad("the tree size is too large"))?;
         let root_line = lines.next().ok_or_else(|| bad("no root hash line"))?;
-        let root = Hash::from_base64(root_line).map_err(|_| bad("the root hash is not 32 bytes of base64"))?;
+        let root = Hash::from_base64(root_line)
+            .map_err(|_| bad("the root hash is not 32 bytes of base64"))?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
             return Err(bad("an extension line is empty"));
@@ -79,7 +90,10 @@ impl Checkpoint {
         let mut known = vec![log_key.clone()];
         known.extend(witnesses.iter().cloned());
         let (text, sigs) = open_note(note, &known)?;
-        if !sigs.iter().any(|s| s.name == log_key.name() && s.key_id == log_key.key_id()) {
+        if !sigs
+            .iter()
+            .any(|s| s.name == log_key.name() && s.key_id == log_key.key_id())
+        {
             return Err(LogError::NoVerifiedSignature);
         }
         let cp = Checkpoint::parse_text(&text)?;
@@ -102,7 +116,8 @@ mod tests {
 
     #[test]
     fn spec_example_text_parses() {
-        let text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let text =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let cp = Checkpoint::parse_text(text).unwrap();
         assert_eq!(cp.origin, "example.com/behind-the-sofa");
         assert_eq!(cp.size, 20852163);

@@ -417,7 +417,8 @@ mod tests {
 
     // The worked example of Go's sumdb/note package (the origin of C2SP
     // signed-note): signer key, verifier key, text and signature.
-    const GO_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    const GO_SKEY: &str =
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
     const GO_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const GO_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
     const GO_SIG: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
@@ -444,16 +445,24 @@ mod tests {
     fn tampered_text_is_rejected() {
         let v = NoteVerifier::parse(GO_VKEY).unwrap();
         let note = format!("{}\n{GO_SIG}", GO_TEXT.replace("answer", "answers"));
-        assert!(matches!(open_note(&note, &[v]), Err(LogError::BadSignature(_))));
+        assert!(matches!(
+            open_note(&note, &[v]),
+            Err(LogError::BadSignature(_))
+        ));
     }
 
     #[test]
     fn unknown_signers_are_ignored_but_one_known_is_needed() {
         let other = NoteSigner::new("other.example", ED25519, [7; 32]).unwrap();
-        let note = format!("{GO_TEXT}\n{GO_SIG}{}", other.signature_line(GO_TEXT, None).unwrap());
+        let note = format!(
+            "{GO_TEXT}\n{GO_SIG}{}",
+            other.signature_line(GO_TEXT, None).unwrap()
+        );
         let v = NoteVerifier::parse(GO_VKEY).unwrap();
         assert_eq!(open_note(&note, &[v]).unwrap().1.len(), 1);
-        let stranger = NoteSigner::new("stranger", ED25519, [9; 32]).unwrap().verifier();
+        let stranger = NoteSigner::new("stranger", ED25519, [9; 32])
+            .unwrap()
+            .verifier();
         assert!(matches!(
             open_note(&note, &[stranger]),
             Err(LogError::NoVerifiedSignature)
@@ -480,8 +489,18 @@ mod tests {
 
     #[test]
     fn verifier_keys_reject_mismatched_ids_and_types() {
-        assert!(NoteVerifier::parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
-        assert!(NoteVerifier::parse("PeterNeumann+c74f20a3+AhpcMQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
+        assert!(
+            NoteVerifier::parse(
+                "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            )
+            .is_err()
+        );
+        assert!(
+            NoteVerifier::parse(
+                "PeterNeumann+c74f20a3+AhpcMQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            )
+            .is_err()
+        );
         assert!(NoteVerifier::parse("nonsense").is_err());
     }
 
@@ -500,7 +519,14 @@ mod tests {
         assert_eq!(sigs[1].timestamp, Some(1_700_000_000));
         // A cosignature key id uses type 0x04, so the same key as a plain
         // Ed25519 verifier does not match it.
-        assert_ne!(cosigner.key_id(), key_id("witness.example/w1", ED25519, cosigner.verifier().public_key().as_bytes()));
+        assert_ne!(
+            cosigner.key_id(),
+            key_id(
+                "witness.example/w1",
+                ED25519,
+                cosigner.verifier().public_key().as_bytes()
+            )
+        );
     }
 
     #[test]
@@ -508,10 +534,14 @@ mod tests {
         // signed_note is Cloudflare's port of Go's sumdb/note.
         use signed_note::{Note, StandardVerifier, VerifierList};
         let signer = NoteSigner::new("liaison/us/test", ED25519, [5; 32]).unwrap();
-        let note = signer.sign_note("liaison/us/test\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n").unwrap();
+        let note = signer
+            .sign_note("liaison/us/test\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n")
+            .unwrap();
         let verifier = StandardVerifier::new(&signer.verifier().to_encoded()).unwrap();
         let parsed = Note::from_bytes(note.as_bytes()).unwrap();
-        let (verified, _) = parsed.verify(&VerifierList::new(vec![Box::new(verifier)])).unwrap();
+        let (verified, _) = parsed
+            .verify(&VerifierList::new(vec![Box::new(verifier)]))
+            .unwrap();
         assert_eq!(verified.len(), 1);
     }
 }

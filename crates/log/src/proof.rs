@@ -73,7 +73,9 @@ impl TlogProof {
         {
             return Err(bad("the index is not a decimal without leading zeros"));
         }
-        let index: u64 = index_str.parse().map_err(|_| bad("the index is too large"))?;
+        let index: u64 = index_str
+            .parse()
+            .map_err(|_| bad("the index is too large"))?;
         let inclusion = lines
             .map(|l| Hash::from_base64(l).map_err(|_| bad("a proof line is not a base64 hash")))
             .collect::<Result<Vec<_>, _>>()?;
@@ -125,7 +127,12 @@ mod tests {
     #[test]
     fn receipt_round_trips_and_verifies() {
         let (nodes, f) = log_of(13);
-        let reader = |l: u8, i: u64| nodes.get(&(l, i)).copied().ok_or(LogError::MissingNode { level: l, index: i });
+        let reader = |l: u8, i: u64| {
+            nodes
+                .get(&(l, i))
+                .copied()
+                .ok_or(LogError::MissingNode { level: l, index: i })
+        };
         let signer = NoteSigner::new("example.com/log", ED25519, [8; 32]).unwrap();
         let cp = Checkpoint::new("example.com/log", 13, f.root());
         let proof = TlogProof {
@@ -137,8 +144,14 @@ mod tests {
         let text = proof.encode();
         let parsed = TlogProof::parse(&text).unwrap();
         assert_eq!(parsed, proof);
-        parsed.verify(&leaf_hash(&6u32.to_be_bytes()), &signer.verifier(), &[]).unwrap();
-        assert!(parsed.verify(&leaf_hash(&7u32.to_be_bytes()), &signer.verifier(), &[]).is_err());
+        parsed
+            .verify(&leaf_hash(&6u32.to_be_bytes()), &signer.verifier(), &[])
+            .unwrap();
+        assert!(
+            parsed
+                .verify(&leaf_hash(&7u32.to_be_bytes()), &signer.verifier(), &[])
+                .is_err()
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ impl TileRef {
         let kind = if kind == "entries" {
             TileKind::Entries
         } else {
-            if kind.is_empty() || (kind.len() > 1 && kind.starts_with('0')) || !kind.bytes().all(|b| b.is_ascii_digit()) {
+            if kind.is_empty()
+                || (kind.len() > 1 && kind.starts_with('0'))
+                || !kind.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(bad());
             }
             let level: u8 = kind.parse().map_err(|_| bad())?;
@@ -168,10 +171,18 @@ mod tests {
 
     #[test]
     fn paths_round_trip() {
-        let t = TileRef { kind: TileKind::Hashes { level: 1 }, index: 1234067, width: 7 };
+        let t = TileRef {
+            kind: TileKind::Hashes { level: 1 },
+            index: 1234067,
+            width: 7,
+        };
         assert_eq!(t.path(), "tile/1/x001/x234/067.p/7");
         assert_eq!(TileRef::parse(&t.path()).unwrap(), t);
-        let e = TileRef { kind: TileKind::Entries, index: 5, width: 256 };
+        let e = TileRef {
+            kind: TileKind::Entries,
+            index: 5,
+            width: 256,
+        };
         assert_eq!(e.path(), "tile/entries/005");
         assert_eq!(TileRef::parse("tile/entries/005").unwrap(), e);
     }
@@ -179,9 +190,20 @@ mod tests {
     #[test]
     fn malformed_paths_are_refused() {
         for bad in [
-            "tile/0/5", "tile/0/0005", "tile/00/005", "tile/64/005", "tile/0/005.p/0",
-            "tile/0/005.p/256", "tile/0/005.p/07", "tile/0/x000/005", "tile/0/001/005",
-            "tile/x/005", "tile/0/", "tile/0/x99999999999999999/000", "checkpoint", "tile//005",
+            "tile/0/5",
+            "tile/0/0005",
+            "tile/00/005",
+            "tile/64/005",
+            "tile/0/005.p/0",
+            "tile/0/005.p/256",
+            "tile/0/005.p/07",
+            "tile/0/x000/005",
+            "tile/0/001/005",
+            "tile/x/005",
+            "tile/0/",
+            "tile/0/x99999999999999999/000",
+            "checkpoint",
+            "tile//005",
         ] {
             assert!(TileRef::parse(bad).is_err(), "{bad} parsed");
         }

@@ -38,7 +38,7 @@ pub fn subtree_hash<R: NodeReader + ?Sized>(
     if len == 0 {
         return Ok(Hash::empty_root());
     }
-    if len.is_power_of_two() && start % len == 0 {
+    if len.is_power_of_two() && start.is_multiple_of(len) {
         let level = len.trailing_zeros() as u8;
         return reader.node(level, start >> level);
     }
@@ -398,11 +398,19 @@ mod tests {
 
     /// Leaf inputs of the RFC 6962 test vectors (transparency-dev/merkle testonly).
     fn vector_leaves() -> Vec<Vec<u8>> {
-        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657"]
-            .iter()
-            .map(|s| hex::decode(s).unwrap())
-            .chain([hex::decode("606162636465666768696a6b6c6d6e6f").unwrap()])
-            .collect()
+        [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+        ]
+        .iter()
+        .map(|s| hex::decode(s).unwrap())
+        .chain([hex::decode("606162636465666768696a6b6c6d6e6f").unwrap()])
+        .collect()
     }
 
     /// Roots for sizes 1..=8 (transparency-dev/merkle testonly/constants.go).
@@ -505,10 +513,21 @@ mod tests {
         let leaves = vector_leaves();
         for size in 1..=8usize {
             let t = MemTree::with_leaves(&leaves[..size]);
-            assert_eq!(t.frontier.root(), h(ROOTS[size - 1]), "frontier size {size}");
-            assert_eq!(root(&t, size as u64).unwrap(), h(ROOTS[size - 1]), "stored size {size}");
+            assert_eq!(
+                t.frontier.root(),
+                h(ROOTS[size - 1]),
+                "frontier size {size}"
+            );
+            assert_eq!(
+                root(&t, size as u64).unwrap(),
+                h(ROOTS[size - 1]),
+                "stored size {size}"
+            );
         }
-        assert_eq!(MemTree::with_leaves(&[]).frontier.root(), Hash::empty_root());
+        assert_eq!(
+            MemTree::with_leaves(&[]).frontier.root(),
+            Hash::empty_root()
+        );
     }
 
     #[test]
@@ -545,8 +564,14 @@ mod tests {
         for (m, n, want) in consistency_vectors() {
             let got = consistency_proof(&t, m, n).unwrap();
             assert_eq!(got, want, "proof {m} -> {n}");
-            verify_consistency(m, n, &h(ROOTS[m as usize - 1]), &h(ROOTS[n as usize - 1]), &want)
-                .unwrap();
+            verify_consistency(
+                m,
+                n,
+                &h(ROOTS[m as usize - 1]),
+                &h(ROOTS[n as usize - 1]),
+                &want,
+            )
+            .unwrap();
         }
     }
 
@@ -666,7 +691,11 @@ mod tests {
         for size in [1u64, 2, 3, 7, 8, 255, 256, 257, 511, 600] {
             let r = root(&t, size).unwrap();
             for index in [0, size / 3, size / 2, size - 1] {
-                let p: Vec<TH> = inclusion_proof(&t, index, size).unwrap().into_iter().map(th).collect();
+                let p: Vec<TH> = inclusion_proof(&t, index, size)
+                    .unwrap()
+                    .into_iter()
+                    .map(th)
+                    .collect();
                 let lh = leaf_hash(&leaves[index as usize]);
                 check_record(&p, size, th(r), index, th(lh)).unwrap();
             }
@@ -674,7 +703,11 @@ mod tests {
                 if old == 0 {
                     continue;
                 }
-                let p: Vec<TH> = consistency_proof(&t, old, size).unwrap().into_iter().map(th).collect();
+                let p: Vec<TH> = consistency_proof(&t, old, size)
+                    .unwrap()
+                    .into_iter()
+                    .map(th)
+                    .collect();
                 check_tree(&p, size, th(r), old, th(root(&t, old).unwrap())).unwrap();
             }
         }

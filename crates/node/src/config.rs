@@ -81,18 +81,28 @@ impl Config {
         let mut table = toml::Table::try_from(self)
             .map_err(|e| NodeError::Config(format!("cannot represent the configuration: {e}")))?;
         for (section, value) in table.iter_mut() {
-            let toml::Value::Table(keys) = value else { continue };
+            let toml::Value::Table(keys) = value else {
+                continue;
+            };
             for (key, value) in keys.iter_mut() {
-                let var = format!("{ENV_PREFIX}{}_{}", section.to_uppercase(), key.to_uppercase());
+                let var = format!(
+                    "{ENV_PREFIX}{}_{}",
+                    section.to_uppercase(),
+                    key.to_uppercase()
+                );
                 let Some(raw) = env(&var) else { continue };
                 *value = match value {
                     toml::Value::String(_) => toml::Value::String(raw),
-                    toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().map_err(|_| {
-                        NodeError::Config(format!("{var}={raw:?} is not an integer"))
-                    })?),
-                    toml::Value::Boolean(_) => toml::Value::Boolean(raw.trim().parse().map_err(|_| {
-                        NodeError::Config(format!("{var}={raw:?} is not true or false"))
-                    })?),
+                    toml::Value::Integer(_) => {
+                        toml::Value::Integer(raw.trim().parse().map_err(|_| {
+                            NodeError::Config(format!("{var}={raw:?} is not an integer"))
+                        })?)
+                    }
+                    toml::Value::Boolean(_) => {
+                        toml::Value::Boolean(raw.trim().parse().map_err(|_| {
+                            NodeError::Config(format!("{var}={raw:?} is not true or false"))
+                        })?)
+                    }
                     _ => {
                         return Err(NodeError::Config(format!(
                             "{var} cannot be set from the environment"
@@ -101,9 +111,9 @@ impl Config {
                 };
             }
         }
-        table
-            .try_into()
-            .map_err(|e: toml::de::Error| NodeError::Config(format!("environment override: {}", e.message())))
+        table.try_into().map_err(|e: toml::de::Error| {
+            NodeError::Config(format!("environment override: {}", e.message()))
+        })
     }
 
     pub fn to_toml(&self) -> Result<String, NodeError> {
@@ -126,14 +136,20 @@ impl Config {
             .map_err(|e| NodeError::Config(format!("cannot represent the configuration: {e}")))?;
         let mut out = Vec::new();
         for (section, value) in &table {
-            let toml::Value::Table(keys) = value else { continue };
+            let toml::Value::Table(keys) = value else {
+                continue;
+            };
             for (key, value) in keys {
                 let shown = match value {
                     toml::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
                 out.push((
-                    format!("{ENV_PREFIX}{}_{}", section.to_uppercase(), key.to_uppercase()),
+                    format!(
+                        "{ENV_PREFIX}{}_{}",
+                        section.to_uppercase(),
+                        key.to_uppercase()
+                    ),
                     shown,
                 ));
             }

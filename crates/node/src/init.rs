@@ -47,7 +47,9 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     let party = PartyCode::parse(&options.party)?;
     let name = options.name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(NodeError::Invalid("the name must be 1 to 200 characters".into()));
+        return Err(NodeError::Invalid(
+            "the name must be 1 to 200 characters".into(),
+        ));
     }
     if !matches!(options.lang.as_str(), "en" | "ru") {
         return Err(NodeError::Invalid(format!(
@@ -56,9 +58,14 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         )));
     }
     let role = parse_role(&options.role)?;
-    for (what, addr) in [("--listen", &options.listen), ("--app-listen", &options.app_listen)] {
+    for (what, addr) in [
+        ("--listen", &options.listen),
+        ("--app-listen", &options.app_listen),
+    ] {
         addr.parse::<SocketAddr>().map_err(|_| {
-            NodeError::Invalid(format!("{what} {addr:?} is not an address like 127.0.0.1:7443"))
+            NodeError::Invalid(format!(
+                "{what} {addr:?} is not an address like 127.0.0.1:7443"
+            ))
         })?;
     }
     prepare_empty_dir(dir)?;
@@ -71,12 +78,16 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     // The origin names the party and the key, so a re-created node is a new log.
     let key_tag = &Hash::of_content(provisional.verifier().public_key().as_bytes()).to_hex()[..8];
     let origin = format!("liaison/{party}/{key_tag}");
-    let log_signer =
-        NoteSigner::new(&origin, ED25519, log_seed).map_err(|e| NodeError::Invalid(e.to_string()))?;
+    let log_signer = NoteSigner::new(&origin, ED25519, log_seed)
+        .map_err(|e| NodeError::Invalid(e.to_string()))?;
     write_private(&nd.log_key(), &format!("{}\n", log_signer.to_encoded()))?;
     if role == NodeRole::Witness {
-        let cosigner = NoteSigner::new(&cosigner_name(&party, &origin), COSIGNER_TYPE, random_seed()?)
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let cosigner = NoteSigner::new(
+            &cosigner_name(&party, &origin),
+            COSIGNER_TYPE,
+            random_seed()?,
+        )
+        .map_err(|e| NodeError::Invalid(e.to_string()))?;
         write_private(&nd.cosigner_key(), &format!("{}\n", cosigner.to_encoded()))?;
     }
     let (cert_pem, key_pem) = crate::tls::generate_self_signed(&party, name)?;
@@ -103,8 +114,11 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     Store::create(&nd.database())?;
     // Cases and messages live here: owner-only, like the keys. SQLite gives
     // its -wal and -shm files the database file's permissions.
-    fs::set_permissions(&nd.database(), std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(|e| NodeError::io(format!("cannot restrict {}", nd.database().display()), e))?;
+    fs::set_permissions(
+        nd.database(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .map_err(|e| NodeError::io(format!("cannot restrict {}", nd.database().display()), e))?;
     let node = Node::open(dir)?;
     node.log_card_if_changed().await?;
     Ok(node)
@@ -121,20 +135,19 @@ fn prepare_empty_dir(dir: &Path) -> Result<(), NodeError> {
             }
             // An existing empty directory must still be writable.
             let probe = dir.join(".liaison-init");
-            fs::write(&probe, b"").map_err(|e| {
-                NodeError::io(format!("cannot write to {}", dir.display()), e)
-            })?;
-            fs::remove_file(&probe).map_err(|e| NodeError::io(format!("cannot write to {}", dir.display()), e))
+            fs::write(&probe, b"")
+                .map_err(|e| NodeError::io(format!("cannot write to {}", dir.display()), e))?;
+            fs::remove_file(&probe)
+                .map_err(|e| NodeError::io(format!("cannot write to {}", dir.display()), e))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
             .map_err(|e| NodeError::io(format!("cannot create {}", dir.display()), e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(NodeError::Invalid(format!(
-            "{} is a file, not a directory",
-            dir.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(NodeError::Invalid(
+            format!("{} is a file, not a directory", dir.display()),
+        )),
         Err(e) => Err(NodeError::io(format!("cannot use {}", dir.display()), e)),
     }
 }

@@ -105,7 +105,8 @@ pub struct Node {
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
-    std::fs::read_to_string(path).map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))
+    std::fs::read_to_string(path)
+        .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))
 }
 
 pub(crate) fn parse_role(role: &str) -> Result<NodeRole, NodeError> {
@@ -128,15 +129,17 @@ impl Node {
                 dir.root().display()
             )));
         }
-        let config = Config::from_toml_with_env(&read_text(&dir.config())?, |v| std::env::var(v).ok())?;
+        let config =
+            Config::from_toml_with_env(&read_text(&dir.config())?, |v| std::env::var(v).ok())?;
         let party = PartyCode::parse(&config.node.party)?;
         let role = parse_role(&config.node.role)?;
         let log_signer = NoteSigner::parse(&read_text(&dir.log_key())?)
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.log_key().display())))?;
         let cosigner = match role {
             NodeRole::Witness => Some(
-                NoteSigner::parse(&read_text(&dir.cosigner_key())?)
-                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.cosigner_key().display())))?,
+                NoteSigner::parse(&read_text(&dir.cosigner_key())?).map_err(|e| {
+                    NodeError::Invalid(format!("{}: {e}", dir.cosigner_key().display()))
+                })?,
             ),
             NodeRole::Party => None,
         };
@@ -203,7 +206,11 @@ impl Node {
 
     /// Pins a peer from its card (checked first). A changed card for an
     /// already pinned party needs `replace`.
-    pub async fn pin_peer(&self, card: &NodeCard, replace: bool) -> Result<(CheckedCard, PinOutcome), NodeError> {
+    pub async fn pin_peer(
+        &self,
+        card: &NodeCard,
+        replace: bool,
+    ) -> Result<(CheckedCard, PinOutcome), NodeError> {
         let checked = check_card(card)?;
         if checked.party == self.party {
             return Err(NodeError::Invalid(format!(
@@ -233,21 +240,29 @@ impl Node {
     }
 
     /// The pinned peer presenting the certificate with this fingerprint.
-    pub fn peer_by_fingerprint(&self, fingerprint: &[u8; 32]) -> Result<Option<CheckedCard>, NodeError> {
+    pub fn peer_by_fingerprint(
+        &self,
+        fingerprint: &[u8; 32],
+    ) -> Result<Option<CheckedCard>, NodeError> {
         let hex = liaison_log::Hash(*fingerprint).to_hex();
-        let row = self.store.read(|c| liaison_store::peers::by_fingerprint(c, &hex))?;
+        let row = self
+            .store
+            .read(|c| liaison_store::peers::by_fingerprint(c, &hex))?;
         row.as_ref().map(checked_from_row).transpose()
     }
 
     pub fn peer(&self, party: &str) -> Result<Option<CheckedCard>, NodeError> {
-        let row = self.store.read(|c| liaison_store::peers::by_party(c, party))?;
+        let row = self
+            .store
+            .read(|c| liaison_store::peers::by_party(c, party))?;
         row.as_ref().map(checked_from_row).transpose()
     }
 }
 
 fn checked_from_row(row: &PinnedPeer) -> Result<CheckedCard, NodeError> {
-    let card: NodeCard = serde_json::from_str(&row.card_json)
-        .map_err(|e| NodeError::Invalid(format!("stored card of {} is unreadable: {e}", row.party)))?;
+    let card: NodeCard = serde_json::from_str(&row.card_json).map_err(|e| {
+        NodeError::Invalid(format!("stored card of {} is unreadable: {e}", row.party))
+    })?;
     Ok(check_card(&card)?)
 }
 
@@ -260,7 +275,8 @@ pub fn now_rfc3339() -> String {
 /// A fresh random 32-byte seed from the operating system.
 pub(crate) fn random_seed() -> Result<[u8; 32], NodeError> {
     let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    getrandom::fill(&mut seed)
+        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
     Ok(seed)
 }
 
@@ -271,4 +287,3 @@ pub(crate) fn cosigner_name(party: &PartyCode, log_origin: &str) -> String {
 }
 
 pub(crate) const COSIGNER_TYPE: u8 = COSIGNATURE_V1;
-

@@ -12,13 +12,15 @@ use std::sync::Arc;
 use liaison_core::PartyCode;
 use liaison_log::Hash;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::{
+    CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature,
+};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, Error as TlsError, ServerConfig,
-    SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, Error as TlsError,
+    ServerConfig, SignatureScheme,
 };
 
 use crate::NodeError;
@@ -63,11 +65,15 @@ pub fn fingerprint(cert: &CertificateDer<'_>) -> [u8; 32] {
 pub fn generate_self_signed(party: &PartyCode, name: &str) -> Result<(String, String), NodeError> {
     let err = |e: rcgen::Error| NodeError::Tls(format!("cannot create the TLS certificate: {e}"));
     let key = rcgen::KeyPair::generate().map_err(err)?;
-    let mut params = rcgen::CertificateParams::new(vec![format!("{party}.liaison.invalid")]).map_err(err)?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    let mut params =
+        rcgen::CertificateParams::new(vec![format!("{party}.liaison.invalid")]).map_err(err)?;
     params
         .distinguished_name
-        .push(rcgen::DnType::OrganizationalUnitName, format!("liaison party {party}"));
+        .push(rcgen::DnType::CommonName, name);
+    params.distinguished_name.push(
+        rcgen::DnType::OrganizationalUnitName,
+        format!("liaison party {party}"),
+    );
     let cert = params.self_signed(&key).map_err(err)?;
     Ok((cert.pem(), key.serialize_pem()))
 }
@@ -102,7 +108,9 @@ impl ClientCertVerifier for PinnedClients {
         if self.pins.is_pinned(&fingerprint(end_entity)) {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(TlsError::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(TlsError::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -147,7 +155,9 @@ impl ServerCertVerifier for PinnedServer {
         if fingerprint(end_entity) == self.fingerprint {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(TlsError::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(TlsError::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -176,7 +186,10 @@ impl ServerCertVerifier for PinnedServer {
 
 /// Server side of the federation listener: TLS 1.3, client certificate
 /// required and pinned.
-pub fn server_config(identity: &TlsIdentity, pins: Arc<dyn PinSource>) -> Result<ServerConfig, NodeError> {
+pub fn server_config(
+    identity: &TlsIdentity,
+    pins: Arc<dyn PinSource>,
+) -> Result<ServerConfig, NodeError> {
     let provider = provider();
     let verifier = Arc::new(PinnedClients {
         pins,
@@ -194,7 +207,10 @@ pub fn server_config(identity: &TlsIdentity, pins: Arc<dyn PinSource>) -> Result
 
 /// Client side towards one peer: presents our certificate, accepts only the
 /// peer's pinned one.
-pub fn client_config(identity: &TlsIdentity, peer_fingerprint: [u8; 32]) -> Result<ClientConfig, NodeError> {
+pub fn client_config(
+    identity: &TlsIdentity,
+    peer_fingerprint: [u8; 32],
+) -> Result<ClientConfig, NodeError> {
     let provider = provider();
     let verifier = Arc::new(PinnedServer {
         fingerprint: peer_fingerprint,
@@ -212,7 +228,10 @@ pub fn client_config(identity: &TlsIdentity, peer_fingerprint: [u8; 32]) -> Resu
 }
 
 /// An HTTPS client that talks to exactly one pinned peer.
-pub fn peer_http_client(identity: &TlsIdentity, peer_fingerprint: [u8; 32]) -> Result<reqwest::Client, NodeError> {
+pub fn peer_http_client(
+    identity: &TlsIdentity,
+    peer_fingerprint: [u8; 32],
+) -> Result<reqwest::Client, NodeError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(client_config(identity, peer_fingerprint)?)
         .connect_timeout(std::time::Duration::from_secs(10))

@@ -20,7 +20,10 @@ use crate::NodeError;
 /// Where tiles come from.
 pub enum TileSource {
     Local(Store),
-    Remote { client: reqwest::Client, base_url: String },
+    Remote {
+        client: reqwest::Client,
+        base_url: String,
+    },
 }
 
 impl TileSource {
@@ -44,7 +47,10 @@ impl TileSource {
                     return Ok(None);
                 }
                 if !resp.status().is_success() {
-                    return Err(NodeError::Io(format!("fetching {url} answered {}", resp.status())));
+                    return Err(NodeError::Io(format!(
+                        "fetching {url} answered {}",
+                        resp.status()
+                    )));
                 }
                 let bytes = resp
                     .bytes()
@@ -80,11 +86,17 @@ pub async fn verify_log(
         .await?
         .ok_or_else(|| fail("the log serves no checkpoint".into()))?;
     let note = String::from_utf8(note).map_err(|_| fail("the checkpoint is not UTF-8".into()))?;
-    let (cp, _) = Checkpoint::open(&note, log_key, &[])
-        .map_err(|e| fail(format!("the checkpoint does not verify with key {}: {e}", log_key.name())))?;
+    let (cp, _) = Checkpoint::open(&note, log_key, &[]).map_err(|e| {
+        fail(format!(
+            "the checkpoint does not verify with key {}: {e}",
+            log_key.name()
+        ))
+    })?;
 
     // Level-0 tiles come with their entry bundles, hence twice.
-    let total: u64 = (0..8u8).map(|l| tiles_at_level(cp.size, l).len() as u64).sum::<u64>()
+    let total: u64 = (0..8u8)
+        .map(|l| tiles_at_level(cp.size, l).len() as u64)
+        .sum::<u64>()
         + tiles_at_level(cp.size, 0).len() as u64;
     let mut done = 0u64;
     let mut frontier = Frontier::new();
@@ -95,8 +107,17 @@ pub async fn verify_log(
 
     for (index, width) in tiles_at_level(cp.size, 0) {
         let hashes = fetch_hashes(source, TileKind::Hashes { level: 0 }, index, width).await?;
-        let bundle = fetch_tile(source, TileRef { kind: TileKind::Entries, index, width }).await?;
-        let entries = decode_bundle(&bundle).map_err(|e| fail(format!("entry bundle {index}: {e}")))?;
+        let bundle = fetch_tile(
+            source,
+            TileRef {
+                kind: TileKind::Entries,
+                index,
+                width,
+            },
+        )
+        .await?;
+        let entries =
+            decode_bundle(&bundle).map_err(|e| fail(format!("entry bundle {index}: {e}")))?;
         if entries.len() != usize::from(width) {
             return Err(fail(format!(
                 "entry bundle {index} holds {} entries, not {width}",
@@ -184,7 +205,12 @@ async fn fetch_tile(source: &TileSource, tile: TileRef) -> Result<Vec<u8>, NodeE
         .ok_or_else(|| NodeError::Invalid(format!("the log does not serve {}", tile.path())))
 }
 
-async fn fetch_hashes(source: &TileSource, kind: TileKind, index: u64, width: u16) -> Result<Vec<Hash>, NodeError> {
+async fn fetch_hashes(
+    source: &TileSource,
+    kind: TileKind,
+    index: u64,
+    width: u16,
+) -> Result<Vec<Hash>, NodeError> {
     let tile = TileRef { kind, index, width };
     let bytes = fetch_tile(source, tile).await?;
     if bytes.len() != 32 * usize::from(width) {
@@ -195,14 +221,20 @@ async fn fetch_hashes(source: &TileSource, kind: TileKind, index: u64, width: u1
             32 * usize::from(width)
         )));
     }
-    Ok(bytes.chunks_exact(32).filter_map(Hash::from_slice).collect())
+    Ok(bytes
+        .chunks_exact(32)
+        .filter_map(Hash::from_slice)
+        .collect())
 }
 
 /// The Merkle hash of a full tile's 256 hashes (8 levels up).
 fn tile_root(hashes: &[Hash]) -> Hash {
     let mut level: Vec<Hash> = hashes.to_vec();
     while level.len() > 1 {
-        level = level.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        level = level
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
     }
     level.first().copied().unwrap_or_else(Hash::empty_root)
 }

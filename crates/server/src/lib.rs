@@ -36,7 +36,10 @@ pub enum ServerError {
     #[error("{0}")]
     Node(#[from] NodeError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Config(String),
 }
@@ -132,7 +135,11 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
             watcher.clone(),
         ));
     } else {
-        tasks.spawn(serve_plain(listeners.app, app_router(node.clone()), watcher.clone()));
+        tasks.spawn(serve_plain(
+            listeners.app,
+            app_router(node.clone()),
+            watcher.clone(),
+        ));
     }
 
     tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
@@ -156,7 +163,9 @@ fn app_tls_config(node: &Node) -> Result<rustls::ServerConfig, ServerError> {
     // The app listener authenticates users, not certificates: no client auth.
     let provider = liaison_node::tls::provider();
     let key = rustls::pki_types::PrivateKeyDer::from_pem_file_compat(&node.dir.tls_key())?;
-    let cert = rustls::pki_types::CertificateDer::from_pem_slice_compat(node.tls.certificate_pem.as_bytes())?;
+    let cert = rustls::pki_types::CertificateDer::from_pem_slice_compat(
+        node.tls.certificate_pem.as_bytes(),
+    )?;
     rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .and_then(|b| b.with_no_client_auth().with_single_cert(vec![cert], key))
@@ -178,9 +187,7 @@ impl<T: rustls::pki_types::pem::PemObject> PemCompat for T {
 }
 
 fn federation_router(node: Node) -> Router {
-    Router::new()
-        .merge(log_routes::routes())
-        .with_state(node)
+    Router::new().merge(log_routes::routes()).with_state(node)
 }
 
 fn app_router(node: Node) -> Router {
@@ -194,13 +201,18 @@ const GRACE: Duration = Duration::from_secs(10);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a listener's connections are secured.
+// One value per listener, moved into each connection task: size is irrelevant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Transport {
     Plain,
     /// With `peers` set (the federation listener), each connection's client
     /// certificate must map to a pinned peer, whose identity is attached to
     /// every request on it.
-    Tls { acceptor: TlsAcceptor, peers: Option<Node> },
+    Tls {
+        acceptor: TlsAcceptor,
+        peers: Option<Node>,
+    },
 }
 
 async fn serve_plain(listener: TcpListener, router: Router, shutdown: watch::Receiver<bool>) {
@@ -214,10 +226,21 @@ async fn serve_tls(
     peers: Option<Node>,
     shutdown: watch::Receiver<bool>,
 ) {
-    serve(listener, Transport::Tls { acceptor, peers }, router, shutdown).await
+    serve(
+        listener,
+        Transport::Tls { acceptor, peers },
+        router,
+        shutdown,
+    )
+    .await
 }
 
-async fn serve(listener: TcpListener, transport: Transport, router: Router, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    transport: Transport,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -234,7 +257,10 @@ async fn serve(listener: TcpListener, transport: Transport, router: Router, mut 
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(GRACE, async { while connections.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
 }
 
 async fn serve_connection(
@@ -258,7 +284,9 @@ async fn serve_connection(
             let identity = match &peers {
                 None => None,
                 Some(node) => match peer_of(node, &stream) {
-                    Some(card) => Some(PeerIdentity { card: Arc::new(card) }),
+                    Some(card) => Some(PeerIdentity {
+                        card: Arc::new(card),
+                    }),
                     None => {
                         tracing::warn!(%remote, "connection from an unpinned certificate dropped");
                         return;
@@ -270,8 +298,12 @@ async fn serve_connection(
     }
 }
 
-async fn serve_http<IO>(io: TokioIo<IO>, router: Router, identity: Option<PeerIdentity>, mut shutdown: watch::Receiver<bool>)
-where
+async fn serve_http<IO>(
+    io: TokioIo<IO>,
+    router: Router,
+    identity: Option<PeerIdentity>,
+    mut shutdown: watch::Receiver<bool>,
+) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
@@ -294,7 +326,12 @@ where
     }
 }
 
-fn peer_of(node: &Node, stream: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Option<CheckedCard> {
+fn peer_of(
+    node: &Node,
+    stream: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+) -> Option<CheckedCard> {
     let cert = stream.get_ref().1.peer_certificates()?.first()?;
-    node.peer_by_fingerprint(&liaison_node::tls::fingerprint(cert)).ok().flatten()
+    node.peer_by_fingerprint(&liaison_node::tls::fingerprint(cert))
+        .ok()
+        .flatten()
 }

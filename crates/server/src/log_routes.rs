@@ -28,8 +28,12 @@ async fn checkpoint(State(node): State<Node>) -> Result<impl IntoResponse, ApiEr
     ))
 }
 
-async fn tile(State(node): State<Node>, Path(path): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let tile = TileRef::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
+async fn tile(
+    State(node): State<Node>,
+    Path(path): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tile =
+        TileRef::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
     let bytes = node
         .store
         .tile(tile)?

@@ -94,13 +94,15 @@ pub(crate) fn append_leaves(
 ) -> Result<LogHead, StoreError> {
     let mut insert_entry =
         conn.prepare_cached("INSERT INTO log_entries (idx, data) VALUES (?1, ?2)")?;
-    let mut insert_node = conn.prepare_cached("INSERT INTO log_nodes (key, hash) VALUES (?1, ?2)")?;
+    let mut insert_node =
+        conn.prepare_cached("INSERT INTO log_nodes (key, hash) VALUES (?1, ?2)")?;
     let mut node_error: Option<rusqlite::Error> = None;
     for data in leaves {
         insert_entry.execute(params![frontier.size() as i64, data])?;
         frontier.append(liaison_log::hash::leaf_hash(data), |n| {
             if node_error.is_none()
-                && let Err(e) = insert_node.execute(params![node_key(n.level, n.index), &n.hash.0[..]])
+                && let Err(e) =
+                    insert_node.execute(params![node_key(n.level, n.index), &n.hash.0[..]])
             {
                 node_error = Some(e);
             }
@@ -173,12 +175,20 @@ pub(crate) fn read_entry(conn: &Connection, index: u64) -> Result<Option<Vec<u8>
         .optional()?)
 }
 
-pub(crate) fn inclusion_proof(conn: &Connection, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+pub(crate) fn inclusion_proof(
+    conn: &Connection,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, StoreError> {
     check_size(conn, size)?;
     Ok(tree::inclusion_proof(&DbNodes(conn), index, size)?)
 }
 
-pub(crate) fn consistency_proof(conn: &Connection, old: u64, new: u64) -> Result<Vec<Hash>, StoreError> {
+pub(crate) fn consistency_proof(
+    conn: &Connection,
+    old: u64,
+    new: u64,
+) -> Result<Vec<Hash>, StoreError> {
     check_size(conn, new)?;
     Ok(tree::consistency_proof(&DbNodes(conn), old, new)?)
 }

@@ -24,11 +24,7 @@ pub enum PinOutcome {
 
 /// Pins a peer. A party already pinned with a different card is only
 /// re-pinned when `replace` is set: a changed card needs an explicit decision.
-pub fn pin(
-    conn: &Connection,
-    peer: &PinnedPeer,
-    replace: bool,
-) -> Result<PinOutcome, StoreError> {
+pub fn pin(conn: &Connection, peer: &PinnedPeer, replace: bool) -> Result<PinOutcome, StoreError> {
     if let Some(existing) = by_party(conn, &peer.party)? {
         if existing.card_json == peer.card_json {
             return Ok(PinOutcome::Unchanged);
@@ -77,7 +73,10 @@ pub fn by_party(conn: &Connection, party: &str) -> Result<Option<PinnedPeer>, St
         .optional()?)
 }
 
-pub fn by_fingerprint(conn: &Connection, fingerprint: &str) -> Result<Option<PinnedPeer>, StoreError> {
+pub fn by_fingerprint(
+    conn: &Connection,
+    fingerprint: &str,
+) -> Result<Option<PinnedPeer>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT party, card_json, fingerprint, pinned_at FROM peers WHERE fingerprint = ?1",
@@ -88,9 +87,10 @@ pub fn by_fingerprint(conn: &Connection, fingerprint: &str) -> Result<Option<Pin
 }
 
 pub fn all(conn: &Connection) -> Result<Vec<PinnedPeer>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT party, card_json, fingerprint, pinned_at FROM peers ORDER BY party",
-    )?;
-    let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    let mut stmt =
+        conn.prepare("SELECT party, card_json, fingerprint, pinned_at FROM peers ORDER BY party")?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

@@ -32,7 +32,12 @@ fn appends_are_durable_and_checkpointed() {
     let proof = store.inclusion_proof(1, 3).unwrap();
     tree::verify_inclusion(1, 3, &liaison_log::hash::leaf_hash(b"b"), &proof, &cp.root).unwrap();
     drop(store);
-    let store = Store::open(&dir.path().join("liaison.db"), signer(), WriterOptions::default()).unwrap();
+    let store = Store::open(
+        &dir.path().join("liaison.db"),
+        signer(),
+        WriterOptions::default(),
+    )
+    .unwrap();
     assert_eq!(store.log_head().unwrap().size, 3);
     let c = append(&store, vec![b"d".to_vec()]);
     assert_eq!(c.value, vec![3]);
@@ -42,7 +47,9 @@ fn appends_are_durable_and_checkpointed() {
 fn a_failed_job_leaves_no_rows_and_no_leaves_but_its_batch_commits() {
     let dir = tempfile::tempdir().unwrap();
     let store = new_store(&dir);
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let good = store.write(|tx| {
             set_meta(tx.conn(), "good", "1")?;
@@ -69,7 +76,12 @@ fn a_failed_job_leaves_no_rows_and_no_leaves_but_its_batch_commits() {
 fn two_writers_on_one_file_keep_one_tree() {
     let dir = tempfile::tempdir().unwrap();
     let a = new_store(&dir);
-    let b = Store::open(&dir.path().join("liaison.db"), signer(), WriterOptions::default()).unwrap();
+    let b = Store::open(
+        &dir.path().join("liaison.db"),
+        signer(),
+        WriterOptions::default(),
+    )
+    .unwrap();
     let mut all = Vec::new();
     for i in 0..50u32 {
         let s = if i % 3 == 0 { &b } else { &a };
@@ -92,16 +104,58 @@ fn tiles_and_bundles_are_served_for_full_and_partial_widths() {
     let store = new_store(&dir);
     let data: Vec<Vec<u8>> = (0..300u32).map(|i| i.to_be_bytes().to_vec()).collect();
     append(&store, data.clone());
-    let full = store.tile(TileRef { kind: TileKind::Hashes { level: 0 }, index: 0, width: 256 }).unwrap().unwrap();
+    let full = store
+        .tile(TileRef {
+            kind: TileKind::Hashes { level: 0 },
+            index: 0,
+            width: 256,
+        })
+        .unwrap()
+        .unwrap();
     assert_eq!(full.len(), 256 * 32);
-    assert_eq!(Hash::from_slice(&full[32..64]).unwrap(), liaison_log::hash::leaf_hash(&data[1]));
-    let partial = store.tile(TileRef { kind: TileKind::Hashes { level: 0 }, index: 1, width: 44 }).unwrap().unwrap();
+    assert_eq!(
+        Hash::from_slice(&full[32..64]).unwrap(),
+        liaison_log::hash::leaf_hash(&data[1])
+    );
+    let partial = store
+        .tile(TileRef {
+            kind: TileKind::Hashes { level: 0 },
+            index: 1,
+            width: 44,
+        })
+        .unwrap()
+        .unwrap();
     assert_eq!(partial.len(), 44 * 32);
-    assert!(store.tile(TileRef { kind: TileKind::Hashes { level: 0 }, index: 1, width: 45 }).unwrap().is_none());
-    let level1 = store.tile(TileRef { kind: TileKind::Hashes { level: 1 }, index: 0, width: 1 }).unwrap().unwrap();
-    let first_256 = store.read(|c| Ok(tree::subtree_hash(&crate::log::DbNodes(c), 0, 256)?)).unwrap();
+    assert!(
+        store
+            .tile(TileRef {
+                kind: TileKind::Hashes { level: 0 },
+                index: 1,
+                width: 45
+            })
+            .unwrap()
+            .is_none()
+    );
+    let level1 = store
+        .tile(TileRef {
+            kind: TileKind::Hashes { level: 1 },
+            index: 0,
+            width: 1,
+        })
+        .unwrap()
+        .unwrap();
+    let first_256 = store
+        .read(|c| Ok(tree::subtree_hash(&crate::log::DbNodes(c), 0, 256)?))
+        .unwrap();
     assert_eq!(Hash::from_slice(&level1).unwrap(), first_256);
-    let bundle = store.tile(TileRef { kind: TileKind::Entries, index: 1, width: 44 }).unwrap().unwrap();
+    let bundle = store
+        .tile(TileRef {
+            kind: TileKind::Entries,
+            index: 1,
+            width: 44,
+        })
+        .unwrap()
+        .unwrap();
     let entries = decode_bundle(&bundle).unwrap();
     assert_eq!(entries.len(), 44);
     assert_eq!(entries[0], &data[256][..]);
@@ -117,8 +171,14 @@ fn a_tampered_tree_head_is_refused_at_open() {
     drop(store);
     let path = dir.path().join("liaison.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE log_nodes SET hash = zeroblob(32) WHERE key = 1 << 56", []).unwrap();
+    conn.execute(
+        "UPDATE log_nodes SET hash = zeroblob(32) WHERE key = 1 << 56",
+        [],
+    )
+    .unwrap();
     drop(conn);
-    let err = Store::open(&path, signer(), WriterOptions::default()).err().unwrap();
+    let err = Store::open(&path, signer(), WriterOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }

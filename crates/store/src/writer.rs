@@ -78,7 +78,9 @@ where
         let outcome = match (self.result, batch) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(v)), Ok(head)) => Ok((v, head)),
-            (_, Err(e)) => Err(StoreError::Invalid(format!("the write was not committed: {e}"))),
+            (_, Err(e)) => Err(StoreError::Invalid(format!(
+                "the write was not committed: {e}"
+            ))),
             (None, Ok(_)) => Err(StoreError::Invalid("the write did not run".into())),
         };
         // The caller may have given up waiting; the write stands regardless.

@@ -14,7 +14,9 @@ fn init_creates_keys_owner_only_and_a_log_starting_with_the_card() {
         assert_eq!(mode, 0o600, "{f} has mode {mode:o}");
     }
     let conn = rusqlite::Connection::open(dir.join("liaison.db")).unwrap();
-    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     let verify = liaison(&["log", "verify", dir.to_str().unwrap()]);
     assert!(verify.status.success(), "{}", stderr(&verify));
@@ -26,7 +28,14 @@ fn init_creates_keys_owner_only_and_a_log_starting_with_the_card() {
 fn init_refuses_a_non_empty_directory() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("something"), "x").unwrap();
-    let out = liaison(&["init", tmp.path().to_str().unwrap(), "--party", "us", "--name", "US"]);
+    let out = liaison(&[
+        "init",
+        tmp.path().to_str().unwrap(),
+        "--party",
+        "us",
+        "--name",
+        "US",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("is not empty"), "{}", stderr(&out));
     assert_eq!(stderr(&out).trim().lines().count(), 1);
@@ -36,10 +45,20 @@ fn init_refuses_a_non_empty_directory() {
 fn init_refuses_an_invalid_party_code() {
     let tmp = tempfile::tempdir().unwrap();
     for bad in ["US", "u", "1st", "a b"] {
-        let out = liaison(&["init", tmp.path().join("n").to_str().unwrap(), "--party", bad, "--name", "X"]);
+        let out = liaison(&[
+            "init",
+            tmp.path().join("n").to_str().unwrap(),
+            "--party",
+            bad,
+            "--name",
+            "X",
+        ]);
         assert!(!out.status.success(), "{bad} accepted");
         assert!(stderr(&out).contains("party code"), "{}", stderr(&out));
-        assert!(!tmp.path().join("n").exists(), "a refused init left files behind");
+        assert!(
+            !tmp.path().join("n").exists(),
+            "a refused init left files behind"
+        );
     }
 }
 
@@ -49,7 +68,11 @@ fn init_refuses_an_unwritable_path() {
     let locked = tmp.path().join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
-    let target = if nix_is_root() { "/proc/liaison-node".to_owned() } else { locked.join("n").to_str().unwrap().to_owned() };
+    let target = if nix_is_root() {
+        "/proc/liaison-node".to_owned()
+    } else {
+        locked.join("n").to_str().unwrap().to_owned()
+    };
     let out = liaison(&["init", &target, "--party", "us", "--name", "X"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("cannot"), "{}", stderr(&out));
@@ -58,7 +81,11 @@ fn init_refuses_an_unwritable_path() {
 
 fn nix_is_root() -> bool {
     // Root ignores directory permissions; /proc refuses everyone.
-    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 #[test]
@@ -67,7 +94,12 @@ fn json_errors_have_a_code_and_a_message() {
     assert!(!out.status.success());
     let v: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
     assert!(v["error"]["code"].is_string());
-    assert!(v["error"]["message"].as_str().unwrap().contains("not a Liaison node directory"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a Liaison node directory")
+    );
 }
 
 #[test]
@@ -83,29 +115,73 @@ fn card_is_valid_and_peers_pin_it_but_not_a_changed_one_silently() {
     let parsed: liaison_proto::NodeCard = serde_json::from_slice(&card.stdout).unwrap();
     liaison_core::card::check_card(&parsed).unwrap();
 
-    let add = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap()]);
+    let add = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+    ]);
     assert!(add.status.success(), "{}", stderr(&add));
-    let again = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap()]);
+    let again = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+    ]);
     assert!(stdout(&again).contains("already pinned"));
 
     let mut changed = parsed.clone();
     changed.name = "Someone else".into();
     std::fs::write(&card_path, serde_json::to_string(&changed).unwrap()).unwrap();
-    let refused = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap()]);
+    let refused = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+    ]);
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("--replace"), "{}", stderr(&refused));
-    let replaced = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap(), "--replace"]);
+    assert!(
+        stderr(&refused).contains("--replace"),
+        "{}",
+        stderr(&refused)
+    );
+    let replaced = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+        "--replace",
+    ]);
     assert!(replaced.status.success(), "{}", stderr(&replaced));
 
     let mut forged = parsed.clone();
     forged.tls_fingerprint = "00".repeat(32);
     std::fs::write(&card_path, serde_json::to_string(&forged).unwrap()).unwrap();
-    let refused = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap(), "--replace"]);
-    assert!(stderr(&refused).contains("tls_fingerprint"), "{}", stderr(&refused));
+    let refused = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+        "--replace",
+    ]);
+    assert!(
+        stderr(&refused).contains("tls_fingerprint"),
+        "{}",
+        stderr(&refused)
+    );
 
     std::fs::write(&card_path, "{not json").unwrap();
-    let refused = liaison(&["peer", "add", us.to_str().unwrap(), card_path.to_str().unwrap()]);
-    assert!(stderr(&refused).contains("is not a node card"), "{}", stderr(&refused));
+    let refused = liaison(&[
+        "peer",
+        "add",
+        us.to_str().unwrap(),
+        card_path.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&refused).contains("is not a node card"),
+        "{}",
+        stderr(&refused)
+    );
 }
 
 #[test]
@@ -115,7 +191,10 @@ fn config_keys_are_overridden_by_environment_variables() {
     cli_init(&dir, "us");
     let out = std::process::Command::new(bin())
         .args(["card", dir.to_str().unwrap()])
-        .env("LIAISON_FEDERATION_PUBLIC_URL", "https://liaison.example.org:7443")
+        .env(
+            "LIAISON_FEDERATION_PUBLIC_URL",
+            "https://liaison.example.org:7443",
+        )
         .env("LIAISON_NODE_NAME", "Overridden name")
         .output()
         .unwrap();
@@ -128,7 +207,11 @@ fn config_keys_are_overridden_by_environment_variables() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("LIAISON_LOG_MAX_BATCH"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("LIAISON_LOG_MAX_BATCH"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

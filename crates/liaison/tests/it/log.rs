@@ -13,7 +13,10 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
             .store
             .write(move |tx| {
                 for i in 0..200u32 {
-                    let e = liaison_core::leaf::LeafEntry::new(liaison_core::leaf::LeafKind::Envelope, &(chunk * 1000 + i).to_be_bytes());
+                    let e = liaison_core::leaf::LeafEntry::new(
+                        liaison_core::leaf::LeafKind::Envelope,
+                        &(chunk * 1000 + i).to_be_bytes(),
+                    );
                     tx.append_leaf(e.encode());
                 }
                 Ok(())
@@ -24,13 +27,17 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
     let key = us.node.store.log_signer().verifier().to_encoded();
     let url = format!("{}/log", us.app_url());
     let dir = us.dir.to_str().unwrap().to_owned();
-    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url, "--key", &key])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url, "--key", &key]))
+        .await
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("601 entries"), "{}", stdout(&out));
 
     // Without the key a URL cannot be verified; with another key it fails.
     let url = format!("{}/log", us.app_url());
-    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url]))
+        .await
+        .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--key"));
 
@@ -38,11 +45,18 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
     // message says which entry.
     let db = us.dir.join("liaison.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("UPDATE log_entries SET data = X'00' WHERE idx = 300", []).unwrap();
+    conn.execute("UPDATE log_entries SET data = X'00' WHERE idx = 300", [])
+        .unwrap();
     drop(conn);
-    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &dir])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &dir]))
+        .await
+        .unwrap();
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("entry 300 does not hash"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("entry 300 does not hash"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,16 +65,35 @@ async fn tiles_and_checkpoint_follow_the_c2sp_layout() {
     let us = live_node(tmp.path(), "us", "party").await;
     let http = reqwest::Client::new();
     let base = us.app_url();
-    let cp = http.get(format!("{base}/log/checkpoint")).send().await.unwrap();
+    let cp = http
+        .get(format!("{base}/log/checkpoint"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cp.headers()["content-type"], "text/plain; charset=utf-8");
     let text = cp.text().await.unwrap();
-    let (checkpoint, _) = liaison_log::Checkpoint::open(&text, &us.node.store.log_signer().verifier(), &[]).unwrap();
+    let (checkpoint, _) =
+        liaison_log::Checkpoint::open(&text, &us.node.store.log_signer().verifier(), &[]).unwrap();
     assert_eq!(checkpoint.size, 1);
-    let tile = http.get(format!("{base}/log/tile/0/000.p/1")).send().await.unwrap();
+    let tile = http
+        .get(format!("{base}/log/tile/0/000.p/1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(tile.status(), 200);
     assert_eq!(tile.bytes().await.unwrap().len(), 32);
-    for missing in ["tile/0/000", "tile/0/000.p/2", "tile/entries/001.p/1", "tile/0/5", "tile/99/000"] {
-        let r = http.get(format!("{base}/log/{missing}")).send().await.unwrap();
+    for missing in [
+        "tile/0/000",
+        "tile/0/000.p/2",
+        "tile/entries/001.p/1",
+        "tile/0/5",
+        "tile/99/000",
+    ] {
+        let r = http
+            .get(format!("{base}/log/{missing}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{missing}");
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");

@@ -1,6 +1,9 @@
 //! The one integration-test binary: real `liaison` processes and in-process
 //! nodes on 127.0.0.1, real TLS, real SQLite files.
 
+// Tests may unwrap: a panic is a test failure with a backtrace.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod cli;
 mod log;
 mod support;

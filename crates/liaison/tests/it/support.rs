@@ -18,7 +18,11 @@ pub fn bin() -> &'static str {
 
 /// Runs `liaison ARGS` and returns its output.
 pub fn liaison(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("RUST_LOG", "warn").output().expect("run liaison")
+    Command::new(bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run liaison")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -32,7 +36,11 @@ pub fn stderr(o: &Output) -> String {
 /// A port nobody listens on right now (for child processes that must
 /// keep their address across restarts).
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn install_crypto() {
@@ -65,7 +73,9 @@ pub async fn live_node(root: &Path, party: &str, role: &str) -> LiveNode {
     options.role = role.to_owned();
     options.public_url = format!("https://{}", federation.local_addr().unwrap());
     let node = liaison_node::init(&dir, &options).await.unwrap();
-    let server = liaison_server::start(node.clone(), Listeners { federation, app }).await.unwrap();
+    let server = liaison_server::start(node.clone(), Listeners { federation, app })
+        .await
+        .unwrap();
     LiveNode { node, server, dir }
 }
 
@@ -94,7 +104,10 @@ impl ServeProcess {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
         assert!(line.contains("serving"), "serve did not start: {line:?}");
-        ServeProcess { child, ready_line: line }
+        ServeProcess {
+            child,
+            ready_line: line,
+        }
     }
 
     pub fn kill9(mut self) {

@@ -14,30 +14,72 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
     // us fetches ru's checkpoint over mutual TLS, pinned to ru's certificate.
     let ru_card = us.node.peer("ru").unwrap().unwrap();
     let client = liaison_node::tls::peer_http_client(&us.node.tls, ru_card.fingerprint).unwrap();
-    let text = client.get(format!("{}/log/checkpoint", ru.fed_url())).send().await.unwrap().text().await.unwrap();
+    let text = client
+        .get(format!("{}/log/checkpoint", ru.fed_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     liaison_log::Checkpoint::open(&text, &ru_card.log_key, &[]).unwrap();
 
     // The CLI verifies ru's whole log through the federation listener.
     let url = format!("{}/log", ru.fed_url());
     let as_dir = us.dir.to_str().unwrap().to_owned();
-    let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url, "--as", &as_dir])).await.unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url, "--as", &as_dir]))
+            .await
+            .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(ru.node.store.log_origin()));
 
     // A stranger (not pinned by ru) cannot get past the handshake.
-    let stranger_client = liaison_node::tls::peer_http_client(&stranger.node.tls, ru_card.fingerprint).unwrap();
-    assert!(stranger_client.get(format!("{}/log/checkpoint", ru.fed_url())).send().await.is_err());
+    let stranger_client =
+        liaison_node::tls::peer_http_client(&stranger.node.tls, ru_card.fingerprint).unwrap();
+    assert!(
+        stranger_client
+            .get(format!("{}/log/checkpoint", ru.fed_url()))
+            .send()
+            .await
+            .is_err()
+    );
 
     // A client without a certificate is refused too.
-    let anonymous = reqwest::Client::builder().tls_danger_accept_invalid_certs(true).build().unwrap();
-    assert!(anonymous.get(format!("{}/log/checkpoint", ru.fed_url())).send().await.is_err());
+    let anonymous = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    assert!(
+        anonymous
+            .get(format!("{}/log/checkpoint", ru.fed_url()))
+            .send()
+            .await
+            .is_err()
+    );
 
     // us refuses to talk to a server whose certificate is not ru's pin.
     let wrong = liaison_node::tls::peer_http_client(&us.node.tls, ru_card.fingerprint).unwrap();
-    assert!(wrong.get(format!("{}/log/checkpoint", stranger.fed_url())).send().await.is_err());
+    assert!(
+        wrong
+            .get(format!("{}/log/checkpoint", stranger.fed_url()))
+            .send()
+            .await
+            .is_err()
+    );
 
     // Pins added while serving apply at once.
-    ru.node.pin_peer(&stranger.node.card(), false).await.unwrap();
-    let text = stranger_client.get(format!("{}/log/checkpoint", ru.fed_url())).send().await.unwrap().text().await.unwrap();
+    ru.node
+        .pin_peer(&stranger.node.card(), false)
+        .await
+        .unwrap();
+    let text = stranger_client
+        .get(format!("{}/log/checkpoint", ru.fed_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.starts_with(ru.node.store.log_origin()));
 }
