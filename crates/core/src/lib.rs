@@ -3,6 +3,8 @@
 //! this crate defines and checks.
 
 pub mod card;
+pub mod case;
+pub mod envelope;
 pub mod leaf;
 pub mod party;
 
