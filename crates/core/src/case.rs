@@ -76,7 +76,11 @@ mod tests {
         assert!(e.to_string().contains("text"), "{e}");
         let e = check_body(CaseKind::Note, &json!({"subject": " ", "text": "x"})).unwrap_err();
         assert!(e.to_string().contains("subject"), "{e}");
-        let e = check_body(CaseKind::Note, &json!({"subject": "a", "text": "x", "extra": 1})).unwrap_err();
+        let e = check_body(
+            CaseKind::Note,
+            &json!({"subject": "a", "text": "x", "extra": 1}),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("extra"), "{e}");
     }
 }

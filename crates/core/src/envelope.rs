@@ -132,8 +132,12 @@ impl Envelope {
             )));
         }
         for a in &self.attachments {
-            if Hash::from_hex(&a.sha256).is_none() || a.sha256.bytes().any(|b| b.is_ascii_uppercase()) {
-                return Err(CoreError::invalid("attachment sha256 must be 64 lowercase hex digits"));
+            if Hash::from_hex(&a.sha256).is_none()
+                || a.sha256.bytes().any(|b| b.is_ascii_uppercase())
+            {
+                return Err(CoreError::invalid(
+                    "attachment sha256 must be 64 lowercase hex digits",
+                ));
             }
             check_text("attachment name", &a.name, 255)?;
             check_text("attachment media_type", &a.media_type, 127)?;
@@ -149,9 +153,14 @@ impl Envelope {
             self.id, self.sender, self.recipient, self.kind, self.case_id, self.created, body_hash
         );
         for a in &self.attachments {
-            let name = serde_json::to_string(&a.name).map_err(|e| CoreError::invalid(e.to_string()))?;
-            let media = serde_json::to_string(&a.media_type).map_err(|e| CoreError::invalid(e.to_string()))?;
-            s.push_str(&format!("attachment: {} {} {name} {media}\n", a.sha256, a.size));
+            let name =
+                serde_json::to_string(&a.name).map_err(|e| CoreError::invalid(e.to_string()))?;
+            let media = serde_json::to_string(&a.media_type)
+                .map_err(|e| CoreError::invalid(e.to_string()))?;
+            s.push_str(&format!(
+                "attachment: {} {} {name} {media}\n",
+                a.sha256, a.size
+            ));
         }
         Ok(s.into_bytes())
     }
@@ -187,11 +196,37 @@ impl SignedEnvelope {
             .decode(&self.signature)
             .map_err(|_| CoreError::invalid("signature is not base64"))?;
         let canonical = self.envelope.canonical_bytes()?;
-        sender_key
-            .verify_raw(&canonical, &sig)
-            .map_err(|_| CoreError::invalid("the signature does not verify with the sender's key"))?;
+        sender_key.verify_raw(&canonical, &sig).map_err(|_| {
+            CoreError::invalid("the signature does not verify with the sender's key")
+        })?;
         Ok(Hash::of_content(&canonical))
     }
+}
+
+/// `POST /federation/v1/envelopes`: envelopes for one recipient, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRequest {
+    pub envelopes: Vec<SignedEnvelope>,
+}
+
+/// The answer: one result per envelope, in the same order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryResponse {
+    pub results: Vec<DeliveryResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryResult {
+    pub id: String,
+    /// The recipient's receipt (a C2SP tlog-proof) when it logged the envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+    /// Why the recipient refused the envelope (permanently).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<liaison_proto::ErrorDetail>,
 }
 
 impl From<jiff::Error> for CoreError {
@@ -231,10 +266,15 @@ mod tests {
     #[test]
     fn canonical_text_is_documented_form() {
         let text = String::from_utf8(sample().canonical_bytes().unwrap()).unwrap();
-        assert!(text.starts_with("liaison-envelope/v1\nid: 0190a1b2c3d4e5f60718293a4b5c6d7e\nsender: us\nrecipient: ru\n"));
+        assert!(text.starts_with(
+            "liaison-envelope/v1\nid: 0190a1b2c3d4e5f60718293a4b5c6d7e\nsender: us\nrecipient: ru\n"
+        ));
         // Keys sorted, compact.
         let body = canonical_json(&sample().body).unwrap();
-        assert_eq!(String::from_utf8(body).unwrap(), r#"{"subject":"Test","text":"Привет"}"#);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"subject":"Test","text":"Привет"}"#
+        );
     }
 
     #[test]
@@ -262,7 +302,12 @@ mod tests {
         assert!(e.check_shape().unwrap_err().to_string().contains("created"));
         let mut e = sample();
         e.body = json!({"x": 1.5});
-        assert!(e.check_shape().unwrap_err().to_string().contains("integers"));
+        assert!(
+            e.check_shape()
+                .unwrap_err()
+                .to_string()
+                .contains("integers")
+        );
         let mut e = sample();
         e.body = json!([1]);
         assert!(e.check_shape().is_err());

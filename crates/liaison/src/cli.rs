@@ -68,6 +68,20 @@ pub enum Command {
         #[arg(long, default_value_t = 7440)]
         base_port: u16,
     },
+    /// Cases: threads of signed messages with another party.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+    /// Audit peers: their logs append-only, every receipt included, nothing sent left unreceipted.
+    Audit {
+        dir: PathBuf,
+        /// Audit only this party.
+        #[arg(long)]
+        peer: Option<String>,
+    },
+    /// Open alerts: undelivered or refused envelopes, equivocating peers.
+    Alerts { dir: PathBuf },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).
@@ -89,6 +103,35 @@ pub enum PeerCommand {
     },
     /// List pinned peers.
     List { dir: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// Open a case with another party; prints the case id.
+    New {
+        dir: PathBuf,
+        /// Party code of the recipient.
+        #[arg(long)]
+        to: String,
+        /// Case kind (`note`).
+        #[arg(long)]
+        kind: String,
+        /// JSON body of the first message (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Add a message to a case.
+    Reply {
+        dir: PathBuf,
+        case_id: String,
+        /// JSON body of the message (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// List the cases this node holds (sent and received).
+    List { dir: PathBuf },
+    /// Show one case with its messages and their receipts.
+    Show { dir: PathBuf, case_id: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -10,7 +10,7 @@ use liaison_proto::NodeCard;
 use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
-use crate::cli::{BenchCommand, Cli, Command, LogCommand, PeerCommand};
+use crate::cli::{BenchCommand, CaseCommand, Cli, Command, LogCommand, PeerCommand};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -78,6 +78,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 Ok(())
             }
+        }
+        Command::Case { command } => case(command, json).await,
+        Command::Audit { dir, peer } => audit(&dir, peer.as_deref(), json).await,
+        Command::Alerts { dir } => {
+            let node = Node::open(&dir)?;
+            let alerts = node
+                .store
+                .read(|c| liaison_store::federation::alerts(c, false))?;
+            if json {
+                return print_json(&alerts);
+            }
+            if alerts.is_empty() {
+                println!("No open alerts.");
+            }
+            for a in alerts {
+                println!("{}	{}	{}", a.at, a.kind, a.message);
+            }
+            Ok(())
         }
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Bench { command } => match command {
@@ -288,4 +306,136 @@ pub fn progress_bar(message: &'static str) -> indicatif::ProgressBar {
     }
     bar.set_message(message);
     bar
+}
+
+fn read_body(path: &Path) -> Result<serde_json::Value, CliError> {
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| CliError::io(format!("cannot read standard input: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::invalid(format!("{} is not JSON: {e}", path.display())))
+}
+
+async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        CaseCommand::New {
+            dir,
+            to,
+            kind,
+            file,
+        } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let sent = node.open_case(&to, &kind, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.case_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Reply { dir, case_id, file } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let sent = node.reply(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
+        CaseCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let cases = node.list_cases(100_000)?;
+            if json {
+                return print_json(&cases);
+            }
+            for c in cases {
+                println!(
+                    "{}	{}	{} → {}	{}	{}",
+                    c.id, c.kind, c.initiator, c.responder, c.state, c.subject
+                );
+            }
+            Ok(())
+        }
+        CaseCommand::Show { dir, case_id } => {
+            let node = Node::open(&dir)?;
+            let detail = node.case_detail(&case_id)?;
+            if json {
+                return print_json(&detail);
+            }
+            let c = &detail.case;
+            println!(
+                "Case {} ({}) {} → {}: {}
+State: {}, opened {}, updated {}",
+                c.id, c.kind, c.initiator, c.responder, c.subject, c.state, c.created, c.updated
+            );
+            for m in &detail.messages {
+                let proof = match m.receipt_verified {
+                    Some(true) => "receipt verified",
+                    Some(false) => "RECEIPT DOES NOT VERIFY",
+                    None => "no receipt yet",
+                };
+                println!(
+                    "- {} {} {} → {} [{}; {}; log entry {}]\n  {}",
+                    m.created,
+                    m.kind,
+                    m.sender,
+                    m.recipient,
+                    m.delivery,
+                    proof,
+                    m.log_index,
+                    m.body
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn audit(dir: &Path, peer: Option<&str>, json: bool) -> Result<(), CliError> {
+    let node = Node::open(dir)?;
+    let report = node.audit(peer).await?;
+    if json {
+        print_json(&report)?;
+    } else {
+        for p in &report.peers {
+            let head = match (p.size, &p.root) {
+                (Some(s), Some(r)) => format!("log size {s}, root {r}"),
+                _ => "log unavailable".to_owned(),
+            };
+            let cosigned = if p.cosigned_by.is_empty() {
+                String::new()
+            } else {
+                format!(", cosigned by {}", p.cosigned_by.join(", "))
+            };
+            println!(
+                "{}: {} — {head}{cosigned}; {} checkpoints consistent, {} receipts included",
+                p.party,
+                if p.ok { "OK" } else { "PROBLEMS" },
+                p.checkpoints_checked,
+                p.receipts_verified
+            );
+            for problem in &p.problems {
+                println!("  {}: {}", problem.kind, problem.message);
+            }
+        }
+        if report.peers.is_empty() {
+            println!("No pinned parties to audit.");
+        }
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(CliError::verification(
+            "the audit found problems (listed above)",
+        ))
+    }
 }

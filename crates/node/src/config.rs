@@ -17,6 +17,10 @@ pub struct Config {
     pub app: AppSection,
     #[serde(default)]
     pub log: LogSection,
+    #[serde(default)]
+    pub delivery: DeliverySection,
+    #[serde(default)]
+    pub witness: WitnessSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +64,41 @@ pub struct LogSection {
 impl Default for LogSection {
     fn default() -> Self {
         LogSection { max_batch: 4096 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySection {
+    /// Longest wait between two delivery attempts to an unreachable peer.
+    pub max_backoff_secs: u64,
+    /// An envelope undelivered this long is raised as an alert (and still retried).
+    pub alert_after_secs: u64,
+    /// Most envelopes sent to a peer in one request.
+    pub batch: u32,
+}
+
+impl Default for DeliverySection {
+    fn default() -> Self {
+        DeliverySection {
+            max_backoff_secs: 60,
+            alert_after_secs: 900,
+            batch: 256,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSection {
+    /// How often (seconds) a party submits its latest checkpoint to its
+    /// pinned witnesses for cosigning.
+    pub interval_secs: u64,
+}
+
+impl Default for WitnessSection {
+    fn default() -> Self {
+        WitnessSection { interval_secs: 5 }
     }
 }
 
@@ -178,6 +217,8 @@ mod tests {
                 listen: "127.0.0.1:8080".into(),
             },
             log: LogSection::default(),
+            delivery: DeliverySection::default(),
+            witness: WitnessSection::default(),
         }
     }
 

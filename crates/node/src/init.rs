@@ -109,6 +109,8 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
             listen: options.app_listen.clone(),
         },
         log: LogSection::default(),
+        delivery: Default::default(),
+        witness: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

@@ -14,6 +14,7 @@
 //! server. The node card is derived from the configuration and keys.
 
 pub mod config;
+pub mod federation;
 mod init;
 pub mod tls;
 pub mod verify;
@@ -102,6 +103,8 @@ pub struct Node {
     pub store: Store,
     pub cosigner: Option<NoteSigner>,
     pub tls: Arc<tls::TlsIdentity>,
+    /// Wakes delivery workers when this process queues an envelope.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -159,6 +162,7 @@ impl Node {
             store,
             cosigner,
             tls,
+            wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -10,7 +10,9 @@
 //! `127.0.0.1:0`); [`Server::shutdown`] stops accepting, lets requests in
 //! flight finish, and returns.
 
+mod api_routes;
 pub mod error;
+mod federation_routes;
 mod log_routes;
 
 use std::convert::Infallible;
@@ -142,6 +144,15 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         ));
     }
 
+    tasks.spawn(liaison_node::federation::delivery::run(
+        node.clone(),
+        watcher.clone(),
+    ));
+    tasks.spawn(liaison_node::federation::witness::run_cosigning(
+        node.clone(),
+        watcher.clone(),
+    ));
+
     tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
     Ok(Server {
         federation_addr,
@@ -187,13 +198,17 @@ impl<T: rustls::pki_types::pem::PemObject> PemCompat for T {
 }
 
 fn federation_router(node: Node) -> Router {
-    Router::new().merge(log_routes::routes()).with_state(node)
+    Router::new()
+        .merge(log_routes::routes())
+        .merge(federation_routes::routes())
+        .with_state(node)
 }
 
 fn app_router(node: Node) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
+        .merge(api_routes::routes())
         .with_state(node)
 }
 

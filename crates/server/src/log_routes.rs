@@ -15,10 +15,13 @@ pub fn routes() -> Router<Node> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/tile/{*path}", get(tile))
+        .route("/log/proof/inclusion/{index}/{size}", get(inclusion))
+        .route("/log/proof/consistency/{old}/{new}", get(consistency))
 }
 
+/// The checkpoint, with the witness cosignatures that match it.
 async fn checkpoint(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
-    let note = node.store.checkpoint()?;
+    let note = node.checkpoint_with_cosignatures()?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -45,4 +48,29 @@ async fn tile(
         ],
         bytes,
     ))
+}
+
+fn proof_text(hashes: Vec<liaison_log::Hash>) -> impl IntoResponse {
+    let mut text = String::new();
+    for h in hashes {
+        text.push_str(&h.to_base64());
+        text.push('\n');
+    }
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text)
+}
+
+/// Inclusion proof of leaf `index` in the tree of `size` (one base64 hash per line).
+async fn inclusion(
+    State(node): State<Node>,
+    Path((index, size)): Path<(u64, u64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(proof_text(node.store.inclusion_proof(index, size)?))
+}
+
+/// Consistency proof between two tree sizes (one base64 hash per line).
+async fn consistency(
+    State(node): State<Node>,
+    Path((old, new)): Path<(u64, u64)>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(proof_text(node.store.consistency_proof(old, new)?))
 }

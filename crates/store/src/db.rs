@@ -77,6 +77,90 @@ const MIGRATIONS: &[&str] = &[
         pinned_at    TEXT NOT NULL
     );
     ",
+    // 2: federation — envelopes, the durable outbox, cases, refusals, what
+    // peers' logs and witnesses showed us.
+    "
+    CREATE TABLE envelopes (
+        hash        TEXT PRIMARY KEY,          -- hex SHA-256 of the canonical text
+        id          TEXT NOT NULL,
+        sender      TEXT NOT NULL,
+        recipient   TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        case_id     TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        signed_json TEXT NOT NULL,             -- the SignedEnvelope as sent
+        direction   TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        log_index   INTEGER NOT NULL,          -- its entry in this node's log
+        recorded_at TEXT NOT NULL,
+        receipt     TEXT,                      -- tlog-proof: issued (in) or received (out)
+        UNIQUE (sender, id)
+    );
+    CREATE INDEX envelopes_by_case ON envelopes (case_id, log_index);
+    CREATE TABLE outbox (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        peer            TEXT NOT NULL,
+        envelope_hash   TEXT NOT NULL REFERENCES envelopes (hash),
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused')),
+        enqueued_at     TEXT NOT NULL,
+        enqueued_ms     INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        delivered_at    TEXT,
+        alerted_at      TEXT
+    );
+    CREATE INDEX outbox_by_peer ON outbox (peer, state, seq);
+    CREATE TABLE cases (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        initiator   TEXT NOT NULL,
+        responder   TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        created     TEXT NOT NULL,
+        updated     TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_update ON cases (updated);
+    CREATE TABLE rejections (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        peer        TEXT NOT NULL,
+        envelope_id TEXT,
+        code        TEXT NOT NULL,
+        reason      TEXT NOT NULL
+    );
+    CREATE TABLE peer_checkpoints (
+        peer    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        root    BLOB NOT NULL,
+        note    TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (peer, size, root)
+    );
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        resolved_at TEXT,
+        UNIQUE (kind, subject)
+    );
+    -- Witness role: the latest checkpoint cosigned for each log.
+    CREATE TABLE witness_views (
+        origin     TEXT PRIMARY KEY,
+        size       INTEGER NOT NULL,
+        root       BLOB NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    -- Party role: the latest cosignature each witness gave our log.
+    CREATE TABLE cosignatures (
+        witness TEXT PRIMARY KEY,
+        size    INTEGER NOT NULL,
+        root    BLOB NOT NULL,
+        line    TEXT NOT NULL
+    );
+    ",
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {

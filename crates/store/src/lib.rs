@@ -16,17 +16,18 @@ mod db;
 mod log;
 mod writer;
 
+pub mod federation;
 pub mod peers;
 
 pub use db::{StoreError, get_meta, set_meta};
 pub use log::LogHead;
+pub use rusqlite::Connection;
 pub use writer::{Committed, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use liaison_log::note::NoteSigner;
-use rusqlite::Connection;
 
 /// How a writer batches: at most `max_batch` jobs per transaction.
 #[derive(Clone, Debug)]

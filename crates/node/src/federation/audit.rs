@@ -1,0 +1,266 @@
+//! Auditing peers: is each peer's log append-only, does it contain every
+//! envelope it gave us a receipt for, and did anything we sent go
+//! unreceipted?
+
+use liaison_core::card::CheckedCard;
+use liaison_log::hash::leaf_hash;
+use liaison_log::note::NoteVerifier;
+use liaison_log::proof::TlogProof;
+use liaison_log::tree::verify_consistency;
+use liaison_log::{Checkpoint, Hash};
+use liaison_proto::NodeRole;
+use liaison_store::federation as db;
+use serde::Serialize;
+
+use super::delivery::{SeenCheckpoint, record_checkpoint};
+use crate::{Node, NodeError, now_rfc3339};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditReport {
+    pub ok: bool,
+    pub peers: Vec<PeerAudit>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerAudit {
+    pub party: String,
+    pub ok: bool,
+    /// The peer's current checkpoint, if it could be fetched and verified.
+    pub size: Option<u64>,
+    pub root: Option<String>,
+    /// Witnesses whose cosignatures on that checkpoint verified.
+    pub cosigned_by: Vec<String>,
+    pub checkpoints_checked: usize,
+    pub receipts_verified: usize,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    /// `unreachable`, `bad_checkpoint`, `equivocation`, `inconsistent`,
+    /// `bad_receipt`, `unreceipted` or `refused`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Node {
+    /// Audits every pinned party (or just `only`).
+    pub async fn audit(&self, only: Option<&str>) -> Result<AuditReport, NodeError> {
+        let all = self.peers()?;
+        let witnesses: Vec<NoteVerifier> =
+            all.iter().filter_map(|p| p.cosigner_key.clone()).collect();
+        let targets: Vec<&CheckedCard> = all
+            .iter()
+            .filter(|p| p.card.role == NodeRole::Party)
+            .filter(|p| only.is_none_or(|o| p.party.as_str() == o))
+            .collect();
+        if let Some(o) = only
+            && targets.is_empty()
+        {
+            return Err(NodeError::Invalid(format!("{o} is not a pinned party")));
+        }
+        let mut peers = Vec::new();
+        for card in targets {
+            peers.push(self.audit_peer(card, &witnesses).await?);
+        }
+        Ok(AuditReport {
+            ok: peers.iter().all(|p| p.ok),
+            peers,
+        })
+    }
+
+    async fn audit_peer(
+        &self,
+        card: &CheckedCard,
+        witnesses: &[NoteVerifier],
+    ) -> Result<PeerAudit, NodeError> {
+        let party = card.party.to_string();
+        let mut report = PeerAudit {
+            party: party.clone(),
+            ok: false,
+            size: None,
+            root: None,
+            cosigned_by: Vec::new(),
+            checkpoints_checked: 0,
+            receipts_verified: 0,
+            problems: Vec::new(),
+        };
+        let client = crate::tls::peer_http_client(&self.tls, card.fingerprint)?;
+        let base = card.card.federation_url.trim_end_matches('/').to_owned();
+
+        // The peer's current checkpoint.
+        let latest = match fetch_text(&client, &format!("{base}/log/checkpoint")).await {
+            Err(e) => {
+                report.problems.push(Problem {
+                    kind: "unreachable",
+                    message: e,
+                });
+                None
+            }
+            Ok(note) => match Checkpoint::open(&note, &card.log_key, witnesses) {
+                Ok((cp, cosigs)) => {
+                    report.cosigned_by = cosigs.into_iter().map(|s| s.name).collect();
+                    let seen = SeenCheckpoint {
+                        size: cp.size,
+                        root: cp.root.0,
+                        note: note.clone(),
+                    };
+                    let p = party.clone();
+                    self.store
+                        .write(move |tx| record_checkpoint(tx.conn(), &p, &seen, &now_rfc3339()))
+                        .await?;
+                    report.size = Some(cp.size);
+                    report.root = Some(cp.root.to_base64());
+                    Some(cp)
+                }
+                Err(e) => {
+                    report.problems.push(Problem {
+                        kind: "bad_checkpoint",
+                        message: format!("{party}'s checkpoint does not verify: {e}"),
+                    });
+                    None
+                }
+            },
+        };
+
+        // Every checkpoint ever seen from the peer (audits, receipts) must be
+        // a prefix of the latest one; two roots for one size are equivocation.
+        let seen = self.store.read(|c| db::peer_checkpoints(c, &party))?;
+        report.checkpoints_checked = seen.len();
+        for pair in seen.windows(2) {
+            if pair[0].size == pair[1].size && pair[0].root != pair[1].root {
+                report.problems.push(Problem {
+                    kind: "equivocation",
+                    message: format!(
+                        "{party} signed two checkpoints of size {} with roots {} and {}",
+                        pair[0].size,
+                        Hash(pair[0].root),
+                        Hash(pair[1].root)
+                    ),
+                });
+            }
+        }
+        if let Some(cp) = &latest {
+            for old in &seen {
+                if old.size > cp.size {
+                    report.problems.push(Problem {
+                        kind: "inconsistent",
+                        message: format!(
+                            "{party}'s log shrank from size {} to {}",
+                            old.size, cp.size
+                        ),
+                    });
+                    continue;
+                }
+                if old.size == cp.size || old.size == 0 {
+                    continue;
+                }
+                let url = format!("{base}/log/proof/consistency/{}/{}", old.size, cp.size);
+                let check = match fetch_text(&client, &url).await {
+                    Ok(text) => parse_hashes(&text).and_then(|proof| {
+                        verify_consistency(old.size, cp.size, &Hash(old.root), &cp.root, &proof)
+                            .map_err(|e| e.to_string())
+                    }),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = check {
+                    report.problems.push(Problem {
+                        kind: "inconsistent",
+                        message: format!(
+                            "{party}'s checkpoint of size {} is not consistent with the one of size {} seen at {}: {e}",
+                            cp.size, old.size, old.seen_at
+                        ),
+                    });
+                }
+            }
+        }
+
+        // Every receipt held proves its envelope is in the peer's log at a
+        // checkpoint that was checked above.
+        let receipted = self
+            .store
+            .read(|c| db::envelopes_with_receipts_from(c, &party))?;
+        for row in &receipted {
+            let Some(text) = &row.receipt else { continue };
+            let result = TlogProof::parse(text)
+                .map_err(|e| e.to_string())
+                .and_then(|proof| {
+                    let leaf = liaison_core::leaf::LeafEntry {
+                        kind: liaison_core::leaf::LeafKind::Envelope,
+                        content_hash: Hash::from_hex(&row.hash)
+                            .ok_or("stored envelope hash is malformed")?,
+                    };
+                    let (cp, _) = proof
+                        .verify(&leaf_hash(&leaf.encode()), &card.log_key, &[])
+                        .map_err(|e| e.to_string())?;
+                    if seen
+                        .iter()
+                        .any(|s| s.size == cp.size && s.root == cp.root.0)
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "its checkpoint (size {}) was never recorded",
+                            cp.size
+                        ))
+                    }
+                });
+            match result {
+                Ok(()) => report.receipts_verified += 1,
+                Err(e) => report.problems.push(Problem {
+                    kind: "bad_receipt",
+                    message: format!("the receipt for envelope {} does not verify: {e}", row.id),
+                }),
+            }
+        }
+
+        // Anything sent but not receipted.
+        for item in self.store.read(|c| db::undelivered(c, Some(&party)))? {
+            let (kind, what) = if item.state == "refused" {
+                ("refused", "was refused")
+            } else {
+                ("unreceipted", "has no receipt yet")
+            };
+            report.problems.push(Problem {
+                kind,
+                message: format!(
+                    "envelope {} sent at {} {what} ({} attempts; last: {})",
+                    item.envelope_hash,
+                    item.enqueued_at,
+                    item.attempts,
+                    item.last_error.as_deref().unwrap_or("none")
+                ),
+            });
+        }
+        report.ok = report.problems.is_empty();
+        Ok(report)
+    }
+}
+
+async fn fetch_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let r = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    let status = r.status();
+    let text = r
+        .text()
+        .await
+        .map_err(|e| format!("cannot read {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!(
+            "{url} answered {status}: {}",
+            text.chars().take(200).collect::<String>()
+        ));
+    }
+    Ok(text)
+}
+
+/// Parses newline-separated base64 hashes (the proof endpoints' format).
+pub fn parse_hashes(text: &str) -> Result<Vec<Hash>, String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| Hash::from_base64(l).map_err(|e| e.to_string()))
+        .collect()
+}

@@ -1,0 +1,390 @@
+//! Delivery workers: one ordered stream per peer, draining the durable
+//! outbox. Failures back off exponentially (capped) and are retried forever;
+//! an envelope undelivered for too long raises an alert and is still
+//! retried. Only a recipient's explicit refusal ends an envelope's delivery,
+//! and that refusal is kept and raised, never dropped.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use liaison_core::card::CheckedCard;
+use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, SignedEnvelope};
+use liaison_log::hash::leaf_hash;
+use liaison_log::proof::TlogProof;
+use liaison_proto::NodeRole;
+use liaison_store::federation::{self as db, OutboxItem};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::now_ms;
+use crate::{Node, NodeError, now_rfc3339};
+
+const FIRST_BACKOFF_MS: u64 = 250;
+/// How often a worker looks for envelopes queued by another process (the
+/// CLI) when nothing woke it.
+const POLL: Duration = Duration::from_millis(250);
+/// Most bytes of envelopes in one request.
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Runs a delivery worker for every pinned party until `shutdown`; picks up
+/// peers pinned while running.
+pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
+    let mut running: HashMap<String, ()> = HashMap::new();
+    let mut workers = JoinSet::new();
+    loop {
+        match node.peers() {
+            Ok(peers) => {
+                for p in peers {
+                    let party = p.party.to_string();
+                    if p.card.role == NodeRole::Party && running.insert(party.clone(), ()).is_none()
+                    {
+                        workers.spawn(deliver_to(node.clone(), party, shutdown.clone()));
+                    }
+                }
+            }
+            Err(e) => tracing::error!("cannot list peers for delivery: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    while workers.join_next().await.is_some() {}
+}
+
+fn backoff_ms(node: &Node, attempts: i64) -> i64 {
+    let cap = node.config.delivery.max_backoff_secs.max(1) * 1000;
+    let exp = attempts.clamp(0, 20) as u32;
+    FIRST_BACKOFF_MS.saturating_mul(1u64 << exp).min(cap) as i64
+}
+
+async fn deliver_to(node: Node, party: String, mut shutdown: watch::Receiver<bool>) {
+    let mut client: Option<([u8; 32], reqwest::Client)> = None;
+    while !*shutdown.borrow() {
+        let wait = match deliver_once(&node, &party, &mut client).await {
+            Ok(Some(wait)) => wait,
+            Ok(None) => Duration::ZERO,
+            Err(e) => {
+                tracing::error!(peer = %party, "delivery: {e}");
+                Duration::from_secs(1)
+            }
+        };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = node.wake.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// One step: sends the next batch if one is due. Returns how long to wait
+/// before the next step (`None`: go on at once).
+async fn deliver_once(
+    node: &Node,
+    party: &str,
+    client: &mut Option<([u8; 32], reqwest::Client)>,
+) -> Result<Option<Duration>, NodeError> {
+    let Some(card) = node.peer(party)? else {
+        return Ok(Some(Duration::from_secs(2)));
+    };
+    let batch_size = node.config.delivery.batch.clamp(1, 4096) as usize;
+    let mut batch = node.store.read(|c| db::pending(c, party, batch_size))?;
+    if batch.is_empty() {
+        return Ok(Some(POLL));
+    }
+    let now = now_ms();
+    raise_overdue(node, &batch, now).await?;
+    let due_in = batch[0].next_attempt_ms - now;
+    if due_in > 0 {
+        return Ok(Some(Duration::from_millis(due_in as u64).min(POLL)));
+    }
+    let mut bytes = 0;
+    batch.retain(|item| {
+        bytes += item.signed_json.len();
+        bytes <= MAX_BATCH_BYTES
+    });
+    if batch.is_empty() {
+        return Err(NodeError::Invalid(
+            "an outbox envelope exceeds the request size limit".into(),
+        ));
+    }
+
+    let http = match client {
+        Some((fp, c)) if *fp == card.fingerprint => c.clone(),
+        _ => {
+            let c = crate::tls::peer_http_client(&node.tls, card.fingerprint)?;
+            *client = Some((card.fingerprint, c.clone()));
+            c
+        }
+    };
+    let envelopes = batch
+        .iter()
+        .map(|item| serde_json::from_str::<SignedEnvelope>(&item.signed_json))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| NodeError::Invalid(format!("an outbox envelope is unreadable: {e}")))?;
+    match post(&http, &card, envelopes).await {
+        Ok(response) => {
+            settle(node, &card, batch, response).await?;
+            Ok(None)
+        }
+        Err(error) => {
+            let head = &batch[0];
+            let next = now + backoff_ms(node, head.attempts);
+            tracing::debug!(peer = %party, attempts = head.attempts + 1, "delivery failed: {error}");
+            let seq = head.seq;
+            node.store
+                .write(move |tx| db::mark_attempt_failed(tx.conn(), seq, &error, next))
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    card: &CheckedCard,
+    envelopes: Vec<SignedEnvelope>,
+) -> Result<DeliveryResponse, String> {
+    let url = format!(
+        "{}/federation/v1/envelopes",
+        card.card.federation_url.trim_end_matches('/')
+    );
+    let response = http
+        .post(&url)
+        .json(&DeliveryRequest { envelopes })
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(format!(
+            "{url} answered {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ));
+    }
+    response
+        .json::<DeliveryResponse>()
+        .await
+        .map_err(|e| format!("{url} answered with an unreadable body: {e}"))
+}
+
+/// Applies the recipient's answers in order: verified receipts mark
+/// envelopes delivered, refusals mark them refused; anything else (a
+/// missing answer, a receipt that does not verify) stops the batch there and
+/// retries from that envelope.
+async fn settle(
+    node: &Node,
+    card: &CheckedCard,
+    batch: Vec<OutboxItem>,
+    response: DeliveryResponse,
+) -> Result<(), NodeError> {
+    let now = now_ms();
+    let mut updates: Vec<Update> = Vec::new();
+    for (item, result) in batch.iter().zip(
+        response
+            .results
+            .iter()
+            .map(Some)
+            .chain(std::iter::repeat(None)),
+    ) {
+        let envelope: SignedEnvelope = serde_json::from_str(&item.signed_json)
+            .map_err(|e| NodeError::Invalid(format!("an outbox envelope is unreadable: {e}")))?;
+        let outcome = match result {
+            None => Err(format!(
+                "{} sent no answer for envelope {}",
+                card.party, envelope.envelope.id
+            )),
+            Some(r) if r.id != envelope.envelope.id => {
+                Err(format!("{} answered out of order", card.party))
+            }
+            Some(r) => match (&r.receipt, &r.error) {
+                (Some(receipt), _) => {
+                    check_receipt(card, &envelope, receipt).map(|cp| Update::Delivered {
+                        seq: item.seq,
+                        hash: item.envelope_hash.clone(),
+                        receipt: receipt.clone(),
+                        checkpoint: cp,
+                    })
+                }
+                (None, Some(err)) => Ok(Update::Refused {
+                    seq: item.seq,
+                    hash: item.envelope_hash.clone(),
+                    reason: format!("{}: {}", err.code, err.message),
+                }),
+                (None, None) => Err(format!("{} answered neither receipt nor error", card.party)),
+            },
+        };
+        match outcome {
+            Ok(update) => updates.push(update),
+            Err(error) => {
+                tracing::warn!(peer = %card.party, "{error}");
+                updates.push(Update::Failed {
+                    seq: item.seq,
+                    error,
+                    next: now + backoff_ms(node, item.attempts),
+                });
+                break;
+            }
+        }
+    }
+    let peer = card.party.to_string();
+    node.store
+        .write(move |tx| {
+            let at = now_rfc3339();
+            for u in &updates {
+                match u {
+                    Update::Delivered {
+                        seq,
+                        hash,
+                        receipt,
+                        checkpoint,
+                    } => {
+                        db::mark_delivered(tx.conn(), *seq, hash, receipt, &at)?;
+                        db::resolve_alert(tx.conn(), "undelivered", hash, &at)?;
+                        record_checkpoint(tx.conn(), &peer, checkpoint, &at)?;
+                    }
+                    Update::Refused { seq, hash, reason } => {
+                        db::mark_refused(tx.conn(), *seq, reason)?;
+                        db::raise_alert(
+                            tx.conn(),
+                            "refused",
+                            hash,
+                            &format!("{peer} refused envelope {hash}: {reason}"),
+                            &at,
+                        )?;
+                    }
+                    Update::Failed { seq, error, next } => {
+                        db::mark_attempt_failed(tx.conn(), *seq, error, *next)?
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+enum Update {
+    Delivered {
+        seq: i64,
+        hash: String,
+        receipt: String,
+        checkpoint: SeenCheckpoint,
+    },
+    Refused {
+        seq: i64,
+        hash: String,
+        reason: String,
+    },
+    Failed {
+        seq: i64,
+        error: String,
+        next: i64,
+    },
+}
+
+pub(crate) struct SeenCheckpoint {
+    pub size: u64,
+    pub root: [u8; 32],
+    pub note: String,
+}
+
+/// Verifies a receipt: a tlog-proof, signed by the recipient's log key, that
+/// the envelope's entry is in its log.
+fn check_receipt(
+    card: &CheckedCard,
+    envelope: &SignedEnvelope,
+    receipt: &str,
+) -> Result<SeenCheckpoint, String> {
+    let proof = TlogProof::parse(receipt)
+        .map_err(|e| format!("{} sent a malformed receipt: {e}", card.party))?;
+    let leaf = envelope
+        .envelope
+        .leaf()
+        .map_err(|e| format!("cannot compute the envelope's entry: {e}"))?;
+    let (cp, _) = proof
+        .verify(&leaf_hash(&leaf.encode()), &card.log_key, &[])
+        .map_err(|e| format!("the receipt from {} does not verify: {e}", card.party))?;
+    Ok(SeenCheckpoint {
+        size: cp.size,
+        root: cp.root.0,
+        note: proof.checkpoint,
+    })
+}
+
+/// Records a peer checkpoint; two roots for one size raise an equivocation alert.
+pub(crate) fn record_checkpoint(
+    conn: &liaison_store::Connection,
+    peer: &str,
+    cp: &SeenCheckpoint,
+    at: &str,
+) -> Result<(), liaison_store::StoreError> {
+    if db::record_peer_checkpoint(conn, peer, cp.size, &cp.root, &cp.note, at)? {
+        let roots = db::peer_checkpoints(conn, peer)?
+            .into_iter()
+            .filter(|c| c.size == cp.size)
+            .count();
+        if roots > 1 {
+            db::raise_alert(
+                conn,
+                "equivocation",
+                &format!("{peer}@{}", cp.size),
+                &format!(
+                    "{peer} signed two different checkpoints of size {}",
+                    cp.size
+                ),
+                at,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+async fn raise_overdue(node: &Node, batch: &[OutboxItem], now: i64) -> Result<(), NodeError> {
+    let limit = node.config.delivery.alert_after_secs as i64 * 1000;
+    let overdue: Vec<OutboxItem> = batch
+        .iter()
+        .filter(|i| !i.alerted && now - i.enqueued_ms >= limit)
+        .cloned()
+        .collect();
+    if overdue.is_empty() {
+        return Ok(());
+    }
+    for i in &overdue {
+        tracing::warn!(
+            peer = %i.peer,
+            "envelope {} undelivered since {} ({} attempts; last error: {})",
+            i.envelope_hash,
+            i.enqueued_at,
+            i.attempts,
+            i.last_error.as_deref().unwrap_or("none")
+        );
+    }
+    node.store
+        .write(move |tx| {
+            let at = now_rfc3339();
+            for i in &overdue {
+                db::raise_alert(
+                    tx.conn(),
+                    "undelivered",
+                    &i.envelope_hash,
+                    &format!(
+                        "envelope to {} undelivered since {} after {} attempts (last error: {}); still retrying",
+                        i.peer,
+                        i.enqueued_at,
+                        i.attempts,
+                        i.last_error.as_deref().unwrap_or("none")
+                    ),
+                    &at,
+                )?;
+                db::mark_alerted(tx.conn(), i.seq, &at)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,525 @@
+//! Federation: sending envelopes through the durable outbox, receiving them
+//! with receipts, delivering with retries, auditing peers, and witnessing.
+//!
+//! Sending commits the envelope, its log entry and its outbox row in one
+//! transaction before anything leaves the node. Receiving commits the
+//! envelope and its log entry before the receipt (a tlog-proof against the
+//! recipient's checkpoint) is returned. Both logs commit to the same entry,
+//! `envelope <SHA-256 of the canonical text>`.
+
+pub mod audit;
+pub mod delivery;
+pub mod witness;
+
+use liaison_core::card::CheckedCard;
+use liaison_core::case::{CaseKind, check_body};
+use liaison_core::envelope::{
+    DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope, new_id,
+};
+use liaison_log::proof::TlogProof;
+use liaison_proto::{ErrorDetail, NodeRole};
+use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow, Rejection};
+use liaison_store::{LogHead, StoreError};
+use serde::Serialize;
+
+use crate::{Node, NodeError, now_rfc3339};
+
+/// Largest delivery request body accepted.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// What `send` committed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sent {
+    pub case_id: String,
+    pub envelope_id: String,
+    pub envelope_hash: String,
+    pub log_index: u64,
+}
+
+fn random10() -> Result<[u8; 10], NodeError> {
+    let mut r = [0u8; 10];
+    getrandom::fill(&mut r)
+        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    Ok(r)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Node {
+    /// Opens a case with `to`: its first envelope, committed to the log and
+    /// the outbox. Returns at once; delivery happens in the background.
+    pub async fn open_case(
+        &self,
+        to: &str,
+        kind: &str,
+        body: serde_json::Value,
+    ) -> Result<Sent, NodeError> {
+        let kind = CaseKind::parse(kind)?;
+        let summary = check_body(kind, &body)?;
+        let id = new_id(random10()?);
+        let case_id = format!("{}-{}", self.party, &id[..20]);
+        self.send(to, kind, &case_id, body, Some(summary.subject))
+            .await
+    }
+
+    /// Adds a message to an existing case.
+    pub async fn reply(&self, case_id: &str, body: serde_json::Value) -> Result<Sent, NodeError> {
+        let case = self
+            .store
+            .read(|c| db::case_by_id(c, case_id))?
+            .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
+        let kind = CaseKind::parse(&case.kind)?;
+        check_body(kind, &body)?;
+        let to = if case.initiator == self.party.as_str() {
+            case.responder
+        } else {
+            case.initiator
+        };
+        self.send(&to, kind, case_id, body, None).await
+    }
+
+    async fn send(
+        &self,
+        to: &str,
+        kind: CaseKind,
+        case_id: &str,
+        body: serde_json::Value,
+        new_case_subject: Option<String>,
+    ) -> Result<Sent, NodeError> {
+        let peer = self.peer(to)?.ok_or_else(|| {
+            NodeError::Invalid(format!(
+                "party {to:?} is not a pinned peer; pin its card with `liaison peer add`"
+            ))
+        })?;
+        if peer.card.role != NodeRole::Party {
+            return Err(NodeError::Invalid(format!(
+                "{to} is a witness, not a party: it takes no messages"
+            )));
+        }
+        let envelope = Envelope {
+            id: new_id(random10()?),
+            sender: self.party.to_string(),
+            recipient: to.to_owned(),
+            kind: kind.as_str().to_owned(),
+            case_id: case_id.to_owned(),
+            created: now_rfc3339(),
+            body,
+            attachments: Vec::new(),
+        };
+        let signed = envelope.sign(self.store.log_signer())?;
+        let hash = signed.envelope.hash()?;
+        let leaf = signed.envelope.leaf()?.encode();
+        let signed_json = serde_json::to_string(&signed)
+            .map_err(|e| NodeError::Invalid(format!("cannot encode the envelope: {e}")))?;
+        let me = self.party.to_string();
+        let committed = self
+            .store
+            .write(move |tx| {
+                let now = now_rfc3339();
+                let e = &signed.envelope;
+                match &new_case_subject {
+                    Some(subject) => db::insert_case(
+                        tx.conn(),
+                        &CaseRow {
+                            id: e.case_id.clone(),
+                            kind: e.kind.clone(),
+                            initiator: me.clone(),
+                            responder: e.recipient.clone(),
+                            subject: subject.clone(),
+                            state: "open".into(),
+                            created: e.created.clone(),
+                            updated: e.created.clone(),
+                        },
+                    )?,
+                    None => db::touch_case(tx.conn(), &e.case_id, "open", &e.created)?,
+                }
+                let log_index = tx.append_leaf(leaf);
+                db::insert_envelope(
+                    tx.conn(),
+                    &EnvelopeRow {
+                        hash: hash.to_hex(),
+                        id: e.id.clone(),
+                        sender: e.sender.clone(),
+                        recipient: e.recipient.clone(),
+                        kind: e.kind.clone(),
+                        case_id: e.case_id.clone(),
+                        created: e.created.clone(),
+                        signed_json,
+                        direction: Direction::Out,
+                        log_index,
+                        recorded_at: now.clone(),
+                        receipt: None,
+                    },
+                )?;
+                db::enqueue(tx.conn(), &e.recipient, &hash.to_hex(), &now, now_ms())?;
+                Ok(Sent {
+                    case_id: e.case_id.clone(),
+                    envelope_id: e.id.clone(),
+                    envelope_hash: hash.to_hex(),
+                    log_index,
+                })
+            })
+            .await?;
+        self.wake.notify_waiters();
+        Ok(committed.value)
+    }
+
+    /// Receives a batch of envelopes from `peer` (identified by its TLS
+    /// certificate): refuses what is malformed, forged, misaddressed or
+    /// replayed with changes (recording why), commits the rest to the log,
+    /// and answers each with a receipt.
+    pub async fn receive(
+        &self,
+        peer: &CheckedCard,
+        request: DeliveryRequest,
+    ) -> Result<DeliveryResponse, NodeError> {
+        let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
+        let mut fresh: Vec<(usize, SignedEnvelope, String, Vec<u8>)> = Vec::new();
+        let mut rejections: Vec<Rejection> = Vec::new();
+        let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
+        for (i, signed) in request.envelopes.into_iter().enumerate() {
+            match self.check_incoming(peer, &signed) {
+                Err((code, reason)) => {
+                    rejections.push(Rejection {
+                        at: now_rfc3339(),
+                        peer: peer.party.to_string(),
+                        envelope_id: Some(signed.envelope.id.clone()).filter(|s| s.len() <= 64),
+                        code: code.to_owned(),
+                        reason: reason.clone(),
+                    });
+                    results[i] = Some(refusal(&signed.envelope.id, code, reason));
+                }
+                Ok(Incoming::Duplicate(row)) => redelivered.push((i, row)),
+                Ok(Incoming::New { hash, leaf }) => fresh.push((i, signed, hash, leaf)),
+            }
+        }
+        if !rejections.is_empty() {
+            for r in &rejections {
+                tracing::warn!(peer = %r.peer, code = %r.code, "refused an envelope: {}", r.reason);
+            }
+            // Refusals are recorded even though the envelopes are not kept.
+            self.store
+                .write(move |tx| {
+                    for r in &rejections {
+                        db::record_rejection(tx.conn(), r)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+
+        // Commit every new envelope of the batch in one write job.
+        let me = self.party.to_string();
+        let batch: Vec<(usize, SignedEnvelope, String, Vec<u8>)> = fresh;
+        let committed = self
+            .store
+            .write(move |tx| {
+                let mut outcomes = Vec::new();
+                for (i, signed, hash, leaf) in batch {
+                    let e = &signed.envelope;
+                    // A concurrent request may have stored it meanwhile.
+                    if let Some(existing) = db::envelope_by_sender_id(tx.conn(), &e.sender, &e.id)?
+                    {
+                        outcomes.push((i, e.id.clone(), hash, Err(existing)));
+                        continue;
+                    }
+                    let json = serde_json::to_string(&signed).map_err(|e| {
+                        StoreError::Invalid(format!("cannot encode the envelope: {e}"))
+                    })?;
+                    let subject = CaseKind::parse(&e.kind)
+                        .and_then(|k| check_body(k, &e.body))
+                        .map(|s| s.subject)
+                        .unwrap_or_default();
+                    match db::case_by_id(tx.conn(), &e.case_id)? {
+                        None => db::insert_case(
+                            tx.conn(),
+                            &CaseRow {
+                                id: e.case_id.clone(),
+                                kind: e.kind.clone(),
+                                initiator: e.sender.clone(),
+                                responder: me.clone(),
+                                subject,
+                                state: "open".into(),
+                                created: e.created.clone(),
+                                updated: e.created.clone(),
+                            },
+                        )?,
+                        Some(_) => db::touch_case(tx.conn(), &e.case_id, "open", &e.created)?,
+                    }
+                    let log_index = tx.append_leaf(leaf);
+                    db::insert_envelope(
+                        tx.conn(),
+                        &EnvelopeRow {
+                            hash: hash.clone(),
+                            id: e.id.clone(),
+                            sender: e.sender.clone(),
+                            recipient: e.recipient.clone(),
+                            kind: e.kind.clone(),
+                            case_id: e.case_id.clone(),
+                            created: e.created.clone(),
+                            signed_json: json,
+                            direction: Direction::In,
+                            log_index,
+                            recorded_at: now_rfc3339(),
+                            receipt: None,
+                        },
+                    )?;
+                    outcomes.push((i, e.id.clone(), hash, Ok(log_index)));
+                }
+                Ok(outcomes)
+            })
+            .await?;
+
+        let head = committed.head;
+        let mut receipts_to_store: Vec<(String, String)> = Vec::new();
+        for (i, id, hash, outcome) in committed.value {
+            match outcome {
+                Ok(index) => {
+                    let receipt = self.receipt_for(index, head, &committed.checkpoint)?;
+                    receipts_to_store.push((hash, receipt.clone()));
+                    results[i] = Some(DeliveryResult {
+                        id,
+                        receipt: Some(receipt),
+                        error: None,
+                    });
+                }
+                Err(existing) => redelivered.push((i, existing)),
+            }
+        }
+        for (i, row) in redelivered {
+            results[i] = Some(self.redelivery_result(row, &mut receipts_to_store)?);
+        }
+        if !receipts_to_store.is_empty() {
+            self.store
+                .write(move |tx| {
+                    for (hash, receipt) in &receipts_to_store {
+                        db::set_receipt(tx.conn(), hash, receipt)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(DeliveryResponse {
+            results: results.into_iter().flatten().collect(),
+        })
+    }
+
+    /// A redelivered envelope gets its original receipt and changes nothing
+    /// (a receipt is rebuilt only if the node stopped before storing it).
+    fn redelivery_result(
+        &self,
+        row: EnvelopeRow,
+        to_store: &mut Vec<(String, String)>,
+    ) -> Result<DeliveryResult, NodeError> {
+        let receipt = match row.receipt {
+            Some(r) => r,
+            None => {
+                let head = self.store.log_head()?;
+                let checkpoint = self.store.checkpoint()?;
+                let r = self.receipt_for(row.log_index, head, &checkpoint)?;
+                to_store.push((row.hash.clone(), r.clone()));
+                r
+            }
+        };
+        Ok(DeliveryResult {
+            id: row.id,
+            receipt: Some(receipt),
+            error: None,
+        })
+    }
+
+    fn receipt_for(
+        &self,
+        index: u64,
+        head: LogHead,
+        checkpoint: &str,
+    ) -> Result<String, NodeError> {
+        let proof = TlogProof {
+            extra: None,
+            index,
+            inclusion: self.store.inclusion_proof(index, head.size)?,
+            checkpoint: checkpoint.to_owned(),
+        };
+        Ok(proof.encode())
+    }
+
+    fn check_incoming(
+        &self,
+        peer: &CheckedCard,
+        signed: &SignedEnvelope,
+    ) -> Result<Incoming, (&'static str, String)> {
+        let e = &signed.envelope;
+        if e.sender != peer.party.as_str() {
+            return Err((
+                "wrong_sender",
+                format!(
+                    "the envelope claims sender {:?} but arrived from {}",
+                    e.sender, peer.party
+                ),
+            ));
+        }
+        if e.recipient != self.party.as_str() {
+            return Err((
+                "wrong_recipient",
+                format!(
+                    "the envelope is addressed to {:?}, not {}",
+                    e.recipient, self.party
+                ),
+            ));
+        }
+        let hash = signed
+            .verify(&peer.log_key)
+            .map_err(|err| ("bad_envelope", err.to_string()))?;
+        let kind = CaseKind::parse(&e.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
+        check_body(kind, &e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+        let existing = self
+            .store
+            .read(|c| db::envelope_by_sender_id(c, &e.sender, &e.id))
+            .map_err(|err| ("internal", err.to_string()))?;
+        if let Some(row) = existing {
+            if row.hash == hash.to_hex() {
+                return Ok(Incoming::Duplicate(row));
+            }
+            return Err((
+                "replayed_with_changes",
+                format!(
+                    "envelope {} was received before with different content",
+                    e.id
+                ),
+            ));
+        }
+        if let Some(case) = self
+            .store
+            .read(|c| db::case_by_id(c, &e.case_id))
+            .map_err(|err| ("internal", err.to_string()))?
+            && case.initiator != e.sender
+            && case.responder != e.sender
+        {
+            return Err((
+                "wrong_case",
+                format!(
+                    "case {} is not between {} and {}",
+                    e.case_id, e.sender, self.party
+                ),
+            ));
+        }
+        let leaf = e
+            .leaf()
+            .map_err(|err| ("bad_envelope", err.to_string()))?
+            .encode();
+        Ok(Incoming::New {
+            hash: hash.to_hex(),
+            leaf,
+        })
+    }
+}
+
+enum Incoming {
+    New { hash: String, leaf: Vec<u8> },
+    Duplicate(EnvelopeRow),
+}
+
+fn refusal(id: &str, code: &str, message: String) -> DeliveryResult {
+    DeliveryResult {
+        id: id.chars().take(64).collect(),
+        receipt: None,
+        error: Some(ErrorDetail {
+            code: code.to_owned(),
+            message,
+        }),
+    }
+}
+
+/// A case with its whole thread, as the CLI, API and UI show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: CaseRow,
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageView {
+    pub id: String,
+    pub direction: &'static str,
+    pub sender: String,
+    pub recipient: String,
+    pub kind: String,
+    pub created: String,
+    pub body: serde_json::Value,
+    pub envelope_hash: String,
+    /// This envelope's entry in this node's own log.
+    pub log_index: u64,
+    /// Outgoing: `pending`, `delivered` or `refused`; incoming: `received`.
+    pub delivery: String,
+    /// The receipt (tlog-proof) received (outgoing) or issued (incoming).
+    pub receipt: Option<String>,
+    /// Whether that receipt's proof verifies now.
+    pub receipt_verified: Option<bool>,
+    pub last_error: Option<String>,
+}
+
+impl Node {
+    pub fn list_cases(&self, limit: usize) -> Result<Vec<CaseRow>, NodeError> {
+        Ok(self.store.read(|c| db::list_cases(c, limit))?)
+    }
+
+    pub fn case_detail(&self, id: &str) -> Result<CaseDetail, NodeError> {
+        let case = self
+            .store
+            .read(|c| db::case_by_id(c, id))?
+            .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {id}"))))?;
+        let rows = self.store.read(|c| db::envelopes_of_case(c, id))?;
+        let undelivered = self.store.read(|c| db::undelivered(c, None))?;
+        let mut messages = Vec::new();
+        for row in rows {
+            let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
+                NodeError::Invalid(format!("stored envelope {} is unreadable: {e}", row.id))
+            })?;
+            let (delivery, last_error) = match row.direction {
+                Direction::In => ("received".to_owned(), None),
+                Direction::Out => match undelivered.iter().find(|u| u.envelope_hash == row.hash) {
+                    Some(u) => (u.state.clone(), u.last_error.clone()),
+                    None => ("delivered".to_owned(), None),
+                },
+            };
+            let key = match row.direction {
+                Direction::In => Some(self.store.log_signer().verifier()),
+                Direction::Out => self.peer(&row.recipient)?.map(|p| p.log_key),
+            };
+            let receipt_verified = match (&row.receipt, key) {
+                (Some(text), Some(key)) => Some(
+                    TlogProof::parse(text)
+                        .ok()
+                        .zip(signed.envelope.leaf().ok())
+                        .is_some_and(|(p, leaf)| {
+                            p.verify(&liaison_log::hash::leaf_hash(&leaf.encode()), &key, &[])
+                                .is_ok()
+                        }),
+                ),
+                _ => None,
+            };
+            messages.push(MessageView {
+                id: row.id,
+                direction: match row.direction {
+                    Direction::In => "in",
+                    Direction::Out => "out",
+                },
+                sender: row.sender,
+                recipient: row.recipient,
+                kind: row.kind,
+                created: row.created,
+                body: signed.envelope.body,
+                envelope_hash: row.hash,
+                log_index: row.log_index,
+                delivery,
+                receipt: row.receipt,
+                receipt_verified,
+                last_error,
+            });
+        }
+        Ok(CaseDetail { case, messages })
+    }
+}
