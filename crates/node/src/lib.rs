@@ -234,6 +234,8 @@ impl Node {
             .write(move |tx| liaison_store::peers::pin(tx.conn(), &peer, replace))
             .await?
             .value;
+        // Delivery workers start for a new peer at once.
+        self.wake.notify_waiters();
         Ok((checked, outcome))
     }
 

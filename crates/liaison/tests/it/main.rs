@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod crash;
+mod federation;
 mod log;
 mod support;
 mod tls;
+mod witness;

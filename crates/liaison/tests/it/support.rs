@@ -147,3 +147,45 @@ pub fn cli_init(dir: &Path, party: &str) -> (u16, u16) {
     assert!(out.status.success(), "init failed: {}", stderr(&out));
     (fed, app)
 }
+
+/// Polls `check` every 50 ms until it holds or `secs` pass.
+pub async fn wait_until<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Counts rows of a table with a condition, in the node's database.
+pub fn count(node: &Node, sql_where: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {sql_where}");
+    node.store
+        .read(|c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
+        .unwrap()
+}
+
+/// A node initialised on a reserved port but not started.
+pub async fn idle_node(root: &Path, party: &str) -> Node {
+    install_crypto();
+    let dir = root.join(party);
+    let mut options = InitOptions::new(party, &format!("Test party {party}"));
+    options.listen = format!("127.0.0.1:{}", free_port());
+    options.app_listen = format!("127.0.0.1:{}", free_port());
+    liaison_node::init(&dir, &options).await.unwrap()
+}
+
+/// Starts serving an idle node on its configured ports.
+pub async fn start(node: &Node) -> Server {
+    let listeners = liaison_server::bind(node).await.unwrap();
+    liaison_server::start(node.clone(), listeners)
+        .await
+        .unwrap()
+}
+
+pub fn note(subject: &str) -> serde_json::Value {
+    serde_json::json!({"subject": subject, "text": format!("Text of {subject} — текст")})
+}

@@ -46,6 +46,7 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = node.wake.notified() => {}
             _ = shutdown.changed() => break,
         }
     }
