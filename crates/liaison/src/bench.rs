@@ -180,3 +180,210 @@ fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
         .map_err(|e| CliError::io(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }
+
+/// Ed25519 sign + verify pairs per second on one core (the cost floor of
+/// a signed, receipted message).
+fn ed25519_rate(duration: Duration) -> Result<f64, CliError> {
+    let signer =
+        NoteSigner::new("bench", ED25519, [3; 32]).map_err(|e| CliError::invalid(e.to_string()))?;
+    let verifier = signer.verifier();
+    let msg = [42u8; 300];
+    let start = Instant::now();
+    let mut ops = 0u64;
+    while start.elapsed() < duration {
+        let sig = signer.sign_raw(&msg);
+        verifier
+            .verify_raw(&msg, &sig)
+            .map_err(|e| CliError::invalid(e.to_string()))?;
+        ops += 1;
+    }
+    Ok(ops as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Two nodes on loopback, pinned to each other and serving.
+async fn node_pair(
+    dir: &Path,
+) -> Result<Vec<(liaison_node::Node, liaison_server::Server)>, CliError> {
+    let mut out = Vec::new();
+    for party in ["us", "ru"] {
+        let federation = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| CliError::io(format!("cannot bind: {e}")))?;
+        let app = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| CliError::io(format!("cannot bind: {e}")))?;
+        let addr = federation
+            .local_addr()
+            .map_err(|e| CliError::io(e.to_string()))?;
+        let mut options =
+            liaison_node::InitOptions::new(party, &format!("Benchmark party {party}"));
+        options.public_url = format!("https://{addr}");
+        let node = liaison_node::init(&dir.join(party), &options).await?;
+        let server =
+            liaison_server::start(node.clone(), liaison_server::Listeners { federation, app })
+                .await?;
+        out.push((node, server));
+    }
+    let (a, b) = (out[0].0.clone(), out[1].0.clone());
+    a.pin_peer(&b.card(), false).await?;
+    b.pin_peer(&a.card(), false).await?;
+    Ok(out)
+}
+
+fn delivered_count(node: &liaison_node::Node) -> Result<i64, CliError> {
+    Ok(node.store.read(|c| {
+        Ok(c.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'",
+            [],
+            |r| r.get(0),
+        )?)
+    })?)
+}
+
+async fn wait_delivered(
+    node: &liaison_node::Node,
+    target: i64,
+    message: &'static str,
+) -> Result<(), CliError> {
+    let bar = progress_bar(message);
+    bar.set_length(target as u64);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let n = delivered_count(node)?;
+        bar.set_position(n as u64);
+        if n >= target {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::new(
+                "bench_failed",
+                format!("only {n} of {target} messages delivered in 10 minutes"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn body(i: u64) -> serde_json::Value {
+    serde_json::json!({
+        "subject": format!("Benchmark message {i}"),
+        "text": "Request to preserve subscriber information and traffic data for the account named in the attached order. Запрос о сохранении данных.",
+    })
+}
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub async fn federation(
+    dir: Option<&Path>,
+    messages: u64,
+    rate: u64,
+    seconds: u64,
+) -> Result<(), CliError> {
+    let scratch_used = dir.is_none();
+    let dir = match dir {
+        Some(d) => d.to_owned(),
+        None => tempfile_dir()?,
+    };
+    eprintln!("Measuring Ed25519 sign+verify and the raw fsync rate …");
+    let ed = ed25519_rate(Duration::from_secs(2))?;
+    let fsync = fsync_rate(&dir, Duration::from_secs(2))?;
+
+    let nodes = node_pair(&dir.join("throughput")).await?;
+    let us = nodes[0].0.clone();
+    eprintln!("Sending {messages} signed messages from us to ru as fast as they are accepted …");
+    let start = Instant::now();
+    let producers = 64u64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for p in 0..producers {
+        let us = us.clone();
+        tasks.spawn(async move {
+            let mut i = p;
+            while i < messages {
+                us.open_case("ru", "note", body(i)).await?;
+                i += producers;
+            }
+            Ok::<_, liaison_node::NodeError>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| CliError::io(format!("a producer failed: {e}")))??;
+    }
+    let queued = start.elapsed().as_secs_f64();
+    wait_delivered(&us, messages as i64, "delivered and receipted").await?;
+    let total = start.elapsed().as_secs_f64();
+    for (_, server) in nodes {
+        server.shutdown().await;
+    }
+
+    let nodes = node_pair(&dir.join("latency")).await?;
+    let us = nodes[0].0.clone();
+    let count = rate * seconds;
+    eprintln!("Sending {count} messages at a fixed {rate}/s for {seconds} s …");
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        ticker.tick().await;
+        let us = us.clone();
+        tasks.spawn(async move {
+            let began = jiff::Timestamp::now().as_millisecond();
+            let sent = us.open_case("ru", "note", body(i)).await?;
+            Ok::<_, liaison_node::NodeError>((sent.envelope_hash, began))
+        });
+    }
+    let mut began = std::collections::HashMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (hash, t) = r.map_err(|e| CliError::io(format!("a sender failed: {e}")))??;
+        began.insert(hash, t);
+    }
+    wait_delivered(&us, count as i64, "delivered and receipted").await?;
+    let delivered: Vec<(String, i64)> = us.store.read(|c| {
+        let mut stmt = c.prepare("SELECT envelope_hash, delivered_ms FROM outbox")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    })?;
+    let mut latencies: Vec<i64> = delivered
+        .iter()
+        .filter_map(|(h, d)| began.get(h).map(|b| d - b))
+        .collect();
+    latencies.sort_unstable();
+    for (_, server) in nodes {
+        server.shutdown().await;
+    }
+
+    println!(
+        "Reference, same run: Ed25519 sign+verify {ed:.0}/s on one core; raw fdatasync {fsync:.0}/s\n"
+    );
+    println!(
+        "| signed + receipted messages, us → ru on one machine | figure | ratio to reference |"
+    );
+    println!("|---|---:|---:|");
+    println!(
+        "| throughput ({messages} messages, 64 concurrent senders) | {:.0}/s | {:.2}× Ed25519 sign+verify, {:.2}× fsync |",
+        messages as f64 / total,
+        messages as f64 / total / ed,
+        messages as f64 / total / fsync
+    );
+    println!("| time to queue them durably (sender side) | {queued:.2} s | |");
+    println!(
+        "| latency at {rate}/s for {seconds} s: p50 / p90 / p99 / max | {} / {} / {} / {} ms | |",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.9),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or(0)
+    );
+    if scratch_used {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}

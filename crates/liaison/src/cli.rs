@@ -162,4 +162,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         entries: u64,
     },
+    /// Signed and receipted messages between two nodes on this machine: throughput, and latency at a fixed rate.
+    Federation {
+        /// Directory for the scratch nodes (default: a new directory here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Messages for the throughput run.
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Messages per second for the latency run.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        /// Duration of the latency run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }

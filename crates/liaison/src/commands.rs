@@ -100,6 +100,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Bench { command } => match command {
             BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,
+            BenchCommand::Federation {
+                dir,
+                messages,
+                rate,
+                seconds,
+            } => crate::bench::federation(dir.as_deref(), messages, rate, seconds).await,
         },
     }
 }

@@ -105,6 +105,9 @@ pub struct Node {
     pub tls: Arc<tls::TlsIdentity>,
     /// Wakes delivery workers when this process queues an envelope.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Receipts issued but not yet stored (they are stored in the
+    /// background), so a quick redelivery still gets the original one.
+    pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -163,6 +166,7 @@ impl Node {
             cosigner,
             tls,
             wake: Arc::new(tokio::sync::Notify::new()),
+            issued: Default::default(),
         })
     }
 
@@ -265,7 +269,31 @@ impl Node {
     }
 }
 
+/// Checked cards by their JSON: checking parses a certificate and a key, and
+/// peers are looked up for every message.
+static CHECKED_CARDS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, CheckedCard>>,
+> = std::sync::LazyLock::new(Default::default);
+
 fn checked_from_row(row: &PinnedPeer) -> Result<CheckedCard, NodeError> {
+    let cache = || {
+        CHECKED_CARDS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(c) = cache().get(&row.card_json) {
+        return Ok(c.clone());
+    }
+    let checked = check_card_json(row)?;
+    let mut map = cache();
+    if map.len() > 1024 {
+        map.clear();
+    }
+    map.insert(row.card_json.clone(), checked.clone());
+    Ok(checked)
+}
+
+fn check_card_json(row: &PinnedPeer) -> Result<CheckedCard, NodeError> {
     let card: NodeCard = serde_json::from_str(&row.card_json).map_err(|e| {
         NodeError::Invalid(format!("stored card of {} is unreadable: {e}", row.party))
     })?;

@@ -107,6 +107,7 @@ const MIGRATIONS: &[&str] = &[
         next_attempt_ms INTEGER NOT NULL DEFAULT 0,
         last_error      TEXT,
         delivered_at    TEXT,
+        delivered_ms    INTEGER,
         alerted_at      TEXT
     );
     CREATE INDEX outbox_by_peer ON outbox (peer, state, seq);

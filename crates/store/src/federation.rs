@@ -225,9 +225,12 @@ pub fn mark_delivered(
     envelope_hash: &str,
     receipt: &str,
     at: &str,
+    at_ms: i64,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL WHERE seq = ?1")?
-        .execute(params![seq, at])?;
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, delivered_ms = ?3, last_error = NULL WHERE seq = ?1",
+    )?
+    .execute(params![seq, at, at_ms])?;
     set_receipt(conn, envelope_hash, receipt)
 }
 

@@ -211,6 +211,16 @@ impl Store {
         self.read(|c| log::inclusion_proof(c, index, size))
     }
 
+    /// Inclusion proofs of several leaves in the tree of `size`, sharing
+    /// the node reads they have in common (receipts for a whole batch).
+    pub fn inclusion_proofs(
+        &self,
+        indices: &[u64],
+        size: u64,
+    ) -> Result<Vec<Vec<liaison_log::Hash>>, StoreError> {
+        self.read(|c| log::inclusion_proofs(c, indices, size))
+    }
+
     /// The consistency proof between two tree sizes.
     pub fn consistency_proof(
         &self,

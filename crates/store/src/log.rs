@@ -175,6 +175,39 @@ pub(crate) fn read_entry(conn: &Connection, index: u64) -> Result<Option<Vec<u8>
         .optional()?)
 }
 
+/// Reads nodes through a connection, remembering each one read.
+struct CachedNodes<'c> {
+    db: DbNodes<'c>,
+    cache: std::cell::RefCell<std::collections::HashMap<(u8, u64), Hash>>,
+}
+
+impl NodeReader for CachedNodes<'_> {
+    fn node(&self, level: u8, index: u64) -> Result<Hash, LogError> {
+        if let Some(h) = self.cache.borrow().get(&(level, index)) {
+            return Ok(*h);
+        }
+        let h = self.db.node(level, index)?;
+        self.cache.borrow_mut().insert((level, index), h);
+        Ok(h)
+    }
+}
+
+pub(crate) fn inclusion_proofs(
+    conn: &Connection,
+    indices: &[u64],
+    size: u64,
+) -> Result<Vec<Vec<Hash>>, StoreError> {
+    check_size(conn, size)?;
+    let nodes = CachedNodes {
+        db: DbNodes(conn),
+        cache: Default::default(),
+    };
+    indices
+        .iter()
+        .map(|&i| Ok(tree::inclusion_proof(&nodes, i, size)?))
+        .collect()
+}
+
 pub(crate) fn inclusion_proof(
     conn: &Connection,
     index: u64,

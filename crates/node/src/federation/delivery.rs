@@ -185,6 +185,7 @@ async fn settle(
 ) -> Result<(), NodeError> {
     let now = now_ms();
     let mut updates: Vec<Update> = Vec::new();
+    let mut verified = HashMap::new();
     for (item, result) in batch.iter().zip(
         response
             .results
@@ -204,11 +205,14 @@ async fn settle(
             }
             Some(r) => match (&r.receipt, &r.error) {
                 (Some(receipt), _) => {
-                    check_receipt(card, &envelope, receipt).map(|cp| Update::Delivered {
-                        seq: item.seq,
-                        hash: item.envelope_hash.clone(),
-                        receipt: receipt.clone(),
-                        checkpoint: cp,
+                    check_receipt(card, &envelope, receipt, &mut verified).map(|cp| {
+                        Update::Delivered {
+                            seq: item.seq,
+                            hash: item.envelope_hash.clone(),
+                            receipt: receipt.clone(),
+                            checkpoint: cp,
+                            alerted: item.alerted,
+                        }
                     })
                 }
                 (None, Some(err)) => Ok(Update::Refused {
@@ -236,6 +240,7 @@ async fn settle(
     node.store
         .write(move |tx| {
             let at = now_rfc3339();
+            let mut recorded = std::collections::HashSet::new();
             for u in &updates {
                 match u {
                     Update::Delivered {
@@ -243,10 +248,16 @@ async fn settle(
                         hash,
                         receipt,
                         checkpoint,
+                        alerted,
                     } => {
-                        db::mark_delivered(tx.conn(), *seq, hash, receipt, &at)?;
-                        db::resolve_alert(tx.conn(), "undelivered", hash, &at)?;
-                        record_checkpoint(tx.conn(), &peer, checkpoint, &at)?;
+                        db::mark_delivered(tx.conn(), *seq, hash, receipt, &at, now_ms())?;
+                        if *alerted {
+                            db::resolve_alert(tx.conn(), "undelivered", hash, &at)?;
+                        }
+                        // Receipts of one answer share a checkpoint: record it once.
+                        if recorded.insert(checkpoint.note.clone()) {
+                            record_checkpoint(tx.conn(), &peer, checkpoint, &at)?;
+                        }
                     }
                     Update::Refused { seq, hash, reason } => {
                         db::mark_refused(tx.conn(), *seq, reason)?;
@@ -275,6 +286,7 @@ enum Update {
         hash: String,
         receipt: String,
         checkpoint: SeenCheckpoint,
+        alerted: bool,
     },
     Refused {
         seq: i64,
@@ -296,10 +308,13 @@ pub(crate) struct SeenCheckpoint {
 
 /// Verifies a receipt: a tlog-proof, signed by the recipient's log key, that
 /// the envelope's entry is in its log.
+/// Receipts of one batch share their checkpoint: `verified` remembers the
+/// checkpoints whose signature already checked out.
 fn check_receipt(
     card: &CheckedCard,
     envelope: &SignedEnvelope,
     receipt: &str,
+    verified: &mut HashMap<String, liaison_log::Checkpoint>,
 ) -> Result<SeenCheckpoint, String> {
     let proof = TlogProof::parse(receipt)
         .map_err(|e| format!("{} sent a malformed receipt: {e}", card.party))?;
@@ -307,9 +322,28 @@ fn check_receipt(
         .envelope
         .leaf()
         .map_err(|e| format!("cannot compute the envelope's entry: {e}"))?;
-    let (cp, _) = proof
-        .verify(&leaf_hash(&leaf.encode()), &card.log_key, &[])
-        .map_err(|e| format!("the receipt from {} does not verify: {e}", card.party))?;
+    let cp = match verified.get(&proof.checkpoint) {
+        Some(cp) => cp.clone(),
+        None => {
+            let (cp, _) = liaison_log::Checkpoint::open(&proof.checkpoint, &card.log_key, &[])
+                .map_err(|e| {
+                    format!(
+                        "the receipt from {} carries a bad checkpoint: {e}",
+                        card.party
+                    )
+                })?;
+            verified.insert(proof.checkpoint.clone(), cp.clone());
+            cp
+        }
+    };
+    liaison_log::tree::verify_inclusion(
+        proof.index,
+        cp.size,
+        &leaf_hash(&leaf.encode()),
+        &proof.inclusion,
+        &cp.root,
+    )
+    .map_err(|e| format!("the receipt from {} does not verify: {e}", card.party))?;
     Ok(SeenCheckpoint {
         size: cp.size,
         root: cp.root.0,

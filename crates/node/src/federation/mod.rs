@@ -16,6 +16,7 @@ use liaison_core::case::{CaseKind, check_body};
 use liaison_core::envelope::{
     DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope, new_id,
 };
+use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::proof::TlogProof;
 use liaison_proto::{ErrorDetail, NodeRole};
 use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow, Rejection};
@@ -109,8 +110,12 @@ impl Node {
             attachments: Vec::new(),
         };
         let signed = envelope.sign(self.store.log_signer())?;
-        let hash = signed.envelope.hash()?;
-        let leaf = signed.envelope.leaf()?.encode();
+        let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
+        let leaf = LeafEntry {
+            kind: LeafKind::Envelope,
+            content_hash: hash,
+        }
+        .encode();
         let signed_json = serde_json::to_string(&signed)
             .map_err(|e| NodeError::Invalid(format!("cannot encode the envelope: {e}")))?;
         let me = self.party.to_string();
@@ -176,11 +181,53 @@ impl Node {
         request: DeliveryRequest,
     ) -> Result<DeliveryResponse, NodeError> {
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
-        let mut fresh: Vec<(usize, SignedEnvelope, String, Vec<u8>)> = Vec::new();
+        let mut fresh: Vec<(usize, SignedEnvelope, String, Vec<u8>, String)> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
         let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
-        for (i, signed) in request.envelopes.into_iter().enumerate() {
-            match self.check_incoming(peer, &signed) {
+        // Signature checks dominate the cost: spread them over the cores.
+        let prechecked = {
+            let peer = peer.clone();
+            let me = self.party.to_string();
+            tokio::task::spawn_blocking(move || {
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let chunk = request.envelopes.len().div_ceil(threads).max(1);
+                let checks: Vec<Vec<_>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = request
+                        .envelopes
+                        .chunks(chunk)
+                        .map(|part| {
+                            scope.spawn(|| {
+                                part.iter()
+                                    .map(|e| Node::precheck(&peer, &me, e))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
+                request
+                    .envelopes
+                    .into_iter()
+                    .zip(checks.into_iter().flatten())
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| NodeError::Invalid(format!("envelope checks failed: {e}")))?
+        };
+        if prechecked.len() != results.len() {
+            return Err(NodeError::Invalid(
+                "an envelope check did not finish".into(),
+            ));
+        }
+        for (i, (signed, check)) in prechecked.into_iter().enumerate() {
+            let outcome = check.and_then(|(hash, subject)| {
+                self.check_incoming(&signed, hash)
+                    .map(|incoming| (incoming, subject))
+            });
+            match outcome {
                 Err((code, reason)) => {
                     rejections.push(Rejection {
                         at: now_rfc3339(),
@@ -191,8 +238,10 @@ impl Node {
                     });
                     results[i] = Some(refusal(&signed.envelope.id, code, reason));
                 }
-                Ok(Incoming::Duplicate(row)) => redelivered.push((i, row)),
-                Ok(Incoming::New { hash, leaf }) => fresh.push((i, signed, hash, leaf)),
+                Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
+                Ok((Incoming::New { hash, leaf }, subject)) => {
+                    fresh.push((i, signed, hash, leaf, subject))
+                }
             }
         }
         if !rejections.is_empty() {
@@ -212,12 +261,12 @@ impl Node {
 
         // Commit every new envelope of the batch in one write job.
         let me = self.party.to_string();
-        let batch: Vec<(usize, SignedEnvelope, String, Vec<u8>)> = fresh;
+        let batch = fresh;
         let committed = self
             .store
             .write(move |tx| {
                 let mut outcomes = Vec::new();
-                for (i, signed, hash, leaf) in batch {
+                for (i, signed, hash, leaf, subject) in batch {
                     let e = &signed.envelope;
                     // A concurrent request may have stored it meanwhile.
                     if let Some(existing) = db::envelope_by_sender_id(tx.conn(), &e.sender, &e.id)?
@@ -228,10 +277,6 @@ impl Node {
                     let json = serde_json::to_string(&signed).map_err(|e| {
                         StoreError::Invalid(format!("cannot encode the envelope: {e}"))
                     })?;
-                    let subject = CaseKind::parse(&e.kind)
-                        .and_then(|k| check_body(k, &e.body))
-                        .map(|s| s.subject)
-                        .unwrap_or_default();
                     match db::case_by_id(tx.conn(), &e.case_id)? {
                         None => db::insert_case(
                             tx.conn(),
@@ -274,10 +319,28 @@ impl Node {
 
         let head = committed.head;
         let mut receipts_to_store: Vec<(String, String)> = Vec::new();
+        let indices: Vec<u64> = committed
+            .value
+            .iter()
+            .filter_map(|(_, _, _, o)| o.as_ref().ok().copied())
+            .collect();
+        let mut proofs = self
+            .store
+            .inclusion_proofs(&indices, head.size)?
+            .into_iter();
         for (i, id, hash, outcome) in committed.value {
             match outcome {
                 Ok(index) => {
-                    let receipt = self.receipt_for(index, head, &committed.checkpoint)?;
+                    let inclusion = proofs
+                        .next()
+                        .ok_or_else(|| NodeError::Invalid("a receipt proof is missing".into()))?;
+                    let receipt = TlogProof {
+                        extra: None,
+                        index,
+                        inclusion,
+                        checkpoint: committed.checkpoint.to_string(),
+                    }
+                    .encode();
                     receipts_to_store.push((hash, receipt.clone()));
                     results[i] = Some(DeliveryResult {
                         id,
@@ -292,14 +355,32 @@ impl Node {
             results[i] = Some(self.redelivery_result(row, &mut receipts_to_store)?);
         }
         if !receipts_to_store.is_empty() {
-            self.store
-                .write(move |tx| {
-                    for (hash, receipt) in &receipts_to_store {
-                        db::set_receipt(tx.conn(), hash, receipt)?;
-                    }
-                    Ok(())
-                })
-                .await?;
+            // A receipt is derived data (index, proof, signed checkpoint):
+            // storing it need not delay the answer. If the node stops first,
+            // a redelivery rebuilds it from the durable entry.
+            self.issued_receipts()
+                .extend(receipts_to_store.iter().cloned());
+            let node = self.clone();
+            tokio::spawn(async move {
+                let hashes: Vec<String> =
+                    receipts_to_store.iter().map(|(h, _)| h.clone()).collect();
+                let stored = node
+                    .store
+                    .write(move |tx| {
+                        for (hash, receipt) in &receipts_to_store {
+                            db::set_receipt(tx.conn(), hash, receipt)?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = stored {
+                    tracing::error!("cannot store issued receipts: {e}");
+                }
+                let mut issued = node.issued_receipts();
+                for h in hashes {
+                    issued.remove(&h);
+                }
+            });
         }
         Ok(DeliveryResponse {
             results: results.into_iter().flatten().collect(),
@@ -308,12 +389,22 @@ impl Node {
 
     /// A redelivered envelope gets its original receipt and changes nothing
     /// (a receipt is rebuilt only if the node stopped before storing it).
+    fn issued_receipts(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        // A poisoned map only means a panic elsewhere; its entries are intact.
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn redelivery_result(
         &self,
         row: EnvelopeRow,
         to_store: &mut Vec<(String, String)>,
     ) -> Result<DeliveryResult, NodeError> {
-        let receipt = match row.receipt {
+        let in_flight = self.issued_receipts().get(&row.hash).cloned();
+        let receipt = match row.receipt.or(in_flight) {
             Some(r) => r,
             None => {
                 let head = self.store.log_head()?;
@@ -345,11 +436,13 @@ impl Node {
         Ok(proof.encode())
     }
 
-    fn check_incoming(
-        &self,
+    /// The costly, pure checks of one envelope: addressing, signature, body.
+    /// Returns the envelope hash and the subject its body gives the case.
+    fn precheck(
         peer: &CheckedCard,
+        me: &str,
         signed: &SignedEnvelope,
-    ) -> Result<Incoming, (&'static str, String)> {
+    ) -> Result<(liaison_log::Hash, String), (&'static str, String)> {
         let e = &signed.envelope;
         if e.sender != peer.party.as_str() {
             return Err((
@@ -360,27 +453,35 @@ impl Node {
                 ),
             ));
         }
-        if e.recipient != self.party.as_str() {
+        if e.recipient != me {
             return Err((
                 "wrong_recipient",
-                format!(
-                    "the envelope is addressed to {:?}, not {}",
-                    e.recipient, self.party
-                ),
+                format!("the envelope is addressed to {:?}, not {me}", e.recipient),
             ));
         }
         let hash = signed
             .verify(&peer.log_key)
             .map_err(|err| ("bad_envelope", err.to_string()))?;
         let kind = CaseKind::parse(&e.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
-        check_body(kind, &e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+        let summary = check_body(kind, &e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+        Ok((hash, summary.subject))
+    }
+
+    /// The checks against what this node already holds: duplicates,
+    /// replays with changes, cases between other parties.
+    fn check_incoming(
+        &self,
+        signed: &SignedEnvelope,
+        hash: liaison_log::Hash,
+    ) -> Result<Incoming, (&'static str, String)> {
+        let e = &signed.envelope;
         let existing = self
             .store
             .read(|c| db::envelope_by_sender_id(c, &e.sender, &e.id))
             .map_err(|err| ("internal", err.to_string()))?;
         if let Some(row) = existing {
             if row.hash == hash.to_hex() {
-                return Ok(Incoming::Duplicate(row));
+                return Ok(Incoming::Duplicate(Box::new(row)));
             }
             return Err((
                 "replayed_with_changes",
@@ -405,10 +506,11 @@ impl Node {
                 ),
             ));
         }
-        let leaf = e
-            .leaf()
-            .map_err(|err| ("bad_envelope", err.to_string()))?
-            .encode();
+        let leaf = LeafEntry {
+            kind: LeafKind::Envelope,
+            content_hash: hash,
+        }
+        .encode();
         Ok(Incoming::New {
             hash: hash.to_hex(),
             leaf,
@@ -418,7 +520,7 @@ impl Node {
 
 enum Incoming {
     New { hash: String, leaf: Vec<u8> },
-    Duplicate(EnvelopeRow),
+    Duplicate(Box<EnvelopeRow>),
 }
 
 fn refusal(id: &str, code: &str, message: String) -> DeliveryResult {

@@ -10,7 +10,6 @@ use liaison_log::note::{parse_note, verify_signatures};
 use liaison_log::tree::verify_consistency;
 use liaison_log::{Checkpoint, Hash};
 use liaison_proto::NodeRole;
-use liaison_store::StoreError;
 use liaison_store::federation::{self as db, Cosignature};
 use tokio::sync::watch;
 
@@ -291,7 +290,6 @@ impl Node {
                                     &format!("a witness has cosigned size {theirs} of this log, larger than its size {}", head.size),
                                     &now_rfc3339(),
                                 )
-                                .map_err(StoreError::from)
                             })
                             .await;
                         return Err(NodeError::Invalid(format!(
