@@ -1,0 +1,20 @@
+//! Delivery requests from peers: JSON decoding, shape checks, canonical
+//! encoding and signature verification never panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use liaison_core::case::{CaseKind, check_body};
+use liaison_core::envelope::DeliveryRequest;
+use liaison_log::note::{ED25519, NoteSigner};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(request) = serde_json::from_slice::<DeliveryRequest>(data) else { return };
+    let Ok(signer) = NoteSigner::new("fuzz.example/log", ED25519, [7; 32]) else { return };
+    for signed in &request.envelopes {
+        let _ = signed.envelope.check_shape();
+        let _ = signed.envelope.canonical_bytes();
+        let _ = signed.verify(&signer.verifier());
+        if let Ok(kind) = CaseKind::parse(&signed.envelope.kind) {
+            let _ = check_body(kind, &signed.envelope.body);
+        }
+    }
+});
