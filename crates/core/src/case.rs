@@ -11,21 +11,84 @@ use crate::CoreError;
 pub enum CaseKind {
     /// A free-text message between parties.
     Note,
+    /// Expedited preservation of stored data (Budapest art. 29).
+    Preservation,
+    /// Mutual legal assistance request (art. 31, T-CY template).
+    Mla,
+    /// Emergency disclosure (risk to life).
+    EmergencyDisclosure,
 }
+
+pub const ALL_KINDS: [CaseKind; 4] = [
+    CaseKind::Note,
+    CaseKind::Preservation,
+    CaseKind::Mla,
+    CaseKind::EmergencyDisclosure,
+];
+
+/// Envelope kind of lifecycle transitions (the case kind names the opening).
+pub const TRANSITION: &str = "transition";
 
 impl CaseKind {
     pub fn parse(s: &str) -> Result<CaseKind, CoreError> {
-        match s {
-            "note" => Ok(CaseKind::Note),
-            other => Err(CoreError::invalid(format!(
-                "case kind {other:?} is not known (known: note)"
-            ))),
-        }
+        ALL_KINDS
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ALL_KINDS.iter().map(|k| k.as_str()).collect();
+                CoreError::invalid(format!(
+                    "case kind {s:?} is not known (known: {})",
+                    known.join(", ")
+                ))
+            })
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             CaseKind::Note => "note",
+            CaseKind::Preservation => "preservation",
+            CaseKind::Mla => "mla",
+            CaseKind::EmergencyDisclosure => "emergency_disclosure",
+        }
+    }
+
+    /// Legal kinds follow the shared lifecycle; notes are plain threads.
+    pub fn has_lifecycle(self) -> bool {
+        self != CaseKind::Note
+    }
+
+    pub fn label(self, lang: &str) -> &'static str {
+        let ru = lang == "ru";
+        match self {
+            CaseKind::Note => {
+                if ru {
+                    "сообщение"
+                } else {
+                    "note"
+                }
+            }
+            CaseKind::Preservation => {
+                if ru {
+                    "запрос о сохранении данных"
+                } else {
+                    "preservation request"
+                }
+            }
+            CaseKind::Mla => {
+                if ru {
+                    "запрос о правовой помощи"
+                } else {
+                    "MLA request"
+                }
+            }
+            CaseKind::EmergencyDisclosure => {
+                if ru {
+                    "запрос об экстренном раскрытии"
+                } else {
+                    "emergency disclosure request"
+                }
+            }
         }
     }
 }
@@ -42,6 +105,14 @@ pub struct NoteBody {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BodySummary {
     pub subject: String,
+    /// The offence the request names (an id of the crosswalk).
+    pub offence: Option<String>,
+    /// Urgent requests get shorter deadlines.
+    pub urgent: bool,
+    /// Preservation requests: the period asked for.
+    pub preservation_days: Option<u32>,
+    /// Cases this one follows (preservation → MLA, extensions).
+    pub links: Vec<String>,
 }
 
 /// Parses and checks a message body of `kind`, naming the offending field.
@@ -59,6 +130,45 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
             }
             Ok(BodySummary {
                 subject: subject.to_owned(),
+                offence: None,
+                urgent: false,
+                preservation_days: None,
+                links: Vec::new(),
+            })
+        }
+        CaseKind::Preservation => {
+            let r = crate::legal::PreservationRequest::check(body)?;
+            Ok(BodySummary {
+                subject: r.subject("en"),
+                offence: Some(r.offence.id.clone()),
+                urgent: r.urgency == crate::legal::Urgency::Urgent,
+                preservation_days: Some(r.preservation_days),
+                links: r.origin_case.into_iter().collect(),
+            })
+        }
+        CaseKind::Mla => {
+            let r = crate::legal::MlaRequest::check(body)?;
+            Ok(BodySummary {
+                subject: r.subject("en"),
+                offence: Some(r.offence.id.clone()),
+                urgent: r.urgency == crate::legal::Urgency::Urgent,
+                preservation_days: None,
+                links: r
+                    .preservation_case
+                    .iter()
+                    .chain(r.earlier_case.iter())
+                    .cloned()
+                    .collect(),
+            })
+        }
+        CaseKind::EmergencyDisclosure => {
+            let r = crate::legal::EmergencyDisclosureRequest::check(body)?;
+            Ok(BodySummary {
+                subject: r.subject("en"),
+                offence: r.offence.map(|o| o.id),
+                urgent: true,
+                preservation_days: None,
+                links: Vec::new(),
             })
         }
     }

@@ -6,6 +6,9 @@ pub mod card;
 pub mod case;
 pub mod envelope;
 pub mod leaf;
+pub mod legal;
+pub mod lifecycle;
+pub mod offences;
 pub mod party;
 
 pub use party::PartyCode;

@@ -128,6 +128,18 @@ pub enum CaseCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Take a lifecycle action on a legal case (acknowledge, start_review, request_clarification,
+    /// provide_clarification, start_execution, report_partial, report_executed, close, refuse,
+    /// withdraw, extend).
+    Act {
+        dir: PathBuf,
+        case_id: String,
+        action: String,
+        /// JSON details: {"text": …} for clarifications, results and reasons, {"ground": …, "text": …}
+        /// to refuse, {"days": N} to extend (`-` for standard input).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// List the cases this node holds (sent and received).
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.

@@ -357,6 +357,28 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
                 Ok(())
             }
         }
+        CaseCommand::Act {
+            dir,
+            case_id,
+            action,
+            file,
+        } => {
+            let node = Node::open(&dir)?;
+            let details = match file {
+                Some(f) => read_body(&f)?,
+                None => serde_json::Value::Null,
+            };
+            let sent = node.act(&case_id, &action, details).await?;
+            let detail = node.case_detail(&case_id)?;
+            if json {
+                print_json(
+                    &serde_json::json!({"envelope_id": sent.envelope_id, "state": detail.case.state}),
+                )
+            } else {
+                println!("{} → {}", case_id, detail.case.state);
+                Ok(())
+            }
+        }
         CaseCommand::List { dir } => {
             let node = Node::open(&dir)?;
             let cases = node.list_cases(100_000)?;
@@ -383,6 +405,37 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
 State: {}, opened {}, updated {}",
                 c.id, c.kind, c.initiator, c.responder, c.subject, c.state, c.created, c.updated
             );
+            if !c.links.is_empty() {
+                println!("Follows: {}", c.links.join(", "));
+            }
+            if !detail.followed_by.is_empty() {
+                println!("Followed by: {}", detail.followed_by.join(", "));
+            }
+            if let Some(h) = &detail.offence_hint {
+                let statutes: Vec<String> = h
+                    .statutes
+                    .iter()
+                    .map(|s| format!("{} ({})", s.cite, s.en))
+                    .collect();
+                println!(
+                    "Offence: {} (Budapest art. {}); under {} law: {} — indicative, not legal advice",
+                    h.en,
+                    h.budapest_article,
+                    h.jurisdiction,
+                    if statutes.is_empty() {
+                        "no counterpart listed".to_owned()
+                    } else {
+                        statutes.join("; ")
+                    }
+                );
+            }
+            if !detail.available_actions.is_empty() {
+                println!(
+                    "You ({}) may: {}",
+                    detail.role,
+                    detail.available_actions.join(", ")
+                );
+            }
             for m in &detail.messages {
                 let proof = match m.receipt_verified {
                     Some(true) => "receipt verified",

@@ -112,14 +112,24 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_by_peer ON outbox (peer, state, seq);
     CREATE TABLE cases (
-        id          TEXT PRIMARY KEY,
-        kind        TEXT NOT NULL,
-        initiator   TEXT NOT NULL,
-        responder   TEXT NOT NULL,
-        subject     TEXT NOT NULL,
-        state       TEXT NOT NULL,
-        created     TEXT NOT NULL,
-        updated     TEXT NOT NULL
+        id                TEXT PRIMARY KEY,
+        kind              TEXT NOT NULL,
+        initiator         TEXT NOT NULL,
+        responder         TEXT NOT NULL,
+        subject           TEXT NOT NULL,
+        state             TEXT NOT NULL,
+        created           TEXT NOT NULL,
+        updated           TEXT NOT NULL,
+        offence           TEXT,
+        urgent            INTEGER NOT NULL DEFAULT 0,
+        links             TEXT NOT NULL DEFAULT '[]',   -- JSON array of case ids this one follows
+        root_hash         TEXT,                          -- the opening envelope
+        preservation_days INTEGER,
+        -- Derived from the thread (recomputed with each envelope): what deadlines count from.
+        delivered_at      TEXT,
+        acknowledged_at   TEXT,
+        executed_at       TEXT,
+        extension_days    INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX cases_by_update ON cases (updated);
     CREATE TABLE rejections (
@@ -145,7 +155,23 @@ const MIGRATIONS: &[&str] = &[
         subject     TEXT NOT NULL,
         message     TEXT NOT NULL,
         resolved_at TEXT,
+        escalated   INTEGER NOT NULL DEFAULT 0,
         UNIQUE (kind, subject)
+    );
+    -- Deadlines passed (warning or hard) and alerts, sent to the duty
+    -- officer by e-mail and signed webhook; each channel's status is kept.
+    CREATE TABLE escalations (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        at             TEXT NOT NULL,
+        subject        TEXT NOT NULL,      -- case id, or alert:<kind>:<subject>
+        deadline       TEXT NOT NULL,      -- acknowledge | respond | preservation_expiry | alert
+        level          TEXT NOT NULL,      -- warning | hard
+        due            TEXT NOT NULL,
+        message        TEXT NOT NULL,
+        email_status   TEXT NOT NULL,      -- pending | sent | off | failed: …
+        webhook_status TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (subject, deadline, level)
     );
     -- Witness role: the latest checkpoint cosigned for each log.
     CREATE TABLE witness_views (

@@ -269,9 +269,30 @@ pub struct CaseRow {
     pub state: String,
     pub created: String,
     pub updated: String,
+    pub offence: Option<String>,
+    pub urgent: bool,
+    pub links: Vec<String>,
+    pub root_hash: Option<String>,
+    pub preservation_days: Option<u32>,
+    #[serde(flatten)]
+    pub times: CaseTimes,
 }
 
+/// Reference times of a case, derived from its thread.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaseTimes {
+    pub delivered_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub executed_at: Option<String>,
+    pub extension_days: i64,
+}
+
+const CASE_COLUMNS: &str =
+    "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
+    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days";
+
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    let links: String = r.get(10)?;
     Ok(CaseRow {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -281,14 +302,25 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
         state: r.get(5)?,
         created: r.get(6)?,
         updated: r.get(7)?,
+        offence: r.get(8)?,
+        urgent: r.get(9)?,
+        links: serde_json::from_str(&links).unwrap_or_default(),
+        root_hash: r.get(11)?,
+        preservation_days: r.get(12)?,
+        times: CaseTimes {
+            delivered_at: r.get(13)?,
+            acknowledged_at: r.get(14)?,
+            executed_at: r.get(15)?,
+            extension_days: r.get(16)?,
+        },
     })
 }
 
 pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO cases (id, kind, initiator, responder, subject, state, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
+    let links = serde_json::to_string(&c.links).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ))?
     .execute(params![
         c.id,
         c.kind,
@@ -297,38 +329,94 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
         c.subject,
         c.state,
         c.created,
-        c.updated
+        c.updated,
+        c.offence,
+        c.urgent,
+        links,
+        c.root_hash,
+        c.preservation_days,
+        c.times.delivered_at,
+        c.times.acknowledged_at,
+        c.times.executed_at,
+        c.times.extension_days
     ])?;
     Ok(())
 }
 
-pub fn touch_case(
+pub fn update_case_state(
     conn: &Connection,
     id: &str,
     state: &str,
     updated: &str,
+    t: &CaseTimes,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE cases SET state = ?2, updated = ?3 WHERE id = ?1")?
-        .execute(params![id, state, updated])?;
+    conn.prepare_cached(
+        "UPDATE cases SET state = ?2, updated = ?3, delivered_at = ?4, acknowledged_at = ?5, executed_at = ?6,
+         extension_days = ?7 WHERE id = ?1",
+    )?
+    .execute(params![id, state, updated, t.delivered_at, t.acknowledged_at, t.executed_at, t.extension_days])?;
     Ok(())
 }
 
 pub fn case_by_id(conn: &Connection, id: &str) -> Result<Option<CaseRow>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT id, kind, initiator, responder, subject, state, created, updated FROM cases WHERE id = ?1")?
+        .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"))?
         .query_row([id], case_from_row)
         .optional()?)
 }
 
 pub fn list_cases(conn: &Connection, limit: usize) -> Result<Vec<CaseRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, kind, initiator, responder, subject, state, created, updated FROM cases
-         ORDER BY updated DESC, id LIMIT ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases ORDER BY updated DESC, id LIMIT ?1"
+    ))?;
     let rows = stmt
         .query_map([limit as i64], case_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// Cases that still run (for deadlines).
+pub fn open_cases(conn: &Connection) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE state NOT IN ('closed', 'refused', 'withdrawn', 'expired', 'open')"
+    ))?;
+    let rows = stmt
+        .query_map([], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Cases that name `case_id` among the cases they follow.
+pub fn cases_linking_to(conn: &Connection, case_id: &str) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE EXISTS (SELECT 1 FROM json_each(cases.links) WHERE value = ?1)"
+    ))?;
+    let rows = stmt
+        .query_map([case_id], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// When the outbox entry of an envelope was delivered (receipt stored).
+pub fn delivered_at(conn: &Connection, envelope_hash: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT delivered_at FROM outbox WHERE envelope_hash = ?1 AND state = 'delivered'",
+        )?
+        .query_row([envelope_hash], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Case ids of envelopes, for recomputing their cases.
+pub fn case_of_envelope(
+    conn: &Connection,
+    envelope_hash: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT case_id FROM envelopes WHERE hash = ?1")?
+        .query_row([envelope_hash], |r| r.get(0))
+        .optional()?)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -552,4 +640,125 @@ pub fn cosignatures(conn: &Connection) -> Result<Vec<Cosignature>, StoreError> {
             })
         })
         .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Escalation {
+    pub id: i64,
+    pub at: String,
+    pub subject: String,
+    pub deadline: String,
+    pub level: String,
+    pub due: String,
+    pub message: String,
+    pub email_status: String,
+    pub webhook_status: String,
+    pub attempts: i64,
+}
+
+fn escalation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
+    Ok(Escalation {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        subject: r.get(2)?,
+        deadline: r.get(3)?,
+        level: r.get(4)?,
+        due: r.get(5)?,
+        message: r.get(6)?,
+        email_status: r.get(7)?,
+        webhook_status: r.get(8)?,
+        attempts: r.get(9)?,
+    })
+}
+
+const ESCALATION_COLUMNS: &str =
+    "id, at, subject, deadline, level, due, message, email_status, webhook_status, attempts";
+
+/// Records an escalation once per (subject, deadline, level); returns
+/// whether it is new.
+#[allow(clippy::too_many_arguments)]
+pub fn raise_escalation(
+    conn: &Connection,
+    at: &str,
+    subject: &str,
+    deadline: &str,
+    level: &str,
+    due: &str,
+    message: &str,
+    email_status: &str,
+    webhook_status: &str,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO escalations (at, subject, deadline, level, due, message, email_status, webhook_status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![at, subject, deadline, level, due, message, email_status, webhook_status])?;
+    Ok(n > 0)
+}
+
+/// Escalations with a channel still to send.
+pub fn unsent_escalations(
+    conn: &Connection,
+    max_attempts: i64,
+) -> Result<Vec<Escalation>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ESCALATION_COLUMNS} FROM escalations
+         WHERE (email_status NOT IN ('sent', 'off') OR webhook_status NOT IN ('sent', 'off')) AND attempts < ?1
+         ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([max_attempts], escalation_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn set_escalation_status(
+    conn: &Connection,
+    id: i64,
+    email: &str,
+    webhook: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE escalations SET email_status = ?2, webhook_status = ?3, attempts = attempts + 1 WHERE id = ?1",
+    )?
+    .execute(params![id, email, webhook])?;
+    Ok(())
+}
+
+pub fn escalations(conn: &Connection, limit: usize) -> Result<Vec<Escalation>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ESCALATION_COLUMNS} FROM escalations ORDER BY id DESC LIMIT ?1"
+    ))?;
+    let rows = stmt
+        .query_map([limit as i64], escalation_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Open alerts not yet escalated.
+pub fn alerts_to_escalate(conn: &Connection) -> Result<Vec<Alert>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, kind, subject, message, resolved_at FROM alerts
+         WHERE resolved_at IS NULL AND escalated = 0 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Alert {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                kind: r.get(2)?,
+                subject: r.get(3)?,
+                message: r.get(4)?,
+                resolved_at: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn mark_alert_escalated(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE alerts SET escalated = 1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
 }

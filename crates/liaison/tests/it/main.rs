@@ -7,6 +7,7 @@
 mod cli;
 mod crash;
 mod federation;
+mod legal;
 mod log;
 mod support;
 mod tls;

@@ -251,6 +251,10 @@ async fn settle(
                         alerted,
                     } => {
                         db::mark_delivered(tx.conn(), *seq, hash, receipt, &at, now_ms())?;
+                        // A delivered opening moves its case from sent to delivered.
+                        if let Some(case_id) = db::case_of_envelope(tx.conn(), hash)? {
+                            crate::cases::recompute(tx.conn(), &case_id)?;
+                        }
                         if *alerted {
                             db::resolve_alert(tx.conn(), "undelivered", hash, &at)?;
                         }

@@ -12,11 +12,14 @@ pub mod delivery;
 pub mod witness;
 
 use liaison_core::card::CheckedCard;
-use liaison_core::case::{CaseKind, check_body};
+use liaison_core::case::{BodySummary, CaseKind, TRANSITION, check_body};
 use liaison_core::envelope::{
     DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope, new_id,
 };
 use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::legal::TransitionBody;
+use liaison_core::lifecycle::{Action, Actor};
+use liaison_core::offences::OFFENCES;
 use liaison_log::proof::TlogProof;
 use liaison_proto::{ErrorDetail, NodeRole};
 use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow, Rejection};
@@ -59,35 +62,82 @@ impl Node {
     ) -> Result<Sent, NodeError> {
         let kind = CaseKind::parse(kind)?;
         let summary = check_body(kind, &body)?;
+        for linked in &summary.links {
+            if self.store.read(|c| db::case_by_id(c, linked))?.is_none() {
+                return Err(NodeError::Invalid(format!(
+                    "the linked case {linked} is not known here"
+                )));
+            }
+        }
         let id = new_id(random10()?);
         let case_id = format!("{}-{}", self.party, &id[..20]);
-        self.send(to, kind, &case_id, body, Some(summary.subject))
+        self.send(to, kind.as_str(), &case_id, body, Some(summary))
             .await
     }
 
-    /// Adds a message to an existing case.
+    /// Adds a free-text message to a note case.
     pub async fn reply(&self, case_id: &str, body: serde_json::Value) -> Result<Sent, NodeError> {
         let case = self
             .store
             .read(|c| db::case_by_id(c, case_id))?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
         let kind = CaseKind::parse(&case.kind)?;
+        if kind.has_lifecycle() {
+            return Err(NodeError::Invalid(format!(
+                "case {case_id} is a {}: move it with `case act` (e.g. request_clarification)",
+                kind.as_str()
+            )));
+        }
         check_body(kind, &body)?;
         let to = if case.initiator == self.party.as_str() {
             case.responder
         } else {
             case.initiator
         };
-        self.send(&to, kind, case_id, body, None).await
+        self.send(&to, kind.as_str(), case_id, body, None).await
+    }
+
+    /// Takes a lifecycle action on a legal case: a signed transition
+    /// envelope, following the case's current head. Refused with a clear
+    /// error if this party may not take it now.
+    pub async fn act(
+        &self,
+        case_id: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<Sent, NodeError> {
+        let action = Action::parse(action)?;
+        let mut details = match details {
+            serde_json::Value::Null => serde_json::json!({}),
+            serde_json::Value::Object(o) => serde_json::Value::Object(o),
+            _ => {
+                return Err(NodeError::Invalid(
+                    "the action body must be a JSON object".into(),
+                ));
+            }
+        };
+        // The node fills in the action and the envelope it follows.
+        if let Some(o) = details.as_object_mut() {
+            o.insert("action".into(), serde_json::json!(action.as_str()));
+            o.insert("parent".into(), serde_json::json!("0".repeat(64)));
+        }
+        let body = TransitionBody::check(&details)?;
+        let me = self.party.to_string();
+        let id = case_id.to_owned();
+        let planned = self
+            .store
+            .read(move |c| crate::cases::plan(c, &me, &id, action, body))?;
+        self.send(&planned.to, TRANSITION, case_id, planned.body, None)
+            .await
     }
 
     async fn send(
         &self,
         to: &str,
-        kind: CaseKind,
+        kind: &str,
         case_id: &str,
         body: serde_json::Value,
-        new_case_subject: Option<String>,
+        opening: Option<BodySummary>,
     ) -> Result<Sent, NodeError> {
         let peer = self.peer(to)?.ok_or_else(|| {
             NodeError::Invalid(format!(
@@ -103,7 +153,7 @@ impl Node {
             id: new_id(random10()?),
             sender: self.party.to_string(),
             recipient: to.to_owned(),
-            kind: kind.as_str().to_owned(),
+            kind: kind.to_owned(),
             case_id: case_id.to_owned(),
             created: now_rfc3339(),
             body,
@@ -123,46 +173,24 @@ impl Node {
             .store
             .write(move |tx| {
                 let now = now_rfc3339();
-                let e = &signed.envelope;
-                match &new_case_subject {
-                    Some(subject) => db::insert_case(
-                        tx.conn(),
-                        &CaseRow {
-                            id: e.case_id.clone(),
-                            kind: e.kind.clone(),
-                            initiator: me.clone(),
-                            responder: e.recipient.clone(),
-                            subject: subject.clone(),
-                            state: "open".into(),
-                            created: e.created.clone(),
-                            updated: e.created.clone(),
-                        },
-                    )?,
-                    None => db::touch_case(tx.conn(), &e.case_id, "open", &e.created)?,
-                }
                 let log_index = tx.append_leaf(leaf);
-                db::insert_envelope(
+                let hex = hash.to_hex();
+                crate::cases::record(
                     tx.conn(),
-                    &EnvelopeRow {
-                        hash: hash.to_hex(),
-                        id: e.id.clone(),
-                        sender: e.sender.clone(),
-                        recipient: e.recipient.clone(),
-                        kind: e.kind.clone(),
-                        case_id: e.case_id.clone(),
-                        created: e.created.clone(),
-                        signed_json,
-                        direction: Direction::Out,
-                        log_index,
-                        recorded_at: now.clone(),
-                        receipt: None,
-                    },
+                    &me,
+                    &signed,
+                    signed_json,
+                    &hex,
+                    Direction::Out,
+                    log_index,
+                    &now,
+                    opening.as_ref(),
                 )?;
-                db::enqueue(tx.conn(), &e.recipient, &hash.to_hex(), &now, now_ms())?;
+                db::enqueue(tx.conn(), &signed.envelope.recipient, &hex, &now, now_ms())?;
                 Ok(Sent {
-                    case_id: e.case_id.clone(),
-                    envelope_id: e.id.clone(),
-                    envelope_hash: hash.to_hex(),
+                    case_id: signed.envelope.case_id.clone(),
+                    envelope_id: signed.envelope.id.clone(),
+                    envelope_hash: hex,
                     log_index,
                 })
             })
@@ -181,7 +209,7 @@ impl Node {
         request: DeliveryRequest,
     ) -> Result<DeliveryResponse, NodeError> {
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
-        let mut fresh: Vec<(usize, SignedEnvelope, String, Vec<u8>, String)> = Vec::new();
+        let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
         let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
         // Signature checks dominate the cost: spread them over the cores.
@@ -239,9 +267,13 @@ impl Node {
                     results[i] = Some(refusal(&signed.envelope.id, code, reason));
                 }
                 Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
-                Ok((Incoming::New { hash, leaf }, subject)) => {
-                    fresh.push((i, signed, hash, leaf, subject))
-                }
+                Ok((Incoming::New { hash, leaf }, subject)) => fresh.push(Fresh {
+                    index: i,
+                    signed,
+                    hash,
+                    leaf,
+                    summary: subject,
+                }),
             }
         }
         if !rejections.is_empty() {
@@ -266,52 +298,85 @@ impl Node {
             .store
             .write(move |tx| {
                 let mut outcomes = Vec::new();
-                for (i, signed, hash, leaf, subject) in batch {
+                for Fresh {
+                    index: i,
+                    signed,
+                    hash,
+                    leaf,
+                    summary,
+                } in batch
+                {
                     let e = &signed.envelope;
                     // A concurrent request may have stored it meanwhile.
                     if let Some(existing) = db::envelope_by_sender_id(tx.conn(), &e.sender, &e.id)?
                     {
-                        outcomes.push((i, e.id.clone(), hash, Err(existing)));
+                        outcomes.push((
+                            i,
+                            e.id.clone(),
+                            hash,
+                            Arrival::Existing(Box::new(existing)),
+                        ));
                         continue;
                     }
+                    let case = db::case_by_id(tx.conn(), &e.case_id)?;
+                    let opening = match (&case, e.kind.as_str()) {
+                        (_, TRANSITION) => {
+                            // Checked again here: the thread may have moved since.
+                            if let Err((code, reason)) =
+                                crate::cases::check_arrival(tx.conn(), &signed)
+                            {
+                                outcomes.push((
+                                    i,
+                                    e.id.clone(),
+                                    hash,
+                                    Arrival::Refused(code, reason),
+                                ));
+                                continue;
+                            }
+                            None
+                        }
+                        (Some(c), kind) if c.kind == kind => None,
+                        (Some(c), kind) => {
+                            let reason = format!("case {} is a {}, not a {kind}", c.id, c.kind);
+                            outcomes.push((
+                                i,
+                                e.id.clone(),
+                                hash,
+                                Arrival::Refused("wrong_case", reason),
+                            ));
+                            continue;
+                        }
+                        (None, _) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {
+                            let reason = format!(
+                                "a new case from {} must have an id starting with \"{}-\"",
+                                e.sender, e.sender
+                            );
+                            outcomes.push((
+                                i,
+                                e.id.clone(),
+                                hash,
+                                Arrival::Refused("wrong_case", reason),
+                            ));
+                            continue;
+                        }
+                        (None, _) => summary.as_ref(),
+                    };
                     let json = serde_json::to_string(&signed).map_err(|e| {
                         StoreError::Invalid(format!("cannot encode the envelope: {e}"))
                     })?;
-                    match db::case_by_id(tx.conn(), &e.case_id)? {
-                        None => db::insert_case(
-                            tx.conn(),
-                            &CaseRow {
-                                id: e.case_id.clone(),
-                                kind: e.kind.clone(),
-                                initiator: e.sender.clone(),
-                                responder: me.clone(),
-                                subject,
-                                state: "open".into(),
-                                created: e.created.clone(),
-                                updated: e.created.clone(),
-                            },
-                        )?,
-                        Some(_) => db::touch_case(tx.conn(), &e.case_id, "open", &e.created)?,
-                    }
                     let log_index = tx.append_leaf(leaf);
-                    db::insert_envelope(
+                    crate::cases::record(
                         tx.conn(),
-                        &EnvelopeRow {
-                            hash: hash.clone(),
-                            id: e.id.clone(),
-                            sender: e.sender.clone(),
-                            recipient: e.recipient.clone(),
-                            kind: e.kind.clone(),
-                            case_id: e.case_id.clone(),
-                            created: e.created.clone(),
-                            signed_json: json,
-                            direction: Direction::In,
-                            log_index,
-                            recorded_at: now_rfc3339(),
-                            receipt: None,
-                        },
+                        &me,
+                        &signed,
+                        json,
+                        &hash,
+                        Direction::In,
+                        log_index,
+                        &now_rfc3339(),
+                        opening,
                     )?;
-                    outcomes.push((i, e.id.clone(), hash, Ok(log_index)));
+                    outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                 }
                 Ok(outcomes)
             })
@@ -322,7 +387,10 @@ impl Node {
         let indices: Vec<u64> = committed
             .value
             .iter()
-            .filter_map(|(_, _, _, o)| o.as_ref().ok().copied())
+            .filter_map(|(_, _, _, o)| match o {
+                Arrival::Logged(index) => Some(*index),
+                _ => None,
+            })
             .collect();
         let mut proofs = self
             .store
@@ -330,7 +398,7 @@ impl Node {
             .into_iter();
         for (i, id, hash, outcome) in committed.value {
             match outcome {
-                Ok(index) => {
+                Arrival::Logged(index) => {
                     let inclusion = proofs
                         .next()
                         .ok_or_else(|| NodeError::Invalid("a receipt proof is missing".into()))?;
@@ -348,7 +416,21 @@ impl Node {
                         error: None,
                     });
                 }
-                Err(existing) => redelivered.push((i, existing)),
+                Arrival::Existing(existing) => redelivered.push((i, *existing)),
+                Arrival::Refused(code, reason) => {
+                    tracing::warn!(peer = %peer.party, code, "refused an envelope: {reason}");
+                    let rejection = Rejection {
+                        at: now_rfc3339(),
+                        peer: peer.party.to_string(),
+                        envelope_id: Some(id.clone()),
+                        code: code.to_owned(),
+                        reason: reason.clone(),
+                    };
+                    self.store
+                        .write(move |tx| db::record_rejection(tx.conn(), &rejection))
+                        .await?;
+                    results[i] = Some(refusal(&id, code, reason));
+                }
             }
         }
         for (i, row) in redelivered {
@@ -442,7 +524,7 @@ impl Node {
         peer: &CheckedCard,
         me: &str,
         signed: &SignedEnvelope,
-    ) -> Result<(liaison_log::Hash, String), (&'static str, String)> {
+    ) -> Result<(liaison_log::Hash, Option<BodySummary>), (&'static str, String)> {
         let e = &signed.envelope;
         if e.sender != peer.party.as_str() {
             return Err((
@@ -462,9 +544,13 @@ impl Node {
         let hash = signed
             .verify(&peer.log_key)
             .map_err(|err| ("bad_envelope", err.to_string()))?;
+        if e.kind == TRANSITION {
+            TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            return Ok((hash, None));
+        }
         let kind = CaseKind::parse(&e.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
         let summary = check_body(kind, &e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-        Ok((hash, summary.subject))
+        Ok((hash, Some(summary)))
     }
 
     /// The checks against what this node already holds: duplicates,
@@ -518,6 +604,22 @@ impl Node {
     }
 }
 
+/// A new envelope of a batch that passed the checks, on its way to the log.
+struct Fresh {
+    index: usize,
+    signed: SignedEnvelope,
+    hash: String,
+    leaf: Vec<u8>,
+    summary: Option<BodySummary>,
+}
+
+/// What became of an envelope in the receiving transaction.
+enum Arrival {
+    Logged(u64),
+    Existing(Box<EnvelopeRow>),
+    Refused(&'static str, String),
+}
+
 enum Incoming {
     New { hash: String, leaf: Vec<u8> },
     Duplicate(Box<EnvelopeRow>),
@@ -539,7 +641,26 @@ fn refusal(id: &str, code: &str, message: String) -> DeliveryResult {
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: CaseRow,
+    /// Which side of the case this node is: `requesting` or `requested`.
+    pub role: &'static str,
+    /// Actions this node may take now.
+    pub available_actions: Vec<&'static str>,
+    /// Cases that follow this one (e.g. the MLA request after a preservation).
+    pub followed_by: Vec<String>,
+    /// The offence named, with the statutes of this node's jurisdiction:
+    /// an indicative dual-criminality hint, not legal advice.
+    pub offence_hint: Option<OffenceHint>,
     pub messages: Vec<MessageView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OffenceHint {
+    pub id: String,
+    pub budapest_article: String,
+    pub en: String,
+    pub ru: String,
+    pub jurisdiction: String,
+    pub statutes: Vec<liaison_core::offences::Statute>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -622,6 +743,61 @@ impl Node {
                 last_error,
             });
         }
-        Ok(CaseDetail { case, messages })
+        let followed_by = self
+            .store
+            .read(|c| db::cases_linking_to(c, id))?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let requesting = case.initiator == self.party.as_str();
+        let jurisdiction = liaison_core::offences::jurisdiction_of(self.party.as_str()).to_owned();
+        let offence_hint = case
+            .offence
+            .as_deref()
+            .and_then(|o| OFFENCES.get(o))
+            .map(|o| OffenceHint {
+                id: o.id.clone(),
+                budapest_article: o.budapest_article.clone(),
+                en: o.en.clone(),
+                ru: o.ru.clone(),
+                statutes: OFFENCES
+                    .counterparts(&o.id, &jurisdiction)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+                jurisdiction,
+            });
+        let available_actions = match (
+            CaseKind::parse(&case.kind),
+            liaison_core::lifecycle::State::parse(&case.state),
+        ) {
+            (Ok(kind), Some(state)) if kind.has_lifecycle() => liaison_core::lifecycle::ALL_ACTIONS
+                .iter()
+                .filter(|a| {
+                    a.actor()
+                        == if requesting {
+                            Actor::Requesting
+                        } else {
+                            Actor::Requested
+                        }
+                })
+                .filter(|a| **a != Action::Expire)
+                .filter(|a| a.apply(state, kind == CaseKind::Preservation).is_ok())
+                .map(|a| a.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(CaseDetail {
+            case,
+            role: if requesting {
+                "requesting"
+            } else {
+                "requested"
+            },
+            available_actions,
+            followed_by,
+            offence_hint,
+            messages,
+        })
     }
 }

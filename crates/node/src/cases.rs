@@ -1,0 +1,311 @@
+//! Cases: recording their envelopes, checking lifecycle transitions, and
+//! keeping each case row (state, deadlines' reference times) derived from
+//! the thread, the same way on both nodes.
+
+use liaison_core::case::{BodySummary, CaseKind, TRANSITION};
+use liaison_core::envelope::SignedEnvelope;
+use liaison_core::legal::TransitionBody;
+use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
+use liaison_store::StoreError;
+use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow};
+use rusqlite::Connection;
+
+/// A transition of a thread with what deadlines need to know of it.
+struct Step {
+    transition: Transition,
+    created: String,
+    days: u32,
+}
+
+fn steps(conn: &Connection, case: &CaseRow) -> Result<Vec<Step>, StoreError> {
+    let mut out = Vec::new();
+    for row in db::envelopes_of_case(conn, &case.id)? {
+        if row.kind != TRANSITION {
+            continue;
+        }
+        let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
+            StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
+        })?;
+        // Stored transitions were checked on arrival; one that no longer
+        // parses cannot move the case.
+        let Ok(body) = TransitionBody::check(&signed.envelope.body) else {
+            continue;
+        };
+        out.push(Step {
+            transition: Transition {
+                hash: row.hash.clone(),
+                parent: body.parent,
+                action: body.action,
+                by_requested: row.sender == case.responder,
+            },
+            created: row.created.clone(),
+            days: body.days.unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the requested party has the opening envelope (the receipt is the proof).
+fn delivered_at(conn: &Connection, case: &CaseRow) -> Result<Option<String>, StoreError> {
+    let Some(root) = &case.root_hash else {
+        return Ok(None);
+    };
+    let Some(row) = db::envelope_by_hash(conn, root)? else {
+        return Ok(None);
+    };
+    Ok(match row.direction {
+        Direction::In => Some(row.recorded_at),
+        Direction::Out => db::delivered_at(conn, root)?,
+    })
+}
+
+/// Recomputes a case row from its thread.
+pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreError> {
+    let Some(case) = db::case_by_id(conn, case_id)? else {
+        return Ok(());
+    };
+    let updated = db::envelopes_of_case(conn, case_id)?
+        .iter()
+        .map(|r| r.created.clone())
+        .max()
+        .unwrap_or(case.created.clone());
+    let Ok(kind) = CaseKind::parse(&case.kind) else {
+        return Ok(());
+    };
+    if !kind.has_lifecycle() {
+        return db::update_case_state(conn, case_id, "open", &updated, &db::CaseTimes::default());
+    }
+    let root = case.root_hash.clone().unwrap_or_default();
+    let delivered = delivered_at(conn, &case)?;
+    let steps = steps(conn, &case)?;
+    let transitions: Vec<Transition> = steps.iter().map(|s| s.transition.clone()).collect();
+    let (state, chain) = resolve(
+        &root,
+        delivered.is_some(),
+        kind == CaseKind::Preservation,
+        &transitions,
+    );
+    let on_chain = |action: Action| {
+        steps
+            .iter()
+            .filter(|s| s.transition.action == action && chain.contains(&s.transition.hash))
+            .map(|s| s.created.clone())
+            .min()
+    };
+    let times = db::CaseTimes {
+        delivered_at: delivered,
+        acknowledged_at: on_chain(Action::Acknowledge),
+        executed_at: on_chain(Action::ReportExecuted),
+        extension_days: steps
+            .iter()
+            .filter(|s| s.transition.action == Action::Extend && chain.contains(&s.transition.hash))
+            .map(|s| i64::from(s.days))
+            .sum(),
+    };
+    db::update_case_state(conn, case_id, state.as_str(), &updated, &times)
+}
+
+/// The state a thread was in at envelope `at` (the root or a transition).
+fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<State> {
+    let mut path = Vec::new();
+    let mut cursor = at.to_owned();
+    while cursor != root {
+        let step = steps.iter().find(|s| s.transition.hash == cursor)?;
+        path.push(step.transition.action);
+        cursor = step.transition.parent.clone();
+        if path.len() > steps.len() {
+            return None;
+        }
+    }
+    path.iter()
+        .rev()
+        .try_fold(State::Delivered, |s, a| a.apply(s, preservation).ok())
+}
+
+/// What a new transition needs: the case, who we are, the parent to follow.
+pub(crate) struct Planned {
+    pub to: String,
+    pub body: serde_json::Value,
+}
+
+/// Plans this node's transition on a case: checks that we may take it now
+/// and names the envelope it follows.
+pub(crate) fn plan(
+    conn: &Connection,
+    me: &str,
+    case_id: &str,
+    action: Action,
+    mut body: TransitionBody,
+) -> Result<Planned, StoreError> {
+    let case = db::case_by_id(conn, case_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("no case {case_id}")))?;
+    let kind = CaseKind::parse(&case.kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if !kind.has_lifecycle() {
+        return Err(StoreError::Invalid(format!(
+            "case {case_id} is a {} and has no lifecycle",
+            kind.as_str()
+        )));
+    }
+    let we_requested = case.initiator == me;
+    let allowed = match action.actor() {
+        Actor::Requesting => we_requested,
+        Actor::Requested => !we_requested,
+    };
+    if !allowed {
+        let who = if we_requested {
+            "the requesting party"
+        } else {
+            "the requested party"
+        };
+        return Err(StoreError::Invalid(format!(
+            "{} is not an action for {who} (this node is {who} of case {case_id})",
+            action.as_str()
+        )));
+    }
+    let root = case.root_hash.clone().unwrap_or_default();
+    let delivered = delivered_at(conn, &case)?.is_some();
+    let steps = steps(conn, &case)?;
+    let transitions: Vec<Transition> = steps.iter().map(|s| s.transition.clone()).collect();
+    let (state, chain) = resolve(
+        &root,
+        delivered,
+        kind == CaseKind::Preservation,
+        &transitions,
+    );
+    action
+        .apply(state, kind == CaseKind::Preservation)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    body.action = action;
+    body.parent = chain.last().cloned().unwrap_or(root);
+    let to = if we_requested {
+        case.responder
+    } else {
+        case.initiator
+    };
+    let body = serde_json::to_value(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    TransitionBody::check(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok(Planned { to, body })
+}
+
+/// Checks a transition that arrived from `sender` against the thread this
+/// node holds. Returns a refusal code and reason.
+pub(crate) fn check_arrival(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+) -> Result<(), (&'static str, String)> {
+    let e = &signed.envelope;
+    let internal = |err: StoreError| ("internal", err.to_string());
+    let case = db::case_by_id(conn, &e.case_id)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            (
+                "unknown_case",
+                format!("case {} is not known here", e.case_id),
+            )
+        })?;
+    let kind = CaseKind::parse(&case.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
+    if !kind.has_lifecycle() {
+        return Err((
+            "illegal_transition",
+            format!("case {} has no lifecycle", e.case_id),
+        ));
+    }
+    let body = TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+    let by_requested = e.sender == case.responder;
+    let allowed = match body.action.actor() {
+        Actor::Requesting => !by_requested,
+        Actor::Requested => by_requested,
+    };
+    if !allowed {
+        return Err((
+            "illegal_transition",
+            format!(
+                "{} may not {} case {}",
+                e.sender,
+                body.action.as_str(),
+                e.case_id
+            ),
+        ));
+    }
+    let root = case.root_hash.clone().unwrap_or_default();
+    let steps = steps(conn, &case).map_err(internal)?;
+    let preservation = kind == CaseKind::Preservation;
+    let Some(state) = state_at(&root, preservation, &steps, &body.parent) else {
+        return Err((
+            "illegal_transition",
+            format!(
+                "the envelope it follows ({}) is not in case {}",
+                body.parent, e.case_id
+            ),
+        ));
+    };
+    body.action
+        .apply(state, preservation)
+        .map(|_| ())
+        .map_err(|err| ("illegal_transition", err.to_string()))
+}
+
+/// Records an envelope of a case (opening it when `opening` is given) and
+/// updates the case row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record(
+    conn: &Connection,
+    me: &str,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    direction: Direction,
+    log_index: u64,
+    now: &str,
+    opening: Option<&BodySummary>,
+) -> Result<(), StoreError> {
+    let e = &signed.envelope;
+    if let Some(summary) = opening {
+        let (initiator, responder) = match direction {
+            Direction::Out => (me.to_owned(), e.recipient.clone()),
+            Direction::In => (e.sender.clone(), me.to_owned()),
+        };
+        let kind = CaseKind::parse(&e.kind).map_err(|err| StoreError::Invalid(err.to_string()))?;
+        db::insert_case(
+            conn,
+            &CaseRow {
+                id: e.case_id.clone(),
+                kind: e.kind.clone(),
+                initiator,
+                responder,
+                subject: summary.subject.clone(),
+                state: if kind.has_lifecycle() {
+                    State::Sent.as_str().into()
+                } else {
+                    "open".into()
+                },
+                created: e.created.clone(),
+                updated: e.created.clone(),
+                offence: summary.offence.clone(),
+                urgent: summary.urgent,
+                links: summary.links.clone(),
+                root_hash: Some(hash.to_owned()),
+                preservation_days: summary.preservation_days,
+                times: db::CaseTimes::default(),
+            },
+        )?;
+    }
+    db::insert_envelope(
+        conn,
+        &EnvelopeRow {
+            hash: hash.to_owned(),
+            id: e.id.clone(),
+            sender: e.sender.clone(),
+            recipient: e.recipient.clone(),
+            kind: e.kind.clone(),
+            case_id: e.case_id.clone(),
+            created: e.created.clone(),
+            signed_json,
+            direction,
+            log_index,
+            recorded_at: now.to_owned(),
+            receipt: None,
+        },
+    )?;
+    recompute(conn, &e.case_id)
+}
