@@ -2,6 +2,7 @@
 //! goes into the log (leaf formats). Later layers persist and transport what
 //! this crate defines and checks.
 
+pub mod calendar;
 pub mod card;
 pub mod case;
 pub mod envelope;

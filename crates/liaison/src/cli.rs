@@ -82,6 +82,8 @@ pub enum Command {
     },
     /// Open alerts: undelivered or refused envelopes, equivocating peers.
     Alerts { dir: PathBuf },
+    /// Escalations: deadlines passed and alerts, with what was sent to the duty officer.
+    Escalations { dir: PathBuf },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).

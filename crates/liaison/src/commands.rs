@@ -97,6 +97,33 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Escalations { dir } => {
+            let node = Node::open(&dir)?;
+            let rows = node
+                .store
+                .read(|c| liaison_store::federation::escalations(c, 1000))?;
+            if json {
+                return print_json(&rows);
+            }
+            if rows.is_empty() {
+                println!("No escalations.");
+            }
+            for e in rows {
+                println!(
+                    "{}	{}	{}	{}	due {}	e-mail: {}	webhook: {}
+	{}",
+                    e.at,
+                    e.level,
+                    e.deadline,
+                    e.subject,
+                    e.due,
+                    e.email_status,
+                    e.webhook_status,
+                    e.message
+                );
+            }
+            Ok(())
+        }
         Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
         Command::Bench { command } => match command {
             BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,

@@ -21,6 +21,10 @@ pub struct Config {
     pub delivery: DeliverySection,
     #[serde(default)]
     pub witness: WitnessSection,
+    #[serde(default)]
+    pub deadlines: DeadlinesSection,
+    #[serde(default)]
+    pub escalation: EscalationSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +103,84 @@ pub struct WitnessSection {
 impl Default for WitnessSection {
     fn default() -> Self {
         WitnessSection { interval_secs: 5 }
+    }
+}
+
+/// When requests must be answered. Business time is counted in this
+/// authority's calendar for requests it receives (peers learn it from the
+/// card); emergencies count wall-clock time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadlinesSection {
+    /// IANA time zone of this authority, e.g. `Europe/Moscow`.
+    pub time_zone: String,
+    /// Business days, e.g. `mon-fri` or `mon,tue,wed,thu,fri`.
+    pub business_days: String,
+    /// Business hours, e.g. `09:00-18:00`.
+    pub business_hours: String,
+    pub mla_ack_business_days: u32,
+    pub mla_urgent_ack_business_hours: u32,
+    pub mla_execute_business_days: u32,
+    pub mla_urgent_execute_business_days: u32,
+    pub preservation_ack_business_days: u32,
+    /// Time to confirm the data is preserved, after acknowledging.
+    pub preservation_preserve_business_days: u32,
+    /// Warn this many days before a preservation period ends.
+    pub preservation_warning_days: u32,
+    pub emergency_ack_secs: u64,
+    pub emergency_execute_secs: u64,
+    /// The warning level fires when this share of the time has passed.
+    pub warning_percent: u32,
+    /// How often deadlines are checked.
+    pub check_interval_secs: u64,
+}
+
+impl Default for DeadlinesSection {
+    fn default() -> Self {
+        DeadlinesSection {
+            time_zone: "UTC".into(),
+            business_days: "mon-fri".into(),
+            business_hours: "09:00-18:00".into(),
+            mla_ack_business_days: 2,
+            mla_urgent_ack_business_hours: 4,
+            mla_execute_business_days: 30,
+            mla_urgent_execute_business_days: 5,
+            preservation_ack_business_days: 1,
+            preservation_preserve_business_days: 2,
+            preservation_warning_days: 7,
+            emergency_ack_secs: 3600,
+            emergency_execute_secs: 24 * 3600,
+            warning_percent: 75,
+            check_interval_secs: 30,
+        }
+    }
+}
+
+/// Where missed deadlines and alerts go: the duty officer's e-mail (SMTP)
+/// and a webhook signed with the node's log key. Empty means off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EscalationSection {
+    /// Comma-separated addresses of the duty officers.
+    pub email_to: String,
+    pub email_from: String,
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS)
+    /// or `smtps://user:password@host:465`.
+    pub smtp_url: String,
+    pub webhook_url: String,
+    /// Attempts per escalation and channel before giving up (each is kept).
+    pub max_attempts: u32,
+}
+
+impl Default for EscalationSection {
+    fn default() -> Self {
+        EscalationSection {
+            email_to: String::new(),
+            email_from: "liaison@localhost".into(),
+            smtp_url: String::new(),
+            webhook_url: String::new(),
+            max_attempts: 10,
+        }
     }
 }
 
@@ -219,6 +301,8 @@ mod tests {
             log: LogSection::default(),
             delivery: DeliverySection::default(),
             witness: WitnessSection::default(),
+            deadlines: DeadlinesSection::default(),
+            escalation: EscalationSection::default(),
         }
     }
 

@@ -111,6 +111,8 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         log: LogSection::default(),
         delivery: Default::default(),
         witness: Default::default(),
+        deadlines: Default::default(),
+        escalation: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

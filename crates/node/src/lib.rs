@@ -15,6 +15,7 @@
 
 mod cases;
 pub mod config;
+pub mod deadlines;
 pub mod federation;
 mod init;
 pub mod tls;
@@ -185,6 +186,11 @@ impl Node {
             cosigner_key: self.cosigner.as_ref().map(|c| c.verifier().to_encoded()),
             tls_certificate: self.tls.certificate_pem.clone(),
             tls_fingerprint: self.tls.fingerprint_hex(),
+            calendar: Some(liaison_proto::CardCalendar {
+                time_zone: self.config.deadlines.time_zone.clone(),
+                business_days: self.config.deadlines.business_days.clone(),
+                business_hours: self.config.deadlines.business_hours.clone(),
+            }),
         }
     }
 

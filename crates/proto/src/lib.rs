@@ -35,6 +35,20 @@ pub struct NodeCard {
     pub tls_certificate: String,
     /// Lowercase hex SHA-256 of the certificate's DER: what peers pin.
     pub tls_fingerprint: String,
+    /// The authority's business calendar, for deadlines of requests sent to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CardCalendar>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardCalendar {
+    /// IANA time zone.
+    pub time_zone: String,
+    /// e.g. `mon-fri`
+    pub business_days: String,
+    /// e.g. `09:00-18:00`
+    pub business_hours: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

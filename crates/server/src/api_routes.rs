@@ -17,6 +17,7 @@ pub fn routes() -> Router<Node> {
         .route("/api/v1/cases/{id}", get(show_case))
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/peers", get(peers))
+        .route("/api/v1/escalations", get(escalations))
 }
 
 #[derive(Deserialize)]
@@ -56,4 +57,8 @@ async fn peers(State(node): State<Node>) -> Result<Json<Vec<serde_json::Value>>,
         }));
     }
     Ok(Json(out))
+}
+
+async fn escalations(State(node): State<Node>) -> Result<Json<Vec<db::Escalation>>, ApiError> {
+    Ok(Json(node.store.read(|c| db::escalations(c, 1000))?))
 }

@@ -152,6 +152,7 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         node.clone(),
         watcher.clone(),
     ));
+    tasks.spawn(liaison_node::deadlines::run(node.clone(), watcher.clone()));
 
     tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
     Ok(Server {

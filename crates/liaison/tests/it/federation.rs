@@ -243,7 +243,8 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
         Err(e) => assert!(!e.is_timeout(), "{e}"),
     }
     // A fresh connection: the server may have closed the previous one.
-    let client = liaison_node::tls::peer_http_client(&us.node.tls, ru.node.tls.fingerprint()).unwrap();
+    let client =
+        liaison_node::tls::peer_http_client(&us.node.tls, ru.node.tls.fingerprint()).unwrap();
     let status = client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
         .body("{not json")

@@ -6,6 +6,7 @@
 
 mod cli;
 mod crash;
+mod deadlines;
 mod federation;
 mod legal;
 mod log;

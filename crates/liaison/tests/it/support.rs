@@ -189,3 +189,107 @@ pub async fn start(node: &Node) -> Server {
 pub fn note(subject: &str) -> serde_json::Value {
     serde_json::json!({"subject": subject, "text": format!("Text of {subject} — текст")})
 }
+
+/// The Python of the test virtual environment (created by scripts/test),
+/// for the reference tools the tests talk to.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("LIAISON_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test (it creates the virtual environment with the reference tools)",
+        p.display()
+    );
+    p
+}
+
+/// A real SMTP server (Python aiosmtpd) printing every message it receives.
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        let port = free_port();
+        let mut child = Command::new(python())
+            .args([
+                "-u",
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-c",
+                "aiosmtpd.handlers.Debugging",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        let stdout = child.stdout.take().unwrap();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = received.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        // Wait until it accepts connections.
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpSink {
+            child,
+            port,
+            received,
+        }
+    }
+
+    pub fn received(&self) -> String {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves a node after changing its configuration.
+pub async fn live_node_with(
+    root: &Path,
+    party: &str,
+    change: impl FnOnce(&mut liaison_node::Config),
+) -> LiveNode {
+    install_crypto();
+    let federation = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = root.join(party);
+    let mut options = InitOptions::new(party, &format!("Test party {party}"));
+    options.public_url = format!("https://{}", federation.local_addr().unwrap());
+    drop(liaison_node::init(&dir, &options).await.unwrap());
+    let path = dir.join("liaison.toml");
+    let mut config =
+        liaison_node::Config::from_toml_with_env(&std::fs::read_to_string(&path).unwrap(), |_| {
+            None
+        })
+        .unwrap();
+    change(&mut config);
+    std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+    let node = Node::open(&dir).unwrap();
+    let server = liaison_server::start(node.clone(), Listeners { federation, app })
+        .await
+        .unwrap();
+    LiveNode { node, server, dir }
+}

@@ -650,6 +650,8 @@ pub struct CaseDetail {
     /// The offence named, with the statutes of this node's jurisdiction:
     /// an indicative dual-criminality hint, not legal advice.
     pub offence_hint: Option<OffenceHint>,
+    /// Deadlines running now.
+    pub deadlines: Vec<crate::deadlines::Deadline>,
     pub messages: Vec<MessageView>,
 }
 
@@ -787,7 +789,9 @@ impl Node {
                 .collect(),
             _ => Vec::new(),
         };
+        let deadlines = self.case_deadlines(&case);
         Ok(CaseDetail {
+            deadlines,
             case,
             role: if requesting {
                 "requesting"
