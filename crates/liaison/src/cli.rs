@@ -84,6 +84,11 @@ pub enum Command {
     Alerts { dir: PathBuf },
     /// Escalations: deadlines passed and alerts, with what was sent to the duty officer.
     Escalations { dir: PathBuf },
+    /// Attachments received or sent.
+    Attachment {
+        #[command(subcommand)]
+        command: AttachmentCommand,
+    },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).
@@ -121,6 +126,9 @@ pub enum CaseCommand {
         /// JSON body of the first message (`-` for standard input).
         #[arg(long)]
         file: PathBuf,
+        /// A file to attach (repeat for several); encrypted at rest, pushed to the recipient.
+        #[arg(long = "attach")]
+        attach: Vec<PathBuf>,
     },
     /// Add a message to a case.
     Reply {
@@ -141,11 +149,26 @@ pub enum CaseCommand {
         /// to refuse, {"days": N} to extend (`-` for standard input).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// A file to attach (repeat for several).
+        #[arg(long = "attach")]
+        attach: Vec<PathBuf>,
     },
     /// List the cases this node holds (sent and received).
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.
     Show { dir: PathBuf, case_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttachmentCommand {
+    /// Write an attachment's content (decrypted) to a file or standard output.
+    Get {
+        dir: PathBuf,
+        sha256: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

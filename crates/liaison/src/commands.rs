@@ -10,7 +10,9 @@ use liaison_proto::NodeCard;
 use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
-use crate::cli::{BenchCommand, CaseCommand, Cli, Command, LogCommand, PeerCommand};
+use crate::cli::{
+    AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, LogCommand, PeerCommand,
+};
 use crate::error::CliError;
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -95,6 +97,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             for a in alerts {
                 println!("{}	{}	{}", a.at, a.kind, a.message);
             }
+            Ok(())
+        }
+        Command::Attachment {
+            command: AttachmentCommand::Get { dir, sha256, out },
+        } => {
+            use futures_util::StreamExt as _;
+            let node = Node::open(&dir)?;
+            let mut stream = Box::pin(
+                node.read_attachment(&sha256)
+                    .map_err(|e| CliError::new("not_found", e.to_string()))?,
+            );
+            let mut sink: Box<dyn std::io::Write> = match &out {
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .map_err(|e| CliError::io(format!("cannot create {}: {e}", p.display())))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| CliError::new("corrupt", e.to_string()))?;
+                sink.write_all(&chunk)
+                    .map_err(|e| CliError::io(format!("cannot write: {e}")))?;
+            }
+            sink.flush()
+                .map_err(|e| CliError::io(format!("cannot write: {e}")))?;
             Ok(())
         }
         Command::Escalations { dir } => {
@@ -362,10 +389,12 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
             to,
             kind,
             file,
+            attach,
         } => {
             let node = Node::open(&dir)?;
             let body = read_body(&file)?;
-            let sent = node.open_case(&to, &kind, body).await?;
+            let attachments = store_attachments(&node, &attach).await?;
+            let sent = node.open_case_with(&to, &kind, body, attachments).await?;
             if json {
                 print_json(&sent)
             } else {
@@ -389,13 +418,17 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
             case_id,
             action,
             file,
+            attach,
         } => {
             let node = Node::open(&dir)?;
             let details = match file {
                 Some(f) => read_body(&f)?,
                 None => serde_json::Value::Null,
             };
-            let sent = node.act(&case_id, &action, details).await?;
+            let attachments = store_attachments(&node, &attach).await?;
+            let sent = node
+                .act_with(&case_id, &action, details, attachments)
+                .await?;
             let detail = node.case_detail(&case_id)?;
             if json {
                 print_json(
@@ -523,5 +556,49 @@ async fn audit(dir: &Path, peer: Option<&str>, json: bool) -> Result<(), CliErro
         Err(CliError::verification(
             "the audit found problems (listed above)",
         ))
+    }
+}
+
+/// Stores local files as attachments and describes them for an envelope.
+async fn store_attachments(
+    node: &Node,
+    files: &[std::path::PathBuf],
+) -> Result<Vec<liaison_core::envelope::AttachmentRef>, CliError> {
+    let mut out = Vec::new();
+    for path in files {
+        let stored = node
+            .store_attachment_file(path)
+            .await
+            .map_err(|e| CliError::invalid(e.to_string()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push(liaison_core::envelope::AttachmentRef {
+            sha256: stored.sha256,
+            size: stored.size,
+            media_type: media_type(&name).to_owned(),
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The media type of common evidence files, by extension.
+fn media_type(name: &str) -> &'static str {
+    match name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("txt" | "log") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
     }
 }

@@ -25,6 +25,8 @@ pub struct Config {
     pub deadlines: DeadlinesSection,
     #[serde(default)]
     pub escalation: EscalationSection,
+    #[serde(default)]
+    pub attachments: AttachmentsSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +186,21 @@ impl Default for EscalationSection {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentsSection {
+    /// Largest attachment accepted, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for AttachmentsSection {
+    fn default() -> Self {
+        AttachmentsSection {
+            max_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
 pub const ENV_PREFIX: &str = "LIAISON_";
 
 impl Config {
@@ -303,6 +320,7 @@ mod tests {
             witness: WitnessSection::default(),
             deadlines: DeadlinesSection::default(),
             escalation: EscalationSection::default(),
+            attachments: AttachmentsSection::default(),
         }
     }
 

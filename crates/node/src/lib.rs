@@ -13,6 +13,7 @@
 //! [`init`] creates a node; [`Node::open`] loads one for the CLI or the
 //! server. The node card is derived from the configuration and keys.
 
+pub mod attachments;
 mod cases;
 pub mod config;
 pub mod deadlines;

@@ -1,15 +1,17 @@
 //! Routes only pinned peers reach (federation listener, mutual TLS).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use liaison_core::envelope::DeliveryRequest;
 use liaison_node::Node;
+use liaison_node::attachments::AttachmentError;
 use liaison_node::federation::MAX_REQUEST_BYTES;
 use liaison_proto::NodeRole;
+use liaison_store::federation::{self as db, Rejection};
 
 use crate::PeerIdentity;
 use crate::error::ApiError;
@@ -18,6 +20,13 @@ pub fn routes() -> Router<Node> {
     Router::new()
         .route("/federation/v1/envelopes", post(receive_envelopes))
         .route("/witness/add-checkpoint", post(add_checkpoint))
+        .route(
+            "/federation/v1/attachments/{sha256}",
+            get(has_attachment)
+                .put(receive_attachment)
+                // The node enforces attachments.max_bytes while streaming.
+                .layer(DefaultBodyLimit::disable()),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
 }
 
@@ -55,4 +64,62 @@ async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Result<Respons
         answer.body,
     )
         .into_response())
+}
+
+async fn has_attachment(State(node): State<Node>, Path(sha256): Path<String>) -> StatusCode {
+    if node.has_attachment(&sha256).is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// A peer pushes an attachment before the envelope that references it; its
+/// content must hash to the name it is sent under.
+async fn receive_attachment(
+    State(node): State<Node>,
+    Extension(peer): Extension<PeerIdentity>,
+    Path(sha256): Path<String>,
+    body: axum::body::Body,
+) -> Result<StatusCode, ApiError> {
+    if liaison_log::Hash::from_hex(&sha256).is_none()
+        || sha256.bytes().any(|b| b.is_ascii_uppercase())
+    {
+        return Err(ApiError::bad_request(
+            "the attachment name must be its SHA-256 in lowercase hex",
+        ));
+    }
+    if node.has_attachment(&sha256).is_some() {
+        return Ok(StatusCode::OK);
+    }
+    match node
+        .store_attachment(body.into_data_stream(), Some(&sha256))
+        .await
+    {
+        Ok(_) => Ok(StatusCode::CREATED),
+        Err(e @ AttachmentError::HashMismatch { .. }) => {
+            let rejection = Rejection {
+                at: liaison_node::now_rfc3339(),
+                peer: peer.card.party.to_string(),
+                envelope_id: None,
+                code: "attachment_corrupted".into(),
+                reason: e.to_string(),
+            };
+            tracing::warn!(peer = %peer.card.party, "refused an attachment: {e}");
+            node.store
+                .write(move |tx| db::record_rejection(tx.conn(), &rejection))
+                .await?;
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "attachment_corrupted",
+                e.to_string(),
+            ))
+        }
+        Err(e @ AttachmentError::TooLarge(_)) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            e.to_string(),
+        )),
+        Err(e) => Err(ApiError::internal(e.to_string())),
+    }
 }

@@ -126,7 +126,12 @@ async fn deliver_once(
         .map(|item| serde_json::from_str::<SignedEnvelope>(&item.signed_json))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| NodeError::Invalid(format!("an outbox envelope is unreadable: {e}")))?;
-    match post(&http, &card, envelopes).await {
+    let pushed = push_attachments(node, &http, &card, &envelopes).await;
+    let outcome = match pushed {
+        Ok(()) => post(&http, &card, envelopes).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(response) => {
             settle(node, &card, batch, response).await?;
             Ok(None)
@@ -142,6 +147,44 @@ async fn deliver_once(
             Ok(None)
         }
     }
+}
+
+/// Uploads the attachments of a batch the peer does not have yet; the peer
+/// checks each against its SHA-256 on arrival.
+async fn push_attachments(
+    node: &Node,
+    http: &reqwest::Client,
+    card: &CheckedCard,
+    envelopes: &[SignedEnvelope],
+) -> Result<(), String> {
+    let base = card.card.federation_url.trim_end_matches('/');
+    for a in envelopes.iter().flat_map(|e| e.envelope.attachments.iter()) {
+        let url = format!("{base}/federation/v1/attachments/{}", a.sha256);
+        let head = http
+            .head(&url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach {url}: {e}"))?;
+        if head.status().is_success() {
+            continue;
+        }
+        let stream = node.read_attachment(&a.sha256).map_err(|e| e.to_string())?;
+        let response = http
+            .put(&url)
+            .body(reqwest::Body::wrap_stream(stream))
+            .send()
+            .await
+            .map_err(|e| format!("cannot upload attachment {}: {e}", a.sha256))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            return Err(format!(
+                "{url} refused the attachment ({status}): {}",
+                body.chars().take(200).collect::<String>()
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn post(

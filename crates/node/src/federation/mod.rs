@@ -14,7 +14,8 @@ pub mod witness;
 use liaison_core::card::CheckedCard;
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION, check_body};
 use liaison_core::envelope::{
-    DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope, new_id,
+    AttachmentRef, DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope,
+    new_id,
 };
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::legal::TransitionBody;
@@ -60,6 +61,17 @@ impl Node {
         kind: &str,
         body: serde_json::Value,
     ) -> Result<Sent, NodeError> {
+        self.open_case_with(to, kind, body, Vec::new()).await
+    }
+
+    /// [`Node::open_case`] with attachments (stored here first).
+    pub async fn open_case_with(
+        &self,
+        to: &str,
+        kind: &str,
+        body: serde_json::Value,
+        attachments: Vec<AttachmentRef>,
+    ) -> Result<Sent, NodeError> {
         let kind = CaseKind::parse(kind)?;
         let summary = check_body(kind, &body)?;
         for linked in &summary.links {
@@ -71,8 +83,15 @@ impl Node {
         }
         let id = new_id(random10()?);
         let case_id = format!("{}-{}", self.party, &id[..20]);
-        self.send(to, kind.as_str(), &case_id, body, Some(summary))
-            .await
+        self.send(
+            to,
+            kind.as_str(),
+            &case_id,
+            body,
+            Some(summary),
+            attachments,
+        )
+        .await
     }
 
     /// Adds a free-text message to a note case.
@@ -94,7 +113,8 @@ impl Node {
         } else {
             case.initiator
         };
-        self.send(&to, kind.as_str(), case_id, body, None).await
+        self.send(&to, kind.as_str(), case_id, body, None, Vec::new())
+            .await
     }
 
     /// Takes a lifecycle action on a legal case: a signed transition
@@ -105,6 +125,17 @@ impl Node {
         case_id: &str,
         action: &str,
         details: serde_json::Value,
+    ) -> Result<Sent, NodeError> {
+        self.act_with(case_id, action, details, Vec::new()).await
+    }
+
+    /// [`Node::act`] with attachments (e.g. the evidence an execution report carries).
+    pub async fn act_with(
+        &self,
+        case_id: &str,
+        action: &str,
+        details: serde_json::Value,
+        attachments: Vec<AttachmentRef>,
     ) -> Result<Sent, NodeError> {
         let action = Action::parse(action)?;
         let mut details = match details {
@@ -127,8 +158,15 @@ impl Node {
         let planned = self
             .store
             .read(move |c| crate::cases::plan(c, &me, &id, action, body))?;
-        self.send(&planned.to, TRANSITION, case_id, planned.body, None)
-            .await
+        self.send(
+            &planned.to,
+            TRANSITION,
+            case_id,
+            planned.body,
+            None,
+            attachments,
+        )
+        .await
     }
 
     async fn send(
@@ -138,7 +176,16 @@ impl Node {
         case_id: &str,
         body: serde_json::Value,
         opening: Option<BodySummary>,
+        attachments: Vec<AttachmentRef>,
     ) -> Result<Sent, NodeError> {
+        for a in &attachments {
+            if self.has_attachment(&a.sha256) != Some(a.size) {
+                return Err(NodeError::Invalid(format!(
+                    "attachment {} ({}) is not stored here with size {}",
+                    a.name, a.sha256, a.size
+                )));
+            }
+        }
         let peer = self.peer(to)?.ok_or_else(|| {
             NodeError::Invalid(format!(
                 "party {to:?} is not a pinned peer; pin its card with `liaison peer add`"
@@ -157,7 +204,7 @@ impl Node {
             case_id: case_id.to_owned(),
             created: now_rfc3339(),
             body,
-            attachments: Vec::new(),
+            attachments,
         };
         let signed = envelope.sign(self.store.log_signer())?;
         let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
@@ -208,6 +255,18 @@ impl Node {
         peer: &CheckedCard,
         request: DeliveryRequest,
     ) -> Result<DeliveryResponse, NodeError> {
+        // Attachments are pushed before their envelopes; one still missing
+        // makes the whole request retry later (not a refusal).
+        for e in &request.envelopes {
+            for a in &e.envelope.attachments {
+                if self.has_attachment(&a.sha256) != Some(a.size) {
+                    return Err(NodeError::Store(StoreError::Conflict(format!(
+                        "attachment {} of envelope {} has not arrived; send it first",
+                        a.sha256, e.envelope.id
+                    ))));
+                }
+            }
+        }
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
