@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AttachmentCommand,
     },
+    /// People who use this node.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).
@@ -157,6 +162,30 @@ pub enum CaseCommand {
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.
     Show { dir: PathBuf, case_id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user (or reset one's role, password and language); the password is read from standard input.
+    Add {
+        dir: PathBuf,
+        username: String,
+        /// administrator, legal_officer, cert_analyst, duty_officer, provider_liaison or observer.
+        #[arg(long)]
+        role: String,
+        /// Language of the user's pages: en or ru.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// Create an API token for a user (shown once).
+    Token {
+        dir: PathBuf,
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// List users.
+    List { dir: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]

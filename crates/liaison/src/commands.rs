@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::cli::{
     AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, LogCommand, PeerCommand,
+    UserCommand,
 };
 use crate::error::CliError;
 
@@ -124,6 +125,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(|e| CliError::io(format!("cannot write: {e}")))?;
             Ok(())
         }
+        Command::User { command } => user(command, json).await,
         Command::Escalations { dir } => {
             let node = Node::open(&dir)?;
             let rows = node
@@ -600,5 +602,60 @@ fn media_type(name: &str) -> &'static str {
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("zip") => "application/zip",
         _ => "application/octet-stream",
+    }
+}
+
+async fn user(command: UserCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        UserCommand::Add {
+            dir,
+            username,
+            role,
+            lang,
+        } => {
+            let node = Node::open(&dir)?;
+            let mut password = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut password).map_err(|e| {
+                CliError::io(format!("cannot read the password from standard input: {e}"))
+            })?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let created = node.add_user(&username, &role, password, &lang).await?;
+            if json {
+                print_json(&json!({"username": username, "role": role, "created": created}))
+            } else {
+                println!(
+                    "{} user {username} ({role}).",
+                    if created { "Added" } else { "Updated" }
+                );
+                Ok(())
+            }
+        }
+        UserCommand::Token {
+            dir,
+            username,
+            label,
+        } => {
+            let node = Node::open(&dir)?;
+            let token = node.create_token(&username, &label).await?;
+            println!("{token}");
+            Ok(())
+        }
+        UserCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let users = node.store.read(liaison_store::users::all)?;
+            if json {
+                return print_json(&users);
+            }
+            for u in users {
+                println!(
+                    "{}\t{}\t{}{}",
+                    u.username,
+                    u.role,
+                    u.lang,
+                    if u.disabled { "\tdisabled" } else { "" }
+                );
+            }
+            Ok(())
+        }
     }
 }

@@ -157,7 +157,7 @@ pub(crate) fn plan(
         } else {
             "the requested party"
         };
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Conflict(format!(
             "{} is not an action for {who} (this node is {who} of case {case_id})",
             action.as_str()
         )));
@@ -174,7 +174,7 @@ pub(crate) fn plan(
     );
     action
         .apply(state, kind == CaseKind::Preservation)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     body.action = action;
     body.parent = chain.last().cloned().unwrap_or(root);
     let to = if we_requested {

@@ -20,6 +20,7 @@ pub mod deadlines;
 pub mod federation;
 mod init;
 pub mod tls;
+pub mod users;
 pub mod verify;
 
 pub use config::Config;

@@ -1,23 +1,68 @@
-//! The JSON API on the app listener (read side; writes come with users and
-//! roles).
+//! The JSON API on the app listener. Every route but the OpenAPI document
+//! needs a caller (see `auth`) whose role allows what it asks. The routes
+//! are described in `openapi.json` (served at `/api/v1/openapi.json`).
 
-use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use liaison_core::case::CaseKind;
+use liaison_core::envelope::AttachmentRef;
+use liaison_core::roles::Permission;
 use liaison_node::Node;
-use liaison_node::federation::CaseDetail;
+use liaison_node::attachments::AttachmentError;
+use liaison_node::federation::{CaseDetail, Sent};
 use liaison_store::federation::{self as db, Alert, CaseRow};
 use serde::Deserialize;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every API route as (method, path template): the router and the OpenAPI
+/// document are checked against this list by a test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/cases"),
+    ("POST", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{id}"),
+    ("POST", "/api/v1/cases/{id}/actions/{action}"),
+    ("POST", "/api/v1/cases/{id}/messages"),
+    ("POST", "/api/v1/attachments"),
+    ("GET", "/api/v1/attachments/{sha256}"),
+    ("GET", "/api/v1/alerts"),
+    ("GET", "/api/v1/escalations"),
+    ("GET", "/api/v1/peers"),
+    ("GET", "/api/v1/reference/enumerations"),
+    ("GET", "/api/v1/reference/offences"),
+];
 
 pub fn routes() -> Router<Node> {
     Router::new()
-        .route("/api/v1/cases", get(list_cases))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/cases", get(list_cases).post(open_case))
         .route("/api/v1/cases/{id}", get(show_case))
+        .route("/api/v1/cases/{id}/actions/{action}", post(act))
+        .route("/api/v1/cases/{id}/messages", post(reply))
+        // The node enforces attachments.max_bytes while streaming.
+        .route(
+            "/api/v1/attachments",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/attachments/{sha256}", get(download))
         .route("/api/v1/alerts", get(alerts))
-        .route("/api/v1/peers", get(peers))
         .route("/api/v1/escalations", get(escalations))
+        .route("/api/v1/peers", get(peers))
+        .route("/api/v1/reference/enumerations", get(enumerations))
+        .route("/api/v1/reference/offences", get(offences))
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 #[derive(Deserialize)]
@@ -27,23 +72,171 @@ struct ListQuery {
 
 async fn list_cases(
     State(node): State<Node>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseRow>>, ApiError> {
+    caller.require(Permission::ReadCases)?;
     Ok(Json(node.list_cases(q.limit.unwrap_or(100).min(10_000))?))
 }
 
 async fn show_case(
     State(node): State<Node>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
+    caller.require(Permission::ReadCases)?;
     Ok(Json(node.case_detail(&id)?))
 }
 
-async fn alerts(State(node): State<Node>) -> Result<Json<Vec<Alert>>, ApiError> {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenCase {
+    to: String,
+    kind: String,
+    body: serde_json::Value,
+    #[serde(default)]
+    attachments: Vec<AttachmentRef>,
+}
+
+async fn open_case(
+    State(node): State<Node>,
+    caller: Caller,
+    Json(req): Json<OpenCase>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    let kind = CaseKind::parse(&req.kind).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    caller.require(Permission::Open(kind))?;
+    let sent = node
+        .open_case_with(&req.to, kind.as_str(), req.body, req.attachments)
+        .await?;
+    Ok((StatusCode::CREATED, Json(sent)))
+}
+
+fn case_kind(node: &Node, id: &str) -> Result<CaseKind, ApiError> {
+    let case = node
+        .store
+        .read(|c| db::case_by_id(c, id))?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    CaseKind::parse(&case.kind).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Body of an action: its details, and optionally attachments.
+#[derive(Deserialize, Default)]
+struct ActionRequest {
+    #[serde(default)]
+    attachments: Vec<AttachmentRef>,
+    #[serde(flatten)]
+    details: serde_json::Map<String, serde_json::Value>,
+}
+
+async fn act(
+    State(node): State<Node>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    body: Option<Json<ActionRequest>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::Act(case_kind(&node, &id)?))?;
+    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let sent = node
+        .act_with(
+            &id,
+            &action,
+            serde_json::Value::Object(req.details),
+            req.attachments,
+        )
+        .await?;
+    let state = node.case_detail(&id)?.case.state;
+    Ok(Json(
+        serde_json::json!({ "case_id": id, "envelope_id": sent.envelope_id, "state": state }),
+    ))
+}
+
+async fn reply(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    caller.require(Permission::Act(case_kind(&node, &id)?))?;
+    Ok((StatusCode::CREATED, Json(node.reply(&id, body).await?)))
+}
+
+fn attachment_error(e: AttachmentError) -> ApiError {
+    match e {
+        AttachmentError::TooLarge(_) => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        }
+        AttachmentError::HashMismatch { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            e.to_string(),
+        ),
+        AttachmentError::NotFound(_) => ApiError::not_found(e.to_string()),
+        AttachmentError::Io(m) => ApiError::internal(m),
+    }
+}
+
+/// Streams an upload into the attachment store; answers its hash and size.
+async fn upload(
+    State(node): State<Node>,
+    caller: Caller,
+    body: Body,
+) -> Result<
+    (
+        StatusCode,
+        Json<liaison_node::attachments::StoredAttachment>,
+    ),
+    ApiError,
+> {
+    let allowed = [
+        CaseKind::Note,
+        CaseKind::Preservation,
+        CaseKind::Mla,
+        CaseKind::EmergencyDisclosure,
+    ]
+    .iter()
+    .any(|k| caller.0.role.allows(Permission::Act(*k)));
+    if !allowed {
+        caller.require(Permission::Act(CaseKind::Mla))?;
+    }
+    let stored = node
+        .store_attachment(body.into_data_stream(), None)
+        .await
+        .map_err(attachment_error)?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+async fn download(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadCases)?;
+    let stream = node.read_attachment(&sha256).map_err(attachment_error)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn alerts(State(node): State<Node>, caller: Caller) -> Result<Json<Vec<Alert>>, ApiError> {
+    caller.require(Permission::ReadOperations)?;
     Ok(Json(node.store.read(|c| db::alerts(c, false))?))
 }
 
-async fn peers(State(node): State<Node>) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+async fn escalations(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<Vec<db::Escalation>>, ApiError> {
+    caller.require(Permission::ReadOperations)?;
+    Ok(Json(node.store.read(|c| db::escalations(c, 1000))?))
+}
+
+async fn peers(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    caller.require(Permission::ReadOperations)?;
     let mut out = Vec::new();
     for p in node.peers()? {
         let party = p.party.to_string();
@@ -59,6 +252,47 @@ async fn peers(State(node): State<Node>) -> Result<Json<Vec<serde_json::Value>>,
     Ok(Json(out))
 }
 
-async fn escalations(State(node): State<Node>) -> Result<Json<Vec<db::Escalation>>, ApiError> {
-    Ok(Json(node.store.read(|c| db::escalations(c, 1000))?))
+async fn enumerations(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ReadCases)?;
+    let mut out = serde_json::Map::new();
+    for (name, values) in liaison_core::legal::enumerations() {
+        let values: Vec<serde_json::Value> = values
+            .into_iter()
+            .map(|(v, en, ru)| serde_json::json!({"value": v, "en": en, "ru": ru}))
+            .collect();
+        out.insert(name.to_owned(), serde_json::Value::Array(values));
+    }
+    Ok(Json(serde_json::Value::Object(out)))
+}
+
+async fn offences(
+    caller: Caller,
+) -> Result<Json<&'static liaison_core::offences::Crosswalk>, ApiError> {
+    caller.require(Permission::ReadCases)?;
+    Ok(Json(&liaison_core::offences::OFFENCES))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_routes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(doc["openapi"].as_str().unwrap().get(..1), Some("3"));
+        let paths = doc["paths"].as_object().unwrap();
+        let mut documented = Vec::new();
+        for (path, ops) in paths {
+            for method in ops.as_object().unwrap().keys() {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut listed: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        listed.sort();
+        assert_eq!(documented, listed);
+    }
 }

@@ -10,7 +10,8 @@
 //! `127.0.0.1:0`); [`Server::shutdown`] stops accepting, lets requests in
 //! flight finish, and returns.
 
-mod api_routes;
+pub mod api_routes;
+pub mod auth;
 pub mod error;
 mod federation_routes;
 mod log_routes;

@@ -180,6 +180,21 @@ const MIGRATIONS: &[&str] = &[
         root       BLOB NOT NULL,
         updated_at TEXT NOT NULL
     );
+        -- People who use this node, and the API tokens scripts use for them.
+    CREATE TABLE users (
+        username      TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,       -- argon2id PHC string
+        lang          TEXT NOT NULL DEFAULT 'en',
+        created       TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE api_tokens (
+        token_sha256 TEXT PRIMARY KEY,     -- only the hash of a token is kept
+        username     TEXT NOT NULL REFERENCES users (username),
+        label        TEXT NOT NULL,
+        created      TEXT NOT NULL
+    );
     -- Party role: the latest cosignature each witness gave our log.
     CREATE TABLE cosignatures (
         witness TEXT PRIMARY KEY,

@@ -322,3 +322,92 @@ async fn concurrent_actions_by_both_parties_converge_to_one_state() {
         assert!(s1 == "withdrawn" || s1 == "acknowledged", "{s1}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_opens_and_moves_legal_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let ru = live_node(tmp.path(), "ru", "party").await;
+    pin_each_other(&us.node, &ru.node).await;
+    let body = tmp.path().join("mla.json");
+    std::fs::write(&body, serde_json::to_string(&mla_body(None)).unwrap()).unwrap();
+    let (us_dir, ru_dir) = (
+        us.dir.to_str().unwrap().to_owned(),
+        ru.dir.to_str().unwrap().to_owned(),
+    );
+    let b = body.to_str().unwrap().to_owned();
+    let cli = |args: Vec<String>| async move {
+        tokio::task::spawn_blocking(move || {
+            liaison(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .await
+        .unwrap()
+    };
+    let out = cli(vec![
+        "case".into(),
+        "new".into(),
+        us_dir.clone(),
+        "--to".into(),
+        "ru".into(),
+        "--kind".into(),
+        "mla".into(),
+        "--file".into(),
+        b,
+    ])
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let case = stdout(&out).trim().to_owned();
+    wait_until(10, "arrival", || ru.node.case_detail(&case).is_ok()).await;
+    let out = cli(vec![
+        "case".into(),
+        "act".into(),
+        ru_dir.clone(),
+        case.clone(),
+        "acknowledge".into(),
+    ])
+    .await;
+    assert!(
+        stdout(&out).contains("acknowledged"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let refuse = tmp.path().join("refuse.json");
+    std::fs::write(&refuse, r#"{"ground": "no_dual_criminality", "text": "Не является преступлением по законодательству Российской Федерации."}"#).unwrap();
+    let out = cli(vec![
+        "case".into(),
+        "act".into(),
+        ru_dir.clone(),
+        case.clone(),
+        "refuse".into(),
+        "--file".into(),
+        refuse.to_str().unwrap().into(),
+    ])
+    .await;
+    assert!(
+        stdout(&out).contains("refused"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    wait_until(10, "refusal on us", || {
+        us.node.case_detail(&case).unwrap().case.state == "refused"
+    })
+    .await;
+    let out = cli(vec![
+        "case".into(),
+        "act".into(),
+        us_dir.clone(),
+        case.clone(),
+        "close".into(),
+    ])
+    .await;
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("close is not allowed when the case is refused"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(vec!["case".into(), "show".into(), ru_dir, case]).await;
+    assert!(stdout(&out).contains("УК РФ ст. 159.6"), "{}", stdout(&out));
+}

@@ -4,6 +4,7 @@
 // Tests may unwrap: a panic is a test failure with a backtrace.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
 mod attachments;
 mod cli;
 mod crash;

@@ -1,0 +1,181 @@
+//! Roles of the people who use a node, and what each may do.
+
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+use crate::case::CaseKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    LegalOfficer,
+    CertAnalyst,
+    DutyOfficer,
+    ProviderLiaison,
+    Observer,
+}
+
+pub const ALL_ROLES: [Role; 6] = [
+    Role::Administrator,
+    Role::LegalOfficer,
+    Role::CertAnalyst,
+    Role::DutyOfficer,
+    Role::ProviderLiaison,
+    Role::Observer,
+];
+
+/// Something a request asks to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// See cases and their threads.
+    ReadCases,
+    /// Open a case of this kind.
+    Open(CaseKind),
+    /// Move a case of this kind along its lifecycle, or reply to it.
+    Act(CaseKind),
+    /// Alerts, escalations, peers, audits.
+    ReadOperations,
+    /// Users and tokens.
+    ManageUsers,
+    /// Aggregate figures and log heads (the transparency report).
+    ReadAggregates,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Role, CoreError> {
+        ALL_ROLES
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ALL_ROLES.iter().map(|r| r.as_str()).collect();
+                CoreError::invalid(format!(
+                    "role {s:?} is not known (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::LegalOfficer => "legal_officer",
+            Role::CertAnalyst => "cert_analyst",
+            Role::DutyOfficer => "duty_officer",
+            Role::ProviderLiaison => "provider_liaison",
+            Role::Observer => "observer",
+        }
+    }
+
+    pub fn label(self, lang: &str) -> &'static str {
+        let ru = lang == "ru";
+        match self {
+            Role::Administrator => {
+                if ru {
+                    "администратор"
+                } else {
+                    "administrator"
+                }
+            }
+            Role::LegalOfficer => {
+                if ru {
+                    "сотрудник центрального органа"
+                } else {
+                    "legal officer"
+                }
+            }
+            Role::CertAnalyst => {
+                if ru {
+                    "аналитик CERT"
+                } else {
+                    "CERT analyst"
+                }
+            }
+            Role::DutyOfficer => {
+                if ru {
+                    "дежурный"
+                } else {
+                    "duty officer"
+                }
+            }
+            Role::ProviderLiaison => {
+                if ru {
+                    "представитель провайдера"
+                } else {
+                    "provider liaison"
+                }
+            }
+            Role::Observer => {
+                if ru {
+                    "наблюдатель"
+                } else {
+                    "observer"
+                }
+            }
+        }
+    }
+
+    pub fn allows(self, p: Permission) -> bool {
+        use CaseKind::*;
+        use Permission::*;
+        match self {
+            Role::Administrator => true,
+            Role::Observer => p == ReadAggregates,
+            Role::LegalOfficer => matches!(
+                p,
+                ReadCases | ReadOperations | ReadAggregates | Open(_) | Act(_)
+            ),
+            Role::CertAnalyst => matches!(
+                p,
+                ReadCases | ReadOperations | ReadAggregates | Open(Note) | Act(Note)
+            ),
+            Role::DutyOfficer => {
+                matches!(
+                    p,
+                    ReadCases
+                        | ReadOperations
+                        | ReadAggregates
+                        | Open(Note)
+                        | Act(Note | EmergencyDisclosure)
+                )
+            }
+            Role::ProviderLiaison => {
+                matches!(
+                    p,
+                    ReadCases
+                        | ReadAggregates
+                        | Open(Note)
+                        | Act(Note | Preservation | EmergencyDisclosure)
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observers_see_aggregates_only_and_administrators_everything() {
+        for p in [
+            Permission::ReadCases,
+            Permission::Open(CaseKind::Note),
+            Permission::ManageUsers,
+            Permission::ReadOperations,
+        ] {
+            assert!(!Role::Observer.allows(p));
+            assert!(Role::Administrator.allows(p));
+        }
+        assert!(Role::Observer.allows(Permission::ReadAggregates));
+        assert!(Role::LegalOfficer.allows(Permission::Open(CaseKind::Mla)));
+        assert!(!Role::CertAnalyst.allows(Permission::Open(CaseKind::Mla)));
+        assert!(Role::DutyOfficer.allows(Permission::Act(CaseKind::EmergencyDisclosure)));
+        assert!(!Role::LegalOfficer.allows(Permission::ManageUsers));
+        for r in ALL_ROLES {
+            assert_eq!(Role::parse(r.as_str()).unwrap(), r);
+            assert_ne!(r.label("ru"), r.label("en"));
+        }
+    }
+}

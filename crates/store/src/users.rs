@@ -1,0 +1,81 @@
+//! Users of a node and their API tokens.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UserRow {
+    pub username: String,
+    pub role: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub lang: String,
+    pub created: String,
+    pub disabled: bool,
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        username: r.get(0)?,
+        role: r.get(1)?,
+        password_hash: r.get(2)?,
+        lang: r.get(3)?,
+        created: r.get(4)?,
+        disabled: r.get(5)?,
+    })
+}
+
+const COLUMNS: &str = "username, role, password_hash, lang, created, disabled";
+
+/// Adds a user, or replaces the role, password and language of an existing one.
+pub fn upsert(conn: &Connection, u: &UserRow) -> Result<bool, StoreError> {
+    let existed = by_name(conn, &u.username)?.is_some();
+    conn.execute(
+        "INSERT INTO users (username, role, password_hash, lang, created, disabled) VALUES (?1, ?2, ?3, ?4, ?5, 0)
+         ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+             lang = excluded.lang, disabled = 0",
+        params![u.username, u.role, u.password_hash, u.lang, u.created],
+    )?;
+    Ok(!existed)
+}
+
+pub fn by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE username = ?1"))?
+        .query_row([username], from_row)
+        .optional()?)
+}
+
+pub fn all(conn: &Connection) -> Result<Vec<UserRow>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))?;
+    let rows = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn add_token(
+    conn: &Connection,
+    token_sha256: &str,
+    username: &str,
+    label: &str,
+    created: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO api_tokens (token_sha256, username, label, created) VALUES (?1, ?2, ?3, ?4)",
+        params![token_sha256, username, label, created],
+    )?;
+    Ok(())
+}
+
+/// The enabled user a token hash belongs to.
+pub fn by_token(conn: &Connection, token_sha256: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT u.{} FROM api_tokens t JOIN users u ON u.username = t.username
+             WHERE t.token_sha256 = ?1 AND u.disabled = 0",
+            COLUMNS.replace(", ", ", u.")
+        ))?
+        .query_row([token_sha256], from_row)
+        .optional()?)
+}
