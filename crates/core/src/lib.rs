@@ -20,10 +20,36 @@ pub use party::PartyCode;
 pub enum CoreError {
     #[error("{0}")]
     Invalid(String),
+    /// A field of a request body is wrong: forms show `problem` next to
+    /// `field` in the user's language; `message` is the English sentence.
+    #[error("{message}")]
+    Field { field: String, problem: FieldProblem, message: String },
+}
+
+/// What is wrong with a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    Required,
+    TooLong,
+    Invalid,
+}
+
+impl FieldProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldProblem::Required => "required",
+            FieldProblem::TooLong => "too_long",
+            FieldProblem::Invalid => "invalid",
+        }
+    }
 }
 
 impl CoreError {
     pub fn invalid(msg: impl Into<String>) -> CoreError {
         CoreError::Invalid(msg.into())
+    }
+
+    pub fn field(field: &str, problem: FieldProblem, message: impl Into<String>) -> CoreError {
+        CoreError::Field { field: field.to_owned(), problem, message: message.into() }
     }
 }
