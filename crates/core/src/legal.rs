@@ -9,9 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, FieldProblem};
 use crate::lifecycle::Action;
 use crate::offences::OFFENCES;
+use crate::{CoreError, FieldProblem};
 
 /// Declares an enumeration carried in request bodies, with its wire values
 /// and labels in both languages.
@@ -315,14 +315,22 @@ pub struct TransitionBody {
 
 fn need(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     if value.trim().is_empty() {
-        return Err(CoreError::field(field, FieldProblem::Required, format!("{field} is required")));
+        return Err(CoreError::field(
+            field,
+            FieldProblem::Required,
+            format!("{field} is required"),
+        ));
     }
     optional(field, value, max)
 }
 
 fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     if value.chars().count() > max {
-        return Err(CoreError::field(field, FieldProblem::TooLong, format!("{field} is longer than {max} characters")));
+        return Err(CoreError::field(
+            field,
+            FieldProblem::TooLong,
+            format!("{field} is longer than {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -338,16 +346,21 @@ fn check_authority(field: &str, a: &Authority) -> Result<(), CoreError> {
     let at = a.email.find('@');
     if !at.is_some_and(|i| i > 0 && i + 1 < a.email.len()) || a.email.contains(char::is_whitespace)
     {
-        return Err(bad(&format!("{field}.email"), format!("{field}.email {:?} is not an e-mail address",
-            a.email
-        )));
+        return Err(bad(
+            &format!("{field}.email"),
+            format!("{field}.email {:?} is not an e-mail address", a.email),
+        ));
     }
     optional(&format!("{field}.phone"), &a.phone, 50)?;
     optional(&format!("{field}.office_hours"), &a.office_hours, 200)?;
     if !a.time_zone.is_empty() && jiff::tz::TimeZone::get(&a.time_zone).is_err() {
-        return Err(bad(&format!("{field}.time_zone"), format!("{field}.time_zone {:?} is not an IANA time zone",
-            a.time_zone
-        )));
+        return Err(bad(
+            &format!("{field}.time_zone"),
+            format!(
+                "{field}.time_zone {:?} is not an IANA time zone",
+                a.time_zone
+            ),
+        ));
     }
     Ok(())
 }
@@ -367,19 +380,25 @@ fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
-            return Err(bad(field, format!("{field} {id:?} is not a case id"
-            )));
+            return Err(bad(field, format!("{field} {id:?} is not a case id")));
         }
     }
     Ok(())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, body: &serde_json::Value) -> Result<T, CoreError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    what: &str,
+    body: &serde_json::Value,
+) -> Result<T, CoreError> {
     serde_json::from_value(body.clone()).map_err(|e| {
         let message = format!("{what}: {e}");
         let text = e.to_string();
         // serde names the field in backquotes: `missing field `x``.
-        let named = |prefix: &str| text.strip_prefix(prefix).and_then(|r| r.split('`').next()).map(str::to_owned);
+        let named = |prefix: &str| {
+            text.strip_prefix(prefix)
+                .and_then(|r| r.split('`').next())
+                .map(str::to_owned)
+        };
         match (named("missing field `"), named("unknown field `")) {
             (Some(f), _) => CoreError::field(&f, FieldProblem::Required, message),
             (_, Some(f)) => CoreError::field(&f, FieldProblem::Invalid, message),
@@ -395,18 +414,26 @@ impl PreservationRequest {
         check_offence("offence", &r.offence)?;
         need("summary_of_facts", &r.summary_of_facts, 20_000)?;
         if r.data_sought.is_empty() {
-            return Err(CoreError::field("data_sought", FieldProblem::Required, "data_sought must name at least one category"));
+            return Err(CoreError::field(
+                "data_sought",
+                FieldProblem::Required,
+                "data_sought must name at least one category",
+            ));
         }
         need("data_description", &r.data_description, 5_000)?;
         need("relation_to_offence", &r.relation_to_offence, 5_000)?;
         need("custodian", &r.custodian, 1_000)?;
         need("necessity", &r.necessity, 5_000)?;
         if !r.mla_to_follow {
-            return Err(bad("mla_to_follow", "mla_to_follow must be true: art. 29 preservation precedes a request for mutual assistance",
+            return Err(bad(
+                "mla_to_follow",
+                "mla_to_follow must be true: art. 29 preservation precedes a request for mutual assistance",
             ));
         }
         if !(60..=365).contains(&r.preservation_days) {
-            return Err(bad("preservation_days", "preservation_days must be 60 to 365 (art. 29(7): at least 60)",
+            return Err(bad(
+                "preservation_days",
+                "preservation_days must be 60 to 365 (art. 29(7): at least 60)",
             ));
         }
         check_case_ref("origin_case", &r.origin_case)?;
@@ -430,13 +457,14 @@ impl MlaRequest {
     pub fn check(body: &serde_json::Value) -> Result<MlaRequest, CoreError> {
         let r: MlaRequest = parse("MLA request", body)?;
         if jiff::civil::Date::strptime("%Y-%m-%d", &r.date).is_err() {
-            return Err(bad("date", format!("date {:?} is not YYYY-MM-DD",
-                r.date
-            )));
+            return Err(bad("date", format!("date {:?} is not YYYY-MM-DD", r.date)));
         }
         need("reference_number", &r.reference_number, 100)?;
         if r.request_type != RequestType::New && r.earlier_case.is_none() {
-            return Err(CoreError::field("earlier_case", FieldProblem::Required, "earlier_case is required for an extension or a follow-up",
+            return Err(CoreError::field(
+                "earlier_case",
+                FieldProblem::Required,
+                "earlier_case is required for an extension or a follow-up",
             ));
         }
         check_case_ref("earlier_case", &r.earlier_case)?;
@@ -454,7 +482,10 @@ impl MlaRequest {
         check_offence("offence", &r.offence)?;
         need("summary_of_facts", &r.summary_of_facts, 20_000)?;
         if r.assistance_sought.is_empty() {
-            return Err(CoreError::field("assistance_sought", FieldProblem::Required, "assistance_sought must name at least one kind of assistance",
+            return Err(CoreError::field(
+                "assistance_sought",
+                FieldProblem::Required,
+                "assistance_sought must name at least one kind of assistance",
             ));
         }
         need("assistance_description", &r.assistance_description, 10_000)?;
@@ -484,10 +515,16 @@ impl EmergencyDisclosureRequest {
         check_authority("requesting_authority", &r.requesting_authority)?;
         need("risk_description", &r.risk_description, 10_000)?;
         if r.data_sought.is_empty() {
-            return Err(CoreError::field("data_sought", FieldProblem::Required, "data_sought must name at least one category"));
+            return Err(CoreError::field(
+                "data_sought",
+                FieldProblem::Required,
+                "data_sought must name at least one category",
+            ));
         }
         if r.data_sought.contains(&DataCategory::ContentData) && r.data_sought.len() > 2 {
-            return Err(bad("data_sought", "data_sought: an emergency request asks for the narrowest data; split broader needs into an MLA request",
+            return Err(bad(
+                "data_sought",
+                "data_sought: an emergency request asks for the narrowest data; split broader needs into an MLA request",
             ));
         }
         need("data_description", &r.data_description, 2_000)?;
@@ -516,7 +553,9 @@ impl TransitionBody {
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         {
-            return Err(bad("parent", "parent must be the 64-hex-digit hash of the envelope this follows",
+            return Err(bad(
+                "parent",
+                "parent must be the 64-hex-digit hash of the envelope this follows",
             ));
         }
         optional("text", &t.text, 20_000)?;
@@ -526,12 +565,20 @@ impl TransitionBody {
             }
             Action::Refuse => {
                 if t.ground.is_none() {
-                    return Err(CoreError::field("ground", FieldProblem::Required, "ground is required to refuse"));
+                    return Err(CoreError::field(
+                        "ground",
+                        FieldProblem::Required,
+                        "ground is required to refuse",
+                    ));
                 }
                 need("text", &t.text, 20_000)?;
             }
             Action::Extend if !t.days.is_some_and(|d| (1..=365).contains(&d)) => {
-                return Err(CoreError::field("days", FieldProblem::Required, "days (1 to 365) is required to extend"));
+                return Err(CoreError::field(
+                    "days",
+                    FieldProblem::Required,
+                    "days (1 to 365) is required to extend",
+                ));
             }
             _ => {}
         }

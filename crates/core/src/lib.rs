@@ -23,7 +23,11 @@ pub enum CoreError {
     /// A field of a request body is wrong: forms show `problem` next to
     /// `field` in the user's language; `message` is the English sentence.
     #[error("{message}")]
-    Field { field: String, problem: FieldProblem, message: String },
+    Field {
+        field: String,
+        problem: FieldProblem,
+        message: String,
+    },
 }
 
 /// What is wrong with a field.
@@ -50,6 +54,10 @@ impl CoreError {
     }
 
     pub fn field(field: &str, problem: FieldProblem, message: impl Into<String>) -> CoreError {
-        CoreError::Field { field: field.to_owned(), problem, message: message.into() }
+        CoreError::Field {
+            field: field.to_owned(),
+            problem,
+            message: message.into(),
+        }
     }
 }

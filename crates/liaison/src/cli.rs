@@ -67,6 +67,9 @@ pub enum Command {
         /// First of the six consecutive loopback ports the demo uses.
         #[arg(long, default_value_t = 7440)]
         base_port: u16,
+        /// Do not seed example cases.
+        #[arg(long)]
+        no_seed: bool,
     },
     /// Cases: threads of signed messages with another party.
     Case {

@@ -153,7 +153,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Demo { dir, base_port } => crate::demo::run(&dir, base_port).await,
+        Command::Demo {
+            dir,
+            base_port,
+            no_seed,
+        } => crate::demo::run(&dir, base_port, !no_seed).await,
         Command::Bench { command } => match command {
             BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,
             BenchCommand::Federation {

@@ -1,10 +1,13 @@
 //! `liaison demo`: the parties of the background documents — `us` (English)
 //! and `ru` (Russian) — and a neutral witness, on loopback, pinned to each
-//! other and served from one process until Ctrl-C.
+//! other, with users of every role and a realistic set of cases in every
+//! kind and state, served from one process until Ctrl-C.
 
 use std::path::Path;
+use std::time::Duration;
 
 use liaison_node::{InitOptions, Node};
+use serde_json::{Value, json};
 
 use crate::error::CliError;
 
@@ -13,6 +16,7 @@ struct DemoParty {
     name: &'static str,
     lang: &'static str,
     role: &'static str,
+    time_zone: &'static str,
 }
 
 const PARTIES: [DemoParty; 3] = [
@@ -21,28 +25,45 @@ const PARTIES: [DemoParty; 3] = [
         name: "United States — Department of Justice, Office of International Affairs",
         lang: "en",
         role: "party",
+        time_zone: "America/New_York",
     },
     DemoParty {
         code: "ru",
         name: "Российская Федерация — Генеральная прокуратура",
         lang: "ru",
         role: "party",
+        time_zone: "Europe/Moscow",
     },
     DemoParty {
         code: "witness",
         name: "Independent expert group (witness)",
         lang: "en",
         role: "witness",
+        time_zone: "UTC",
     },
 ];
 
-pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
+/// Every demo user's password (printed with the logins).
+pub const DEMO_PASSWORD: &str = "liaison-demo-2026";
+
+const ROLES: [(&str, &str); 6] = [
+    ("admin", "administrator"),
+    ("legal", "legal_officer"),
+    ("cert", "cert_analyst"),
+    ("duty", "duty_officer"),
+    ("provider", "provider_liaison"),
+    ("observer", "observer"),
+];
+
+pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError> {
     let mut nodes = Vec::new();
+    let mut fresh = false;
     for (i, p) in PARTIES.iter().enumerate() {
         let node_dir = dir.join(p.code);
         let node = if node_dir.join("liaison.toml").exists() {
             Node::open(&node_dir)?
         } else {
+            fresh = true;
             let port = |k: u16| -> Result<u16, CliError> {
                 base_port
                     .checked_add(2 * i as u16 + k)
@@ -53,7 +74,19 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             options.role = p.role.to_owned();
             options.listen = format!("127.0.0.1:{}", port(0)?);
             options.app_listen = format!("127.0.0.1:{}", port(1)?);
-            liaison_node::init(&node_dir, &options).await?
+            drop(liaison_node::init(&node_dir, &options).await?);
+            // Each authority counts deadlines in its own calendar.
+            let path = node_dir.join("liaison.toml");
+            let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(e.to_string()))?;
+            let mut config = liaison_node::Config::from_toml_with_env(&text, |_| None)?;
+            config.deadlines.time_zone = p.time_zone.to_owned();
+            config.witness.interval_secs = 2;
+            std::fs::write(&path, config.to_toml()?).map_err(|e| CliError::io(e.to_string()))?;
+            let node = Node::open(&node_dir)?;
+            for (user, role) in ROLES {
+                node.add_user(user, role, DEMO_PASSWORD, p.lang).await?;
+            }
+            node
         };
         nodes.push(node);
     }
@@ -72,13 +105,17 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             liaison_server::start(node.clone(), listeners).await?,
         ));
     }
+    if fresh && seed {
+        eprintln!("Seeding cases in every kind and state …");
+        seed_cases(&nodes[0], &nodes[1]).await?;
+    }
     println!(
         "Liaison demo in {} — three nodes, pinned to each other:\n",
         dir.display()
     );
     for (node, server) in &servers {
         println!(
-            "  {:<8} {:<8} app http://{}   federation https://{}   log {}",
+            "  {:<8} {:<8} web http://{}   federation https://{}   log {}",
             node.party.as_str(),
             node.role.to_string(),
             server.app_addr,
@@ -86,11 +123,240 @@ pub async fn run(dir: &Path, base_port: u16) -> Result<(), CliError> {
             node.store.log_origin()
         );
     }
+    println!("\nLogins on us and ru (password {DEMO_PASSWORD}):");
+    for (user, role) in ROLES {
+        println!("  {user:<9} {role}");
+    }
     println!("\nVerify a log:  liaison log verify {}/us", dir.display());
     println!("Stop with Ctrl-C.");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     let _ = tokio::signal::ctrl_c().await;
     for (_, server) in servers {
         server.shutdown().await;
     }
+    Ok(())
+}
+
+fn authority(en: bool) -> Value {
+    if en {
+        json!({"name": "U.S. Department of Justice, Office of International Affairs", "contact_person": "Jane Doe, Trial Attorney", "email": "oia.cyber@usdoj.example", "phone": "+1 202 555 0100", "office_hours": "09:00–17:30 Mon–Fri", "time_zone": "America/New_York"})
+    } else {
+        json!({"name": "Генеральная прокуратура Российской Федерации", "contact_person": "И. И. Петров, прокурор отдела", "email": "mpp@genproc.example", "phone": "+7 495 555 01 00", "office_hours": "09:00–18:00 пн–пт", "time_zone": "Europe/Moscow"})
+    }
+}
+
+fn mla(
+    en: bool,
+    reference: &str,
+    offence: &str,
+    facts: &str,
+    sought: &str,
+    preservation: Option<&str>,
+    urgent: bool,
+) -> Value {
+    let mut b = json!({
+        "date": jiff::Zoned::now().date().to_string(),
+        "reference_number": reference,
+        "request_type": "new",
+        "requested_authority": authority(!en),
+        "requesting_authority": authority(en),
+        "preferred_channel": "liaison",
+        "investigating_authority": if en { "Federal Bureau of Investigation, Cyber Division" } else { "Следственный комитет Российской Федерации" },
+        "prosecutor_or_court": {"name": if en { "U.S. Attorney's Office, Eastern District of Virginia" } else { "Мещанский районный суд г. Москвы" }, "case_numbers": [if en { "1:26-cr-00042" } else { "1-1234/2026" }]},
+        "legal_basis": "bilateral_treaty",
+        "legal_basis_details": if en { "Treaty on Mutual Legal Assistance in Criminal Matters (1999)" } else { "Договор о взаимной правовой помощи по уголовным делам 1999 г." },
+        "offence": {"id": offence},
+        "summary_of_facts": facts,
+        "assistance_sought": ["subscriber_information", "traffic_data"],
+        "assistance_description": sought,
+        "urgency": if urgent { "urgent" } else { "normal" },
+    });
+    if urgent {
+        b["urgency_reasons"] = json!(if en {
+            "The servers are being moved; logs will be lost within days."
+        } else {
+            "Серверы переносятся; журналы будут утрачены в ближайшие дни."
+        });
+    }
+    if let Some(p) = preservation {
+        b["preservation_case"] = json!(p);
+    }
+    b
+}
+
+fn preservation(en: bool, facts: &str, data: &str, custodian: &str) -> Value {
+    json!({
+        "requesting_authority": authority(en),
+        "offence": {"id": "illegal-access"},
+        "summary_of_facts": facts,
+        "data_sought": ["traffic_data", "subscriber_information"],
+        "data_description": data,
+        "relation_to_offence": if en { "The intruder connected from this server." } else { "Нарушитель подключался с этого сервера." },
+        "custodian": custodian,
+        "necessity": if en { "The provider deletes connection logs after 30 days." } else { "Провайдер удаляет журналы подключений через 30 дней." },
+        "mla_to_follow": true
+    })
+}
+
+fn emergency(en: bool, risk: &str, description: &str) -> Value {
+    json!({
+        "requesting_authority": authority(en),
+        "risk_type": risk,
+        "risk_description": description,
+        "data_sought": ["subscriber_information"],
+        "data_description": if en { "Subscriber data and the last log-in IP addresses of the account, last 48 hours only." } else { "Регистрационные данные и IP-адреса последних входов в учётную запись, только за последние 48 часов." },
+        "custodian": if en { "Mail provider, Moscow" } else { "Почтовый сервис, Сан-Франциско" }
+    })
+}
+
+/// Waits until `node` shows `state` for a case (after the other side acted).
+async fn reach(node: &Node, case: &str, state: &str) -> Result<(), CliError> {
+    for _ in 0..200 {
+        if node
+            .case_detail(case)
+            .map(|d| d.case.state == state)
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(CliError::new(
+        "demo_failed",
+        format!("case {case} did not reach {state} on {}", node.party),
+    ))
+}
+
+/// Opens a case and plays `steps` (who acts, action, text) to its end state,
+/// each step waiting until both nodes agree.
+async fn play(
+    from: &Node,
+    to: &Node,
+    kind: &str,
+    body: Value,
+    steps: &[(bool, &str, Value)],
+) -> Result<String, CliError> {
+    let case = from.open_case(to.party.as_str(), kind, body).await?.case_id;
+    // Notes have no lifecycle: they stay "open".
+    let arrived = if kind == "note" { "open" } else { "delivered" };
+    reach(to, &case, arrived).await?;
+    reach(from, &case, arrived).await?;
+    for (by_requested, action, details) in steps {
+        let (actor, other) = if *by_requested {
+            (to, from)
+        } else {
+            (from, to)
+        };
+        actor.act(&case, action, details.clone()).await?;
+        let state = actor.case_detail(&case)?.case.state;
+        reach(other, &case, &state).await?;
+    }
+    Ok(case)
+}
+
+async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
+    let t = |s: &str| json!({ "text": s });
+    let none = Value::Null;
+    // us → ru
+    play(us, ru, "mla", mla(true, "OIA-2026-0101", "computer-fraud", "A phishing campaign impersonating a U.S. bank stole USD 2.1 million from 340 customers between June and September 2026. The phishing kit was hosted on a server in Moscow.", "Subscriber records and IP log-ins of the hosting account used for the phishing kit.", None, false), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_review", none.clone()),
+        (true, "request_clarification", t("Укажите, пожалуйста, идентификатор учётной записи и период времени.")),
+        (false, "provide_clarification", t("Account host-7731 at Example Hosting; 1 June – 30 September 2026.")),
+        (true, "start_review", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_partial", t("Регистрационные данные направлены; журналы подключений будут направлены дополнительно.")),
+        (true, "report_executed", t("Журналы подключений направлены.")),
+        (false, "close", none.clone()),
+    ]).await?;
+    play(us, ru, "mla", mla(true, "OIA-2026-0117", "illegal-access", "Ransomware intrusion into a regional hospital network in Ohio; the operators negotiated over an e-mail account hosted in Russia.", "Subscriber information and log-in records of the e-mail account used in the negotiation.", None, true), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_review", none.clone()),
+        (true, "request_clarification", t("Просим представить постановление суда об изъятии данных.")),
+    ]).await?;
+    play(us, ru, "mla", mla(true, "OIA-2026-0123", "misuse-of-devices", "Sale of stolen payment card data on a marketplace operated from servers in St. Petersburg.", "Registration data of the marketplace domain and hosting account.", None, false), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_review", none.clone()),
+    ]).await?;
+    play(us, ru, "mla", mla(true, "OIA-2026-0131", "computer-fraud", "Business e-mail compromise against a U.S. manufacturer; funds were moved through accounts controlled from Russia.", "Subscriber information of three e-mail accounts.", None, false), &[]).await?;
+    play(us, ru, "mla", mla(true, "OIA-2026-0097", "copyright", "Distribution of pirated software through a file-sharing site.", "Subscriber information of the site operator.", None, false), &[
+        (true, "acknowledge", none.clone()),
+        (true, "refuse", json!({"ground": "no_dual_criminality", "text": "Деяние в описанном объёме не является уголовно наказуемым по законодательству Российской Федерации."})),
+    ]).await?;
+    play(
+        us,
+        ru,
+        "mla",
+        mla(
+            true,
+            "OIA-2026-0088",
+            "computer-fraud",
+            "Card-not-present fraud against an online retailer.",
+            "Subscriber information of the merchant account.",
+            None,
+            false,
+        ),
+        &[(
+            false,
+            "withdraw",
+            t("The suspect was identified and arrested in the United States."),
+        )],
+    )
+    .await?;
+    let p = play(us, ru, "preservation", preservation(true, "Intrusion into a water utility's control network from a virtual server hosted in Russia.", "Connection logs and subscriber data of server 203.0.113.5.", "Example Hosting LLC, Moscow"), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_executed", t("Данные сохранены на 60 дней.")),
+    ]).await?;
+    play(
+        us,
+        ru,
+        "mla",
+        mla(
+            true,
+            "OIA-2026-0142",
+            "illegal-access",
+            "Follow-up of the preservation request on the water utility intrusion.",
+            "Production of the preserved connection logs and subscriber data.",
+            Some(&p),
+            false,
+        ),
+        &[
+            (true, "acknowledge", none.clone()),
+            (true, "start_review", none.clone()),
+            (true, "start_execution", none.clone()),
+        ],
+    )
+    .await?;
+    play(us, ru, "preservation", preservation(true, "DDoS-for-hire service administered from a server in Novosibirsk.", "Logs of server 198.51.100.20.", "Hosting provider, Novosibirsk"), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_executed", t("Данные сохранены.")),
+        (false, "extend", json!({"days": 30, "text": "The MLA request is with the central authority for signature."})),
+    ]).await?;
+    play(us, ru, "emergency_disclosure", emergency(true, "kidnapping", "A 15-year-old was abducted in Texas; the kidnapper is using an e-mail account hosted in Russia to demand ransom."), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_executed", t("Данные направлены дежурному 24/7.")),
+    ]).await?;
+    play(us, ru, "emergency_disclosure", emergency(true, "threat_to_life", "A post announces an armed attack on a school tomorrow; the account was registered with a Russian provider."), &[]).await?;
+    play(us, ru, "note", json!({"subject": "24/7 contact point update", "text": "Our 24/7 point of contact changes on 1 December: +1 202 555 0199."}), &[]).await?;
+    // ru → us
+    play(ru, us, "mla", mla(false, "МПП-2026/0457", "computer-fraud", "Хищение денежных средств клиентов российского банка с использованием вредоносной программы; управляющий сервер размещён в США.", "Регистрационные данные и журналы доступа к управляющему серверу.", None, false), &[
+        (true, "acknowledge", none.clone()),
+    ]).await?;
+    play(ru, us, "preservation", preservation(false, "Неправомерный доступ к информационной системе энергетической компании с сервера, размещённого в США.", "Журналы подключений к серверу 192.0.2.44.", "Cloud provider, Virginia"), &[]).await?;
+    play(ru, us, "emergency_disclosure", emergency(false, "terrorism", "Публикация с угрозой взрыва в московском метро; учётная запись зарегистрирована у американского провайдера."), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_executed", t("Subscriber data provided to the 24/7 point of contact.")),
+    ]).await?;
+    play(ru, us, "mla", mla(false, "МПП-2026/0502", "child-sexual-abuse-material", "Распространение материалов с изображением несовершеннолетних через ресурс, размещённый в США.", "Сведения о владельце ресурса и журналы загрузок.", None, false), &[
+        (true, "acknowledge", none.clone()),
+        (true, "start_review", none.clone()),
+        (true, "start_execution", none.clone()),
+        (true, "report_partial", t("Owner information provided; upload logs follow.")),
+    ]).await?;
+    play(ru, us, "note", json!({"subject": "Рабочая встреча экспертов", "text": "Предлагаем провести видеоконференцию экспертов по вопросам сохранения данных 10 декабря."}), &[]).await?;
     Ok(())
 }

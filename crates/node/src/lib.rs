@@ -19,6 +19,7 @@ pub mod config;
 pub mod deadlines;
 pub mod federation;
 mod init;
+pub mod stats;
 pub mod tls;
 pub mod users;
 pub mod verify;

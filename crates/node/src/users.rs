@@ -153,3 +153,53 @@ impl Node {
 /// real check costs.
 static DUMMY: std::sync::LazyLock<Option<String>> =
     std::sync::LazyLock::new(|| hash_password("not a real password, only for timing").ok());
+
+/// How long a browser session lasts.
+pub const SESSION_SECS: i64 = 12 * 3600;
+
+impl Node {
+    /// Starts a session for a user: returns the cookie value and the CSRF token.
+    pub async fn start_session(&self, username: &str) -> Result<(String, String), NodeError> {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(|e| NodeError::Invalid(format!("no randomness: {e}")))?;
+        let cookie = B64URL.encode(raw);
+        getrandom::fill(&mut raw).map_err(|e| NodeError::Invalid(format!("no randomness: {e}")))?;
+        let csrf = B64URL.encode(raw);
+        let digest = Hash::of_content(cookie.as_bytes()).to_hex();
+        let expires = jiff::Timestamp::now().as_second() + SESSION_SECS;
+        let (user, token, now) = (username.to_owned(), csrf.clone(), now_rfc3339());
+        self.store
+            .write(move |tx| users::add_session(tx.conn(), &digest, &user, &token, &now, expires))
+            .await?;
+        Ok((cookie, csrf))
+    }
+
+    /// The user and CSRF token of a live session.
+    pub fn session(&self, cookie: &str) -> Result<Option<(User, String)>, NodeError> {
+        let digest = Hash::of_content(cookie.as_bytes()).to_hex();
+        let now = jiff::Timestamp::now().as_second();
+        let Some(s) = self.store.read(|c| users::session(c, &digest, now))? else {
+            return Ok(None);
+        };
+        Ok(self.user(&s.username)?.map(|u| (u, s.csrf)))
+    }
+
+    pub async fn end_session(&self, cookie: &str) -> Result<(), NodeError> {
+        let digest = Hash::of_content(cookie.as_bytes()).to_hex();
+        self.store
+            .write(move |tx| users::end_session(tx.conn(), &digest))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_user_lang(&self, username: &str, lang: &str) -> Result<(), NodeError> {
+        if !matches!(lang, "en" | "ru") {
+            return Err(NodeError::Invalid("lang must be \"en\" or \"ru\"".into()));
+        }
+        let (u, l) = (username.to_owned(), lang.to_owned());
+        self.store
+            .write(move |tx| users::set_lang(tx.conn(), &u, &l))
+            .await?;
+        Ok(())
+    }
+}

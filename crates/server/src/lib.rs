@@ -15,6 +15,7 @@ pub mod auth;
 pub mod error;
 mod federation_routes;
 mod log_routes;
+pub mod ui;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -133,14 +134,14 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         tasks.spawn(serve_tls(
             listeners.app,
             TlsAcceptor::from(Arc::new(config)),
-            app_router(node.clone()),
+            app_router(node.clone(), app_tls),
             None,
             watcher.clone(),
         ));
     } else {
         tasks.spawn(serve_plain(
             listeners.app,
-            app_router(node.clone()),
+            app_router(node.clone(), app_tls),
             watcher.clone(),
         ));
     }
@@ -206,12 +207,14 @@ fn federation_router(node: Node) -> Router {
         .with_state(node)
 }
 
-fn app_router(node: Node) -> Router {
+/// The app listener: health, the log (read-only), the JSON API and the web UI.
+pub fn app_router(node: Node, tls: bool) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
         .merge(api_routes::routes())
-        .with_state(node)
+        .with_state(node.clone())
+        .merge(ui::routes(ui::UiState::new(node, tls)))
 }
 
 const GRACE: Duration = Duration::from_secs(10);

@@ -195,6 +195,14 @@ const MIGRATIONS: &[&str] = &[
         label        TEXT NOT NULL,
         created      TEXT NOT NULL
     );
+        -- Signed-in browser sessions (only the hash of the cookie is kept).
+    CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        username  TEXT NOT NULL REFERENCES users (username),
+        csrf      TEXT NOT NULL,
+        created   TEXT NOT NULL,
+        expires   INTEGER NOT NULL            -- unix seconds
+    );
     -- Party role: the latest cosignature each witness gave our log.
     CREATE TABLE cosignatures (
         witness TEXT PRIMARY KEY,

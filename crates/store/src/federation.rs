@@ -762,3 +762,73 @@ pub fn mark_alert_escalated(conn: &Connection, id: i64) -> Result<(), StoreError
         .execute([id])?;
     Ok(())
 }
+
+/// The columns statistics need, for every case.
+#[derive(Clone, Debug)]
+pub struct CaseFigures {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub initiator: String,
+    pub responder: String,
+    pub created: String,
+    pub delivered_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub executed_at: Option<String>,
+}
+
+pub fn case_figures(conn: &Connection) -> Result<Vec<CaseFigures>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, state, initiator, responder, created, delivered_at, acknowledged_at, executed_at FROM cases",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(CaseFigures {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                state: r.get(2)?,
+                initiator: r.get(3)?,
+                responder: r.get(4)?,
+                created: r.get(5)?,
+                delivered_at: r.get(6)?,
+                acknowledged_at: r.get(7)?,
+                executed_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A page of cases, newest first, filtered by direction, kind and state.
+pub struct CaseFilter<'a> {
+    /// `Some(true)`: opened by `me`; `Some(false)`: opened by others.
+    pub outgoing: Option<bool>,
+    pub me: &'a str,
+    pub kind: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    let direction = match f.outgoing {
+        Some(true) => "initiator = ?1",
+        Some(false) => "initiator != ?1",
+        None => "?1 = ?1",
+    };
+    let filter =
+        format!("{direction} AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR state = ?3)");
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM cases WHERE {filter}"))?
+        .query_row(params![f.me, f.kind, f.state], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY updated DESC, id LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![f.me, f.kind, f.state, f.limit as i64, f.offset as i64],
+            case_from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}

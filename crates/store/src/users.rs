@@ -79,3 +79,58 @@ pub fn by_token(conn: &Connection, token_sha256: &str) -> Result<Option<UserRow>
         .query_row([token_sha256], from_row)
         .optional()?)
 }
+
+/// A browser session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub username: String,
+    pub csrf: String,
+    pub expires: i64,
+}
+
+pub fn add_session(
+    conn: &Connection,
+    id_sha256: &str,
+    username: &str,
+    csrf: &str,
+    created: &str,
+    expires: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sessions (id_sha256, username, csrf, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id_sha256, username, csrf, created, expires],
+    )?;
+    // Expired sessions are swept when new ones start.
+    conn.execute(
+        "DELETE FROM sessions WHERE expires < ?1",
+        [expires - 30 * 86_400],
+    )?;
+    Ok(())
+}
+
+pub fn session(
+    conn: &Connection,
+    id_sha256: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.username, s.csrf, s.expires FROM sessions s JOIN users u ON u.username = s.username
+             WHERE s.id_sha256 = ?1 AND s.expires > ?2 AND u.disabled = 0",
+        )?
+        .query_row(params![id_sha256, now], |r| Ok(SessionRow { username: r.get(0)?, csrf: r.get(1)?, expires: r.get(2)? }))
+        .optional()?)
+}
+
+pub fn end_session(conn: &Connection, id_sha256: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE id_sha256 = ?1", [id_sha256])?;
+    Ok(())
+}
+
+pub fn set_lang(conn: &Connection, username: &str, lang: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET lang = ?2 WHERE username = ?1",
+        params![username, lang],
+    )?;
+    Ok(())
+}

@@ -743,6 +743,8 @@ pub struct MessageView {
     /// Whether that receipt's proof verifies now.
     pub receipt_verified: Option<bool>,
     pub last_error: Option<String>,
+    /// Attachments listed in the signed envelope.
+    pub attachments: Vec<AttachmentRef>,
 }
 
 impl Node {
@@ -795,6 +797,7 @@ impl Node {
                 recipient: row.recipient,
                 kind: row.kind,
                 created: row.created,
+                attachments: signed.envelope.attachments.clone(),
                 body: signed.envelope.body,
                 envelope_hash: row.hash,
                 log_index: row.log_index,

@@ -1,0 +1,214 @@
+//! The web UI on the app listener: server-rendered pages (askama) that work
+//! without JavaScript, in English and Russian, behind a session login with
+//! CSRF tokens on every form and a role check on every page.
+
+pub mod charts;
+pub mod forms;
+pub mod i18n;
+mod pages;
+
+pub use pages::render_inbox_for_benchmark;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use liaison_core::roles::Permission;
+use liaison_node::Node;
+use liaison_node::users::User;
+
+use self::i18n::Tr;
+
+pub const SESSION_COOKIE: &str = "liaison_session";
+const PRELOGIN_COOKIE: &str = "liaison_prelogin";
+const LANG_COOKIE: &str = "liaison_lang";
+
+/// Failed logins allowed per username and per client address in [`LOGIN_WINDOW`].
+const LOGIN_ATTEMPTS: usize = 5;
+const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+pub struct UiState {
+    pub node: Node,
+    /// Recent failed logins by key (user name, client address).
+    failures: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
+    /// Cookies get `Secure` when the app listener speaks TLS.
+    pub secure: bool,
+}
+
+impl UiState {
+    pub fn new(node: Node, secure: bool) -> UiState {
+        UiState {
+            node,
+            failures: Default::default(),
+            secure,
+        }
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `key` may try to log in now.
+    fn login_allowed(&self, key: &str) -> bool {
+        let mut f = self.failures();
+        let recent = f.entry(key.to_owned()).or_default();
+        recent.retain(|t| t.elapsed() < LOGIN_WINDOW);
+        recent.len() < LOGIN_ATTEMPTS
+    }
+
+    fn login_failed(&self, key: &str) {
+        self.failures()
+            .entry(key.to_owned())
+            .or_default()
+            .push(Instant::now());
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: i64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let text =
+            format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+    }
+}
+
+pub fn routes(state: UiState) -> Router {
+    pages::routes()
+        .with_state(state)
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers on every page: a Content Security Policy without inline scripts,
+/// and no framing, sniffing or referrers.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The visitor of a page: signed in or not, in which language.
+pub struct Visitor {
+    pub user: Option<User>,
+    pub csrf: String,
+    pub cookie: Option<String>,
+    pub t: Tr,
+}
+
+impl Visitor {
+    pub fn from_headers(state: &UiState, headers: &HeaderMap) -> Visitor {
+        let cookie = cookie_value(headers, SESSION_COOKIE).map(str::to_owned);
+        let session = cookie
+            .as_deref()
+            .and_then(|c| state.node.session(c).ok().flatten());
+        let lang = match &session {
+            Some((u, _)) => u.lang.clone(),
+            None => cookie_value(headers, LANG_COOKIE)
+                .filter(|l| matches!(*l, "en" | "ru"))
+                .map(str::to_owned)
+                .unwrap_or_else(|| {
+                    i18n::negotiate(
+                        headers
+                            .get(header::ACCEPT_LANGUAGE)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or(""),
+                    )
+                    .to_owned()
+                }),
+        };
+        let (user, csrf) = match session {
+            Some((u, csrf)) => (Some(u), csrf),
+            None => (None, String::new()),
+        };
+        Visitor {
+            user,
+            csrf,
+            cookie,
+            t: Tr::new(&lang),
+        }
+    }
+
+    /// The signed-in user allowed `p`, or the response to send instead.
+    pub fn require(&self, p: Permission, path: &str) -> Result<&User, Response> {
+        match &self.user {
+            None => Err(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response()),
+            Some(u) if u.role.allows(p) => Ok(u),
+            Some(_) => Err(pages::forbidden(self)),
+        }
+    }
+
+    /// Checks the CSRF token of a submitted form.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
+        if !self.csrf.is_empty() && constant_time_eq(self.csrf.as_bytes(), submitted.as_bytes()) {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, self.t.get("error.csrf")).into_response())
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Renders an askama template as an HTML response.
+pub fn html<T: askama::Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("rendering a page failed: {e}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
