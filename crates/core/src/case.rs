@@ -139,7 +139,9 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
         CaseKind::Preservation => {
             let r = crate::legal::PreservationRequest::check(body)?;
             Ok(BodySummary {
-                subject: r.subject("en"),
+                // Legal cases keep a language-neutral subject; titles are
+                // composed in the reader's language (see `title`).
+                subject: String::new(),
                 offence: Some(r.offence.id.clone()),
                 urgent: r.urgency == crate::legal::Urgency::Urgent,
                 preservation_days: Some(r.preservation_days),
@@ -149,7 +151,7 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
         CaseKind::Mla => {
             let r = crate::legal::MlaRequest::check(body)?;
             Ok(BodySummary {
-                subject: r.subject("en"),
+                subject: r.reference_number.clone(),
                 offence: Some(r.offence.id.clone()),
                 urgent: r.urgency == crate::legal::Urgency::Urgent,
                 preservation_days: None,
@@ -164,7 +166,7 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
         CaseKind::EmergencyDisclosure => {
             let r = crate::legal::EmergencyDisclosureRequest::check(body)?;
             Ok(BodySummary {
-                subject: r.subject("en"),
+                subject: r.risk_type.as_str().to_owned(),
                 offence: r.offence.map(|o| o.id),
                 urgent: true,
                 preservation_days: None,
@@ -172,6 +174,48 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
             })
         }
     }
+}
+
+/// A case's title in `lang`: notes keep their subject as written; legal
+/// requests are titled from their kind, reference and offence (or risk).
+pub fn title(kind: &str, subject: &str, offence: Option<&str>, lang: &str) -> String {
+    let offence_label = || {
+        offence
+            .and_then(|o| crate::offences::OFFENCES.get(o))
+            .map(|o| o.label(lang).to_owned())
+            .unwrap_or_default()
+    };
+    match CaseKind::parse(kind) {
+        Ok(CaseKind::Mla) => format!(
+            "{} {subject}: {}",
+            CaseKind::Mla.label(lang),
+            offence_label()
+        ),
+        Ok(CaseKind::Preservation) => format!(
+            "{}: {}",
+            CaseKind::Preservation.label(lang),
+            offence_label()
+        ),
+        Ok(CaseKind::EmergencyDisclosure) => {
+            let risk = crate::legal::RiskType::ALL
+                .iter()
+                .find(|r| r.as_str() == subject)
+                .map(|r| r.label(lang))
+                .unwrap_or(subject);
+            format!("{}: {risk}", CaseKind::EmergencyDisclosure.label(lang))
+        }
+        _ => subject.to_owned(),
+    }
+    .chars()
+    .enumerate()
+    .map(|(i, c)| {
+        if i == 0 {
+            c.to_uppercase().next().unwrap_or(c)
+        } else {
+            c
+        }
+    })
+    .collect()
 }
 
 #[cfg(test)]

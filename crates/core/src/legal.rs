@@ -439,18 +439,6 @@ impl PreservationRequest {
         check_case_ref("origin_case", &r.origin_case)?;
         Ok(r)
     }
-
-    pub fn subject(&self, lang: &str) -> String {
-        let o = OFFENCES
-            .get(&self.offence.id)
-            .map(|o| o.label(lang).to_owned())
-            .unwrap_or_default();
-        if lang == "ru" {
-            format!("Сохранение данных: {o}")
-        } else {
-            format!("Preservation: {o}")
-        }
-    }
 }
 
 impl MlaRequest {
@@ -495,18 +483,6 @@ impl MlaRequest {
         check_case_ref("preservation_case", &r.preservation_case)?;
         Ok(r)
     }
-
-    pub fn subject(&self, lang: &str) -> String {
-        let o = OFFENCES
-            .get(&self.offence.id)
-            .map(|o| o.label(lang).to_owned())
-            .unwrap_or_default();
-        if lang == "ru" {
-            format!("Запрос о правовой помощи {}: {o}", self.reference_number)
-        } else {
-            format!("MLA request {}: {o}", self.reference_number)
-        }
-    }
 }
 
 impl EmergencyDisclosureRequest {
@@ -533,14 +509,6 @@ impl EmergencyDisclosureRequest {
             check_offence("offence", o)?;
         }
         Ok(r)
-    }
-
-    pub fn subject(&self, lang: &str) -> String {
-        if lang == "ru" {
-            format!("Экстренное раскрытие: {}", self.risk_type.label("ru"))
-        } else {
-            format!("Emergency disclosure: {}", self.risk_type.label("en"))
-        }
     }
 }
 
@@ -619,8 +587,12 @@ mod tests {
     fn a_complete_mla_request_passes() {
         let r = MlaRequest::check(&mla()).unwrap();
         assert_eq!(
-            r.subject("en"),
+            crate::case::title("mla", &r.reference_number, Some(&r.offence.id), "en"),
             "MLA request OIA-2026-0042: Computer-related fraud"
+        );
+        assert_eq!(
+            crate::case::title("mla", &r.reference_number, Some(&r.offence.id), "ru"),
+            "Запрос о правовой помощи OIA-2026-0042: Мошенничество с использованием компьютерных технологий"
         );
     }
 

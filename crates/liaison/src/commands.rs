@@ -96,7 +96,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 println!("No open alerts.");
             }
             for a in alerts {
-                println!("{}	{}	{}", a.at, a.kind, a.message);
+                println!("{}\t{}\t{}", a.at, a.kind, a.message);
             }
             Ok(())
         }
@@ -139,8 +139,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             for e in rows {
                 println!(
-                    "{}	{}	{}	{}	due {}	e-mail: {}	webhook: {}
-	{}",
+                    "{}\t{}\t{}\t{}\tdue {}\te-mail: {}\twebhook: {}\n\t{}",
                     e.at,
                     e.level,
                     e.deadline,
@@ -452,9 +451,11 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
                 return print_json(&cases);
             }
             for c in cases {
+                let title =
+                    liaison_core::case::title(&c.kind, &c.subject, c.offence.as_deref(), "en");
                 println!(
-                    "{}	{}	{} → {}	{}	{}",
-                    c.id, c.kind, c.initiator, c.responder, c.state, c.subject
+                    "{}\t{}\t{} → {}\t{}\t{title}",
+                    c.id, c.kind, c.initiator, c.responder, c.state
                 );
             }
             Ok(())
@@ -466,10 +467,10 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
                 return print_json(&detail);
             }
             let c = &detail.case;
+            let title = liaison_core::case::title(&c.kind, &c.subject, c.offence.as_deref(), "en");
             println!(
-                "Case {} ({}) {} → {}: {}
-State: {}, opened {}, updated {}",
-                c.id, c.kind, c.initiator, c.responder, c.subject, c.state, c.created, c.updated
+                "Case {} ({}) {} → {}: {title}\nState: {}, opened {}, updated {}",
+                c.id, c.kind, c.initiator, c.responder, c.state, c.created, c.updated
             );
             if !c.links.is_empty() {
                 println!("Follows: {}", c.links.join(", "));

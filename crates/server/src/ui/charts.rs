@@ -21,7 +21,7 @@ const COLORS: [&str; 4] = ["#2f6fba", "#d9822b", "#3a9a5b", "#a23b72"];
 pub fn bars(title: &str, series: &[String], rows: &[Bar]) -> String {
     let row_h = 14 * series.len().max(1) as u32 + 10;
     let height = 40 + row_h * rows.len().max(1) as u32 + 20;
-    let (left, width) = (220u32, 640u32);
+    let (left, width) = (310u32, 760u32);
     let max = rows
         .iter()
         .flat_map(|r| r.values.iter())

@@ -500,7 +500,12 @@ fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Response {
                 state: v.t.state(&c.state).to_owned(),
                 state_code: c.state.clone(),
                 updated: c.updated.replace('T', " ").trim_end_matches('Z').to_owned(),
-                subject: c.subject,
+                subject: liaison_core::case::title(
+                    &c.kind,
+                    &c.subject,
+                    c.offence.as_deref(),
+                    v.t.lang,
+                ),
                 id: c.id,
                 overdue,
             }
@@ -753,6 +758,7 @@ pub struct ActionForm {
 #[template(path = "case.html")]
 struct CasePage {
     l: Layout,
+    title: String,
     d: CaseDetail,
     kind_label: String,
     state_label: String,
@@ -946,6 +952,12 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
         None => (String::new(), Vec::new()),
     };
     Ok(CasePage {
+        title: liaison_core::case::title(
+            &d.case.kind,
+            &d.case.subject,
+            d.case.offence.as_deref(),
+            t.lang,
+        ),
         kind_label: t.kind(&d.case.kind).into(),
         state_label: t.state(&d.case.state).into(),
         role_label: t.get(&format!("case.role_{}", d.role)).into(),
