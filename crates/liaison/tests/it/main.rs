@@ -14,4 +14,5 @@ mod legal;
 mod log;
 mod support;
 mod tls;
+mod ui;
 mod witness;

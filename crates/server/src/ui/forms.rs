@@ -261,7 +261,7 @@ pub fn views(
                     .map(|o| OptionView {
                         value: o.id.clone(),
                         label: o.label(t.lang).to_owned(),
-                        selected: submitted.iter().any(|s| *s == o.id),
+                        selected: submitted.contains(&o.id),
                     })
                     .collect(),
                 _ => Vec::new(),

@@ -25,6 +25,29 @@ use super::forms::{self, FieldView, Submitted};
 use super::i18n::Tr;
 use super::{LANG_COOKIE, PRELOGIN_COOKIE, SESSION_COOKIE, UiState, Visitor, html};
 
+/// Every page and form of the UI as (method, path template): the role ×
+/// route matrix test walks this list.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/lang"),
+    ("GET", "/cases"),
+    ("GET", "/cases/new"),
+    ("POST", "/cases/new"),
+    ("GET", "/cases/{id}"),
+    ("POST", "/cases/{id}/act"),
+    ("GET", "/peers"),
+    ("GET", "/audit"),
+    ("POST", "/audit"),
+    ("GET", "/escalations"),
+    ("GET", "/transparency"),
+    ("GET", "/transparency.json"),
+    ("GET", "/static/style.css"),
+    ("GET", "/static/app.js"),
+];
+
 pub fn routes() -> Router<UiState> {
     Router::new()
         .route("/", get(dashboard))
@@ -864,6 +887,16 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
                 t.action(action).to_owned()
             } else {
                 body_lines(&t, "", &m.body, &mut lines);
+                // Show the fields in the order of the request form.
+                if let Ok(kind) = CaseKind::parse(&m.kind) {
+                    let order: Vec<String> = forms::spec(kind)
+                        .iter()
+                        .map(|f| t.get(&format!("field.{}", f.name)).to_owned())
+                        .collect();
+                    lines.sort_by_key(|(label, _)| {
+                        order.iter().position(|o| o == label).unwrap_or(usize::MAX)
+                    });
+                }
                 t.kind(&m.kind).to_owned()
             };
             let (receipt, receipt_ok) = match m.receipt_verified {

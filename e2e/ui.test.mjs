@@ -1,0 +1,154 @@
+// End-to-end test of the web UI in headless Chromium (Debian's chromium,
+// driven by playwright-core): two real parties started by `liaison demo`.
+//
+//   LIAISON_BIN=target/debug/liaison node e2e/ui.test.mjs
+//
+// Screenshots of the main pages are saved to test-artifacts/e2e/.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const root = resolve(new URL(".", import.meta.url).pathname, "..");
+const bin = process.env.LIAISON_BIN ?? join(root, "target/debug/liaison");
+const chrome = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const shots = join(root, "test-artifacts/e2e");
+mkdirSync(shots, { recursive: true });
+const PASSWORD = "liaison-demo-2026";
+const basePort = 20000 + Math.floor(Math.random() * 20000);
+
+function startDemo(dir) {
+  return new Promise((ok, fail) => {
+    const child = spawn(bin, ["demo", "--dir", dir, "--base-port", String(basePort), "--no-seed"], {
+      env: { ...process.env, RUST_LOG: "error" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    const timer = setTimeout(() => fail(new Error("the demo did not start within 60 s:\n" + out)), 60000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("Stop with")) {
+        clearTimeout(timer);
+        const url = (party) => out.match(new RegExp(`\\n\\s+${party}\\s+party\\s+web (http://\\S+)`))[1];
+        ok({ child, us: url("us"), ru: url("ru") });
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`the demo exited with ${code}:\n${out}`)));
+  });
+}
+
+async function login(browser, base, user, locale) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const dir = mkdtempSync(join(tmpdir(), "liaison-e2e-"));
+const demo = await startDemo(dir);
+const browser = await chromium.launch({
+  executablePath: chrome,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+try {
+  // 1. A legal officer of us sends an MLA request; a missing field is shown in place.
+  const us = await login(browser, demo.us, "legal", "en-US");
+  await shot(us, "us-dashboard");
+  await us.goto(`${demo.us}/cases/new?kind=mla`);
+  await us.fill("[name='reference_number']", "OIA-E2E-0001");
+  await us.fill("[name='requested_authority.name']", "Генеральная прокуратура Российской Федерации");
+  await us.fill("[name='requested_authority.contact_person']", "И. И. Петров");
+  await us.fill("[name='requested_authority.email']", "mpp@genproc.example");
+  await us.fill("[name='requesting_authority.contact_person']", "Jane Doe");
+  await us.fill("[name='requesting_authority.email']", "oia.cyber@usdoj.example");
+  await us.fill("[name='investigating_authority']", "FBI Cyber Division");
+  await us.fill("[name='prosecutor_or_court.name']", "U.S. Attorney's Office, E.D. Va.");
+  await us.selectOption("[name='offence.id']", "computer-fraud");
+  await us.check("input[name='assistance_sought'][value='subscriber_information']");
+  await us.fill("[name='assistance_description']", "Subscriber records of the hosting account.");
+  await Promise.all([us.waitForNavigation(), us.click("form.request button[type=submit]")]);
+  const fieldError = us.locator(".field[data-field='summary_of_facts'] .field-error");
+  assert.equal(await fieldError.textContent(), "This field is required.", "the error is shown next to the field");
+  assert.equal(await us.inputValue("[name='reference_number']"), "OIA-E2E-0001", "entered values are kept");
+  await shot(us, "us-form-error");
+  await us.fill("[name='summary_of_facts']", "A phishing campaign stole USD 2.1 million from bank customers.");
+  await Promise.all([us.waitForNavigation(), us.click("form.request button[type=submit]")]);
+  const caseUrl = us.url();
+  assert.match(caseUrl, /\/cases\/us-[0-9a-f]+$/, "redirected to the new case");
+  const caseId = caseUrl.split("/").pop();
+  await shot(us, "us-case-sent");
+
+  // 2. ru's legal officer sees it arrive, in Russian, and acknowledges it.
+  const ru = await login(browser, demo.ru, "legal", "ru-RU");
+  let seen = false;
+  for (let i = 0; i < 50 && !seen; i++) {
+    await ru.goto(`${demo.ru}/cases?box=in`);
+    seen = (await ru.locator(`a[href='/cases/${caseId}']`).count()) > 0;
+    if (!seen) await ru.waitForTimeout(200);
+  }
+  assert.ok(seen, "the request reached ru's inbox");
+  assert.equal(await ru.locator("h1").textContent(), "Входящие");
+  await shot(ru, "ru-inbox");
+  await ru.goto(`${demo.ru}/cases/${caseId}`);
+  assert.match(await ru.locator("h1").textContent(), /^Запрос о правовой помощи OIA-E2E-0001: Мошенничество/);
+  assert.equal(await ru.locator("#case-state").textContent(), "доставлен");
+  assert.ok((await ru.locator("html").getAttribute("lang")) === "ru");
+  await shot(ru, "ru-case-delivered");
+  await Promise.all([ru.waitForNavigation(), ru.click("form.action[data-action=acknowledge] button")]);
+  assert.equal(await ru.locator("#case-state").textContent(), "подтверждён получателем");
+  await shot(ru, "ru-case-acknowledged");
+
+  // 3. The state changes on us.
+  let state = "";
+  for (let i = 0; i < 50 && state !== "acknowledged"; i++) {
+    await us.goto(caseUrl);
+    state = await us.locator("#case-state").textContent();
+    if (state !== "acknowledged") await us.waitForTimeout(200);
+  }
+  assert.equal(state, "acknowledged", "us sees the acknowledgement");
+  assert.equal(await us.locator(".timeline .receipt.ok").count(), 2, "both messages show a verified receipt");
+  await shot(us, "us-case-acknowledged");
+  for (const [name, path] of [["us-outbox", "/cases?box=out"], ["us-peers", "/peers"], ["us-escalations", "/escalations"], ["us-transparency", "/transparency"]]) {
+    await us.goto(demo.us + path);
+    await shot(us, name);
+  }
+  await us.goto(`${demo.us}/audit`);
+  await Promise.all([us.waitForNavigation(), us.click("main form button")]);
+  await shot(us, "us-audit");
+
+  // 4. A user without the role is refused.
+  const observer = await login(browser, demo.us, "observer", "en-US");
+  const response = await observer.goto(caseUrl);
+  assert.equal(response.status(), 403, "an observer may not read cases");
+  assert.equal(await observer.locator("#forbidden").count(), 1);
+  await shot(observer, "observer-forbidden");
+  const transparency = await observer.goto(`${demo.us}/transparency`);
+  assert.equal(transparency.status(), 200, "an observer sees the transparency report");
+
+  // 5. Without a session, pages redirect to the login.
+  const anonymous = await (await browser.newContext()).newPage();
+  await anonymous.goto(`${demo.us}/cases`);
+  assert.match(anonymous.url(), /\/login\?next=/);
+  await shot(anonymous, "login");
+  console.log(`ok — e2e UI scenario passed; screenshots in ${shots}`);
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await browser.close();
+  demo.child.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
