@@ -387,3 +387,117 @@ pub async fn federation(
     }
     Ok(())
 }
+
+/// Server time to render the inbox page with 100,000 cases in the database,
+/// beside the bare SQL query for the same page (the reference).
+pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<(), CliError> {
+    let scratch_used = dir.is_none();
+    let dir = match dir {
+        Some(d) => d.to_owned(),
+        None => tempfile_dir()?,
+    };
+    let mut options = liaison_node::InitOptions::new("us", "Benchmark party us");
+    options.listen = "127.0.0.1:0".into();
+    options.app_listen = "127.0.0.1:0".into();
+    let node = liaison_node::init(&dir.join("ui"), &options).await?;
+    eprintln!("Inserting {cases} cases …");
+    let bar = progress_bar("inserting");
+    bar.set_length(cases);
+    let chunk = 10_000u64;
+    let mut done = 0u64;
+    while done < cases {
+        let (from, to) = (done, (done + chunk).min(cases));
+        node.store
+            .write(move |tx| {
+                let mut stmt = tx.conn().prepare_cached(
+                    "INSERT INTO cases (id, kind, initiator, responder, outgoing, subject, state, created, updated, offence, urgent, links, root_hash, delivered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?3 = 'us', ?5, ?6, ?7, ?7, ?8, 0, '[]', NULL, ?7)",
+                )?;
+                for i in from..to {
+                    let incoming = i % 2 == 0;
+                    let (kind, state) = [("mla", "under_review"), ("preservation", "executed"), ("emergency_disclosure", "acknowledged"), ("note", "open"), ("mla", "closed")][(i % 5) as usize];
+                    let day = 1 + i % 28;
+                    let created = format!("2026-{:02}-{day:02}T{:02}:{:02}:00Z", 1 + (i / 28) % 11, i % 24, i % 60);
+                    stmt.execute(rusqlite_params(&[
+                        &format!("{}-{i:020}", if incoming { "ru" } else { "us" }),
+                        kind,
+                        if incoming { "ru" } else { "us" },
+                        if incoming { "us" } else { "ru" },
+                        &format!("OIA-2026-{i:06}"),
+                        state,
+                        &created,
+                        "computer-fraud",
+                    ]))?;
+                }
+                Ok(())
+            })
+            .await?;
+        done = to;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    let state = liaison_server::ui::UiState::new(node.clone(), false);
+    let mut page_times = Vec::new();
+    let mut sql_times = Vec::new();
+    for run in 0..runs {
+        let page = 1 + (run * 37) % 1000;
+        let start = Instant::now();
+        let response = liaison_server::ui::render_inbox_for_benchmark(
+            &state,
+            if run % 2 == 0 { "en" } else { "ru" },
+            page,
+        );
+        let status = response.status();
+        let body = axum_body_len(response).await;
+        page_times.push(start.elapsed().as_secs_f64() * 1000.0);
+        if !status.is_success() || body < 1000 {
+            return Err(CliError::new(
+                "bench_failed",
+                format!("the inbox page answered {status} with {body} bytes"),
+            ));
+        }
+        let start = Instant::now();
+        node.store.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, kind, subject, state, updated FROM cases WHERE outgoing = 0 ORDER BY outgoing, updated DESC, id LIMIT 50 OFFSET ?1")?;
+            let rows: Vec<(String, String, String, String, String)> = stmt
+                .query_map([((page - 1) * 50) as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows.len())
+        })?;
+        sql_times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+    let (p50, p99) = (pct(&mut page_times, 0.5), pct(&mut page_times, 0.99));
+    let (s50, s99) = (pct(&mut sql_times, 0.5), pct(&mut sql_times, 0.99));
+    println!(
+        "Inbox page (50 rows of {cases} cases, count, deadlines, template, English and Russian), {runs} renders:\n"
+    );
+    println!("| what | p50 | p99 | ratio to the bare SQL page query (p50) |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| render the inbox page | {p50:.2} ms | {p99:.2} ms | {:.1}× |",
+        p50 / s50.max(0.001)
+    );
+    println!("| reference: the page's SQL query alone | {s50:.2} ms | {s99:.2} ms | 1.0× |");
+    if scratch_used {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn rusqlite_params<'a>(values: &'a [&'a str]) -> impl rusqlite::Params + 'a {
+    rusqlite::params_from_iter(values.iter())
+}
+
+async fn axum_body_len(response: axum::response::Response) -> usize {
+    use http_body_util::BodyExt as _;
+    response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().len())
+        .unwrap_or(0)
+}

@@ -246,4 +246,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Server time to render the inbox page with many cases in the database.
+    Ui {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
 }

@@ -165,6 +165,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 rate,
                 seconds,
             } => crate::bench::federation(dir.as_deref(), messages, rate, seconds).await,
+            BenchCommand::Ui { dir, cases, runs } => {
+                crate::bench::ui(dir.as_deref(), cases, runs).await
+            }
         },
     }
 }

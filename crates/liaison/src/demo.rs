@@ -274,6 +274,34 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
         (true, "start_review", none.clone()),
         (true, "request_clarification", t("Просим представить постановление суда об изъятии данных.")),
     ]).await?;
+    play(
+        us,
+        ru,
+        "mla",
+        mla(
+            true,
+            "OIA-2026-0119",
+            "computer-fraud",
+            "Investment fraud through a fake trading platform; victims in 12 U.S. states.",
+            "Registration data of the platform's domain and payment accounts.",
+            None,
+            false,
+        ),
+        &[
+            (true, "acknowledge", none.clone()),
+            (
+                true,
+                "request_clarification",
+                t("Уточните, пожалуйста, сумму ущерба и даты переводов."),
+            ),
+            (
+                false,
+                "provide_clarification",
+                t("USD 830,000 in 214 transfers between 3 March and 28 August 2026."),
+            ),
+        ],
+    )
+    .await?;
     play(us, ru, "mla", mla(true, "OIA-2026-0123", "misuse-of-devices", "Sale of stolen payment card data on a marketplace operated from servers in St. Petersburg.", "Registration data of the marketplace domain and hosting account.", None, false), &[
         (true, "acknowledge", none.clone()),
         (true, "start_review", none.clone()),
@@ -334,6 +362,28 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
         (true, "report_executed", t("Данные сохранены.")),
         (false, "extend", json!({"days": 30, "text": "The MLA request is with the central authority for signature."})),
     ]).await?;
+    play(
+        us,
+        ru,
+        "preservation",
+        preservation(
+            true,
+            "Botnet command server used against U.S. hospitals.",
+            "Logs of server 198.51.100.77.",
+            "Hosting provider, Yekaterinburg",
+        ),
+        &[
+            (true, "acknowledge", none.clone()),
+            (true, "start_execution", none.clone()),
+            (true, "report_executed", t("Данные сохранены на 60 дней.")),
+            (
+                true,
+                "expire",
+                t("Срок сохранения истёк; запрос о правовой помощи не поступил."),
+            ),
+        ],
+    )
+    .await?;
     play(us, ru, "emergency_disclosure", emergency(true, "kidnapping", "A 15-year-old was abducted in Texas; the kidnapper is using an e-mail account hosted in Russia to demand ransom."), &[
         (true, "acknowledge", none.clone()),
         (true, "start_execution", none.clone()),

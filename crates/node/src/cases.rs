@@ -271,6 +271,7 @@ pub(crate) fn record(
             &CaseRow {
                 id: e.case_id.clone(),
                 kind: e.kind.clone(),
+                outgoing: direction == Direction::Out,
                 initiator,
                 responder,
                 subject: summary.subject.clone(),

@@ -115,7 +115,8 @@ const MIGRATIONS: &[&str] = &[
         id                TEXT PRIMARY KEY,
         kind              TEXT NOT NULL,
         initiator         TEXT NOT NULL,
-        responder         TEXT NOT NULL,
+                responder         TEXT NOT NULL,
+        outgoing          INTEGER NOT NULL DEFAULT 0,   -- opened by this node
         subject           TEXT NOT NULL,
         state             TEXT NOT NULL,
         created           TEXT NOT NULL,
@@ -131,7 +132,9 @@ const MIGRATIONS: &[&str] = &[
         executed_at       TEXT,
         extension_days    INTEGER NOT NULL DEFAULT 0
     );
-    CREATE INDEX cases_by_update ON cases (updated);
+        CREATE INDEX cases_by_update ON cases (updated);
+    -- The inbox and outbox pages: newest first within a direction.
+    CREATE INDEX cases_by_box ON cases (outgoing, updated DESC, id);
     CREATE TABLE rejections (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         at          TEXT NOT NULL,

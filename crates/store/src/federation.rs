@@ -265,6 +265,8 @@ pub struct CaseRow {
     pub kind: String,
     pub initiator: String,
     pub responder: String,
+    /// Opened by this node (the outbox), not received (the inbox).
+    pub outgoing: bool,
     pub subject: String,
     pub state: String,
     pub created: String,
@@ -287,9 +289,8 @@ pub struct CaseTimes {
     pub extension_days: i64,
 }
 
-const CASE_COLUMNS: &str =
-    "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
-    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days";
+const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
+    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing";
 
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     let links: String = r.get(10)?;
@@ -313,13 +314,14 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
             executed_at: r.get(15)?,
             extension_days: r.get(16)?,
         },
+        outgoing: r.get(17)?,
     })
 }
 
 pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
     let links = serde_json::to_string(&c.links).map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.prepare_cached(&format!(
-        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     ))?
     .execute(params![
         c.id,
@@ -337,8 +339,9 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
         c.preservation_days,
         c.times.delivered_at,
         c.times.acknowledged_at,
-        c.times.executed_at,
-        c.times.extension_days
+                c.times.executed_at,
+        c.times.extension_days,
+        c.outgoing
     ])?;
     Ok(())
 }
@@ -812,8 +815,8 @@ pub struct CaseFilter<'a> {
 
 pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>, i64), StoreError> {
     let direction = match f.outgoing {
-        Some(true) => "initiator = ?1",
-        Some(false) => "initiator != ?1",
+        Some(true) => "outgoing = 1 AND ?1 = ?1",
+        Some(false) => "outgoing = 0 AND ?1 = ?1",
         None => "?1 = ?1",
     };
     let filter =
@@ -822,7 +825,7 @@ pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>,
         .prepare_cached(&format!("SELECT COUNT(*) FROM cases WHERE {filter}"))?
         .query_row(params![f.me, f.kind, f.state], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY updated DESC, id LIMIT ?4 OFFSET ?5"
+        "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY outgoing, updated DESC, id LIMIT ?4 OFFSET ?5"
     ))?;
     let rows = stmt
         .query_map(
