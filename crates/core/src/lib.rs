@@ -11,6 +11,7 @@ pub mod legal;
 pub mod lifecycle;
 pub mod offences;
 pub mod party;
+pub mod reference;
 pub mod roles;
 
 pub use party::PartyCode;
