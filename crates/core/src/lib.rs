@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod card;
 pub mod case;
 pub mod envelope;
+pub mod glossary;
 pub mod leaf;
 pub mod legal;
 pub mod lifecycle;
@@ -13,6 +14,7 @@ pub mod offences;
 pub mod party;
 pub mod reference;
 pub mod roles;
+pub mod text;
 
 pub use party::PartyCode;
 

@@ -40,6 +40,10 @@ pub enum Permission {
     ManageUsers,
     /// Aggregate figures and log heads (the transparency report).
     ReadAggregates,
+    /// The shared reference: glossary, crosswalks, norms.
+    ReadReference,
+    /// Propose, sign or diverge from glossary definitions; tag cases with norms.
+    EditReference,
 }
 
 impl Role {
@@ -121,21 +125,38 @@ impl Role {
         use Permission::*;
         match self {
             Role::Administrator => true,
-            Role::Observer => p == ReadAggregates,
-            Role::LegalOfficer => matches!(
-                p,
-                ReadCases | ReadOperations | ReadAggregates | Open(_) | Act(_)
-            ),
-            Role::CertAnalyst => matches!(
-                p,
-                ReadCases | ReadOperations | ReadAggregates | Open(Note) | Act(Note)
-            ),
+            Role::Observer => matches!(p, ReadAggregates | ReadReference),
+            Role::LegalOfficer => {
+                matches!(
+                    p,
+                    ReadCases
+                        | ReadOperations
+                        | ReadAggregates
+                        | ReadReference
+                        | EditReference
+                        | Open(_)
+                        | Act(_)
+                )
+            }
+            Role::CertAnalyst => {
+                matches!(
+                    p,
+                    ReadCases
+                        | ReadOperations
+                        | ReadAggregates
+                        | ReadReference
+                        | EditReference
+                        | Open(Note)
+                        | Act(Note)
+                )
+            }
             Role::DutyOfficer => {
                 matches!(
                     p,
                     ReadCases
                         | ReadOperations
                         | ReadAggregates
+                        | ReadReference
                         | Open(Note)
                         | Act(Note | EmergencyDisclosure)
                 )
@@ -145,6 +166,7 @@ impl Role {
                     p,
                     ReadCases
                         | ReadAggregates
+                        | ReadReference
                         | Open(Note)
                         | Act(Note | Preservation | EmergencyDisclosure)
                 )

@@ -97,6 +97,30 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Full-text search over case threads and the glossary (English and Russian stemming).
+    Search {
+        dir: PathBuf,
+        query: String,
+        /// Language of the titles printed.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Rebuild the search index from the database.
+    Reindex { dir: PathBuf },
+    /// The shared bilingual glossary.
+    Glossary {
+        #[command(subcommand)]
+        command: GlossaryCommand,
+    },
+    /// The norms of the 2015 UN GGE report, with norm (h) measured from the cases.
+    Norms { dir: PathBuf },
+    /// The crosswalks: critical-infrastructure sectors and offences.
+    Crosswalk {
+        /// `sectors` or `offences`.
+        which: String,
+    },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).
@@ -165,6 +189,41 @@ pub enum CaseCommand {
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.
     Show { dir: PathBuf, case_id: String },
+    /// Tag a case with a norm of the 2015 UN GGE report (a–k), or remove the tag.
+    Tag {
+        dir: PathBuf,
+        case_id: String,
+        #[arg(long)]
+        norm: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GlossaryCommand {
+    /// Every term with its status.
+    List { dir: PathBuf },
+    /// One term: both languages, each party's definition, the agreed one, divergences, history.
+    Show { dir: PathBuf, term: String },
+    /// Propose this party's definition: a JSON file {"term_en", "term_ru", "definition_en", "definition_ru", "sources": []}.
+    Propose {
+        dir: PathBuf,
+        term: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Sign the other party's latest proposal: the definition becomes agreed.
+    Sign { dir: PathBuf, term: String },
+    /// Record that this party diverges from the definition, with its reasons.
+    Diverge {
+        dir: PathBuf,
+        term: String,
+        #[arg(long, default_value = "")]
+        reasons_en: String,
+        #[arg(long, default_value = "")]
+        reasons_ru: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,8 +11,8 @@ use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
 use crate::cli::{
-    AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, LogCommand, PeerCommand,
-    UserCommand,
+    AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, GlossaryCommand, LogCommand,
+    PeerCommand, UserCommand,
 };
 use crate::error::CliError;
 
@@ -126,6 +126,115 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::User { command } => user(command, json).await,
+        Command::Search {
+            dir,
+            query,
+            lang,
+            limit,
+        } => {
+            let node = Node::open(&dir)?;
+            let hits = node.search(
+                liaison_core::roles::Role::Administrator,
+                &query,
+                &lang,
+                limit,
+            )?;
+            if json {
+                return print_json(&hits);
+            }
+            for h in hits {
+                println!("{}\t{}\t{}", h.kind, h.id, h.title);
+            }
+            Ok(())
+        }
+        Command::Reindex { dir } => {
+            let node = Node::open(&dir)?;
+            let bar = progress_bar("indexing");
+            let total = node
+                .rebuild_search_index(|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!("Indexed {total} documents.");
+            Ok(())
+        }
+        Command::Glossary { command } => glossary(command, json).await,
+        Command::Norms { dir } => {
+            let node = Node::open(&dir)?;
+            let stats = node.stats()?;
+            let tags = node.store.read(liaison_store::reference::norm_tag_counts)?;
+            if json {
+                return print_json(
+                    &json!({"norms": liaison_core::reference::NORMS.norms, "tagged_cases": tags, "norm_h_responsiveness": stats.responsiveness}),
+                );
+            }
+            for n in &liaison_core::reference::NORMS.norms {
+                let count = tags
+                    .iter()
+                    .find(|(id, _)| *id == n.id)
+                    .map(|(_, c)| *c)
+                    .unwrap_or(0);
+                println!("13({}) [{} tagged cases] {}", n.id, count, n.en);
+            }
+            println!("\nNorm 13(h), measured from the cases (requests received by each party):");
+            for r in &stats.responsiveness {
+                let median = r
+                    .median_ack_secs
+                    .map(|s| format!("{s} s"))
+                    .unwrap_or_else(|| "—".into());
+                println!(
+                    "  {}: {} requests, {} acknowledged (median {median}), {} executed, {} refused",
+                    r.party, r.requests, r.acknowledged, r.executed, r.refused
+                );
+            }
+            Ok(())
+        }
+        Command::Crosswalk { which } => match which.as_str() {
+            "sectors" => {
+                let s = &*liaison_core::reference::SECTORS;
+                if json {
+                    return print_json(s);
+                }
+                for x in s.us.iter().chain(&s.ru) {
+                    let links = if x.counterparts.is_empty() {
+                        format!(
+                            "no counterpart: {}",
+                            x.no_counterpart.clone().unwrap_or_default()
+                        )
+                    } else {
+                        x.counterparts.join(", ")
+                    };
+                    println!("{}\t{} / {}\t→ {links}", x.id, x.en, x.ru);
+                }
+                Ok(())
+            }
+            "offences" => {
+                let o = &*liaison_core::offences::OFFENCES;
+                if json {
+                    return print_json(o);
+                }
+                for x in &o.offences {
+                    let statutes: Vec<String> = x
+                        .statutes
+                        .iter()
+                        .map(|s| format!("{}: {}", s.jurisdiction, s.cite))
+                        .collect();
+                    println!(
+                        "{}\tBudapest art. {}\t{}\t{}",
+                        x.id,
+                        x.budapest_article,
+                        x.en,
+                        statutes.join("; ")
+                    );
+                }
+                Ok(())
+            }
+            other => Err(CliError::invalid(format!(
+                "crosswalk {other:?} is not known: use sectors or offences"
+            ))),
+        },
         Command::Escalations { dir } => {
             let node = Node::open(&dir)?;
             let rows = node
@@ -447,6 +556,20 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
                 Ok(())
             }
         }
+        CaseCommand::Tag {
+            dir,
+            case_id,
+            norm,
+            remove,
+        } => {
+            let node = Node::open(&dir)?;
+            node.tag_case(&case_id, &norm, !remove).await?;
+            println!(
+                "{case_id}: norm 13({norm}) {}",
+                if remove { "removed" } else { "tagged" }
+            );
+            Ok(())
+        }
         CaseCommand::List { dir } => {
             let node = Node::open(&dir)?;
             let cases = node.list_cases(100_000)?;
@@ -663,6 +786,102 @@ async fn user(command: UserCommand, json: bool) -> Result<(), CliError> {
                     if u.disabled { "\tdisabled" } else { "" }
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+async fn glossary(command: GlossaryCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        GlossaryCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let terms = node.glossary()?;
+            if json {
+                return print_json(&terms);
+            }
+            for t in terms {
+                println!(
+                    "{}\t{}\t{} / {}",
+                    t.id,
+                    t.status.as_str(),
+                    t.term_en,
+                    t.term_ru
+                );
+            }
+            Ok(())
+        }
+        GlossaryCommand::Show { dir, term } => {
+            let node = Node::open(&dir)?;
+            let t = node.glossary_term(&term)?;
+            if json {
+                return print_json(&t);
+            }
+            println!("{} / {} — {}", t.term_en, t.term_ru, t.status.as_str());
+            if let Some(a) = &t.agreed {
+                println!(
+                    "Agreed (signed by {}):\n  en: {}\n  ru: {}",
+                    a.signed_by.join(", "),
+                    a.en,
+                    a.ru
+                );
+            }
+            for (party, d) in &t.definitions {
+                println!("Definition of {party}:\n  en: {}\n  ru: {}", d.en, d.ru);
+            }
+            for (party, (en, ru)) in &t.divergences {
+                println!("{party} diverges: {en} {ru}");
+            }
+            if let Some((en, ru)) = &t.draft {
+                println!("Draft (this project):\n  en: {en}\n  ru: {ru}");
+            }
+            for h in &t.history {
+                println!("- {} {} {} {}", h.at, h.party, h.action, h.summary);
+            }
+            Ok(())
+        }
+        GlossaryCommand::Propose { dir, term, file } => {
+            let node = Node::open(&dir)?;
+            let v = read_body(&file)?;
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+            let sources = v
+                .get("sources")
+                .and_then(|x| x.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let id = node
+                .glossary_propose(
+                    &term,
+                    &s("term_en"),
+                    &s("term_ru"),
+                    &s("definition_en"),
+                    &s("definition_ru"),
+                    sources,
+                )
+                .await?;
+            println!("{id}");
+            Ok(())
+        }
+        GlossaryCommand::Sign { dir, term } => {
+            let node = Node::open(&dir)?;
+            println!("{}", node.glossary_sign(&term).await?);
+            Ok(())
+        }
+        GlossaryCommand::Diverge {
+            dir,
+            term,
+            reasons_en,
+            reasons_ru,
+        } => {
+            let node = Node::open(&dir)?;
+            println!(
+                "{}",
+                node.glossary_diverge(&term, &reasons_en, &reasons_ru)
+                    .await?
+            );
             Ok(())
         }
     }

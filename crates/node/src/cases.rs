@@ -308,5 +308,19 @@ pub(crate) fn record(
             receipt: None,
         },
     )?;
-    recompute(conn, &e.case_id)
+    recompute(conn, &e.case_id)?;
+    // The thread is searchable in both languages' titles.
+    if let Some(case) = db::case_by_id(conn, &e.case_id)? {
+        let t = |lang| {
+            liaison_core::case::title(&case.kind, &case.subject, case.offence.as_deref(), lang)
+        };
+        crate::search::index_envelope(
+            conn,
+            hash,
+            &e.case_id,
+            &format!("{} {}", t("en"), t("ru")),
+            &e.body,
+        )?;
+    }
+    Ok(())
 }

@@ -126,6 +126,8 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     .map_err(|e| NodeError::io(format!("cannot restrict {}", nd.database().display()), e))?;
     let node = Node::open(dir)?;
     node.log_card_if_changed().await?;
+    // The glossary seed is searchable from the start.
+    node.rebuild_search_index(|_, _| {}).await?;
     Ok(node)
 }
 

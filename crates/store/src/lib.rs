@@ -18,6 +18,7 @@ mod writer;
 
 pub mod federation;
 pub mod peers;
+pub mod reference;
 pub mod users;
 
 pub use db::{StoreError, get_meta, set_meta};

@@ -12,6 +12,7 @@ mod deadlines;
 mod federation;
 mod legal;
 mod log;
+mod reference;
 mod support;
 mod tls;
 mod ui;

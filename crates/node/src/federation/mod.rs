@@ -377,6 +377,22 @@ impl Node {
                         ));
                         continue;
                     }
+                    if e.kind == liaison_core::glossary::GLOSSARY {
+                        let json = serde_json::to_string(&signed).map_err(|e| {
+                            StoreError::Invalid(format!("cannot encode the envelope: {e}"))
+                        })?;
+                        let log_index = tx.append_leaf(leaf);
+                        crate::glossary::record_arrival(
+                            tx.conn(),
+                            &signed,
+                            json,
+                            &hash,
+                            log_index,
+                            &now_rfc3339(),
+                        )?;
+                        outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
+                        continue;
+                    }
                     let case = db::case_by_id(tx.conn(), &e.case_id)?;
                     let opening = match (&case, e.kind.as_str()) {
                         (_, TRANSITION) => {
@@ -605,6 +621,17 @@ impl Node {
             .map_err(|err| ("bad_envelope", err.to_string()))?;
         if e.kind == TRANSITION {
             TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            return Ok((hash, None));
+        }
+        if e.kind == liaison_core::glossary::GLOSSARY {
+            let body = liaison_core::glossary::GlossaryBody::check(&e.body)
+                .map_err(|err| ("bad_envelope", err.to_string()))?;
+            if e.case_id != format!("glossary-{}", body.term()) {
+                return Err((
+                    "bad_envelope",
+                    "a glossary envelope's case_id must be glossary-<term>".to_owned(),
+                ));
+            }
             return Ok((hash, None));
         }
         let kind = CaseKind::parse(&e.kind).map_err(|err| ("bad_envelope", err.to_string()))?;

@@ -1,0 +1,323 @@
+//! The shared glossary on a node: signed events sent to every pinned party,
+//! recorded with the envelopes that carry them, and the glossary derived
+//! from them (`liaison_core::glossary::resolve`).
+
+use std::collections::BTreeSet;
+
+use liaison_core::envelope::{Envelope, SignedEnvelope, new_id};
+use liaison_core::glossary::{GLOSSARY, GlossaryBody, GlossaryEvent, TermState, resolve};
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::reference::GLOSSARY_SEED;
+use liaison_proto::NodeRole;
+use liaison_store::federation::{self as db, Direction, EnvelopeRow};
+use liaison_store::reference::{self as refdb, GlossaryEventRow};
+use liaison_store::{Connection, StoreError};
+
+use crate::federation::now_ms;
+use crate::{Node, NodeError, now_rfc3339};
+
+fn events(conn: &Connection, term: Option<&str>) -> Result<Vec<GlossaryEvent>, StoreError> {
+    Ok(refdb::glossary_events(conn, term)?
+        .into_iter()
+        .filter_map(|row| {
+            let body = serde_json::from_str::<serde_json::Value>(&row.body).ok()?;
+            Some(GlossaryEvent {
+                party: row.party,
+                created: row.created,
+                body: GlossaryBody::check(&body).ok()?,
+            })
+        })
+        .collect())
+}
+
+/// The state of one term, from the seed and the events this node holds.
+pub(crate) fn term_state(conn: &Connection, id: &str) -> Result<TermState, StoreError> {
+    let seed = GLOSSARY_SEED.terms.iter().find(|t| t.id == id);
+    Ok(resolve(id, seed, &events(conn, Some(id))?))
+}
+
+/// Keeps a term's search document current.
+pub(crate) fn reindex(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    let s = term_state(conn, id)?;
+    let mut text = format!("{} {}", s.term_en, s.term_ru);
+    if let Some((en, ru)) = &s.draft {
+        text.push_str(&format!(" {en} {ru}"));
+    }
+    for d in s.definitions.values() {
+        text.push_str(&format!(" {} {}", d.en, d.ru));
+    }
+    refdb::index_doc(
+        conn,
+        &format!("glossary:{id}"),
+        "glossary",
+        None,
+        &liaison_core::text::analyze(&text),
+    )
+}
+
+/// Records a glossary event that arrived in an envelope.
+pub(crate) fn record_arrival(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    log_index: u64,
+    now: &str,
+) -> Result<(), StoreError> {
+    let e = &signed.envelope;
+    let body = GlossaryBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
+    insert_envelope(
+        conn,
+        signed,
+        signed_json,
+        hash,
+        Direction::In,
+        log_index,
+        now,
+    )?;
+    let row = GlossaryEventRow {
+        event_id: body.event_id().to_owned(),
+        term: body.term().to_owned(),
+        party: e.sender.clone(),
+        body: serde_json::to_string(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?,
+        created: e.created.clone(),
+    };
+    if refdb::insert_glossary_event(conn, &row, body.action(), Some(hash))? {
+        reindex(conn, body.term())?;
+    }
+    Ok(())
+}
+
+fn insert_envelope(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    direction: Direction,
+    log_index: u64,
+    now: &str,
+) -> Result<(), StoreError> {
+    let e = &signed.envelope;
+    db::insert_envelope(
+        conn,
+        &EnvelopeRow {
+            hash: hash.to_owned(),
+            id: e.id.clone(),
+            sender: e.sender.clone(),
+            recipient: e.recipient.clone(),
+            kind: e.kind.clone(),
+            case_id: e.case_id.clone(),
+            created: e.created.clone(),
+            signed_json,
+            direction,
+            log_index,
+            recorded_at: now.to_owned(),
+            receipt: None,
+        },
+    )
+}
+
+fn random_id() -> Result<String, NodeError> {
+    let mut r = [0u8; 10];
+    getrandom::fill(&mut r)
+        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    Ok(new_id(r))
+}
+
+impl Node {
+    /// Every term: the seed's and any other a party proposed.
+    pub fn glossary(&self) -> Result<Vec<TermState>, NodeError> {
+        Ok(self.store.read(|c| {
+            let mut ids: BTreeSet<String> =
+                GLOSSARY_SEED.terms.iter().map(|t| t.id.clone()).collect();
+            ids.extend(refdb::glossary_events(c, None)?.into_iter().map(|e| e.term));
+            let all = events(c, None)?;
+            let mut out: Vec<TermState> = ids
+                .iter()
+                .map(|id| resolve(id, GLOSSARY_SEED.terms.iter().find(|t| &t.id == id), &all))
+                .collect();
+            out.sort_by_key(|a| a.term_en.to_lowercase());
+            Ok(out)
+        })?)
+    }
+
+    pub fn glossary_term(&self, id: &str) -> Result<TermState, NodeError> {
+        let known = GLOSSARY_SEED.terms.iter().any(|t| t.id == id)
+            || !self
+                .store
+                .read(|c| refdb::glossary_events(c, Some(id)))?
+                .is_empty();
+        if !known {
+            return Err(NodeError::Store(StoreError::NotFound(format!(
+                "no glossary term {id}"
+            ))));
+        }
+        Ok(self.store.read(|c| term_state(c, id))?)
+    }
+
+    /// Proposes this party's definition of a term (and signs it as the
+    /// agreed text, pending the other party's signature).
+    pub async fn glossary_propose(
+        &self,
+        term: &str,
+        term_en: &str,
+        term_ru: &str,
+        definition_en: &str,
+        definition_ru: &str,
+        sources: Vec<String>,
+    ) -> Result<String, NodeError> {
+        let body = GlossaryBody::Propose {
+            event_id: random_id()?,
+            term: term.to_owned(),
+            term_en: term_en.to_owned(),
+            term_ru: term_ru.to_owned(),
+            definition_en: definition_en.to_owned(),
+            definition_ru: definition_ru.to_owned(),
+            sources,
+        };
+        self.send_glossary(body).await
+    }
+
+    /// Countersigns the latest proposal of another party: the definition is agreed.
+    pub async fn glossary_sign(&self, term: &str) -> Result<String, NodeError> {
+        let state = self.glossary_term(term)?;
+        let me = self.party.as_str();
+        let latest = state
+            .definitions
+            .iter()
+            .max_by(|a, b| (&a.1.created, &a.1.event_id).cmp(&(&b.1.created, &b.1.event_id)))
+            .ok_or_else(|| {
+                NodeError::Invalid(format!("no party has proposed a definition of {term} yet"))
+            })?;
+        if latest.0 == me {
+            return Err(NodeError::Invalid(format!(
+                "the latest proposal for {term} is this party's own; the other party must sign it"
+            )));
+        }
+        let body = GlossaryBody::Sign {
+            event_id: random_id()?,
+            term: term.to_owned(),
+            proposal: latest.1.event_id.clone(),
+        };
+        self.send_glossary(body).await
+    }
+
+    /// Marks a term divergent for this party, with its reasons.
+    pub async fn glossary_diverge(
+        &self,
+        term: &str,
+        reasons_en: &str,
+        reasons_ru: &str,
+    ) -> Result<String, NodeError> {
+        self.glossary_term(term)?;
+        let body = GlossaryBody::Diverge {
+            event_id: random_id()?,
+            term: term.to_owned(),
+            reasons_en: reasons_en.to_owned(),
+            reasons_ru: reasons_ru.to_owned(),
+        };
+        self.send_glossary(body).await
+    }
+
+    /// Records an event and sends it, signed, to every pinned party.
+    async fn send_glossary(&self, body: GlossaryBody) -> Result<String, NodeError> {
+        let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
+        GlossaryBody::check(&value)?;
+        let peers: Vec<String> = self
+            .peers()?
+            .into_iter()
+            .filter(|p| p.card.role == NodeRole::Party)
+            .map(|p| p.party.to_string())
+            .collect();
+        if peers.is_empty() {
+            return Err(NodeError::Invalid(
+                "no party is pinned: a glossary change needs someone to agree with".into(),
+            ));
+        }
+        let created = now_rfc3339();
+        let mut envelopes = Vec::new();
+        for to in &peers {
+            let envelope = Envelope {
+                id: random_id()?,
+                sender: self.party.to_string(),
+                recipient: to.clone(),
+                kind: GLOSSARY.to_owned(),
+                case_id: format!("glossary-{}", body.term()),
+                created: created.clone(),
+                body: value.clone(),
+                attachments: Vec::new(),
+            };
+            let signed = envelope.sign(self.store.log_signer())?;
+            let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
+            let json =
+                serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            envelopes.push((signed, hash, json));
+        }
+        let row = GlossaryEventRow {
+            event_id: body.event_id().to_owned(),
+            term: body.term().to_owned(),
+            party: self.party.to_string(),
+            body: value.to_string(),
+            created,
+        };
+        let (action, term, event_id) = (
+            body.action(),
+            body.term().to_owned(),
+            body.event_id().to_owned(),
+        );
+        self.store
+            .write(move |tx| {
+                let now = now_rfc3339();
+                refdb::insert_glossary_event(tx.conn(), &row, action, None)?;
+                for (signed, hash, json) in envelopes {
+                    let leaf = LeafEntry {
+                        kind: LeafKind::Envelope,
+                        content_hash: hash,
+                    }
+                    .encode();
+                    let log_index = tx.append_leaf(leaf);
+                    insert_envelope(
+                        tx.conn(),
+                        &signed,
+                        json,
+                        &hash.to_hex(),
+                        Direction::Out,
+                        log_index,
+                        &now,
+                    )?;
+                    db::enqueue(
+                        tx.conn(),
+                        &signed.envelope.recipient,
+                        &hash.to_hex(),
+                        &now,
+                        now_ms(),
+                    )?;
+                }
+                reindex(tx.conn(), &term)
+            })
+            .await?;
+        self.wake.notify_waiters();
+        Ok(event_id)
+    }
+}
+
+impl Node {
+    /// Tags (or untags) a case with a norm of the 2015 UN GGE report.
+    pub async fn tag_case(&self, case_id: &str, norm: &str, on: bool) -> Result<(), NodeError> {
+        if liaison_core::reference::NORMS.get(norm).is_none() {
+            return Err(NodeError::Invalid(format!(
+                "norm {norm:?} is not one of 13(a) to 13(k)"
+            )));
+        }
+        if self.store.read(|c| db::case_by_id(c, case_id))?.is_none() {
+            return Err(NodeError::Store(StoreError::NotFound(format!(
+                "no case {case_id}"
+            ))));
+        }
+        let (c, n) = (case_id.to_owned(), norm.to_owned());
+        self.store
+            .write(move |tx| refdb::tag_case(tx.conn(), &c, &n, on))
+            .await?;
+        Ok(())
+    }
+}
