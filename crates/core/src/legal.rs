@@ -228,6 +228,9 @@ pub struct PreservationRequest {
     /// A preservation request this one extends or supplements.
     #[serde(default)]
     pub origin_case: Option<String>,
+    /// Critical-infrastructure sectors concerned: ids of the sector crosswalk.
+    #[serde(default)]
+    pub sectors: Vec<String>,
 }
 
 fn sixty() -> u32 {
@@ -278,6 +281,9 @@ pub struct MlaRequest {
     /// The preservation request this request follows.
     #[serde(default)]
     pub preservation_case: Option<String>,
+    /// Critical-infrastructure sectors concerned: ids of the sector crosswalk.
+    #[serde(default)]
+    pub sectors: Vec<String>,
 }
 
 /// Emergency disclosure (Second Additional Protocol art. 9): risk to life,
@@ -293,6 +299,9 @@ pub struct EmergencyDisclosureRequest {
     pub custodian: String,
     #[serde(default)]
     pub offence: Option<OffenceRef>,
+    /// Critical-infrastructure sectors concerned: ids of the sector crosswalk.
+    #[serde(default)]
+    pub sectors: Vec<String>,
 }
 
 /// The body of a lifecycle transition envelope.
@@ -372,6 +381,21 @@ fn check_offence(field: &str, o: &OffenceRef) -> Result<(), CoreError> {
     optional(&format!("{field}.description"), &o.description, 1000)
 }
 
+fn check_sectors(sectors: &[String]) -> Result<(), CoreError> {
+    if sectors.len() > 32 {
+        return Err(bad("sectors", "sectors: at most 32"));
+    }
+    for id in sectors {
+        if crate::reference::SECTORS.get(id).is_none() {
+            return Err(bad(
+                "sectors",
+                format!("sectors: {id:?} is not an id of the sector crosswalk"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
     if let Some(id) = id {
         let ok = !id.is_empty()
@@ -412,6 +436,7 @@ impl PreservationRequest {
         let r: PreservationRequest = parse("preservation request", body)?;
         check_authority("requesting_authority", &r.requesting_authority)?;
         check_offence("offence", &r.offence)?;
+        check_sectors(&r.sectors)?;
         need("summary_of_facts", &r.summary_of_facts, 20_000)?;
         if r.data_sought.is_empty() {
             return Err(CoreError::field(
@@ -468,6 +493,7 @@ impl MlaRequest {
         }
         optional("legal_basis_details", &r.legal_basis_details, 2_000)?;
         check_offence("offence", &r.offence)?;
+        check_sectors(&r.sectors)?;
         need("summary_of_facts", &r.summary_of_facts, 20_000)?;
         if r.assistance_sought.is_empty() {
             return Err(CoreError::field(
@@ -505,6 +531,7 @@ impl EmergencyDisclosureRequest {
         }
         need("data_description", &r.data_description, 2_000)?;
         need("custodian", &r.custodian, 1_000)?;
+        check_sectors(&r.sectors)?;
         if let Some(o) = &r.offence {
             check_offence("offence", o)?;
         }
@@ -594,6 +621,16 @@ mod tests {
             crate::case::title("mla", &r.reference_number, Some(&r.offence.id), "ru"),
             "Запрос о правовой помощи OIA-2026-0042: Мошенничество с использованием компьютерных технологий"
         );
+    }
+
+    #[test]
+    fn sectors_are_ids_of_the_crosswalk() {
+        let mut m = mla();
+        m["sectors"] = json!(["us-financial-services", "ru-banking-finance"]);
+        assert_eq!(MlaRequest::check(&m).unwrap().sectors.len(), 2);
+        m["sectors"] = json!(["us-financial-services", "ru-hairdressing"]);
+        let e = MlaRequest::check(&m).unwrap_err().to_string();
+        assert!(e.contains("ru-hairdressing"), "{e}");
     }
 
     #[test]

@@ -10,11 +10,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use liaison_core::case::CaseKind;
 use liaison_core::envelope::AttachmentRef;
+use liaison_core::glossary::TermState;
+use liaison_core::reference::{NORMS, SECTORS, Sectors};
 use liaison_core::roles::Permission;
 use liaison_node::Node;
 use liaison_node::attachments::AttachmentError;
 use liaison_node::federation::{CaseDetail, Sent};
+use liaison_node::search::SearchHit;
 use liaison_store::federation::{self as db, Alert, CaseRow};
+use liaison_store::reference as refdb;
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -38,6 +42,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/peers"),
     ("GET", "/api/v1/reference/enumerations"),
     ("GET", "/api/v1/reference/offences"),
+    ("GET", "/api/v1/reference/sectors"),
+    ("GET", "/api/v1/reference/norms"),
+    ("POST", "/api/v1/cases/{id}/norms"),
+    ("GET", "/api/v1/glossary"),
+    ("GET", "/api/v1/glossary/{id}"),
+    ("POST", "/api/v1/glossary/{id}/propose"),
+    ("POST", "/api/v1/glossary/{id}/sign"),
+    ("POST", "/api/v1/glossary/{id}/diverge"),
+    ("GET", "/api/v1/search"),
 ];
 
 pub fn routes() -> Router<Node> {
@@ -58,6 +71,15 @@ pub fn routes() -> Router<Node> {
         .route("/api/v1/peers", get(peers))
         .route("/api/v1/reference/enumerations", get(enumerations))
         .route("/api/v1/reference/offences", get(offences))
+        .route("/api/v1/reference/sectors", get(sectors))
+        .route("/api/v1/reference/norms", get(norms))
+        .route("/api/v1/cases/{id}/norms", post(tag_case))
+        .route("/api/v1/glossary", get(glossary))
+        .route("/api/v1/glossary/{id}", get(glossary_term))
+        .route("/api/v1/glossary/{id}/propose", post(glossary_propose))
+        .route("/api/v1/glossary/{id}/sign", post(glossary_sign))
+        .route("/api/v1/glossary/{id}/diverge", post(glossary_diverge))
+        .route("/api/v1/search", get(search))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
@@ -268,8 +290,166 @@ async fn enumerations(caller: Caller) -> Result<Json<serde_json::Value>, ApiErro
 async fn offences(
     caller: Caller,
 ) -> Result<Json<&'static liaison_core::offences::Crosswalk>, ApiError> {
-    caller.require(Permission::ReadCases)?;
+    caller.require(Permission::ReadReference)?;
     Ok(Json(&liaison_core::offences::OFFENCES))
+}
+
+async fn sectors(caller: Caller) -> Result<Json<&'static Sectors>, ApiError> {
+    caller.require(Permission::ReadReference)?;
+    Ok(Json(&SECTORS))
+}
+
+/// The norms, each with the number of this node's cases tagged with it.
+async fn norms(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    caller.require(Permission::ReadReference)?;
+    let counts = node.store.read(refdb::norm_tag_counts)?;
+    Ok(Json(
+        NORMS
+            .norms
+            .iter()
+            .map(|n| {
+                let tagged = counts.iter().find(|(id, _)| *id == n.id).map_or(0, |c| c.1);
+                serde_json::json!({"id": n.id, "en": n.en, "ru": n.ru, "tagged_cases": tagged})
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormTag {
+    norm: String,
+    /// false removes the tag.
+    #[serde(default = "yes")]
+    tagged: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn tag_case(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<NormTag>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::EditReference)?;
+    caller.require(Permission::ReadCases)?;
+    node.tag_case(&id, &req.norm, req.tagged).await?;
+    let norms = node.store.read(|c| refdb::case_norm_tags(c, &id))?;
+    Ok(Json(serde_json::json!({ "case_id": id, "norms": norms })))
+}
+
+async fn glossary(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<Vec<TermState>>, ApiError> {
+    caller.require(Permission::ReadReference)?;
+    Ok(Json(node.glossary()?))
+}
+
+async fn glossary_term(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TermState>, ApiError> {
+    caller.require(Permission::ReadReference)?;
+    Ok(Json(node.glossary_term(&id)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Proposal {
+    term_en: String,
+    term_ru: String,
+    definition_en: String,
+    definition_ru: String,
+    #[serde(default)]
+    sources: Vec<String>,
+}
+
+fn event_sent(id: &str, event_id: String) -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "term": id, "event_id": event_id })),
+    )
+}
+
+async fn glossary_propose(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(p): Json<Proposal>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Permission::EditReference)?;
+    let event_id = node
+        .glossary_propose(
+            &id,
+            &p.term_en,
+            &p.term_ru,
+            &p.definition_en,
+            &p.definition_ru,
+            p.sources,
+        )
+        .await?;
+    Ok(event_sent(&id, event_id))
+}
+
+async fn glossary_sign(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Permission::EditReference)?;
+    let event_id = node.glossary_sign(&id).await?;
+    Ok(event_sent(&id, event_id))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Divergence {
+    reasons_en: String,
+    reasons_ru: String,
+}
+
+async fn glossary_diverge(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(d): Json<Divergence>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Permission::EditReference)?;
+    let event_id = node
+        .glossary_diverge(&id, &d.reasons_en, &d.reasons_ru)
+        .await?;
+    Ok(event_sent(&id, event_id))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn search(
+    State(node): State<Node>,
+    caller: Caller,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    let user = caller.require(Permission::ReadReference)?;
+    let lang = match q.lang.as_deref() {
+        Some("ru") => "ru",
+        _ => "en",
+    };
+    let limit = q.limit.unwrap_or(20).clamp(1, 200);
+    Ok(Json(node.search(user.role, &q.q, lang, limit)?))
 }
 
 #[cfg(test)]

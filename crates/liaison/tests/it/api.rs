@@ -158,9 +158,24 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             "/api/v1/cases"
             | "/api/v1/cases/{id}"
             | "/api/v1/attachments/{sha256}"
-            | "/api/v1/reference/enumerations"
-            | "/api/v1/reference/offences",
+            | "/api/v1/reference/enumerations",
         ) => Permission::ReadCases,
+        (
+            "GET",
+            "/api/v1/reference/offences"
+            | "/api/v1/reference/sectors"
+            | "/api/v1/reference/norms"
+            | "/api/v1/glossary"
+            | "/api/v1/glossary/{id}"
+            | "/api/v1/search",
+        ) => Permission::ReadReference,
+        (
+            "POST",
+            "/api/v1/cases/{id}/norms"
+            | "/api/v1/glossary/{id}/propose"
+            | "/api/v1/glossary/{id}/sign"
+            | "/api/v1/glossary/{id}/diverge",
+        ) => Permission::EditReference,
         ("POST", "/api/v1/cases") => Permission::Open(CaseKind::Note),
         ("POST", "/api/v1/cases/{id}/actions/{action}") => Permission::Act(CaseKind::Mla),
         ("POST", "/api/v1/cases/{id}/messages") => Permission::Act(CaseKind::Note),
@@ -210,17 +225,19 @@ async fn every_role_is_checked_on_every_api_route() {
         )
         .await;
         for (method, template) in ROUTES {
+            let id = if template.starts_with("/api/v1/glossary") {
+                "cyberspace"
+            } else if template.contains("messages") {
+                &note
+            } else {
+                &mla
+            };
             let path = template
-                .replace(
-                    "{id}",
-                    if template.contains("messages") {
-                        &note
-                    } else {
-                        &mla
-                    },
-                )
+                .replace("{id}", id)
                 .replace("{action}", "withdraw")
-                .replace("{sha256}", &sha);
+                .replace("{sha256}", &sha)
+                .replace("/api/v1/search", "/api/v1/search?q=request");
+
             let url = format!("{}{path}", us.app_url());
             let request = match *method {
                 "GET" => http.get(&url),
@@ -237,6 +254,13 @@ async fn every_role_is_checked_on_every_api_route() {
                     request.json(&json!({"text": "no longer needed"}))
                 }
                 "/api/v1/attachments" => request.body("data"),
+                "/api/v1/cases/{id}/norms" => request.json(&json!({"norm": "h"})),
+                "/api/v1/glossary/{id}/propose" => request.json(&json!({
+                    "term_en": "Cyberspace", "term_ru": "Киберпространство",
+                    "definition_en": "The networks.", "definition_ru": "Сети."
+                })),
+                "/api/v1/glossary/{id}/diverge" => request
+                    .json(&json!({"reasons_en": "Too broad.", "reasons_ru": "Слишком широко."})),
                 _ => request,
             };
             let status = request
