@@ -128,7 +128,42 @@ try {
   await Promise.all([us.waitForNavigation(), us.click("main form button")]);
   await shot(us, "us-audit");
 
-  // 4. A user without the role is refused.
+  // 4. The shared glossary: us proposes a definition, ru signs it in Russian,
+  //    and both show it agreed; search finds the case in Russian.
+  await us.goto(`${demo.us}/glossary/botnet`);
+  await us.fill("#propose [name='definition_en']", "A network of devices infected with malicious software and controlled remotely, without their owners' knowledge.");
+  await us.fill("#propose [name='definition_ru']", "Сеть устройств, заражённых вредоносной программой и управляемых удалённо без ведома их владельцев.");
+  await Promise.all([us.waitForNavigation(), us.click("#propose button[type=submit]")]);
+  assert.equal(await us.locator("tr.party-def[data-party='us']").count(), 1, "us's definition is shown");
+  let signable = false;
+  for (let i = 0; i < 50 && !signable; i++) {
+    await ru.goto(`${demo.ru}/glossary/botnet`);
+    signable = (await ru.locator("#sign").count()) > 0;
+    if (!signable) await ru.waitForTimeout(200);
+  }
+  assert.ok(signable, "ru may countersign us's proposal");
+  await shot(ru, "ru-glossary-term");
+  await Promise.all([ru.waitForNavigation(), ru.click("#sign button")]);
+  assert.equal(await ru.locator("#term-status").textContent(), "согласован");
+  let agreed = "";
+  for (let i = 0; i < 50 && agreed !== "agreed"; i++) {
+    await us.goto(`${demo.us}/glossary/botnet`);
+    agreed = await us.locator("#term-status").textContent();
+    if (agreed !== "agreed") await us.waitForTimeout(200);
+  }
+  assert.equal(agreed, "agreed", "us sees the agreement");
+  await us.goto(`${demo.us}/glossary`);
+  await shot(us, "us-glossary");
+  for (const [name, path] of [["us-crosswalks", "/crosswalks"], ["us-norms", "/norms"]]) {
+    await us.goto(demo.us + path);
+    await shot(us, name);
+  }
+  await ru.fill("nav input[name=q]", "мошенничества");
+  await Promise.all([ru.waitForNavigation(), ru.press("nav input[name=q]", "Enter")]);
+  assert.equal(await ru.locator(`#hits a[href='/cases/${caseId}']`).count(), 1, "search finds the case");
+  await shot(ru, "ru-search");
+
+  // 5. A user without the role is refused.
   const observer = await login(browser, demo.us, "observer", "en-US");
   const response = await observer.goto(caseUrl);
   assert.equal(response.status(), 403, "an observer may not read cases");
@@ -137,7 +172,7 @@ try {
   const transparency = await observer.goto(`${demo.us}/transparency`);
   assert.equal(transparency.status(), 200, "an observer sees the transparency report");
 
-  // 5. Without a session, pages redirect to the login.
+  // 6. Without a session, pages redirect to the login.
   const anonymous = await (await browser.newContext()).newPage();
   await anonymous.goto(`${demo.us}/cases`);
   assert.match(anonymous.url(), /\/login\?next=/);

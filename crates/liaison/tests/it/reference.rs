@@ -379,3 +379,236 @@ async fn the_reference_is_served_and_edited_through_the_api() {
     assert_eq!(status, 200);
     assert_eq!(sectors["us"].as_array().unwrap().len(), 16);
 }
+
+/// A signed-in browser-less visitor of one node's UI.
+struct Page {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Page {
+    async fn new(
+        node: &liaison_node::Node,
+        base: String,
+        user: &str,
+        role: &str,
+        lang: &str,
+    ) -> Page {
+        node.add_user(user, role, "a long enough password", lang)
+            .await
+            .unwrap();
+        let (cookie, csrf) = node.start_session(user).await.unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Page {
+            http,
+            base,
+            cookie,
+            csrf,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut form = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_pages_show_and_change_the_shared_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let ru = live_node(tmp.path(), "ru", "party").await;
+    pin_each_other(&us.node, &ru.node).await;
+    let analyst = Page::new(&us.node, us.app_url(), "ana", "cert_analyst", "en").await;
+    let observer = Page::new(&us.node, us.app_url(), "obs", "observer", "en").await;
+    let ivan = Page::new(&ru.node, ru.app_url(), "ivan", "legal_officer", "ru").await;
+
+    // The glossary, side by side, with every seed term in both languages.
+    let (status, page) = observer.get("/glossary").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(">critical information infrastructure<"));
+    assert!(page.contains(">критическая информационная инфраструктура<"));
+    assert!(
+        !page.contains("id=\"new-term\""),
+        "observers cannot propose"
+    );
+
+    // us proposes through its form; a bad form is refused and records nothing.
+    let (status, page) = analyst
+        .post(
+            "/glossary/attribution/propose",
+            &[
+                ("term_en", "attribution"),
+                ("term_ru", "атрибуция"),
+                ("definition_en", ""),
+                ("definition_ru", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("id=\"glossary-error\"") && page.contains("Definition in English"),
+        "{page}"
+    );
+    assert!(
+        us.node
+            .glossary_term("attribution")
+            .unwrap()
+            .definitions
+            .is_empty()
+    );
+    let (status, _) = analyst
+        .post("/glossary/attribution/propose", &[
+            ("term_en", "attribution"), ("term_ru", "атрибуция"),
+            ("definition_en", "Establishing, on stated evidence, who is responsible for an ICT incident."),
+            ("definition_ru", "Установление на основании указанных доказательств того, кто ответственен за инцидент в сфере ИКТ."),
+            ("sources", "A/70/174"),
+        ])
+        .await;
+    assert_eq!(status, 303);
+    wait_until(10, "the proposal on ru", || {
+        ru.node
+            .glossary_term("attribution")
+            .unwrap()
+            .definitions
+            .contains_key("us")
+    })
+    .await;
+    // ru sees a sign button for us's proposal, in Russian, and signs.
+    let (_, page) = ivan.get("/glossary/attribution").await;
+    assert!(
+        page.contains("id=\"sign\"") && page.contains("Подписать"),
+        "{page}"
+    );
+    assert_eq!(ivan.post("/glossary/attribution/sign", &[]).await.0, 303);
+    wait_until(10, "agreement on us", || {
+        us.node
+            .glossary_term("attribution")
+            .unwrap()
+            .status
+            .as_str()
+            == "agreed"
+    })
+    .await;
+    let (_, page) = analyst.get("/glossary/attribution").await;
+    assert!(
+        page.contains("id=\"agreed\"") && page.contains("signed by us, ru"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"sign\""), "nothing left to sign");
+    assert!(page.contains("id=\"history\""));
+
+    // ru diverges on another term: highlighted on both glossaries.
+    assert_eq!(
+        ivan.post(
+            "/glossary/cyberspace/diverge",
+            &[
+                (
+                    "reasons_ru",
+                    "Понятие шире: включает информационное воздействие."
+                ),
+                ("reasons_en", "")
+            ]
+        )
+        .await
+        .0,
+        303
+    );
+    wait_until(10, "the divergence on us", || {
+        us.node.glossary_term("cyberspace").unwrap().status.as_str() == "divergent"
+    })
+    .await;
+    let (_, page) = observer.get("/glossary?status=divergent").await;
+    assert!(
+        page.contains("class=\"divergence\"") && page.contains("Понятие шире"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">critical information infrastructure<"),
+        "filtered by status"
+    );
+
+    // Crosswalks and norms.
+    let (status, page) = observer.get("/crosswalks").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"us-water\"") && page.contains("no counterpart"));
+    assert!(page.contains("id=\"ru-rocket-space\""));
+    assert!(
+        page.contains("272") && page.contains("1030"),
+        "statutes of both parties"
+    );
+    let case = us
+        .node
+        .open_case("ru", "mla", crate::legal::mla_body(None))
+        .await
+        .unwrap()
+        .case_id;
+    assert_eq!(
+        observer
+            .post(&format!("/cases/{case}/norms"), &[("norm", "h")])
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        analyst
+            .post(&format!("/cases/{case}/norms"), &[("norm", "h")])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        analyst
+            .post(&format!("/cases/{case}/norms"), &[("norm", "q")])
+            .await
+            .0,
+        400
+    );
+    let (_, page) = analyst.get(&format!("/cases/{case}")).await;
+    assert!(page.contains("data-norm=\"h\""), "{page}");
+    let (_, page) = observer.get("/norms").await;
+    assert_eq!(page.matches("<tr id=\"norm-").count(), 11);
+    let h = page.split("id=\"norm-h\"").nth(1).unwrap();
+    assert!(
+        h.split("</tr>").next().unwrap().contains("<td>1</td>"),
+        "one case tagged with 13(h)"
+    );
+    assert!(
+        page.contains("data-party=\"ru\""),
+        "norm h measured for ru: {page}"
+    );
+
+    // Search: the analyst sees the case, the observer only the glossary.
+    let (_, page) = analyst.get("/search?q=phishing").await;
+    assert!(page.contains(&format!("/cases/{case}")), "{page}");
+    let (_, page) = observer.get("/search?q=phishing").await;
+    assert!(!page.contains("/cases/"), "{page}");
+    let (_, page) = observer.get("/search?q=attributions").await;
+    assert!(page.contains("/glossary/attribution"), "{page}");
+}

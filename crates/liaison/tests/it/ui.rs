@@ -29,6 +29,17 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("POST", "/cases/new") => Permission::Open(CaseKind::Note),
         ("POST", "/cases/{id}/act") => Permission::Act(CaseKind::Mla),
         (_, "/peers" | "/audit" | "/escalations") => Permission::ReadOperations,
+        ("GET", "/glossary" | "/glossary/{term}" | "/crosswalks" | "/norms" | "/search") => {
+            Permission::ReadReference
+        }
+        (
+            "POST",
+            "/glossary"
+            | "/glossary/{term}/propose"
+            | "/glossary/{term}/sign"
+            | "/glossary/{term}/diverge"
+            | "/cases/{id}/norms",
+        ) => Permission::EditReference,
         other => panic!("no expected permission for {other:?}: add it to the matrix"),
     })
 }
@@ -59,7 +70,13 @@ async fn every_role_is_checked_on_every_page() {
             }
             // A fresh session per request: POST /lang and others change state.
             let (cookie, csrf) = us.node.start_session(&user).await.unwrap();
-            let url = format!("{}{}", us.app_url(), template.replace("{id}", &case));
+            let url = format!(
+                "{}{}",
+                us.app_url(),
+                template
+                    .replace("{id}", &case)
+                    .replace("{term}", "cyberspace")
+            );
             let request = match *method {
                 "GET" => http.get(&url),
                 _ => http
@@ -69,6 +86,11 @@ async fn every_role_is_checked_on_every_page() {
                         "/cases/new" => format!("csrf={csrf}&kind=note&to=ru&subject=s&text=t"),
                         "/cases/{id}/act" => {
                             format!("csrf={csrf}&action=withdraw&text=no+longer+needed")
+                        }
+                        "/cases/{id}/norms" => format!("csrf={csrf}&norm=h"),
+                        "/glossary" => format!("csrf={csrf}&id=x&term_en=x"),
+                        "/glossary/{term}/diverge" => {
+                            format!("csrf={csrf}&reasons_en=too+broad")
                         }
                         _ => format!("csrf={csrf}&lang=en"),
                     }),

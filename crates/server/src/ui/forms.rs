@@ -26,6 +26,8 @@ pub enum Input {
     Offence,
     /// Strings separated by commas or new lines.
     List,
+    /// Critical-infrastructure sectors of the crosswalk, both jurisdictions.
+    Sectors,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +66,7 @@ const PRESERVATION: &[FieldSpec] = &[
     f("preservation_days", Number, true),
     f("urgency", Select("urgency"), true),
     f("origin_case", Text, false),
+    f("sectors", Sectors, false),
 ];
 
 const MLA: &[FieldSpec] = &[
@@ -95,6 +98,7 @@ const MLA: &[FieldSpec] = &[
     f("urgency", Select("urgency"), true),
     f("urgency_reasons", LongText, false),
     f("preservation_case", Text, false),
+    f("sectors", Sectors, false),
 ];
 
 const EMERGENCY: &[FieldSpec] = &[
@@ -107,6 +111,7 @@ const EMERGENCY: &[FieldSpec] = &[
     f("data_sought", Multi("data_category"), true),
     f("data_description", LongText, true),
     f("custodian", Text, true),
+    f("sectors", Sectors, false),
 ];
 
 pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
@@ -171,7 +176,7 @@ pub fn body_from_form(
                 }
             },
             Checkbox => Value::Bool(!raw.is_empty()),
-            Multi(_) => Value::Array(
+            Multi(_) | Sectors => Value::Array(
                 form.all(field.name)
                     .iter()
                     .map(|v| Value::String(v.clone()))
@@ -264,6 +269,25 @@ pub fn views(
                         selected: submitted.contains(&o.id),
                     })
                     .collect(),
+                Sectors => {
+                    let crosswalk = &liaison_core::reference::SECTORS;
+                    crosswalk
+                        .us
+                        .iter()
+                        .map(|s| (t.get("crosswalk.us_short"), s))
+                        .chain(
+                            crosswalk
+                                .ru
+                                .iter()
+                                .map(|s| (t.get("crosswalk.ru_short"), s)),
+                        )
+                        .map(|(side, s)| OptionView {
+                            value: s.id.clone(),
+                            label: format!("{side}: {}", s.label(t.lang)),
+                            selected: submitted.contains(&s.id),
+                        })
+                        .collect()
+                }
                 _ => Vec::new(),
             };
             FieldView {
@@ -277,7 +301,7 @@ pub fn views(
                     Number => "number",
                     Checkbox => "checkbox",
                     Select(_) | Offence => "select",
-                    Multi(_) => "multi",
+                    Multi(_) | Sectors => "multi",
                     List => "list",
                 },
                 required: field.required,

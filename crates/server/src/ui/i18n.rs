@@ -175,6 +175,13 @@ impl Tr {
             .unwrap_or_else(|| id.to_owned())
     }
 
+    pub fn sector(&self, id: &str) -> String {
+        liaison_core::reference::SECTORS
+            .get(id)
+            .map(|s| s.label(self.lang).to_owned())
+            .unwrap_or_else(|| id.to_owned())
+    }
+
     /// A duration in the largest sensible unit ("3 h", "2 дн.").
     pub fn duration(&self, secs: &i64) -> String {
         let s = *secs;

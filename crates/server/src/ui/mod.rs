@@ -10,6 +10,7 @@ pub mod charts;
 pub mod forms;
 pub mod i18n;
 mod pages;
+mod reference;
 
 pub use pages::{ROUTES, render_inbox_for_benchmark};
 

@@ -44,6 +44,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/escalations"),
     ("GET", "/transparency"),
     ("GET", "/transparency.json"),
+    ("GET", "/glossary"),
+    ("POST", "/glossary"),
+    ("GET", "/glossary/{term}"),
+    ("POST", "/glossary/{term}/propose"),
+    ("POST", "/glossary/{term}/sign"),
+    ("POST", "/glossary/{term}/diverge"),
+    ("GET", "/crosswalks"),
+    ("GET", "/norms"),
+    ("GET", "/search"),
+    ("POST", "/cases/{id}/norms"),
     ("GET", "/static/style.css"),
     ("GET", "/static/app.js"),
 ];
@@ -63,6 +73,7 @@ pub fn routes() -> Router<UiState> {
         .route("/escalations", get(escalations))
         .route("/transparency", get(transparency))
         .route("/transparency.json", get(transparency_json))
+        .merge(super::reference::routes())
         .route(
             "/static/style.css",
             get(|| async {
@@ -100,7 +111,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn new(state: &UiState, v: &Visitor, active: &'static str) -> Layout {
+    pub(super) fn new(state: &UiState, v: &Visitor, active: &'static str) -> Layout {
         Layout {
             t: v.t,
             user: v.user.clone(),
@@ -117,6 +128,7 @@ impl Layout {
         u.role.allows(match what {
             "cases" => Permission::ReadCases,
             "operations" => Permission::ReadOperations,
+            "reference" => Permission::ReadReference,
             _ => Permission::ReadAggregates,
         })
     }
@@ -147,7 +159,7 @@ pub fn forbidden(v: &Visitor) -> Response {
     html(StatusCode::FORBIDDEN, &ForbiddenPage { l })
 }
 
-fn not_found(state: &UiState, v: &Visitor) -> Response {
+pub(super) fn not_found(state: &UiState, v: &Visitor) -> Response {
     html(
         StatusCode::NOT_FOUND,
         &NotFoundPage {
@@ -162,7 +174,7 @@ struct NotFoundPage {
     l: Layout,
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(super) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("page failed: {e}");
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
@@ -341,7 +353,7 @@ struct DashboardPage {
     median_ack_sent: String,
 }
 
-fn stats_charts(t: &Tr, s: &Stats) -> (String, String, String, String) {
+pub(super) fn stats_charts(t: &Tr, s: &Stats) -> (String, String, String, String) {
     let mut rows = Vec::new();
     for (kind, states) in &s.by_kind_state {
         for (state, (received, sent)) in states {
@@ -792,6 +804,10 @@ struct CasePage {
     deadlines: Vec<(String, String, bool)>,
     hint: Vec<(String, String)>,
     hint_title: String,
+    /// Norms the case is tagged with, and all norms for the tag form: (id, short text).
+    norm_tags: Vec<(String, String)>,
+    norm_options: Vec<(String, String)>,
+    may_tag: bool,
     error: String,
 }
 
@@ -824,7 +840,13 @@ fn body_lines(t: &Tr, prefix: &str, value: &serde_json::Value, out: &mut Vec<(St
                     .iter()
                     .map(|x| {
                         x.as_str()
-                            .map(|s| enum_label(t, prefix, s))
+                            .map(|s| {
+                                if prefix == "sectors" {
+                                    t.sector(s)
+                                } else {
+                                    enum_label(t, prefix, s)
+                                }
+                            })
                             .unwrap_or_else(|| x.to_string())
                     })
                     .collect::<Vec<_>>()
@@ -984,7 +1006,36 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
         ),
         None => (String::new(), Vec::new()),
     };
+    let tags = state
+        .node
+        .store
+        .read(|c| liaison_store::reference::case_norm_tags(c, id))
+        .map_err(internal)?;
+    let norm_text = |n: &liaison_core::reference::Norm| {
+        let text = n.text(t.lang);
+        match text.char_indices().nth(90) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text.to_owned(),
+        }
+    };
+    let norms = &liaison_core::reference::NORMS.norms;
+    let norm_tags = norms
+        .iter()
+        .filter(|n| tags.contains(&n.id))
+        .map(|n| (n.id.clone(), norm_text(n)))
+        .collect();
+    let norm_options = norms
+        .iter()
+        .filter(|n| !tags.contains(&n.id))
+        .map(|n| (n.id.clone(), norm_text(n)))
+        .collect();
+    let may_tag = user.is_some_and(|u| {
+        u.role.allows(Permission::EditReference) && u.role.allows(Permission::ReadCases)
+    });
     Ok(CasePage {
+        norm_tags,
+        norm_options,
+        may_tag,
         title: liaison_core::case::title(
             &d.case.kind,
             &d.case.subject,
