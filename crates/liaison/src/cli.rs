@@ -314,4 +314,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
+    /// Search queries over many indexed case messages (English and Russian), beside the bare index lookup.
+    Search {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Messages to index.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+        /// Messages per case.
+        #[arg(long, default_value_t = 10)]
+        per_case: u64,
+        /// Queries to time.
+        #[arg(long, default_value_t = 600)]
+        queries: usize,
+    },
 }

@@ -277,6 +277,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             BenchCommand::Ui { dir, cases, runs } => {
                 crate::bench::ui(dir.as_deref(), cases, runs).await
             }
+            BenchCommand::Search {
+                dir,
+                messages,
+                per_case,
+                queries,
+            } => crate::bench::search(dir.as_deref(), messages, per_case, queries).await,
         },
     }
 }

@@ -46,13 +46,7 @@ pub(crate) fn reindex(conn: &Connection, id: &str) -> Result<(), StoreError> {
     for d in s.definitions.values() {
         text.push_str(&format!(" {} {}", d.en, d.ru));
     }
-    refdb::index_doc(
-        conn,
-        &format!("glossary:{id}"),
-        "glossary",
-        None,
-        &liaison_core::text::analyze(&text),
-    )
+    refdb::index_glossary_term(conn, id, &liaison_core::text::analyze(&text))
 }
 
 /// Records a glossary event that arrived in an envelope.

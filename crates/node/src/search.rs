@@ -13,6 +13,13 @@ use serde::Serialize;
 
 use crate::{Node, NodeError};
 
+/// How many of the newest matching case messages a query ranks. Fewer
+/// matches are ranked exactly; a word in most of a million messages costs
+/// the ranking of this many (see BENCHMARKS.md, search).
+pub const RANK_WINDOW: usize = 2000;
+
+const INDEX_STATE: &str = "search_index";
+
 /// The words of a message body worth indexing: every string in it.
 fn body_text(value: &serde_json::Value, out: &mut String) {
     match value {
@@ -36,7 +43,7 @@ pub(crate) fn index_envelope(
 ) -> Result<(), StoreError> {
     let mut text = case_title.to_owned();
     body_text(body, &mut text);
-    refdb::index_new_doc(conn, hash, "case", Some(case_id), &analyze(&text))
+    refdb::index_case_message(conn, hash, case_id, &analyze(&text))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -58,19 +65,28 @@ impl Node {
         limit: usize,
     ) -> Result<Vec<SearchHit>, NodeError> {
         let terms = stems(query);
-        let mut kinds = vec!["glossary"];
-        if role.allows(Permission::ReadCases) {
-            kinds.push("case");
-        }
-        // Several envelopes of one case may match: fetch more, keep the best per case.
-        let hits = self
+        // The glossary is small: ranked exactly. Case threads may be millions
+        // of messages: ranked within the newest RANK_WINDOW matches.
+        let mut hits: Vec<(&str, refdb::Hit)> = self
             .store
-            .read(|c| refdb::search(c, &terms, &kinds, limit * 4))?;
+            .read(|c| refdb::search_glossary(c, &terms, limit))?
+            .into_iter()
+            .map(|h| ("glossary", h))
+            .collect();
+        if role.allows(Permission::ReadCases) {
+            // Several envelopes of one case may match: fetch more, keep the best per case.
+            let cases = self
+                .store
+                .read(|c| refdb::search_cases(c, &terms, limit * 4, Some(RANK_WINDOW)))?;
+            hits.extend(cases.into_iter().map(|h| ("case", h)));
+        }
+        // BM25 scores of two indexes: each index's own statistics, the same scale.
+        hits.sort_by(|a, b| a.1.rank.total_cmp(&b.1.rank));
         let mut out: Vec<SearchHit> = Vec::new();
-        for h in hits {
-            let (kind, id) = match (&h.kind[..], &h.case_id) {
-                ("case", Some(case)) => ("case", case.clone()),
-                ("glossary", _) => ("glossary", h.doc.trim_start_matches("glossary:").to_owned()),
+        for (kind, h) in hits {
+            let id = match (kind, h.case_id) {
+                ("case", Some(case)) => case,
+                ("glossary", _) => h.doc,
                 _ => continue,
             };
             if out.iter().any(|o| o.kind == kind && o.id == id) {
@@ -117,7 +133,13 @@ impl Node {
         })?;
         let terms: Vec<String> = self.glossary()?.into_iter().map(|t| t.id).collect();
         let total = (hashes.len() + terms.len()) as u64;
-        self.store.write(|tx| refdb::clear_index(tx.conn())).await?;
+        // Marked until the last chunk: a rebuild cut short resumes at the next start.
+        self.store
+            .write(|tx| {
+                refdb::clear_index(tx.conn())?;
+                liaison_store::set_meta(tx.conn(), INDEX_STATE, "rebuilding")
+            })
+            .await?;
         let mut done = 0u64;
         for chunk in hashes.chunks(2000) {
             let n = chunk.len() as u64;
@@ -162,6 +184,17 @@ impl Node {
             done += n;
             progress(done, total);
         }
+        self.store
+            .write(|tx| {
+                refdb::optimize_index(tx.conn())?;
+                liaison_store::set_meta(tx.conn(), INDEX_STATE, "complete")
+            })
+            .await?;
         Ok(total)
+    }
+
+    /// False while a rebuild of the index has not finished (it was cut short).
+    pub fn search_index_complete(&self) -> Result<bool, NodeError> {
+        Ok(self.store.meta(INDEX_STATE)?.as_deref() != Some("rebuilding"))
     }
 }

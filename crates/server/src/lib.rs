@@ -155,6 +155,16 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         watcher.clone(),
     ));
     tasks.spawn(liaison_node::deadlines::run(node.clone(), watcher.clone()));
+    if !node.search_index_complete()? {
+        let node = node.clone();
+        tokio::spawn(async move {
+            tracing::warn!("the search index was being rebuilt when the node stopped: rebuilding");
+            match node.rebuild_search_index(|_, _| {}).await {
+                Ok(n) => tracing::info!(documents = n, "search index rebuilt"),
+                Err(e) => tracing::error!("cannot rebuild the search index: {e}"),
+            }
+        });
+    }
 
     tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
     Ok(Server {

@@ -231,10 +231,14 @@ const MIGRATIONS: &[&str] = &[
         norm    TEXT NOT NULL,
         PRIMARY KEY (case_id, norm)
     );
-    -- Full-text index of stemmed text (see core::text); one row per case
-    -- envelope (doc = envelope hash) or per glossary term (doc = term id).
-    CREATE VIRTUAL TABLE search_index USING fts5 (
-        doc UNINDEXED, kind UNINDEXED, case_id UNINDEXED, text,
+    -- Full-text indexes of stemmed text (see core::text), one per reader
+    -- class: case messages (doc = envelope hash) and glossary terms.
+    CREATE VIRTUAL TABLE search_cases USING fts5 (
+        doc UNINDEXED, case_id UNINDEXED, text,
+        tokenize = 'unicode61 remove_diacritics 0'
+    );
+    CREATE VIRTUAL TABLE search_glossary USING fts5 (
+        term UNINDEXED, text,
         tokenize = 'unicode61 remove_diacritics 0'
     );
     ",

@@ -104,86 +104,137 @@ pub fn norm_tag_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreErr
     Ok(rows)
 }
 
-/// Adds (or replaces) a document of the search index; `text` is analysed
-/// (stemmed) text.
-pub fn index_doc(
+// The search index: two FTS5 tables of stemmed text (see core::text), one
+// per reader class, so that a reader's query never walks documents it may
+// not see: `search_cases` (one row per case envelope, doc = envelope hash)
+// and `search_glossary` (one row per term). Rowids grow with insertion, so
+// rowid order is recency.
+
+/// Adds the stemmed text of a case message (new: envelope hashes are unique).
+pub fn index_case_message(
     conn: &Connection,
-    doc: &str,
-    kind: &str,
-    case_id: Option<&str>,
+    hash: &str,
+    case_id: &str,
     text: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM search_index WHERE doc = ?1")?
-        .execute([doc])?;
-    conn.prepare_cached(
-        "INSERT INTO search_index (doc, kind, case_id, text) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![doc, kind, case_id, text])?;
+    conn.prepare_cached("INSERT INTO search_cases (doc, case_id, text) VALUES (?1, ?2, ?3)")?
+        .execute(params![hash, case_id, text])?;
     Ok(())
 }
 
-/// Appends a document known to be new (no delete first: the fast path for
-/// envelopes, whose hash is unique).
-pub fn index_new_doc(
-    conn: &Connection,
-    doc: &str,
-    kind: &str,
-    case_id: Option<&str>,
-    text: &str,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO search_index (doc, kind, case_id, text) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![doc, kind, case_id, text])?;
+/// Adds or replaces the stemmed text of a glossary term.
+pub fn index_glossary_term(conn: &Connection, term: &str, text: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM search_glossary WHERE term = ?1")?
+        .execute([term])?;
+    conn.prepare_cached("INSERT INTO search_glossary (term, text) VALUES (?1, ?2)")?
+        .execute(params![term, text])?;
     Ok(())
 }
 
 pub fn clear_index(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM search_index", [])?;
+    conn.execute_batch("DELETE FROM search_cases; DELETE FROM search_glossary;")?;
     Ok(())
 }
 
-/// A search hit: the document, its kind, its case, its rank (lower is better).
+/// Merges the index segments (after a rebuild or a bulk load).
+pub fn optimize_index(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "INSERT INTO search_cases (search_cases) VALUES ('optimize');
+         INSERT INTO search_glossary (search_glossary) VALUES ('optimize');",
+    )?;
+    Ok(())
+}
+
+/// A search hit: the case envelope or glossary term, the case, the BM25
+/// score (lower is better).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
     pub doc: String,
-    pub kind: String,
     pub case_id: Option<String>,
     pub rank: f64,
 }
 
-/// The best documents matching every stem, among the kinds allowed.
-pub fn search(
-    conn: &Connection,
-    stems: &[String],
-    kinds: &[&str],
-    limit: usize,
-) -> Result<Vec<Hit>, StoreError> {
-    if stems.is_empty() || kinds.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Each stem a quoted FTS5 string: no operator in user input gets through.
-    let query = stems
+/// The stems as an FTS5 query: each a quoted string (no operator in user
+/// input gets through), all required.
+fn fts_query(stems: &[String]) -> String {
+    stems
         .iter()
         .map(|s| format!("\"{}\"", s.replace('"', "")))
         .collect::<Vec<_>>()
-        .join(" ");
-    let kinds_json =
-        serde_json::to_string(kinds).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .join(" ")
+}
+
+/// Glossary terms matching every stem, best first.
+pub fn search_glossary(
+    conn: &Connection,
+    stems: &[String],
+    limit: usize,
+) -> Result<Vec<Hit>, StoreError> {
+    if stems.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut stmt = conn.prepare_cached(
-        "SELECT doc, kind, case_id, rank FROM search_index
-         WHERE search_index MATCH ?1 AND kind IN (SELECT value FROM json_each(?2))
-         ORDER BY rank LIMIT ?3",
+        "SELECT term, bm25(search_glossary) AS score FROM search_glossary
+         WHERE search_glossary MATCH ?1 ORDER BY score LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![query, kinds_json, limit as i64], |r| {
+        .query_map(params![fts_query(stems), limit as i64], |r| {
             Ok(Hit {
                 doc: r.get(0)?,
-                kind: r.get(1)?,
-                case_id: r.get(2)?,
-                rank: r.get(3)?,
+                case_id: None,
+                rank: r.get(1)?,
             })
         })?
         .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Case messages matching every stem, best first. With `window`, only the
+/// newest `window` matches are ranked: a word found in most of a million
+/// messages then costs the ranking of a window, not of every match;
+/// queries with fewer matches are ranked exactly.
+pub fn search_cases(
+    conn: &Connection,
+    stems: &[String],
+    limit: usize,
+    window: Option<usize>,
+) -> Result<Vec<Hit>, StoreError> {
+    if stems.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Rank on rowids and scores alone; read the stored columns of the best only.
+    let sql = match window {
+        None => {
+            "SELECT s.doc, s.case_id, best.score FROM (
+                 SELECT rowid AS id, bm25(search_cases) AS score FROM search_cases
+                 WHERE search_cases MATCH ?1 ORDER BY score LIMIT ?2) best
+             JOIN search_cases s ON s.rowid = best.id ORDER BY best.score"
+        }
+        Some(_) => {
+            "SELECT s.doc, s.case_id, best.score FROM (
+                 SELECT id, score FROM (
+                     SELECT rowid AS id, bm25(search_cases) AS score FROM search_cases
+                     WHERE search_cases MATCH ?1 ORDER BY rowid DESC LIMIT ?3)
+                 ORDER BY score LIMIT ?2) best
+             JOIN search_cases s ON s.rowid = best.id ORDER BY best.score"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(Hit {
+            doc: r.get(0)?,
+            case_id: r.get(1)?,
+            rank: r.get(2)?,
+        })
+    };
+    let query = fts_query(stems);
+    let rows = match window {
+        None => stmt
+            .query_map(params![query, limit as i64], map)?
+            .collect::<Result<_, _>>()?,
+        Some(w) => stmt
+            .query_map(params![query, limit as i64, w as i64], map)?
+            .collect::<Result<_, _>>()?,
+    };
     Ok(rows)
 }

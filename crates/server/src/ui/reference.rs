@@ -181,7 +181,7 @@ async fn glossary(
     if let Err(r) = v.require(Permission::ReadReference, "/glossary") {
         return r;
     }
-        let status = q
+    let status = q
         .status
         .as_deref()
         .filter(|s| matches!(*s, "proposed" | "agreed" | "divergent"))

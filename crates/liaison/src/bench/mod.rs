@@ -9,6 +9,9 @@ use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
+mod search;
+pub use search::search;
+
 use crate::commands::progress_bar;
 use crate::error::CliError;
 
@@ -500,4 +503,14 @@ async fn axum_body_len(response: axum::response::Response) -> usize {
         .await
         .map(|b| b.to_bytes().len())
         .unwrap_or(0)
+}
+
+/// The `p` percentile of durations in microseconds, in milliseconds.
+fn percentile_ms(micros: &[i64], p: f64) -> f64 {
+    if micros.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = micros.to_vec();
+    sorted.sort_unstable();
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0
 }
