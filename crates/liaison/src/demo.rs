@@ -106,8 +106,9 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
         ));
     }
     if fresh && seed {
-        eprintln!("Seeding cases in every kind and state …");
+        eprintln!("Seeding cases in every kind and state, and the glossary …");
         seed_cases(&nodes[0], &nodes[1]).await?;
+        seed_glossary(&nodes[0], &nodes[1]).await?;
     }
     println!(
         "Liaison demo in {} — three nodes, pinned to each other:\n",
@@ -395,7 +396,17 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
     play(ru, us, "mla", mla(false, "МПП-2026/0457", "computer-fraud", "Хищение денежных средств клиентов российского банка с использованием вредоносной программы; управляющий сервер размещён в США.", "Регистрационные данные и журналы доступа к управляющему серверу.", None, false), &[
         (true, "acknowledge", none.clone()),
     ]).await?;
-    play(ru, us, "preservation", preservation(false, "Неправомерный доступ к информационной системе энергетической компании с сервера, размещённого в США.", "Журналы подключений к серверу 192.0.2.44.", "Cloud provider, Virginia"), &[]).await?;
+    let mut energy = preservation(
+        false,
+        "Неправомерный доступ к информационной системе энергетической компании с сервера, размещённого в США.",
+        "Журналы подключений к серверу 192.0.2.44.",
+        "Cloud provider, Virginia",
+    );
+    energy["sectors"] = json!(["ru-energy", "ru-fuel-energy-complex"]);
+    let energy = play(ru, us, "preservation", energy, &[]).await?;
+    for node in [us, ru] {
+        node.tag_case(&energy, "h", true).await?;
+    }
     play(ru, us, "emergency_disclosure", emergency(false, "terrorism", "Публикация с угрозой взрыва в московском метро; учётная запись зарегистрирована у американского провайдера."), &[
         (true, "acknowledge", none.clone()),
         (true, "start_execution", none.clone()),
@@ -408,5 +419,81 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
         (true, "report_partial", t("Owner information provided; upload logs follow.")),
     ]).await?;
     play(ru, us, "note", json!({"subject": "Рабочая встреча экспертов", "text": "Предлагаем провести видеоконференцию экспертов по вопросам сохранения данных 10 декабря."}), &[]).await?;
+    // Every legal request is cooperation against criminal use of ICTs: norm 13(d).
+    for node in [us, ru] {
+        for case in node.list_cases(10_000)? {
+            if case.kind != "note" {
+                node.tag_case(&case.id, "d", true).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `node` holds at least `events` glossary events for `term`.
+async fn glossary_reach(node: &Node, term: &str, events: usize) -> Result<(), CliError> {
+    for _ in 0..200 {
+        if node.glossary_term(term)?.history.len() >= events {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(CliError::new(
+        "demo_failed",
+        format!("the glossary event on {term} did not arrive"),
+    ))
+}
+
+/// The glossary in each status: agreed both ways, divergent, and proposed.
+async fn seed_glossary(us: &Node, ru: &Node) -> Result<(), CliError> {
+    us.glossary_propose(
+        "data-preservation",
+        "data preservation",
+        "сохранение данных",
+        "Keeping specified stored computer data, already in a custodian's possession, safe from change or deletion for a set period at an authority's request, pending a request for its disclosure.",
+        "Обеспечение по запросу компетентного органа сохранности указанных компьютерных данных, уже находящихся у их держателя, от изменения или удаления в течение установленного срока до поступления запроса об их раскрытии.",
+        vec!["budapest".into(), "t-cy".into()],
+    )
+    .await?;
+    glossary_reach(ru, "data-preservation", 1).await?;
+    ru.glossary_sign("data-preservation").await?;
+    glossary_reach(us, "data-preservation", 2).await?;
+
+    ru.glossary_propose(
+        "critical-information-infrastructure",
+        "critical information infrastructure",
+        "критическая информационная инфраструктура",
+        "Information systems, information and telecommunication networks and automated control systems of the subjects of critical information infrastructure in the spheres listed by law, and the networks that connect them.",
+        "Информационные системы, информационно-телекоммуникационные сети и автоматизированные системы управления субъектов критической информационной инфраструктуры в установленных законом сферах, а также сети электросвязи, обеспечивающие их взаимодействие.",
+        vec!["fz-187".into()],
+    )
+    .await?;
+    glossary_reach(us, "critical-information-infrastructure", 1).await?;
+    us.glossary_sign("critical-information-infrastructure")
+        .await?;
+    glossary_reach(ru, "critical-information-infrastructure", 2).await?;
+
+    ru.glossary_diverge(
+        "cybersecurity",
+        "Russian usage prefers 'information security', which also covers the protection of society from harmful information, not only of systems and data.",
+        "В российской практике используется понятие «информационная безопасность», охватывающее также защиту общества от вредной информации, а не только систем и данных.",
+    )
+    .await?;
+    us.glossary_diverge(
+        "information-security",
+        "The U.S. does not treat content as a security matter; for systems and data 'cybersecurity' is the term to use.",
+        "США не рассматривают содержание информации как вопрос безопасности; для систем и данных следует использовать термин «кибербезопасность».",
+    )
+    .await?;
+    us.glossary_propose(
+        "attribution",
+        "attribution",
+        "атрибуция",
+        "Establishing, on evidence that can be stated, who is responsible for an ICT incident: the machines, the persons and any state behind them.",
+        "Установление на основании доказательств, которые можно изложить, того, кто ответственен за инцидент в сфере ИКТ: оборудования, лиц и стоящего за ними государства.",
+        vec!["un-gge-2015".into(), "policy-brief".into()],
+    )
+    .await?;
+    glossary_reach(ru, "attribution", 1).await?;
     Ok(())
 }

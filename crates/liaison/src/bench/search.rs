@@ -233,7 +233,7 @@ pub async fn search(
     per_case: u64,
     runs: usize,
 ) -> Result<(), CliError> {
-        if per_case == 0 || messages == 0 || runs == 0 {
+    if per_case == 0 || messages == 0 || runs == 0 {
         return Err(CliError::new(
             "invalid_input",
             "--messages, --per-case and --queries must be at least 1",
@@ -266,7 +266,11 @@ pub async fn search(
         // Compose and stem outside the writer, as the node does before it records.
         let docs: Vec<(String, String, String)> = (from..to)
             .map(|i| {
-                let vocab = if (i / per_case).is_multiple_of(2) { &en } else { &ru };
+                let vocab = if (i / per_case).is_multiple_of(2) {
+                    &en
+                } else {
+                    &ru
+                };
                 let words = 20 + rng.below(30);
                 let mut text = format!("OIA-2026-{:06}", i / per_case);
                 for _ in 0..words {
