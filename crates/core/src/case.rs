@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
+use crate::tlp::Tlp;
 
 /// The kinds of case this version knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,13 +18,22 @@ pub enum CaseKind {
     Mla,
     /// Emergency disclosure (risk to life).
     EmergencyDisclosure,
+    /// A critical-infrastructure incident notification.
+    Incident,
+    /// An urgent formal inquiry for the other party's duty officer.
+    Hotline,
+    /// A reachability check of the other party's duty officer.
+    Ping,
 }
 
-pub const ALL_KINDS: [CaseKind; 4] = [
+pub const ALL_KINDS: [CaseKind; 7] = [
     CaseKind::Note,
     CaseKind::Preservation,
     CaseKind::Mla,
     CaseKind::EmergencyDisclosure,
+    CaseKind::Incident,
+    CaseKind::Hotline,
+    CaseKind::Ping,
 ];
 
 /// Envelope kind of lifecycle transitions (the case kind names the opening).
@@ -50,7 +60,23 @@ impl CaseKind {
             CaseKind::Preservation => "preservation",
             CaseKind::Mla => "mla",
             CaseKind::EmergencyDisclosure => "emergency_disclosure",
+            CaseKind::Incident => "incident",
+            CaseKind::Hotline => "hotline",
+            CaseKind::Ping => "ping",
         }
+    }
+
+    /// Legal-assistance kinds (the MLA workflow, legal officers' work).
+    pub fn is_legal(self) -> bool {
+        matches!(
+            self,
+            CaseKind::Preservation | CaseKind::Mla | CaseKind::EmergencyDisclosure
+        )
+    }
+
+    /// Kinds whose threads take updates from either party.
+    pub fn takes_updates(self) -> bool {
+        matches!(self, CaseKind::Incident | CaseKind::Hotline)
     }
 
     /// Legal kinds follow the shared lifecycle; notes are plain threads.
@@ -89,6 +115,27 @@ impl CaseKind {
                     "emergency disclosure request"
                 }
             }
+            CaseKind::Incident => {
+                if ru {
+                    "уведомление об инциденте"
+                } else {
+                    "incident notification"
+                }
+            }
+            CaseKind::Hotline => {
+                if ru {
+                    "запрос по горячей линии"
+                } else {
+                    "hotline inquiry"
+                }
+            }
+            CaseKind::Ping => {
+                if ru {
+                    "проверка связи"
+                } else {
+                    "ping test"
+                }
+            }
         }
     }
 }
@@ -113,6 +160,8 @@ pub struct BodySummary {
     pub preservation_days: Option<u32>,
     /// Cases this one follows (preservation → MLA, extensions).
     pub links: Vec<String>,
+    /// The TLP marking of the thread (incidents and hotline inquiries).
+    pub tlp: Tlp,
 }
 
 /// Parses and checks a message body of `kind`, naming the offending field.
@@ -134,6 +183,7 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 urgent: false,
                 preservation_days: None,
                 links: Vec::new(),
+                tlp: Tlp::Clear,
             })
         }
         CaseKind::Preservation => {
@@ -146,6 +196,7 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 urgent: r.urgency == crate::legal::Urgency::Urgent,
                 preservation_days: Some(r.preservation_days),
                 links: r.origin_case.into_iter().collect(),
+                tlp: Tlp::Clear,
             })
         }
         CaseKind::Mla => {
@@ -161,6 +212,7 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                     .chain(r.earlier_case.iter())
                     .cloned()
                     .collect(),
+                tlp: Tlp::Clear,
             })
         }
         CaseKind::EmergencyDisclosure => {
@@ -171,6 +223,40 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 urgent: true,
                 preservation_days: None,
                 links: Vec::new(),
+                tlp: Tlp::Clear,
+            })
+        }
+        CaseKind::Incident => {
+            let (r, tlp) = crate::incident::IncidentReport::check(body)?;
+            Ok(BodySummary {
+                subject: r.title,
+                offence: None,
+                urgent: r.severity.urgent(),
+                preservation_days: None,
+                links: Vec::new(),
+                tlp,
+            })
+        }
+        CaseKind::Hotline => {
+            let (h, tlp) = crate::incident::HotlineInquiry::check(body)?;
+            Ok(BodySummary {
+                subject: h.subject,
+                offence: None,
+                urgent: true,
+                preservation_days: None,
+                links: h.incident_case.into_iter().collect(),
+                tlp,
+            })
+        }
+        CaseKind::Ping => {
+            crate::incident::PingBody::check(body)?;
+            Ok(BodySummary {
+                subject: String::new(),
+                offence: None,
+                urgent: true,
+                preservation_days: None,
+                links: Vec::new(),
+                tlp: Tlp::Clear,
             })
         }
     }
@@ -196,6 +282,7 @@ pub fn title(kind: &str, subject: &str, offence: Option<&str>, lang: &str) -> St
             CaseKind::Preservation.label(lang),
             offence_label()
         ),
+        Ok(CaseKind::Ping) => CaseKind::Ping.label(lang).to_owned(),
         Ok(CaseKind::EmergencyDisclosure) => {
             let risk = crate::legal::RiskType::ALL
                 .iter()

@@ -37,6 +37,8 @@ macro_rules! labelled_enum {
     };
 }
 
+pub(crate) use labelled_enum;
+
 labelled_enum!(
     /// Categories of data a request seeks.
     DataCategory {
@@ -138,6 +140,37 @@ pub fn enumerations() -> Vec<(&'static str, Vec<EnumValue>)> {
         (
             "data_category",
             list(DataCategory::ALL, DataCategory::as_str, DataCategory::label),
+        ),
+        (
+            "severity",
+            list(
+                crate::incident::Severity::ALL,
+                crate::incident::Severity::as_str,
+                crate::incident::Severity::label,
+            ),
+        ),
+        (
+            "incident_request",
+            list(
+                crate::incident::IncidentRequest::ALL,
+                crate::incident::IncidentRequest::as_str,
+                crate::incident::IncidentRequest::label,
+            ),
+        ),
+        (
+            "indicator_type",
+            list(
+                crate::incident::IndicatorType::ALL,
+                crate::incident::IndicatorType::as_str,
+                crate::incident::IndicatorType::label,
+            ),
+        ),
+        (
+            "tlp",
+            crate::tlp::ALL_LEVELS
+                .iter()
+                .map(|t| (t.as_str(), t.label_in("en"), t.label_in("ru")))
+                .collect(),
         ),
         (
             "urgency",
@@ -322,7 +355,7 @@ pub struct TransitionBody {
     pub days: Option<u32>,
 }
 
-fn need(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
+pub(crate) fn need(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     if value.trim().is_empty() {
         return Err(CoreError::field(
             field,
@@ -333,7 +366,7 @@ fn need(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     optional(field, value, max)
 }
 
-fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
+pub(crate) fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     if value.chars().count() > max {
         return Err(CoreError::field(
             field,
@@ -344,11 +377,11 @@ fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn bad(field: &str, message: impl Into<String>) -> CoreError {
+pub(crate) fn bad(field: &str, message: impl Into<String>) -> CoreError {
     CoreError::field(field, FieldProblem::Invalid, message)
 }
 
-fn check_authority(field: &str, a: &Authority) -> Result<(), CoreError> {
+pub(crate) fn check_authority(field: &str, a: &Authority) -> Result<(), CoreError> {
     need(&format!("{field}.name"), &a.name, 300)?;
     need(&format!("{field}.contact_person"), &a.contact_person, 200)?;
     need(&format!("{field}.email"), &a.email, 254)?;
@@ -381,7 +414,7 @@ fn check_offence(field: &str, o: &OffenceRef) -> Result<(), CoreError> {
     optional(&format!("{field}.description"), &o.description, 1000)
 }
 
-fn check_sectors(sectors: &[String]) -> Result<(), CoreError> {
+pub(crate) fn check_sectors(sectors: &[String]) -> Result<(), CoreError> {
     if sectors.len() > 32 {
         return Err(bad("sectors", "sectors: at most 32"));
     }
@@ -396,7 +429,7 @@ fn check_sectors(sectors: &[String]) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
+pub(crate) fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
     if let Some(id) = id {
         let ok = !id.is_empty()
             && id.len() <= 64
@@ -410,23 +443,59 @@ fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
     Ok(())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     what: &str,
     body: &serde_json::Value,
 ) -> Result<T, CoreError> {
-    serde_json::from_value(body.clone()).map_err(|e| {
-        let message = format!("{what}: {e}");
-        let text = e.to_string();
-        // serde names the field in backquotes: `missing field `x``.
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde names a missing or unknown field in backquotes: `missing field `x``.
         let named = |prefix: &str| {
-            text.strip_prefix(prefix)
+            inner
+                .strip_prefix(prefix)
                 .and_then(|r| r.split('`').next())
                 .map(str::to_owned)
         };
+        // The path of the value at fault, as forms name fields (`a.b`, `list.0.c`).
+        let at = |field: String| {
+            let base = path
+                .trim_start_matches('.')
+                .replace('[', ".")
+                .replace(']', "");
+            match (base.is_empty() || base == "?", field.is_empty()) {
+                (true, _) => field,
+                (false, true) => base,
+                (false, false) => format!("{base}.{field}"),
+            }
+        };
         match (named("missing field `"), named("unknown field `")) {
-            (Some(f), _) => CoreError::field(&f, FieldProblem::Required, message),
-            (_, Some(f)) => CoreError::field(&f, FieldProblem::Invalid, message),
-            _ => CoreError::invalid(message),
+            (Some(f), _) => {
+                let field = at(f);
+                CoreError::field(
+                    &field,
+                    FieldProblem::Required,
+                    format!("{what}: {field}: {inner}"),
+                )
+            }
+            (_, Some(f)) => {
+                // serde reports an unknown field at the path of its parent.
+                let field = at(f);
+                CoreError::field(
+                    &field,
+                    FieldProblem::Invalid,
+                    format!("{what}: {field}: {inner}"),
+                )
+            }
+            _ if path == "." || path.is_empty() => CoreError::invalid(format!("{what}: {inner}")),
+            _ => {
+                let field = at(String::new());
+                CoreError::field(
+                    &field,
+                    FieldProblem::Invalid,
+                    format!("{what}: {field}: {inner}"),
+                )
+            }
         }
     })
 }

@@ -7,6 +7,7 @@ pub mod card;
 pub mod case;
 pub mod envelope;
 pub mod glossary;
+pub mod incident;
 pub mod leaf;
 pub mod legal;
 pub mod lifecycle;
@@ -15,6 +16,7 @@ pub mod party;
 pub mod reference;
 pub mod roles;
 pub mod text;
+pub mod tlp;
 
 pub use party::PartyCode;
 

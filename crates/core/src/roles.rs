@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 use crate::case::CaseKind;
+use crate::tlp::Tlp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,6 +121,19 @@ impl Role {
         }
     }
 
+    /// The most restrictive TLP marking this role reads unless a user is
+    /// given another clearance: RED for those who handle incidents around
+    /// the clock, AMBER+STRICT inside the authority, AMBER for provider
+    /// liaisons (clients of the recipient), CLEAR for observers.
+    pub fn default_clearance(self) -> Tlp {
+        match self {
+            Role::Administrator | Role::CertAnalyst | Role::DutyOfficer => Tlp::Red,
+            Role::LegalOfficer => Tlp::AmberStrict,
+            Role::ProviderLiaison => Tlp::Amber,
+            Role::Observer => Tlp::Clear,
+        }
+    }
+
     pub fn allows(self, p: Permission) -> bool {
         use CaseKind::*;
         use Permission::*;
@@ -134,8 +148,8 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | EditReference
-                        | Open(_)
-                        | Act(_)
+                        | Open(Note | Preservation | Mla | EmergencyDisclosure)
+                        | Act(Note | Preservation | Mla | EmergencyDisclosure)
                 )
             }
             Role::CertAnalyst => {
@@ -146,8 +160,8 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | EditReference
-                        | Open(Note)
-                        | Act(Note)
+                        | Open(Note | Incident | Hotline | Ping)
+                        | Act(Note | Incident | Hotline | Ping)
                 )
             }
             Role::DutyOfficer => {
@@ -157,8 +171,8 @@ impl Role {
                         | ReadOperations
                         | ReadAggregates
                         | ReadReference
-                        | Open(Note)
-                        | Act(Note | EmergencyDisclosure)
+                        | Open(Note | Hotline | Ping)
+                        | Act(Note | EmergencyDisclosure | Incident | Hotline | Ping)
                 )
             }
             Role::ProviderLiaison => {
@@ -195,6 +209,12 @@ mod tests {
         assert!(!Role::CertAnalyst.allows(Permission::Open(CaseKind::Mla)));
         assert!(Role::DutyOfficer.allows(Permission::Act(CaseKind::EmergencyDisclosure)));
         assert!(!Role::LegalOfficer.allows(Permission::ManageUsers));
+        assert!(Role::CertAnalyst.allows(Permission::Open(CaseKind::Incident)));
+        assert!(!Role::LegalOfficer.allows(Permission::Open(CaseKind::Incident)));
+        assert!(Role::DutyOfficer.allows(Permission::Act(CaseKind::Hotline)));
+        assert!(Role::DutyOfficer.allows(Permission::Act(CaseKind::Ping)));
+        assert!(!Role::ProviderLiaison.allows(Permission::Act(CaseKind::Hotline)));
+        assert_eq!(Role::Observer.default_clearance(), Tlp::Clear);
         for r in ALL_ROLES {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
             assert_ne!(r.label("ru"), r.label("en"));

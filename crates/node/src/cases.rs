@@ -4,6 +4,7 @@
 
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION};
 use liaison_core::envelope::SignedEnvelope;
+use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
 use liaison_store::StoreError;
@@ -120,6 +121,47 @@ fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<
     path.iter()
         .rev()
         .try_fold(State::Delivered, |s, a| a.apply(s, preservation).ok())
+}
+
+/// Whether `sender` may add an update to `case` now (`retag`: the update
+/// changes the marking, which only the notifying party may do).
+pub(crate) fn check_update(
+    case: &CaseRow,
+    sender: &str,
+    retag: bool,
+) -> Result<(), (&'static str, String)> {
+    let kind = CaseKind::parse(&case.kind).map_err(|e| ("wrong_case", e.to_string()))?;
+    if !kind.takes_updates() {
+        return Err((
+            "wrong_case",
+            format!("case {} is a {}: it takes no updates", case.id, case.kind),
+        ));
+    }
+    if sender != case.initiator && sender != case.responder {
+        return Err((
+            "wrong_sender",
+            format!("{sender} is not a party to case {}", case.id),
+        ));
+    }
+    if State::parse(&case.state).is_some_and(State::is_terminal) {
+        return Err((
+            "illegal_transition",
+            format!(
+                "case {} is {}: it takes no more updates",
+                case.id, case.state
+            ),
+        ));
+    }
+    if retag && sender != case.initiator {
+        return Err((
+            "illegal_transition",
+            format!(
+                "only {} (who sent case {}) may change its TLP marking",
+                case.initiator, case.id
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What a new transition needs: the case, who we are, the parent to follow.
@@ -287,6 +329,7 @@ pub(crate) fn record(
                 links: summary.links.clone(),
                 root_hash: Some(hash.to_owned()),
                 preservation_days: summary.preservation_days,
+                tlp: summary.tlp.as_str().to_owned(),
                 times: db::CaseTimes::default(),
             },
         )?;
@@ -308,6 +351,13 @@ pub(crate) fn record(
             receipt: None,
         },
     )?;
+    // Only the notifying party re-marks its incident (checked on arrival too).
+    if e.kind == UPDATE
+        && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)
+        && db::case_by_id(conn, &e.case_id)?.is_some_and(|c| c.initiator == e.sender)
+    {
+        db::set_case_tlp(conn, &e.case_id, tlp.as_str())?;
+    }
     recompute(conn, &e.case_id)?;
     // The thread is searchable in both languages' titles.
     if let Some(case) = db::case_by_id(conn, &e.case_id)? {

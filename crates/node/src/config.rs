@@ -27,6 +27,8 @@ pub struct Config {
     pub escalation: EscalationSection,
     #[serde(default)]
     pub attachments: AttachmentsSection,
+    #[serde(default)]
+    pub hotline: HotlineSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +133,16 @@ pub struct DeadlinesSection {
     pub preservation_warning_days: u32,
     pub emergency_ack_secs: u64,
     pub emergency_execute_secs: u64,
+    /// Incidents of severity 1–3: acknowledgement in business hours.
+    pub incident_ack_business_hours: u32,
+    /// Severe incidents and emergencies (4–5): acknowledgement in wall-clock minutes.
+    pub incident_urgent_ack_minutes: u32,
+    pub incident_respond_business_days: u32,
+    pub incident_urgent_respond_hours: u32,
+    /// A duty officer acknowledges a hotline inquiry or a ping within this.
+    pub hotline_ack_minutes: u32,
+    /// …and answers a hotline inquiry (reports it executed) within this.
+    pub hotline_answer_minutes: u32,
     /// The warning level fires when this share of the time has passed.
     pub warning_percent: u32,
     /// How often deadlines are checked.
@@ -152,11 +164,26 @@ impl Default for DeadlinesSection {
             preservation_warning_days: 7,
             emergency_ack_secs: 3600,
             emergency_execute_secs: 24 * 3600,
+            incident_ack_business_hours: 4,
+            incident_urgent_ack_minutes: 60,
+            incident_respond_business_days: 5,
+            incident_urgent_respond_hours: 24,
+            hotline_ack_minutes: 10,
+            hotline_answer_minutes: 240,
             warning_percent: 75,
             check_interval_secs: 30,
         }
     }
 }
+
+/// The hotline: scheduled ping tests of each party's duty officer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HotlineSection {
+    /// Send each pinned party a ping this often (0: only manual pings).
+    pub ping_interval_minutes: u32,
+}
+
 
 /// Where missed deadlines and alerts go: the duty officer's e-mail (SMTP)
 /// and a webhook signed with the node's log key. Empty means off.
@@ -321,6 +348,7 @@ mod tests {
             deadlines: DeadlinesSection::default(),
             escalation: EscalationSection::default(),
             attachments: AttachmentsSection::default(),
+            hotline: HotlineSection::default(),
         }
     }
 

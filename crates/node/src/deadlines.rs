@@ -104,6 +104,16 @@ impl Node {
                         CaseKind::Preservation => {
                             cal.add_business_days(start, cfg.preservation_ack_business_days)
                         }
+                        CaseKind::Incident if case.urgent => {
+                            wall(start, u64::from(cfg.incident_urgent_ack_minutes) * 60)
+                        }
+                        CaseKind::Incident => cal.add_business_minutes(
+                            start,
+                            i64::from(cfg.incident_ack_business_hours) * 60,
+                        ),
+                        CaseKind::Hotline | CaseKind::Ping => {
+                            wall(start, u64::from(cfg.hotline_ack_minutes) * 60)
+                        }
                         _ => wall(start, cfg.emergency_ack_secs),
                     };
                     push("acknowledge", start, due, None);
@@ -125,6 +135,17 @@ impl Node {
                         CaseKind::Preservation => {
                             cal.add_business_days(start, cfg.preservation_preserve_business_days)
                         }
+                        CaseKind::Incident if case.urgent => {
+                            wall(start, u64::from(cfg.incident_urgent_respond_hours) * 3600)
+                        }
+                        CaseKind::Incident => {
+                            cal.add_business_days(start, cfg.incident_respond_business_days)
+                        }
+                        CaseKind::Hotline => {
+                            wall(start, u64::from(cfg.hotline_answer_minutes) * 60)
+                        }
+                        // A ping is answered by its acknowledgement.
+                        CaseKind::Ping => return out,
                         _ => wall(start, cfg.emergency_execute_secs),
                     };
                     push("respond", start, due, None);

@@ -20,6 +20,7 @@ pub mod deadlines;
 pub mod federation;
 pub mod glossary;
 mod init;
+pub mod operations;
 pub mod search;
 pub mod stats;
 pub mod tls;

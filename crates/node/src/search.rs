@@ -6,6 +6,7 @@
 use liaison_core::case::title;
 use liaison_core::roles::{Permission, Role};
 use liaison_core::text::{analyze, stems};
+use liaison_core::tlp::Tlp;
 use liaison_store::federation as db;
 use liaison_store::reference as refdb;
 use liaison_store::{Connection, StoreError};
@@ -56,10 +57,25 @@ pub struct SearchHit {
 }
 
 impl Node {
-    /// The best hits for `query` that `role` may see, best first.
+    /// The best hits for `query` that `role` may see with its default TLP
+    /// clearance, best first.
     pub fn search(
         &self,
         role: Role,
+        query: &str,
+        lang: &str,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, NodeError> {
+        self.search_as(role, role.default_clearance(), query, lang, limit)
+    }
+
+    /// The best hits for `query` that a reader with this role and TLP
+    /// clearance may see, best first: cases whose marking excludes the
+    /// reader never appear.
+    pub fn search_as(
+        &self,
+        role: Role,
+        clearance: Tlp,
         query: &str,
         lang: &str,
         limit: usize,
@@ -94,8 +110,10 @@ impl Node {
             }
             let title = if kind == "case" {
                 match self.store.read(|c| db::case_by_id(c, &id))? {
-                    Some(c) => title(&c.kind, &c.subject, c.offence.as_deref(), lang),
-                    None => continue,
+                    Some(c) if Tlp::parse(&c.tlp).unwrap_or(Tlp::Red).visible_to(clearance) => {
+                        title(&c.kind, &c.subject, c.offence.as_deref(), lang)
+                    }
+                    _ => continue,
                 }
             } else {
                 let t = self.glossary_term(&id)?;

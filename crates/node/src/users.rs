@@ -6,6 +6,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use liaison_core::roles::Role;
+use liaison_core::tlp::Tlp;
 use liaison_log::Hash;
 use liaison_store::users::{self, UserRow};
 
@@ -17,6 +18,8 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub lang: String,
+    /// The most restrictive TLP marking this user may read.
+    pub clearance: Tlp,
 }
 
 fn check_username(name: &str) -> Result<(), NodeError> {
@@ -44,10 +47,17 @@ fn hash_password(password: &str) -> Result<String, NodeError> {
 }
 
 fn to_user(row: UserRow) -> Option<User> {
+    let role = Role::parse(&row.role).ok()?;
+    // A stored clearance that no longer parses falls back to the strictest.
+    let clearance = match row.clearance.as_deref() {
+        None => role.default_clearance(),
+        Some(c) => Tlp::parse(c).unwrap_or(Tlp::Clear),
+    };
     Some(User {
-        role: Role::parse(&row.role).ok()?,
+        role,
         username: row.username,
         lang: row.lang,
+        clearance,
     })
 }
 
@@ -77,12 +87,36 @@ impl Node {
             lang: lang.to_owned(),
             created: now_rfc3339(),
             disabled: false,
+            clearance: None,
         };
         Ok(self
             .store
             .write(move |tx| users::upsert(tx.conn(), &row))
             .await?
             .value)
+    }
+
+    /// Sets the TLP clearance of a user (`None`: the role's default).
+    pub async fn set_user_clearance(
+        &self,
+        username: &str,
+        clearance: Option<Tlp>,
+    ) -> Result<(), NodeError> {
+        let (u, c) = (
+            username.to_owned(),
+            clearance.map(|c| c.as_str().to_owned()),
+        );
+        let found = self
+            .store
+            .write(move |tx| users::set_clearance(tx.conn(), &u, c.as_deref()))
+            .await?
+            .value;
+        if !found {
+            return Err(NodeError::Invalid(format!(
+                "no user {username}; add one with `liaison user add`"
+            )));
+        }
+        Ok(())
     }
 
     /// The user with this name and password, if both match.

@@ -97,8 +97,11 @@ async fn list_cases(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<CaseRow>>, ApiError> {
-    caller.require(Permission::ReadCases)?;
-    Ok(Json(node.list_cases(q.limit.unwrap_or(100).min(10_000))?))
+    let user = caller.require(Permission::ReadCases)?;
+    Ok(Json(node.list_cases_for(
+        user,
+        q.limit.unwrap_or(100).min(10_000),
+    )?))
 }
 
 async fn show_case(
@@ -106,8 +109,8 @@ async fn show_case(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
-    caller.require(Permission::ReadCases)?;
-    Ok(Json(node.case_detail(&id)?))
+    let user = caller.require(Permission::ReadCases)?;
+    Ok(Json(node.case_detail_for(user, &id, "api").await?))
 }
 
 #[derive(Deserialize)]
@@ -133,10 +136,10 @@ async fn open_case(
     Ok((StatusCode::CREATED, Json(sent)))
 }
 
-fn case_kind(node: &Node, id: &str) -> Result<CaseKind, ApiError> {
+/// The kind of a case the caller may read (a case its marking hides is not found).
+fn case_kind(node: &Node, caller: &Caller, id: &str) -> Result<CaseKind, ApiError> {
     let case = node
-        .store
-        .read(|c| db::case_by_id(c, id))?
+        .case_for(&caller.0, id)?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
     CaseKind::parse(&case.kind).map_err(|e| ApiError::internal(e.to_string()))
 }
@@ -156,7 +159,7 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
     body: Option<Json<ActionRequest>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Permission::Act(case_kind(&node, &id)?))?;
+    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let sent = node
         .act_with(
@@ -178,7 +181,7 @@ async fn reply(
     Path(id): Path<String>,
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
-    caller.require(Permission::Act(case_kind(&node, &id)?))?;
+    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     Ok((StatusCode::CREATED, Json(node.reply(&id, body).await?)))
 }
 
@@ -232,7 +235,10 @@ async fn download(
     caller: Caller,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::ReadCases)?;
+    let user = caller.require(Permission::ReadCases)?;
+    if !node.attachment_readable(user, &sha256).await? {
+        return Err(ApiError::not_found(format!("no attachment {sha256}")));
+    }
     let stream = node.read_attachment(&sha256).map_err(attachment_error)?;
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
@@ -338,7 +344,10 @@ async fn tag_case(
     Json(req): Json<NormTag>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::EditReference)?;
-    caller.require(Permission::ReadCases)?;
+    let user = caller.require(Permission::ReadCases)?;
+    if node.case_for(user, &id)?.is_none() {
+        return Err(ApiError::not_found(format!("no case {id}")));
+    }
     node.tag_case(&id, &req.norm, req.tagged).await?;
     let norms = node.store.read(|c| refdb::case_norm_tags(c, &id))?;
     Ok(Json(serde_json::json!({ "case_id": id, "norms": norms })))
@@ -449,7 +458,13 @@ async fn search(
         _ => "en",
     };
     let limit = q.limit.unwrap_or(20).clamp(1, 200);
-    Ok(Json(node.search(user.role, &q.q, lang, limit)?))
+    Ok(Json(node.search_as(
+        user.role,
+        user.clearance,
+        &q.q,
+        lang,
+        limit,
+    )?))
 }
 
 #[cfg(test)]

@@ -276,6 +276,8 @@ pub struct CaseRow {
     pub links: Vec<String>,
     pub root_hash: Option<String>,
     pub preservation_days: Option<u32>,
+    /// TLP marking of the thread (`clear` … `red`, see `liaison_core::tlp`).
+    pub tlp: String,
     #[serde(flatten)]
     pub times: CaseTimes,
 }
@@ -290,7 +292,7 @@ pub struct CaseTimes {
 }
 
 const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
-    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing";
+    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing, tlp";
 
 fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     let links: String = r.get(10)?;
@@ -315,13 +317,14 @@ fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
             extension_days: r.get(16)?,
         },
         outgoing: r.get(17)?,
+        tlp: r.get(18)?,
     })
 }
 
 pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
     let links = serde_json::to_string(&c.links).map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.prepare_cached(&format!(
-        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
     ))?
     .execute(params![
         c.id,
@@ -341,8 +344,16 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
         c.times.acknowledged_at,
                 c.times.executed_at,
         c.times.extension_days,
-        c.outgoing
+        c.outgoing,
+        c.tlp
     ])?;
+    Ok(())
+}
+
+/// Changes the marking of a case (an update by the notifying party).
+pub fn set_case_tlp(conn: &Connection, id: &str, tlp: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE cases SET tlp = ?2 WHERE id = ?1")?
+        .execute(params![id, tlp])?;
     Ok(())
 }
 
@@ -374,6 +385,24 @@ pub fn list_cases(conn: &Connection, limit: usize) -> Result<Vec<CaseRow>, Store
     ))?;
     let rows = stmt
         .query_map([limit as i64], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The newest cases whose marking is one of `tlp_levels`.
+pub fn list_cases_marked(
+    conn: &Connection,
+    limit: usize,
+    tlp_levels: &[&str],
+) -> Result<Vec<CaseRow>, StoreError> {
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE tlp IN (SELECT value FROM json_each(?2))
+         ORDER BY updated DESC, id LIMIT ?1"
+    ))?;
+    let rows = stmt
+        .query_map(params![limit as i64, levels], case_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -811,6 +840,8 @@ pub struct CaseFilter<'a> {
     pub state: Option<&'a str>,
     pub limit: usize,
     pub offset: usize,
+    /// Only cases with one of these markings (the reader's clearance).
+    pub tlp_levels: &'a [&'a str],
 }
 
 pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>, i64), StoreError> {
@@ -819,17 +850,31 @@ pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>,
         Some(false) => "outgoing = 0 AND ?1 = ?1",
         None => "?1 = ?1",
     };
-    let filter =
-        format!("{direction} AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR state = ?3)");
+    // Pings are listed on the duty page, not among the cases, unless asked for.
+    let filter = format!(
+        "{direction} AND (?2 IS NULL OR kind = ?2) AND (?2 IS NOT NULL OR kind != 'ping')
+         AND (?3 IS NULL OR state = ?3) AND tlp IN (SELECT value FROM json_each(?6))"
+    );
+    let levels =
+        serde_json::to_string(f.tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let total: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM cases WHERE {filter}"))?
-        .query_row(params![f.me, f.kind, f.state], |r| r.get(0))?;
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM cases WHERE {filter} AND ?4 = ?4 AND ?5 = ?5"
+        ))?
+        .query_row(params![f.me, f.kind, f.state, 0, 0, levels], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY outgoing, updated DESC, id LIMIT ?4 OFFSET ?5"
     ))?;
     let rows = stmt
         .query_map(
-            params![f.me, f.kind, f.state, f.limit as i64, f.offset as i64],
+            params![
+                f.me,
+                f.kind,
+                f.state,
+                f.limit as i64,
+                f.offset as i64,
+                levels
+            ],
             case_from_row,
         )?
         .collect::<Result<_, _>>()?;

@@ -13,6 +13,8 @@ pub struct UserRow {
     pub lang: String,
     pub created: String,
     pub disabled: bool,
+    /// The most restrictive TLP level this user reads; `None`: the role's default.
+    pub clearance: Option<String>,
 }
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
@@ -23,10 +25,11 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         lang: r.get(3)?,
         created: r.get(4)?,
         disabled: r.get(5)?,
+        clearance: r.get(6)?,
     })
 }
 
-const COLUMNS: &str = "username, role, password_hash, lang, created, disabled";
+const COLUMNS: &str = "username, role, password_hash, lang, created, disabled, clearance";
 
 /// Adds a user, or replaces the role, password and language of an existing one.
 pub fn upsert(conn: &Connection, u: &UserRow) -> Result<bool, StoreError> {
@@ -38,6 +41,19 @@ pub fn upsert(conn: &Connection, u: &UserRow) -> Result<bool, StoreError> {
         params![u.username, u.role, u.password_hash, u.lang, u.created],
     )?;
     Ok(!existed)
+}
+
+/// Sets a user's TLP clearance (`None`: back to the role's default).
+pub fn set_clearance(
+    conn: &Connection,
+    username: &str,
+    clearance: Option<&str>,
+) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE users SET clearance = ?2 WHERE username = ?1",
+        params![username, clearance],
+    )?;
+    Ok(n > 0)
 }
 
 pub fn by_name(conn: &Connection, username: &str) -> Result<Option<UserRow>, StoreError> {

@@ -17,6 +17,7 @@ use liaison_core::envelope::{
     AttachmentRef, DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope,
     new_id,
 };
+use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor};
@@ -92,6 +93,25 @@ impl Node {
             attachments,
         )
         .await
+    }
+
+    /// Adds an update to an incident or hotline thread (either party, while
+    /// the case is open; only the notifying party may change the marking).
+    pub async fn update(&self, case_id: &str, body: serde_json::Value) -> Result<Sent, NodeError> {
+        let case = self
+            .store
+            .read(|c| db::case_by_id(c, case_id))?
+            .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
+        let (_, tlp) = UpdateBody::check(&body)?;
+        crate::cases::check_update(&case, self.party.as_str(), tlp.is_some())
+            .map_err(|(_, reason)| NodeError::Store(StoreError::Conflict(reason)))?;
+        let to = if case.initiator == self.party.as_str() {
+            case.responder
+        } else {
+            case.initiator
+        };
+        self.send(&to, UPDATE, case_id, body, None, Vec::new())
+            .await
     }
 
     /// Adds a free-text message to a note case.
@@ -410,6 +430,32 @@ impl Node {
                             }
                             None
                         }
+                        (Some(c), UPDATE) => {
+                            let retag = UpdateBody::check(&e.body)
+                                .map(|(_, tlp)| tlp.is_some())
+                                .unwrap_or(false);
+                            if let Err((code, reason)) =
+                                crate::cases::check_update(c, &e.sender, retag)
+                            {
+                                outcomes.push((
+                                    i,
+                                    e.id.clone(),
+                                    hash,
+                                    Arrival::Refused(code, reason),
+                                ));
+                                continue;
+                            }
+                            None
+                        }
+                        (None, UPDATE) => {
+                            outcomes.push((
+                                i,
+                                e.id.clone(),
+                                hash,
+                                Arrival::Refused("wrong_case", format!("no case {}", e.case_id)),
+                            ));
+                            continue;
+                        }
                         (Some(c), kind) if c.kind == kind => None,
                         (Some(c), kind) => {
                             let reason = format!("case {} is a {}, not a {kind}", c.id, c.kind);
@@ -621,6 +667,10 @@ impl Node {
             .map_err(|err| ("bad_envelope", err.to_string()))?;
         if e.kind == TRANSITION {
             TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            return Ok((hash, None));
+        }
+        if e.kind == UPDATE {
+            UpdateBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
             return Ok((hash, None));
         }
         if e.kind == liaison_core::glossary::GLOSSARY {

@@ -28,6 +28,8 @@ pub enum Input {
     List,
     /// Critical-infrastructure sectors of the crosswalk, both jurisdictions.
     Sectors,
+    /// Indicators, one per line: `type value [description]`.
+    Indicators,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -114,13 +116,69 @@ const EMERGENCY: &[FieldSpec] = &[
     f("sectors", Sectors, false),
 ];
 
+const INCIDENT: &[FieldSpec] = &[
+    f("title", Text, true),
+    f("reporting_team.name", Text, true),
+    f("reporting_team.contact_person", Text, true),
+    f("reporting_team.email", Email, true),
+    f("reporting_team.phone", Text, false),
+    f("sectors", Sectors, true),
+    f("severity", Select("severity"), true),
+    f("tlp", Select("tlp"), true),
+    f("description", LongText, true),
+    f("indicators", Indicators, false),
+    f("request", Select("incident_request"), true),
+    f("request_details", LongText, false),
+    f("first_seen", Text, false),
+];
+
+const HOTLINE: &[FieldSpec] = &[
+    f("subject", Text, true),
+    f("inquiry", LongText, true),
+    f("contact.name", Text, true),
+    f("contact.contact_person", Text, true),
+    f("contact.email", Email, true),
+    f("contact.phone", Text, false),
+    f("tlp", Select("tlp"), true),
+    f("incident_case", Text, false),
+];
+
+const PING: &[FieldSpec] = &[f("text", Text, false)];
+
 pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
     match kind {
         CaseKind::Note => NOTE,
         CaseKind::Preservation => PRESERVATION,
         CaseKind::Mla => MLA,
         CaseKind::EmergencyDisclosure => EMERGENCY,
+        CaseKind::Incident => INCIDENT,
+        CaseKind::Hotline => HOTLINE,
+        CaseKind::Ping => PING,
     }
+}
+
+/// Parses indicator lines (`type value [description]`); the node checks
+/// each value.
+pub fn indicators_from_text(text: &str) -> Value {
+    Value::Array(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let mut parts = line.splitn(3, char::is_whitespace);
+                let kind = parts.next().unwrap_or("").trim();
+                let value = parts.next().unwrap_or("").trim();
+                let description = parts.next().unwrap_or("").trim();
+                let mut o = Map::new();
+                o.insert("type".into(), Value::String(kind.to_owned()));
+                o.insert("value".into(), Value::String(value.to_owned()));
+                if !description.is_empty() {
+                    o.insert("description".into(), Value::String(description.to_owned()));
+                }
+                Value::Object(o)
+            })
+            .collect(),
+    )
 }
 
 /// A submitted form: every value of every field name.
@@ -176,6 +234,7 @@ pub fn body_from_form(
                 }
             },
             Checkbox => Value::Bool(!raw.is_empty()),
+            Indicators => indicators_from_text(raw),
             Multi(_) | Sectors => Value::Array(
                 form.all(field.name)
                     .iter()
@@ -295,7 +354,7 @@ pub fn views(
                 label: t.get(&format!("field.{}", field.name)).to_owned(),
                 kind: match field.input {
                     Text => "text",
-                    LongText => "textarea",
+                    LongText | Indicators => "textarea",
                     Email => "email",
                     Date => "date",
                     Number => "number",
@@ -335,6 +394,16 @@ pub fn defaults(kind: CaseKind, node_name: &str) -> Submitted {
             set("preservation_days", "60");
             set("mla_to_follow", "on");
             set("urgency", "normal");
+        }
+        CaseKind::Incident => {
+            set("reporting_team.name", node_name);
+            set("severity", "moderate");
+            set("tlp", "amber");
+            set("request", "information");
+        }
+        CaseKind::Hotline => {
+            set("contact.name", node_name);
+            set("tlp", "amber");
         }
         _ => {}
     }

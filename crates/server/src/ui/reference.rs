@@ -611,8 +611,13 @@ async fn tag_case(
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = v.require(Permission::ReadCases, &path) {
-        return r;
+    match v.require(Permission::ReadCases, &path) {
+        Err(r) => return r,
+        Ok(user) => match state.node.case_for(user, &id) {
+            Ok(Some(_)) => {}
+            Ok(None) => return not_found(&state, &v),
+            Err(e) => return internal(e),
+        },
     }
     let on = form.one("op") != "remove";
     match state.node.tag_case(&id, form.one("norm"), on).await {
@@ -658,7 +663,10 @@ async fn search(
     let hits = if query.trim().is_empty() {
         Vec::new()
     } else {
-        match state.node.search(user.role, &query, v.t.lang, 50) {
+        match state
+            .node
+            .search_as(user.role, user.clearance, &query, v.t.lang, 50)
+        {
             Ok(h) => h,
             Err(e) => return internal(e),
         }

@@ -1,0 +1,336 @@
+//! Operational duties: the duty roster, ping tests of a peer's duty
+//! officer (manual and scheduled) with measured response times, and TLP
+//! enforcement — who may read a marked case, and the audit trail of reads
+//! of TLP:AMBER and stricter content.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use liaison_core::case::CaseKind;
+use liaison_core::tlp::Tlp;
+use liaison_proto::NodeRole;
+use liaison_store::StoreError;
+use liaison_store::federation::{self as db, CaseRow};
+use liaison_store::operations::{self as ops, Shift, TlpRead};
+use serde::Serialize;
+
+use crate::federation::{CaseDetail, Sent};
+use crate::users::User;
+use crate::{Node, NodeError, now_rfc3339};
+
+/// Ping results for one peer, from the ping cases this node sent it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PingStats {
+    pub party: String,
+    pub sent: u64,
+    pub answered: u64,
+    /// Pings not yet acknowledged by the peer's duty officer.
+    pub waiting: u64,
+    pub last_sent: Option<String>,
+    /// Seconds from sending to the duty officer's acknowledgement.
+    pub last_response_secs: Option<i64>,
+    pub median_response_secs: Option<i64>,
+    pub max_response_secs: Option<i64>,
+}
+
+fn parse_time(field: &str, t: &str) -> Result<Timestamp, NodeError> {
+    t.parse::<Timestamp>().map_err(|_| {
+        NodeError::Invalid(format!(
+            "{field} {t:?} is not an RFC 3339 time (e.g. 2026-11-23T08:00:00Z)"
+        ))
+    })
+}
+
+/// Whether `user` may read a case with this marking.
+pub fn may_read(user: &User, case: &CaseRow) -> bool {
+    Tlp::parse(&case.tlp)
+        // A marking this version cannot read is treated as the strictest.
+        .unwrap_or(Tlp::Red)
+        .visible_to(user.clearance)
+}
+
+/// The markings `user` may read, as stored in `cases.tlp`.
+pub fn readable_levels(user: &User) -> Vec<&'static str> {
+    liaison_core::tlp::ALL_LEVELS
+        .iter()
+        .filter(|l| l.visible_to(user.clearance))
+        .map(|l| l.as_str())
+        .collect()
+}
+
+impl Node {
+    /// Adds a shift to the duty roster; returns its id.
+    pub async fn add_shift(
+        &self,
+        name: &str,
+        email: &str,
+        phone: &str,
+        starts: &str,
+        ends: &str,
+    ) -> Result<i64, NodeError> {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(NodeError::Invalid(
+                "name must be 1 to 200 characters".into(),
+            ));
+        }
+        if !email
+            .find('@')
+            .is_some_and(|i| i > 0 && i + 1 < email.len())
+            || email.contains(char::is_whitespace)
+        {
+            return Err(NodeError::Invalid(format!(
+                "{email:?} is not an e-mail address"
+            )));
+        }
+        let (s, e) = (parse_time("starts", starts)?, parse_time("ends", ends)?);
+        if e <= s {
+            return Err(NodeError::Invalid(
+                "a shift must end after it starts".into(),
+            ));
+        }
+        let shift = Shift {
+            id: 0,
+            name: name.trim().to_owned(),
+            email: email.to_owned(),
+            phone: phone.trim().to_owned(),
+            // Stored in UTC so that text order is time order.
+            starts: s.to_string(),
+            ends: e.to_string(),
+        };
+        Ok(self
+            .store
+            .write(move |tx| ops::add_shift(tx.conn(), &shift))
+            .await?
+            .value)
+    }
+
+    pub async fn remove_shift(&self, id: i64) -> Result<(), NodeError> {
+        let found = self
+            .store
+            .write(move |tx| ops::remove_shift(tx.conn(), id))
+            .await?
+            .value;
+        if !found {
+            return Err(NodeError::Store(StoreError::NotFound(format!(
+                "no shift {id} in the roster"
+            ))));
+        }
+        Ok(())
+    }
+
+    /// Shifts that have not ended yet.
+    pub fn roster(&self) -> Result<Vec<Shift>, NodeError> {
+        let now = Timestamp::now().to_string();
+        Ok(self.store.read(|c| ops::roster(c, &now))?)
+    }
+
+    /// Who is on duty now.
+    pub fn on_duty(&self) -> Result<Vec<Shift>, NodeError> {
+        let now = Timestamp::now().to_string();
+        Ok(self.store.read(|c| ops::on_duty(c, &now))?)
+    }
+
+    /// Sends a ping test to a party's duty officer.
+    pub async fn ping(&self, to: &str, scheduled: bool) -> Result<Sent, NodeError> {
+        self.open_case(
+            to,
+            CaseKind::Ping.as_str(),
+            serde_json::json!({ "scheduled": scheduled }),
+        )
+        .await
+    }
+
+    /// Response times of each pinned party's duty officer to our pings.
+    pub fn ping_stats(&self) -> Result<Vec<PingStats>, NodeError> {
+        let pings = self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT responder, created, acknowledged_at FROM cases
+                 WHERE kind = 'ping' AND outgoing = 1 ORDER BY created",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })?;
+        let mut per: BTreeMap<String, (PingStats, Vec<i64>)> = BTreeMap::new();
+        for p in self.peers()? {
+            if p.card.role == NodeRole::Party {
+                let party = p.party.to_string();
+                per.entry(party.clone()).or_default().0.party = party.clone();
+            }
+        }
+        for (party, created, acked) in pings {
+            let (s, times) = per.entry(party.clone()).or_default();
+            s.party = party;
+            s.sent += 1;
+            s.last_sent = Some(created.clone());
+            let secs = acked.and_then(|a| {
+                let (c, a) = (
+                    created.parse::<Timestamp>().ok()?,
+                    a.parse::<Timestamp>().ok()?,
+                );
+                Some((a.as_second() - c.as_second()).max(0))
+            });
+            match secs {
+                Some(secs) => {
+                    s.answered += 1;
+                    s.last_response_secs = Some(secs);
+                    times.push(secs);
+                }
+                None => s.waiting += 1,
+            }
+        }
+        Ok(per
+            .into_values()
+            .map(|(mut s, mut times)| {
+                times.sort_unstable();
+                s.median_response_secs = times.get(times.len() / 2).copied();
+                s.max_response_secs = times.last().copied();
+                s
+            })
+            .collect())
+    }
+
+    /// Sends a scheduled ping to every party whose last ping is older than
+    /// `hotline.ping_interval_minutes` (0: no scheduled pings).
+    pub async fn send_scheduled_pings(&self) -> Result<(), NodeError> {
+        let every = i64::from(self.config.hotline.ping_interval_minutes) * 60;
+        if every == 0 {
+            return Ok(());
+        }
+        let now = Timestamp::now().as_second();
+        for s in self.ping_stats()? {
+            let due = s
+                .last_sent
+                .as_deref()
+                .and_then(|t| t.parse::<Timestamp>().ok())
+                .is_none_or(|t| now - t.as_second() >= every);
+            if due {
+                match self.ping(&s.party, true).await {
+                    Ok(sent) => {
+                        tracing::info!(peer = %s.party, case = %sent.case_id, "scheduled ping sent")
+                    }
+                    Err(e) => tracing::warn!(peer = %s.party, "cannot send a scheduled ping: {e}"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cases `user` may read (its clearance covers their marking), newest first.
+    pub fn list_cases_for(&self, user: &User, limit: usize) -> Result<Vec<CaseRow>, NodeError> {
+        let levels = readable_levels(user);
+        Ok(self
+            .store
+            .read(|c| db::list_cases_marked(c, limit, &levels))?)
+    }
+
+    /// A case as `user` may see it: not found if its marking excludes the
+    /// user; reads of TLP:AMBER and stricter are recorded (`via`: ui, api…).
+    pub async fn case_detail_for(
+        &self,
+        user: &User,
+        id: &str,
+        via: &str,
+    ) -> Result<CaseDetail, NodeError> {
+        self.open_for_reading(user, id, via).await?;
+        self.case_detail(id)
+    }
+
+    /// The case row if `user` may read the case (not found otherwise),
+    /// after recording the read when the marking is TLP:AMBER or stricter.
+    pub async fn open_for_reading(
+        &self,
+        user: &User,
+        id: &str,
+        via: &str,
+    ) -> Result<CaseRow, NodeError> {
+        let case = self
+            .case_for(user, id)?
+            .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {id}"))))?;
+        let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
+        if tlp.audited() {
+            self.record_reads(vec![TlpRead {
+                at: now_rfc3339(),
+                username: user.username.clone(),
+                object: id.to_owned(),
+                tlp: tlp.as_str().to_owned(),
+                via: via.to_owned(),
+            }])
+            .await?;
+        }
+        Ok(case)
+    }
+
+    /// Records reads of restricted content, durably, before they are served.
+    pub async fn record_reads(&self, reads: Vec<TlpRead>) -> Result<(), NodeError> {
+        if reads.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .write(move |tx| ops::record_reads(tx.conn(), &reads))
+            .await?;
+        Ok(())
+    }
+
+    pub fn tlp_reads(&self, limit: usize) -> Result<Vec<TlpRead>, NodeError> {
+        Ok(self.store.read(|c| ops::recent_reads(c, limit))?)
+    }
+
+    /// Whether `user` may download an attachment: it is unmarked (not yet
+    /// in any case) or part of a case the user may read. Reads through a
+    /// TLP:AMBER or stricter case are recorded.
+    pub async fn attachment_readable(&self, user: &User, sha256: &str) -> Result<bool, NodeError> {
+        let cases: Vec<CaseRow> = self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT case_id FROM envelopes WHERE instr(signed_json, ?1) > 0",
+            )?;
+            let ids = stmt
+                .query_map([sha256], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut cases = Vec::new();
+            for id in ids {
+                if let Some(case) = db::case_by_id(c, &id)? {
+                    cases.push(case);
+                }
+            }
+            Ok(cases)
+        })?;
+        if cases.is_empty() {
+            return Ok(true);
+        }
+        let Some(least) = cases
+            .iter()
+            .filter(|c| may_read(user, c))
+            .map(|c| Tlp::parse(&c.tlp).unwrap_or(Tlp::Red))
+            .min()
+        else {
+            return Ok(false);
+        };
+        if least.audited() {
+            self.record_reads(vec![TlpRead {
+                at: now_rfc3339(),
+                username: user.username.clone(),
+                object: format!("attachment:{sha256}"),
+                tlp: least.as_str().to_owned(),
+                via: "api".into(),
+            }])
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// A case row, if `user` may read it.
+    pub fn case_for(&self, user: &User, id: &str) -> Result<Option<CaseRow>, NodeError> {
+        Ok(self
+            .store
+            .read(|c| db::case_by_id(c, id))?
+            .filter(|c| may_read(user, c)))
+    }
+}
