@@ -121,6 +121,22 @@ pub enum Command {
         /// `sectors` or `offences`.
         which: String,
     },
+    /// The duty roster: who receives escalations and answers the hotline when.
+    Duty {
+        #[command(subcommand)]
+        command: DutyCommand,
+    },
+    /// Ping tests of a party's duty officer: send one, or list response times per peer.
+    Ping {
+        #[command(subcommand)]
+        command: PingCommand,
+    },
+    /// Who read TLP:AMBER, AMBER+STRICT or RED content, newest first.
+    TlpReads {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Show the effective configuration and the environment variables that override it.
     Config { dir: PathBuf },
     /// Measure performance (results for BENCHMARKS.md).
@@ -128,6 +144,36 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DutyCommand {
+    /// Add a shift (times in RFC 3339, e.g. 2026-11-23T18:00:00Z); prints its id.
+    Add {
+        dir: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Shifts that have not ended, and who is on duty now.
+    List { dir: PathBuf },
+    /// Remove a shift.
+    Remove { dir: PathBuf, id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PingCommand {
+    /// Send a ping test to a party's duty officer; prints the case id.
+    Send { dir: PathBuf, party: String },
+    /// Pings sent per peer: answered, waiting, response times.
+    List { dir: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,6 +235,14 @@ pub enum CaseCommand {
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.
     Show { dir: PathBuf, case_id: String },
+    /// Add an update to an incident or hotline thread: {"text": …, "severity"?, "indicators"?, "tlp"?}.
+    Update {
+        dir: PathBuf,
+        case_id: String,
+        /// JSON body of the update (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+    },
     /// Tag a case with a norm of the 2015 UN GGE report (a–k), or remove the tag.
     Tag {
         dir: PathBuf,
@@ -248,6 +302,13 @@ pub enum UserCommand {
     },
     /// List users.
     List { dir: PathBuf },
+    /// Set the most restrictive TLP marking a user may read (clear, green,
+    /// amber, amber_strict, red), or `default` for the role's.
+    Clearance {
+        dir: PathBuf,
+        username: String,
+        level: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,8 +11,8 @@ use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
 use crate::cli::{
-    AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, GlossaryCommand, LogCommand,
-    PeerCommand, UserCommand,
+    AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, DutyCommand, GlossaryCommand,
+    LogCommand, PeerCommand, PingCommand, UserCommand,
 };
 use crate::error::CliError;
 
@@ -161,6 +161,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Glossary { command } => glossary(command, json).await,
+        Command::Duty { command } => duty(command, json).await,
+        Command::Ping { command } => ping(command, json).await,
+        Command::TlpReads { dir, limit } => {
+            let node = Node::open(&dir)?;
+            let reads = node.tlp_reads(limit)?;
+            if json {
+                return print_json(&reads);
+            }
+            for r in reads {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.at, r.username, r.tlp, r.via, r.object
+                );
+            }
+            Ok(())
+        }
         Command::Norms { dir } => {
             let node = Node::open(&dir)?;
             let stats = node.stats()?;
@@ -562,6 +578,17 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
                 Ok(())
             }
         }
+        CaseCommand::Update { dir, case_id, file } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let sent = node.update(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
         CaseCommand::Tag {
             dir,
             case_id,
@@ -777,6 +804,25 @@ async fn user(command: UserCommand, json: bool) -> Result<(), CliError> {
             println!("{token}");
             Ok(())
         }
+        UserCommand::Clearance {
+            dir,
+            username,
+            level,
+        } => {
+            let node = Node::open(&dir)?;
+            let clearance = match level.as_str() {
+                "default" => None,
+                other => Some(
+                    liaison_core::tlp::Tlp::parse(other).map_err(liaison_node::NodeError::from)?,
+                ),
+            };
+            node.set_user_clearance(&username, clearance).await?;
+            let user = node
+                .user(&username)?
+                .ok_or_else(|| CliError::new("not_found", format!("no user {username}")))?;
+            println!("{username}: reads up to {}", user.clearance.label());
+            Ok(())
+        }
         UserCommand::List { dir } => {
             let node = Node::open(&dir)?;
             let users = node.store.read(liaison_store::users::all)?;
@@ -790,6 +836,85 @@ async fn user(command: UserCommand, json: bool) -> Result<(), CliError> {
                     u.role,
                     u.lang,
                     if u.disabled { "\tdisabled" } else { "" }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn duty(command: DutyCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        DutyCommand::Add {
+            dir,
+            name,
+            email,
+            phone,
+            from,
+            to,
+        } => {
+            let node = Node::open(&dir)?;
+            let id = node.add_shift(&name, &email, &phone, &from, &to).await?;
+            println!("{id}");
+            Ok(())
+        }
+        DutyCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let (roster, now) = (node.roster()?, node.on_duty()?);
+            if json {
+                return print_json(&json!({"roster": roster, "on_duty": now}));
+            }
+            for s in roster {
+                let on = if now.iter().any(|n| n.id == s.id) {
+                    "\ton duty now"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}\t{} → {}\t{} <{}> {}{on}",
+                    s.id, s.starts, s.ends, s.name, s.email, s.phone
+                );
+            }
+            Ok(())
+        }
+        DutyCommand::Remove { dir, id } => {
+            let node = Node::open(&dir)?;
+            node.remove_shift(id).await?;
+            println!("shift {id} removed");
+            Ok(())
+        }
+    }
+}
+
+async fn ping(command: PingCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        PingCommand::Send { dir, party } => {
+            let node = Node::open(&dir)?;
+            let sent = node.ping(&party, false).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.case_id);
+                Ok(())
+            }
+        }
+        PingCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let stats = node.ping_stats()?;
+            if json {
+                return print_json(&stats);
+            }
+            let secs = |s: Option<i64>| s.map(|s| format!("{s} s")).unwrap_or_else(|| "—".into());
+            for s in stats {
+                println!(
+                    "{}\tsent {}\tanswered {}\twaiting {}\tlast {}\tmedian {}\tmax {}",
+                    s.party,
+                    s.sent,
+                    s.answered,
+                    s.waiting,
+                    secs(s.last_response_secs),
+                    secs(s.median_response_secs),
+                    secs(s.max_response_secs)
                 );
             }
             Ok(())

@@ -184,7 +184,6 @@ pub struct HotlineSection {
     pub ping_interval_minutes: u32,
 }
 
-
 /// Where missed deadlines and alerts go: the duty officer's e-mail (SMTP)
 /// and a webhook signed with the node's log key. Empty means off.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -170,8 +170,8 @@ impl Node {
     pub async fn check_deadlines(&self) -> Result<(), NodeError> {
         let now = Timestamp::now();
         let cases = self.store.read(db::open_cases)?;
-        let email_on = !self.config.escalation.email_to.trim().is_empty()
-            && !self.config.escalation.smtp_url.trim().is_empty();
+        let email_on = !self.config.escalation.smtp_url.trim().is_empty()
+            && !self.escalation_recipients()?.is_empty();
         let webhook_on = !self.config.escalation.webhook_url.trim().is_empty();
         let status = |on: bool| if on { "pending" } else { "off" };
         let mut raise: Vec<(String, String, &'static str, String, String)> = Vec::new();
@@ -267,6 +267,26 @@ impl Node {
         self.send_escalations().await
     }
 
+    /// Who escalations are e-mailed to: `escalation.email_to` and whoever
+    /// is on duty now according to the roster.
+    pub fn escalation_recipients(&self) -> Result<Vec<String>, NodeError> {
+        let mut to: Vec<String> = self
+            .config
+            .escalation
+            .email_to
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for shift in self.on_duty()? {
+            if !to.contains(&shift.email) {
+                to.push(shift.email);
+            }
+        }
+        Ok(to)
+    }
+
     async fn send_escalations(&self) -> Result<(), NodeError> {
         let max = i64::from(self.config.escalation.max_attempts.max(1));
         for e in self.store.read(|c| db::unsent_escalations(c, max))? {
@@ -315,11 +335,16 @@ impl Node {
                 e.deadline,
                 e.subject
             ));
-        for to in cfg.email_to.split(',').filter(|s| !s.trim().is_empty()) {
+        let recipients = self
+            .escalation_recipients()
+            .map_err(|err| format!("the duty roster: {err}"))?;
+        if recipients.is_empty() {
+            return Err("no recipient: escalation.email_to is empty and nobody is on duty".into());
+        }
+        for to in recipients {
             builder = builder.to(to
-                .trim()
                 .parse()
-                .map_err(|err| format!("escalation.email_to {to:?}: {err}"))?);
+                .map_err(|err| format!("escalation recipient {to:?}: {err}"))?);
         }
         let body = format!(
             "{}\n\nCase or subject: {}\nDeadline: {} ({})\nDue: {}\nRaised: {}\nNode: {} ({})\n",
@@ -380,6 +405,9 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
     loop {
         if let Err(e) = node.check_deadlines().await {
             tracing::error!("deadline check: {e}");
+        }
+        if let Err(e) = node.send_scheduled_pings().await {
+            tracing::error!("scheduled pings: {e}");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -51,6 +51,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/glossary/{id}/sign"),
     ("POST", "/api/v1/glossary/{id}/diverge"),
     ("GET", "/api/v1/search"),
+    ("POST", "/api/v1/cases/{id}/updates"),
+    ("GET", "/api/v1/duty"),
+    ("POST", "/api/v1/duty"),
+    ("DELETE", "/api/v1/duty/{shift}"),
+    ("GET", "/api/v1/pings"),
+    ("POST", "/api/v1/pings"),
+    ("GET", "/api/v1/tlp-reads"),
 ];
 
 pub fn routes() -> Router<Node> {
@@ -80,6 +87,11 @@ pub fn routes() -> Router<Node> {
         .route("/api/v1/glossary/{id}/sign", post(glossary_sign))
         .route("/api/v1/glossary/{id}/diverge", post(glossary_diverge))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/cases/{id}/updates", post(add_update))
+        .route("/api/v1/duty", get(duty).post(add_shift))
+        .route("/api/v1/duty/{shift}", axum::routing::delete(remove_shift))
+        .route("/api/v1/pings", get(pings).post(send_ping))
+        .route("/api/v1/tlp-reads", get(tlp_reads))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
@@ -138,6 +150,8 @@ async fn open_case(
 
 /// The kind of a case the caller may read (a case its marking hides is not found).
 fn case_kind(node: &Node, caller: &Caller, id: &str) -> Result<CaseKind, ApiError> {
+    // Who may not read cases at all is refused before anything is looked up.
+    caller.require(Permission::ReadCases)?;
     let case = node
         .case_for(&caller.0, id)?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
@@ -465,6 +479,99 @@ async fn search(
         lang,
         limit,
     )?))
+}
+
+async fn add_update(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
+    Ok((StatusCode::CREATED, Json(node.update(&id, body).await?)))
+}
+
+async fn duty(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ReadOperations)?;
+    Ok(Json(
+        serde_json::json!({ "roster": node.roster()?, "on_duty": node.on_duty()? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewShift {
+    name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+    starts: String,
+    ends: String,
+}
+
+async fn add_shift(
+    State(node): State<Node>,
+    caller: Caller,
+    Json(s): Json<NewShift>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let id = node
+        .add_shift(&s.name, &s.email, &s.phone, &s.starts, &s.ends)
+        .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+}
+
+async fn remove_shift(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(shift): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let id = shift
+        .parse::<i64>()
+        .map_err(|_| ApiError::not_found(format!("no shift {shift}")))?;
+    node.remove_shift(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn pings(
+    State(node): State<Node>,
+    caller: Caller,
+) -> Result<Json<Vec<liaison_node::operations::PingStats>>, ApiError> {
+    caller.require(Permission::ReadOperations)?;
+    Ok(Json(node.ping_stats()?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingRequest {
+    to: String,
+}
+
+async fn send_ping(
+    State(node): State<Node>,
+    caller: Caller,
+    Json(p): Json<PingRequest>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    caller.require(Permission::Open(CaseKind::Ping))?;
+    Ok((StatusCode::CREATED, Json(node.ping(&p.to, false).await?)))
+}
+
+#[derive(Deserialize)]
+struct ReadsQuery {
+    limit: Option<usize>,
+}
+
+async fn tlp_reads(
+    State(node): State<Node>,
+    caller: Caller,
+    Query(q): Query<ReadsQuery>,
+) -> Result<Json<Vec<liaison_store::operations::TlpRead>>, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    Ok(Json(node.tlp_reads(q.limit.unwrap_or(100).min(10_000))?))
 }
 
 #[cfg(test)]

@@ -180,9 +180,19 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("POST", "/api/v1/cases/{id}/actions/{action}") => Permission::Act(CaseKind::Mla),
         ("POST", "/api/v1/cases/{id}/messages") => Permission::Act(CaseKind::Note),
         ("POST", "/api/v1/attachments") => Permission::Act(CaseKind::Note),
-        ("GET", "/api/v1/alerts" | "/api/v1/escalations" | "/api/v1/peers") => {
-            Permission::ReadOperations
-        }
+        (
+            "GET",
+            "/api/v1/alerts"
+            | "/api/v1/escalations"
+            | "/api/v1/peers"
+            | "/api/v1/duty"
+            | "/api/v1/pings",
+        ) => Permission::ReadOperations,
+        ("POST", "/api/v1/cases/{id}/updates") => Permission::Act(CaseKind::Incident),
+        ("POST", "/api/v1/duty")
+        | ("DELETE", "/api/v1/duty/{shift}")
+        | ("GET", "/api/v1/tlp-reads") => Permission::ManageUsers,
+        ("POST", "/api/v1/pings") => Permission::Open(CaseKind::Ping),
         other => panic!("no expected permission for {other:?}: add it to the matrix"),
     })
 }
@@ -202,6 +212,16 @@ async fn every_role_is_checked_on_every_api_route() {
     let note = us
         .node
         .open_case("ru", "note", note("matrix"))
+        .await
+        .unwrap()
+        .case_id;
+    let incident = us
+        .node
+        .open_case(
+            "ru",
+            "incident",
+            crate::incidents::incident_body("TLP:AMBER"),
+        )
         .await
         .unwrap()
         .case_id;
@@ -229,6 +249,8 @@ async fn every_role_is_checked_on_every_api_route() {
                 "cyberspace"
             } else if template.contains("messages") {
                 &note
+            } else if template.contains("updates") {
+                &incident
             } else {
                 &mla
             };
@@ -236,11 +258,13 @@ async fn every_role_is_checked_on_every_api_route() {
                 .replace("{id}", id)
                 .replace("{action}", "withdraw")
                 .replace("{sha256}", &sha)
+                .replace("{shift}", "1")
                 .replace("/api/v1/search", "/api/v1/search?q=request");
 
             let url = format!("{}{path}", us.app_url());
             let request = match *method {
                 "GET" => http.get(&url),
+                "DELETE" => http.delete(&url),
                 _ => http.post(&url),
             };
             let request = match *template {
@@ -255,6 +279,10 @@ async fn every_role_is_checked_on_every_api_route() {
                 }
                 "/api/v1/attachments" => request.body("data"),
                 "/api/v1/cases/{id}/norms" => request.json(&json!({"norm": "h"})),
+                "/api/v1/cases/{id}/updates" => request.json(&json!({"text": "news"})),
+                "/api/v1/duty" => request.json(&json!({"name": "A", "email": "a@example.org",
+                    "starts": "2026-01-01T00:00:00Z", "ends": "2036-01-01T00:00:00Z"})),
+                "/api/v1/pings" => request.json(&json!({"to": "ru"})),
                 "/api/v1/glossary/{id}/propose" => request.json(&json!({
                     "term_en": "Cyberspace", "term_ru": "Киберпространство",
                     "definition_en": "The networks.", "definition_ru": "Сети."

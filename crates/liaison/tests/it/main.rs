@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod deadlines;
 mod federation;
+mod incidents;
 mod legal;
 mod log;
 mod reference;
