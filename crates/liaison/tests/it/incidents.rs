@@ -417,3 +417,135 @@ async fn pings_measure_the_duty_officers_response_time_manual_and_scheduled() {
         stdout(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_duty_page_and_the_case_page_carry_incidents_and_markings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let ru = live_node(tmp.path(), "ru", "party").await;
+    pin_each_other(&us.node, &ru.node).await;
+    let analyst = Page::new(&us.node, us.app_url(), "ana", "cert_analyst", "en").await;
+    let duty = Page::new(&ru.node, ru.app_url(), "duty", "duty_officer", "ru").await;
+    let provider = Page::new(&ru.node, ru.app_url(), "prov", "provider_liaison", "ru").await;
+
+    // The notification form, with indicators one per line; a bad one is named.
+    let mut fields = vec![
+        ("kind", "incident"),
+        ("to", "ru"),
+        ("title", "Wiper at a grid operator"),
+        ("reporting_team.name", "US-CERT"),
+        ("reporting_team.contact_person", "Duty analyst"),
+        ("reporting_team.email", "soc@cert.example"),
+        ("sectors", "us-energy"),
+        ("sectors", "ru-energy"),
+        ("severity", "severe"),
+        ("tlp", "red"),
+        ("description", "SCADA workstations wiped."),
+        ("request", "mitigation"),
+        ("request_details", "Take the command server down."),
+        (
+            "indicators",
+            "ipv4-addr 198.51.100.23 command server\nipv4-addr 999.0.0.1",
+        ),
+    ];
+    let (status, page) = analyst.post("/cases/new", &fields).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("data-field=\"indicators\"") && page.contains("field-error"),
+        "{page}"
+    );
+    fields.pop();
+    fields.push((
+        "indicators",
+        "ipv4-addr 198.51.100.23 command server\ndomain-name update-check.example",
+    ));
+    let (status, _) = analyst.post("/cases/new", &fields).await;
+    assert_eq!(status, 303);
+    let case = us
+        .node
+        .list_cases(10)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == "incident")
+        .unwrap()
+        .id;
+    state_on(&ru.node, &case, "delivered").await;
+
+    // ru's duty officer finds it waiting, in Russian, marked RED, and acknowledges it there.
+    let (_, page) = duty.get("/duty").await;
+    assert!(
+        page.contains(&format!("data-case=\"{case}\"")) && page.contains("TLP:RED"),
+        "{page}"
+    );
+    assert!(page.contains("Сейчас никто не дежурит"));
+    let (status, _) = duty
+        .post(&format!("/cases/{case}/act"), &[("action", "acknowledge")])
+        .await;
+    assert_eq!(status, 303);
+    state_on(&us.node, &case, "acknowledged").await;
+    let (_, page) = duty.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.contains("id=\"case-tlp\"") && page.contains("198.51.100.23 — command server"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"update-form\"") && !page.contains("name=\"tlp\""),
+        "only the sender re-marks"
+    );
+    // An update through the form reaches us.
+    let (status, _) = duty
+        .post(
+            &format!("/cases/{case}/update"),
+            &[
+                ("text", "Сервер отключён."),
+                ("severity", "high"),
+                ("indicators", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    wait_until(10, "the update on us", || {
+        us.node
+            .case_detail(&case)
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.kind == "update")
+    })
+    .await;
+    let (_, page) = analyst.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.contains("Сервер отключён.") && page.contains("name=\"tlp\""),
+        "{page}"
+    );
+    // A provider liaison (TLP:AMBER) neither lists nor opens the RED incident.
+    let (_, page) = provider.get("/cases?box=in").await;
+    assert!(!page.contains(&case));
+    assert_eq!(provider.get(&format!("/cases/{case}")).await.0, 404);
+    // The duty officer's read was recorded; an administrator sees it.
+    let admin = Page::new(&ru.node, ru.app_url(), "root", "administrator", "en").await;
+    let (_, page) = admin.get("/restricted-reads").await;
+    assert!(page.contains(&case) && page.contains(">duty<"), "{page}");
+    // Pings from the duty page, and a shift added there.
+    let (status, _) = admin.post("/duty/ping", &[("to", "us")]).await;
+    assert_eq!(status, 303);
+    let (status, _) = admin
+        .post(
+            "/duty/shifts",
+            &[
+                ("name", "И. Петров"),
+                ("email", "petrov@nrrc.example"),
+                ("phone", ""),
+                ("starts", "2026-01-01T00:00"),
+                ("ends", "2036-01-01T00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = admin.get("/duty").await;
+    assert!(
+        page.contains("petrov@nrrc.example") && page.contains("data-party=\"us\""),
+        "{page}"
+    );
+    assert_eq!(ru.node.on_duty().unwrap().len(), 1);
+}

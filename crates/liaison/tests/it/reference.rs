@@ -381,65 +381,6 @@ async fn the_reference_is_served_and_edited_through_the_api() {
     assert_eq!(sectors["us"].as_array().unwrap().len(), 16);
 }
 
-/// A signed-in browser-less visitor of one node's UI.
-struct Page {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Page {
-    async fn new(
-        node: &liaison_node::Node,
-        base: String,
-        user: &str,
-        role: &str,
-        lang: &str,
-    ) -> Page {
-        node.add_user(user, role, "a long enough password", lang)
-            .await
-            .unwrap();
-        let (cookie, csrf) = node.start_session(user).await.unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Page {
-            http,
-            base,
-            cookie,
-            csrf,
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", format!("liaison_session={}", self.cookie))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", format!("liaison_session={}", self.cookie))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&form).unwrap())
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_pages_show_and_change_the_shared_reference() {
     let tmp = tempfile::tempdir().unwrap();

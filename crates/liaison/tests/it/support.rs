@@ -293,3 +293,62 @@ pub async fn live_node_with(
         .unwrap();
     LiveNode { node, server, dir }
 }
+
+/// A signed-in browser-less visitor of one node's UI.
+pub struct Page {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Page {
+    pub async fn new(
+        node: &liaison_node::Node,
+        base: String,
+        user: &str,
+        role: &str,
+        lang: &str,
+    ) -> Page {
+        node.add_user(user, role, "a long enough password", lang)
+            .await
+            .unwrap();
+        let (cookie, csrf) = node.start_session(user).await.unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Page {
+            http,
+            base,
+            cookie,
+            csrf,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut form = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}

@@ -28,7 +28,12 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("GET", "/cases/new") => Permission::Open(CaseKind::Mla),
         ("POST", "/cases/new") => Permission::Open(CaseKind::Note),
         ("POST", "/cases/{id}/act") => Permission::Act(CaseKind::Mla),
-        (_, "/peers" | "/audit" | "/escalations") => Permission::ReadOperations,
+        (_, "/peers" | "/audit" | "/escalations") | ("GET", "/duty") => Permission::ReadOperations,
+        ("POST", "/cases/{id}/update") => Permission::Act(CaseKind::Mla),
+        ("POST", "/duty/shifts" | "/duty/shifts/{shift}/remove") | ("GET", "/restricted-reads") => {
+            Permission::ManageUsers
+        }
+        ("POST", "/duty/ping") => Permission::Open(CaseKind::Ping),
         ("GET", "/glossary" | "/glossary/{term}" | "/crosswalks" | "/norms" | "/search") => {
             Permission::ReadReference
         }
@@ -76,6 +81,7 @@ async fn every_role_is_checked_on_every_page() {
                 template
                     .replace("{id}", &case)
                     .replace("{term}", "cyberspace")
+                    .replace("{shift}", "1")
             );
             let request = match *method {
                 "GET" => http.get(&url),
@@ -88,6 +94,11 @@ async fn every_role_is_checked_on_every_page() {
                             format!("csrf={csrf}&action=withdraw&text=no+longer+needed")
                         }
                         "/cases/{id}/norms" => format!("csrf={csrf}&norm=h"),
+                        "/cases/{id}/update" => format!("csrf={csrf}&text=news"),
+                        "/duty/shifts" => format!(
+                            "csrf={csrf}&name=A&email=a%40x.example&starts=2026-01-01T00%3A00&ends=2036-01-01T00%3A00"
+                        ),
+                        "/duty/ping" => format!("csrf={csrf}&to=ru"),
                         "/glossary" => format!("csrf={csrf}&id=x&term_en=x"),
                         "/glossary/{term}/diverge" => {
                             format!("csrf={csrf}&reasons_en=too+broad")

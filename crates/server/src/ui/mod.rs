@@ -9,6 +9,7 @@
 pub mod charts;
 pub mod forms;
 pub mod i18n;
+mod operations;
 mod pages;
 mod reference;
 

@@ -54,6 +54,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/norms"),
     ("GET", "/search"),
     ("POST", "/cases/{id}/norms"),
+    ("POST", "/cases/{id}/update"),
+    ("GET", "/duty"),
+    ("POST", "/duty/shifts"),
+    ("POST", "/duty/shifts/{shift}/remove"),
+    ("POST", "/duty/ping"),
+    ("GET", "/restricted-reads"),
     ("GET", "/static/style.css"),
     ("GET", "/static/app.js"),
 ];
@@ -74,6 +80,7 @@ pub fn routes() -> Router<UiState> {
         .route("/transparency", get(transparency))
         .route("/transparency.json", get(transparency_json))
         .merge(super::reference::routes())
+        .merge(super::operations::routes())
         .route(
             "/static/style.css",
             get(|| async {
@@ -129,6 +136,7 @@ impl Layout {
             "cases" => Permission::ReadCases,
             "operations" => Permission::ReadOperations,
             "reference" => Permission::ReadReference,
+            "users" => Permission::ManageUsers,
             _ => Permission::ReadAggregates,
         })
     }
@@ -445,6 +453,9 @@ pub struct CaseLine {
     pub state_code: String,
     pub updated: String,
     pub overdue: bool,
+    /// TLP code (`clear` … `red`) and label.
+    pub tlp: String,
+    pub tlp_label: String,
 }
 
 #[derive(Template)]
@@ -547,6 +558,8 @@ fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Response {
                     c.offence.as_deref(),
                     v.t.lang,
                 ),
+                tlp_label: tlp_label(&v.t, &c.tlp),
+                tlp: c.tlp,
                 id: c.id,
                 overdue,
             }
@@ -705,7 +718,7 @@ async fn new_case_page(
 }
 
 /// Turns a node error into field errors (shown in place) or a banner.
-fn field_errors(t: &Tr, e: &NodeError) -> (HashMap<String, &'static str>, String) {
+fn field_errors(t: &Tr, kind: CaseKind, e: &NodeError) -> (HashMap<String, &'static str>, String) {
     let mut map = HashMap::new();
     match e {
         NodeError::Core(CoreError::Field {
@@ -713,8 +726,14 @@ fn field_errors(t: &Tr, e: &NodeError) -> (HashMap<String, &'static str>, String
             problem,
             message,
         }) => {
+            // A nested path (`indicators.1.value`) belongs to the form field holding it.
+            let shown = forms::spec(kind)
+                .iter()
+                .map(|f| f.name)
+                .find(|name| field == name || field.starts_with(&format!("{name}.")))
+                .unwrap_or(field);
             map.insert(
-                field.clone(),
+                shown.to_owned(),
                 match problem {
                     FieldProblem::Required => "required",
                     FieldProblem::TooLong => "too_long",
@@ -771,7 +790,7 @@ async fn new_case(State(state): State<UiState>, headers: HeaderMap, body: Bytes)
     match state.node.open_case(&to, kind.as_str(), body).await {
         Ok(sent) => Redirect::to(&format!("/cases/{}", sent.case_id)).into_response(),
         Err(e) => {
-            let (errors, banner) = field_errors(&v.t, &e);
+            let (errors, banner) = field_errors(&v.t, kind, &e);
             html(
                 StatusCode::BAD_REQUEST,
                 &new_case_view(&state, &v, kind, &to, &form, &errors, banner),
@@ -820,6 +839,13 @@ struct CasePage {
     norm_tags: Vec<(String, String)>,
     norm_options: Vec<(String, String)>,
     may_tag: bool,
+    /// The thread's TLP marking: code, label, who may receive it.
+    tlp: (String, String, String),
+    /// An update form (incidents, hotline) and whether it may change the marking.
+    may_update: bool,
+    may_retag: bool,
+    severities: Vec<(String, String)>,
+    tlps: Vec<(String, String)>,
     error: String,
 }
 
@@ -836,6 +862,24 @@ fn body_lines(t: &Tr, prefix: &str, value: &serde_json::Value, out: &mut Vec<(St
                 body_lines(t, &path, v, out);
             }
         }
+        serde_json::Value::Array(items) if prefix == "indicators" => {
+            if items.is_empty() {
+                return;
+            }
+            let text = items
+                .iter()
+                .map(|i| {
+                    let s = |k: &str| i.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                    let kind = t.value("indicator_type", s("type"));
+                    match s("description") {
+                        "" => format!("{kind}: {}", s("value")),
+                        d => format!("{kind}: {} — {d}", s("value")),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.push((t.get("field.indicators").to_owned(), text));
+        }
         other => {
             let key = format!("field.{prefix}");
             let label = t.get(&key);
@@ -843,6 +887,7 @@ fn body_lines(t: &Tr, prefix: &str, value: &serde_json::Value, out: &mut Vec<(St
                 return;
             }
             let text = match other {
+                serde_json::Value::String(s) if prefix == "tlp" => tlp_label(t, s),
                 serde_json::Value::String(s) if prefix == "offence.id" => t.offence(s),
                 serde_json::Value::String(s) => enum_label(t, prefix, s),
                 serde_json::Value::Bool(b) => t
@@ -880,9 +925,18 @@ fn enum_label(t: &Tr, field: &str, value: &str) -> String {
         "urgency" => "urgency",
         "risk_type" => "risk_type",
         "ground" => "refusal_ground",
+        "severity" => "severity",
+        "request" => "incident_request",
         _ => return value.to_owned(),
     };
     t.value(enumeration, value)
+}
+
+/// A TLP marking (any accepted form) as its label in the reader's language.
+pub(super) fn tlp_label(t: &Tr, tlp: &str) -> String {
+    liaison_core::tlp::Tlp::parse(tlp)
+        .map(|l| l.label_in(t.lang).to_owned())
+        .unwrap_or_else(|_| tlp.to_owned())
 }
 
 fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<CasePage, Response> {
@@ -919,6 +973,9 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
                     lines.push((t.get("field.days").to_owned(), days.to_string()));
                 }
                 t.action(action).to_owned()
+            } else if m.kind == liaison_core::incident::UPDATE {
+                body_lines(&t, "", &m.body, &mut lines);
+                t.get("case.update").to_owned()
             } else {
                 body_lines(&t, "", &m.body, &mut lines);
                 // Show the fields in the order of the request form.
@@ -1044,7 +1101,37 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
     let may_tag = user.is_some_and(|u| {
         u.role.allows(Permission::EditReference) && u.role.allows(Permission::ReadCases)
     });
+    let tlp = liaison_core::tlp::Tlp::parse(&d.case.tlp).unwrap_or(liaison_core::tlp::Tlp::Red);
+    let open =
+        liaison_core::lifecycle::State::parse(&d.case.state).is_none_or(|s| !s.is_terminal());
+    let may_update = open && kind.is_some_and(|k| k.takes_updates()) && may_act;
+    let enum_options = |name: &str| {
+        liaison_core::legal::enumerations()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, values)| {
+                values
+                    .into_iter()
+                    .map(|(v, en, ru)| {
+                        (
+                            v.to_owned(),
+                            if t.lang == "ru" { ru } else { en }.to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     Ok(CasePage {
+        tlp: (
+            tlp.as_str().to_owned(),
+            tlp.label().to_owned(),
+            tlp.meaning(t.lang).to_owned(),
+        ),
+        may_update,
+        may_retag: may_update && d.case.initiator == state.node.party.as_str(),
+        severities: enum_options("severity"),
+        tlps: enum_options("tlp"),
         norm_tags,
         norm_options,
         may_tag,
