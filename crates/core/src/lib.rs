@@ -15,6 +15,7 @@ pub mod offences;
 pub mod party;
 pub mod reference;
 pub mod roles;
+pub mod stix;
 pub mod text;
 pub mod tlp;
 

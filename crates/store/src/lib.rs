@@ -20,6 +20,7 @@ pub mod federation;
 pub mod operations;
 pub mod peers;
 pub mod reference;
+pub mod stix;
 pub mod users;
 
 pub use db::{StoreError, get_meta, set_meta};
