@@ -45,6 +45,10 @@ pub enum Permission {
     ReadReference,
     /// Propose, sign or diverge from glossary definitions; tag cases with norms.
     EditReference,
+    /// Read STIX objects (TAXII collections, exports), within the user's TLP clearance.
+    ReadIntel,
+    /// Add STIX objects to writable collections (TAXII, imports).
+    WriteIntel,
 }
 
 impl Role {
@@ -160,6 +164,8 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | EditReference
+                        | ReadIntel
+                        | WriteIntel
                         | Open(Note | Incident | Hotline | Ping)
                         | Act(Note | Incident | Hotline | Ping)
                 )
@@ -171,6 +177,7 @@ impl Role {
                         | ReadOperations
                         | ReadAggregates
                         | ReadReference
+                        | ReadIntel
                         | Open(Note | Hotline | Ping)
                         | Act(Note | EmergencyDisclosure | Incident | Hotline | Ping)
                 )
@@ -181,6 +188,7 @@ impl Role {
                     ReadCases
                         | ReadAggregates
                         | ReadReference
+                        | ReadIntel
                         | Open(Note)
                         | Act(Note | Preservation | EmergencyDisclosure)
                 )

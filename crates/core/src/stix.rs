@@ -67,9 +67,7 @@ fn is_uuid(s: &str) -> bool {
 /// `type--uuid`, with the type it must have if given.
 pub fn is_identifier(s: &str, of_type: Option<&str>) -> bool {
     match s.split_once("--") {
-        Some((t, u)) => {
-            is_type_name(t) && is_uuid(u) && of_type.is_none_or(|want| t == want)
-        }
+        Some((t, u)) => is_type_name(t) && is_uuid(u) && of_type.is_none_or(|want| t == want),
         None => false,
     }
 }
@@ -130,10 +128,17 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
         CoreError::field("type", FieldProblem::Required, "the object has no type")
     })?;
     if !is_type_name(kind) || kind == "bundle" {
-        return Err(invalid("type", format!("type {kind:?} is not a STIX object type")));
+        return Err(invalid(
+            "type",
+            format!("type {kind:?} is not a STIX object type"),
+        ));
     }
     let id = s("id").ok_or_else(|| {
-        CoreError::field("id", FieldProblem::Required, format!("the {kind} has no id"))
+        CoreError::field(
+            "id",
+            FieldProblem::Required,
+            format!("the {kind} has no id"),
+        )
     })?;
     if !is_identifier(id, Some(kind)) {
         return Err(invalid(
@@ -181,7 +186,10 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
         && let (Ok(c), Ok(m)) = (c.parse::<jiff::Timestamp>(), m.parse::<jiff::Timestamp>())
         && m < c
     {
-        return Err(invalid("modified", format!("{id}: modified is before created")));
+        return Err(invalid(
+            "modified",
+            format!("{id}: modified is before created"),
+        ));
     }
     let need_str = |k: &str| -> Result<(), CoreError> {
         match o.get(k) {
@@ -199,12 +207,18 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
             Some(Value::Array(a)) if !a.is_empty() || !required => {
                 for r in a {
                     if !r.as_str().is_some_and(|r| is_identifier(r, None)) {
-                        return Err(invalid(k, format!("{id}: {k} holds {r}, not an identifier")));
+                        return Err(invalid(
+                            k,
+                            format!("{id}: {k} holds {r}, not an identifier"),
+                        ));
                     }
                 }
                 Ok(())
             }
-            Some(_) => Err(invalid(k, format!("{id}: {k} must be a non-empty list of identifiers"))),
+            Some(_) => Err(invalid(
+                k,
+                format!("{id}: {k} must be a non-empty list of identifiers"),
+            )),
             None if required => Err(CoreError::field(
                 k,
                 FieldProblem::Required,
@@ -217,7 +231,10 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
         match o.get(k) {
             None => Ok(()),
             Some(Value::String(r)) if is_identifier(r, of) => Ok(()),
-            Some(other) => Err(invalid(k, format!("{id}: {k} {other} is not a valid reference"))),
+            Some(other) => Err(invalid(
+                k,
+                format!("{id}: {k} {other} is not a valid reference"),
+            )),
         }
     };
     match kind {
@@ -261,7 +278,9 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
                 return Err(CoreError::field(
                     "definition",
                     FieldProblem::Required,
-                    format!("{id}: a marking definition needs definition_type and definition, or extensions"),
+                    format!(
+                        "{id}: a marking definition needs definition_type and definition, or extensions"
+                    ),
                 ));
             }
         }
@@ -272,7 +291,10 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
     if let Some(ext) = o.get("extensions")
         && !ext.is_object()
     {
-        return Err(invalid("extensions", format!("{id}: extensions must be an object")));
+        return Err(invalid(
+            "extensions",
+            format!("{id}: extensions must be an object"),
+        ));
     }
     let tlp = if marking {
         Tlp::Clear
@@ -306,9 +328,13 @@ pub fn objects_of(v: &Value) -> Result<&Vec<Value>, CoreError> {
         return Err(CoreError::invalid(format!("type is {t}, not \"bundle\"")));
     }
     if let Some(id) = o.get("id")
-        && !id.as_str().is_some_and(|i| is_identifier(i, Some("bundle")))
+        && !id
+            .as_str()
+            .is_some_and(|i| is_identifier(i, Some("bundle")))
     {
-        return Err(CoreError::invalid(format!("bundle id {id} is not bundle--<UUID>")));
+        return Err(CoreError::invalid(format!(
+            "bundle id {id} is not bundle--<UUID>"
+        )));
     }
     o.get("objects")
         .and_then(Value::as_array)
@@ -460,7 +486,10 @@ pub fn incident_objects(t: &IncidentThread<'_>) -> Vec<Value> {
             ("id", json!(id)),
             ("created", json!(at)),
             ("modified", json!(at)),
-            ("name", json!(format!("{} {}", ind.kind.as_str(), ind.value))),
+            (
+                "name",
+                json!(format!("{} {}", ind.kind.as_str(), ind.value)),
+            ),
             ("indicator_types", json!(["malicious-activity"])),
             ("pattern", json!(pattern)),
             ("pattern_type", json!("stix")),
@@ -545,7 +574,9 @@ mod tests {
     use super::*;
 
     fn thread_report() -> IncidentReport {
-        IncidentReport::check(&crate::incident::tests::incident()).unwrap().0
+        IncidentReport::check(&crate::incident::tests::incident())
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -571,8 +602,19 @@ mod tests {
             }],
         };
         let objects = incident_objects(&t);
-        let kinds: Vec<&str> = objects.iter().map(|o| o["type"].as_str().unwrap()).collect();
-        for k in ["marking-definition", "identity", "incident", "indicator", "relationship", "note", "report"] {
+        let kinds: Vec<&str> = objects
+            .iter()
+            .map(|o| o["type"].as_str().unwrap())
+            .collect();
+        for k in [
+            "marking-definition",
+            "identity",
+            "incident",
+            "indicator",
+            "relationship",
+            "note",
+            "report",
+        ] {
             assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
         }
         for o in &objects {
@@ -582,11 +624,17 @@ mod tests {
             }
         }
         let incident = objects.iter().find(|o| o["type"] == "incident").unwrap();
-        assert_eq!(incident["extensions"][INCIDENT_EXTENSION]["criticality"], 100);
+        assert_eq!(
+            incident["extensions"][INCIDENT_EXTENSION]["criticality"],
+            100
+        );
         assert_eq!(incident["modified"], "2026-11-23T09:30:00.000Z");
         // Deterministic: the same thread gives the same objects.
         assert_eq!(objects, incident_objects(&t));
-        assert_eq!(objects.iter().filter(|o| o["type"] == "indicator").count(), 4);
+        assert_eq!(
+            objects.iter().filter(|o| o["type"] == "indicator").count(),
+            4
+        );
     }
 
     #[test]
@@ -598,7 +646,10 @@ mod tests {
             "valid_from": "2026-11-23T00:00:00Z",
             "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]});
         let meta = check_object(&good).unwrap();
-        assert_eq!((meta.version.as_str(), meta.tlp), ("2026-11-23T00:00:00.000Z", Tlp::Green));
+        assert_eq!(
+            (meta.version.as_str(), meta.tlp),
+            ("2026-11-23T00:00:00.000Z", Tlp::Green)
+        );
         for (field, value) in [
             ("id", json!("indicator--not-a-uuid")),
             ("id", json!("malware--8b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e")),
@@ -608,7 +659,10 @@ mod tests {
             ("pattern", json!("")),
             ("valid_from", Value::Null),
             ("object_marking_refs", json!(["TLP:RED"])),
-            ("created_by_ref", json!("indicator--8b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e")),
+            (
+                "created_by_ref",
+                json!("indicator--8b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"),
+            ),
         ] {
             let mut bad = good.clone();
             if value.is_null() {
@@ -631,6 +685,9 @@ mod tests {
         assert_ne!(a, derived_id("incident", "us-2"));
         assert!(is_identifier(&a, Some("incident")));
         assert_eq!(&a[10 + 14..10 + 15], "4");
-        assert_eq!(format_timestamp("2026-11-23T08:00:00Z".parse().unwrap()), "2026-11-23T08:00:00.000Z");
+        assert_eq!(
+            format_timestamp("2026-11-23T08:00:00Z".parse().unwrap()),
+            "2026-11-23T08:00:00.000Z"
+        );
     }
 }

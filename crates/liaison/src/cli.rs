@@ -131,6 +131,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PingCommand,
     },
+    /// STIX 2.1 bundles: import into a TAXII collection, export incidents.
+    Stix {
+        #[command(subcommand)]
+        command: StixCommand,
+    },
     /// Who read TLP:AMBER, AMBER+STRICT or RED content, newest first.
     TlpReads {
         dir: PathBuf,
@@ -143,6 +148,30 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StixCommand {
+    /// Import a bundle into a collection: valid objects are kept, invalid ones listed with their reason.
+    Import {
+        dir: PathBuf,
+        file: PathBuf,
+        /// Collection id or alias.
+        #[arg(long, default_value = "shared")]
+        collection: String,
+    },
+    /// Export incidents (all, or one case) as a bundle, within a TLP ceiling.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        case: Option<String>,
+        /// The most restrictive marking the recipient may receive (clear, green, amber, amber_strict, red).
+        #[arg(long, default_value = "green")]
+        max_tlp: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 

@@ -359,6 +359,8 @@ pub(crate) fn record(
         db::set_case_tlp(conn, &e.case_id, tlp.as_str())?;
     }
     recompute(conn, &e.case_id)?;
+    // Incidents are published as STIX to the node's TAXII collection, in this transaction.
+    crate::stix::publish_incident(conn, &e.case_id)?;
     // The thread is searchable in both languages' titles.
     if let Some(case) = db::case_by_id(conn, &e.case_id)? {
         let t = |lang| {

@@ -23,6 +23,7 @@ mod init;
 pub mod operations;
 pub mod search;
 pub mod stats;
+pub mod stix;
 pub mod tls;
 pub mod users;
 pub mod verify;

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod error;
 mod federation_routes;
 mod log_routes;
+pub mod taxii;
 pub mod ui;
 
 use std::convert::Infallible;
@@ -223,6 +224,7 @@ pub fn app_router(node: Node, tls: bool) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
         .merge(api_routes::routes())
+        .merge(taxii::routes(tls))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))
 }

@@ -9,6 +9,11 @@ use serde::Serialize;
 
 use crate::StoreError;
 
+/// The collection Liaison publishes incident threads to (read-only for clients).
+pub const INCIDENTS_ID: &str = "7f3c2a91-5d4e-4b8a-9c61-2e0f8d7a4b35";
+/// The collection CERTs add to.
+pub const SHARED_ID: &str = "b2e8d4c6-1a3f-4e9b-8d72-6c5a0f1e9d43";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Collection {
     pub id: String,
@@ -59,9 +64,14 @@ pub struct NewObject {
 /// What became of an object version offered to a collection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Added {
-    New { version: String, date_added: String },
+    New {
+        version: String,
+        date_added: String,
+    },
     /// The same id and version was already there.
-    AlreadyPresent { version: String },
+    AlreadyPresent {
+        version: String,
+    },
 }
 
 fn micros(t: jiff::Timestamp) -> String {
@@ -126,8 +136,10 @@ pub fn add_objects(
             out.push(Added::AlreadyPresent { version });
             continue;
         }
-        let (min, max, n): (Option<String>, Option<String>, i64) =
-            bounds.query_row(params![collection, o.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (min, max, n): (Option<String>, Option<String>, i64) = bounds
+            .query_row(params![collection, o.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         let is_last = n == 0 || max.as_deref().is_some_and(|m| version.as_str() > m);
         let is_first = n == 0 || min.as_deref().is_some_and(|m| version.as_str() < m);
         if is_last && n > 0 {
@@ -278,7 +290,8 @@ pub fn page(conn: &Connection, q: &ObjectQuery<'_>) -> Result<Page, StoreError> 
         sql.push_str(" AND spec_version IN (SELECT value FROM json_each(?6))");
     }
     sql.push_str(" AND ?4 IS ?4 AND ?5 IS ?5 AND ?6 IS ?6 AND ?8 IS ?8 ORDER BY seq LIMIT ?7");
-    let levels = serde_json::to_string(q.tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let levels =
+        serde_json::to_string(q.tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut objects: Vec<StoredObject> = stmt
         .query_map(
@@ -451,7 +464,12 @@ mod tests {
         let conn = db();
         let mut batch = Vec::new();
         for i in 0..25 {
-            batch.push(obj(&format!("indicator--{i}"), "indicator", "2026-01-01T00:00:00Z", "clear"));
+            batch.push(obj(
+                &format!("indicator--{i}"),
+                "indicator",
+                "2026-01-01T00:00:00Z",
+                "clear",
+            ));
         }
         batch.push(obj("report--r", "report", "2026-01-01T00:00:00Z", "red"));
         let added = add_objects(&conn, "shared", &batch).unwrap();
@@ -495,31 +513,84 @@ mod tests {
         // first / all / a given version.
         let mut q = query(ALL);
         q.ids = vec!["indicator--3".into()];
-        q.versions = Versions { first: true, ..Default::default() };
-        assert_eq!(page(&conn, &q).unwrap().objects[0].version, "2025-12-01T00:00:00.000000Z");
-        q.versions = Versions { all: true, ..Default::default() };
+        q.versions = Versions {
+            first: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            page(&conn, &q).unwrap().objects[0].version,
+            "2025-12-01T00:00:00.000000Z"
+        );
+        q.versions = Versions {
+            all: true,
+            ..Default::default()
+        };
         assert_eq!(page(&conn, &q).unwrap().objects.len(), 3);
-        q.versions = Versions { at: vec!["2026-01-01T00:00:00.000000Z".into()], ..Default::default() };
+        q.versions = Versions {
+            at: vec!["2026-01-01T00:00:00.000000Z".into()],
+            ..Default::default()
+        };
         assert_eq!(page(&conn, &q).unwrap().objects.len(), 1);
         // Types, markings, added_after.
         let mut q = query(ALL);
         q.types = vec!["report".into()];
         assert_eq!(page(&conn, &q).unwrap().objects.len(), 1);
-        assert_eq!(page(&conn, &{ let mut q = query(&["clear", "green"]); q.types = vec!["report".into()]; q }).unwrap().objects.len(), 0);
+        assert_eq!(
+            page(&conn, &{
+                let mut q = query(&["clear", "green"]);
+                q.types = vec!["report".into()];
+                q
+            })
+            .unwrap()
+            .objects
+            .len(),
+            0
+        );
         let mut q = query(ALL);
         q.added_after = normalise_time(&dates[19]);
         let p = page(&conn, &q).unwrap();
-        assert_eq!(p.objects.first().map(|o| o.date_added.as_str()), Some(dates[20].as_str()));
+        assert_eq!(
+            p.objects.first().map(|o| o.date_added.as_str()),
+            Some(dates[20].as_str())
+        );
         // Deleting the latest version makes the previous one the latest.
         assert_eq!(
-            delete_object(&conn, "shared", "indicator--3", &Versions { at: vec!["2026-02-01T00:00:00.000000Z".into()], ..Default::default() }).unwrap(),
+            delete_object(
+                &conn,
+                "shared",
+                "indicator--3",
+                &Versions {
+                    at: vec!["2026-02-01T00:00:00.000000Z".into()],
+                    ..Default::default()
+                }
+            )
+            .unwrap(),
             1
         );
         let mut q = query(ALL);
         q.ids = vec!["indicator--3".into()];
-        assert_eq!(page(&conn, &q).unwrap().objects[0].version, "2026-01-01T00:00:00.000000Z");
-        assert_eq!(delete_object(&conn, "shared", "indicator--3", &Versions { all: true, ..Default::default() }).unwrap(), 2);
+        assert_eq!(
+            page(&conn, &q).unwrap().objects[0].version,
+            "2026-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            delete_object(
+                &conn,
+                "shared",
+                "indicator--3",
+                &Versions {
+                    all: true,
+                    ..Default::default()
+                }
+            )
+            .unwrap(),
+            2
+        );
         assert_eq!(count(&conn, "shared").unwrap(), 25);
-        assert!(collection(&conn, "incidents").unwrap().is_some_and(|c| !c.writable));
+        assert!(
+            collection(&conn, "incidents")
+                .unwrap()
+                .is_some_and(|c| !c.writable)
+        );
     }
 }

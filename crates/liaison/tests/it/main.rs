@@ -15,6 +15,7 @@ mod legal;
 mod log;
 mod reference;
 mod support;
+mod taxii;
 mod tls;
 mod ui;
 mod witness;

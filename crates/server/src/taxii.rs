@@ -1,0 +1,730 @@
+//! TAXII 2.1 on the app listener: discovery (`/taxii2/`), one API root
+//! (`/taxii2/api/`), its collections, objects (GET, POST), one object (GET,
+//! DELETE), its versions, the manifest, and status. HTTP Basic (or a
+//! bearer token) maps to a Liaison user: reading needs `ReadIntel`, adding
+//! and deleting `WriteIntel`, and every read is bounded by the user's TLP
+//! clearance (restricted reads recorded). Pages follow the collection's
+//! order of addition through an index (`next` carries the position).
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use liaison_core::roles::Permission;
+use liaison_core::stix;
+use liaison_node::Node;
+use liaison_node::users::User;
+use liaison_store::stix::{self as sdb, Collection, ObjectQuery, Page, Versions};
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+/// Largest request body the API root accepts (announced as max_content_length).
+const MAX_CONTENT: usize = 100 * 1024 * 1024;
+/// Most objects in one page.
+const MAX_PAGE: usize = 10_000;
+const DEFAULT_PAGE: usize = 1_000;
+
+#[derive(Clone, Copy)]
+struct Secure(bool);
+
+pub fn routes(tls: bool) -> Router<Node> {
+    // TAXII URLs end with a slash; clients also build some without it.
+    let both = |r: Router<Node>, path: &str, m: axum::routing::MethodRouter<Node>| {
+        r.route(path, m.clone())
+            .route(path.trim_end_matches('/'), m)
+    };
+    let mut r = Router::new();
+    r = both(r, "/taxii2/", get(discovery));
+    r = both(r, "/taxii2/api/", get(api_root));
+    r = both(r, "/taxii2/api/collections/", get(collections));
+    r = both(r, "/taxii2/api/collections/{cid}/", get(collection));
+    r = both(
+        r,
+        "/taxii2/api/collections/{cid}/objects/",
+        get(get_objects).post(add_objects),
+    );
+    r = both(
+        r,
+        "/taxii2/api/collections/{cid}/objects/{oid}/",
+        get(get_object).delete(delete_object),
+    );
+    r = both(
+        r,
+        "/taxii2/api/collections/{cid}/objects/{oid}/versions/",
+        get(versions),
+    );
+    r = both(r, "/taxii2/api/collections/{cid}/manifest/", get(manifest));
+    r = both(r, "/taxii2/api/status/{sid}/", get(status));
+    r.layer(DefaultBodyLimit::max(MAX_CONTENT))
+        .layer(Extension(Secure(tls)))
+}
+
+/// Every TAXII route, for the role × route matrix and the documentation.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/taxii2/"),
+    ("GET", "/taxii2/api/"),
+    ("GET", "/taxii2/api/collections/"),
+    ("GET", "/taxii2/api/collections/{cid}/"),
+    ("GET", "/taxii2/api/collections/{cid}/objects/"),
+    ("POST", "/taxii2/api/collections/{cid}/objects/"),
+    ("GET", "/taxii2/api/collections/{cid}/objects/{oid}/"),
+    ("DELETE", "/taxii2/api/collections/{cid}/objects/{oid}/"),
+    (
+        "GET",
+        "/taxii2/api/collections/{cid}/objects/{oid}/versions/",
+    ),
+    ("GET", "/taxii2/api/collections/{cid}/manifest/"),
+    ("GET", "/taxii2/api/status/{sid}/"),
+];
+
+/// A TAXII error message resource.
+struct TaxiiError {
+    status: StatusCode,
+    title: String,
+    description: String,
+}
+
+impl TaxiiError {
+    fn new(status: StatusCode, title: &str, description: impl Into<String>) -> TaxiiError {
+        TaxiiError {
+            status,
+            title: title.to_owned(),
+            description: description.into(),
+        }
+    }
+
+    fn bad(description: impl Into<String>) -> TaxiiError {
+        TaxiiError::new(StatusCode::BAD_REQUEST, "Bad request", description)
+    }
+
+    fn not_found(description: impl Into<String>) -> TaxiiError {
+        TaxiiError::new(StatusCode::NOT_FOUND, "Not found", description)
+    }
+}
+
+impl From<ApiError> for TaxiiError {
+    fn from(e: ApiError) -> TaxiiError {
+        TaxiiError::new(e.status, e.code, e.message)
+    }
+}
+
+impl From<liaison_node::NodeError> for TaxiiError {
+    fn from(e: liaison_node::NodeError) -> TaxiiError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<liaison_store::StoreError> for TaxiiError {
+    fn from(e: liaison_store::StoreError) -> TaxiiError {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for TaxiiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "title": self.title,
+            "description": self.description,
+            "http_status": self.status.as_u16().to_string(),
+        });
+        let mut r = (self.status, body.to_string()).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"liaison-taxii\""),
+            );
+        }
+        r
+    }
+}
+
+type TaxiiResult = Result<Response, TaxiiError>;
+
+fn taxii(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    r
+}
+
+/// Whether a media type names TAXII 2.1 (`version` absent means the latest).
+fn is_taxii_21(media: &str) -> bool {
+    let mut parts = media.split(';').map(|p| p.trim().to_ascii_lowercase());
+    if parts.next().as_deref() != Some("application/taxii+json") {
+        return false;
+    }
+    parts.all(|p| match p.split_once('=') {
+        Some(("version", v)) => v.trim() == "2.1",
+        _ => true,
+    })
+}
+
+/// The caller, allowed `p`, asking for TAXII 2.1 (406 otherwise).
+fn admit<'a>(
+    caller: &'a Caller,
+    headers: &HeaderMap,
+    p: Permission,
+) -> Result<&'a User, TaxiiError> {
+    let acceptable = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(is_taxii_21);
+    if !acceptable {
+        return Err(TaxiiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not acceptable",
+            format!("send Accept: {MEDIA_TYPE}"),
+        ));
+    }
+    Ok(caller.require(p)?)
+}
+
+fn base_url(headers: &HeaderMap, secure: Secure) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    format!("{}://{host}", if secure.0 { "https" } else { "http" })
+}
+
+async fn discovery(
+    State(node): State<Node>,
+    Extension(secure): Extension<Secure>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> TaxiiResult {
+    admit(&caller, &headers, Permission::ReadIntel)?;
+    let root = format!("{}/taxii2/api/", base_url(&headers, secure));
+    Ok(taxii(
+        StatusCode::OK,
+        json!({
+            "title": format!("Liaison — {}", node.config.node.name),
+            "description": "TAXII 2.1 server of a Liaison node: incident notifications exchanged through it, and indicators shared by CERTs.",
+            "default": root,
+            "api_roots": [root],
+        })
+        .to_string(),
+    ))
+}
+
+async fn api_root(State(node): State<Node>, caller: Caller, headers: HeaderMap) -> TaxiiResult {
+    admit(&caller, &headers, Permission::ReadIntel)?;
+    Ok(taxii(
+        StatusCode::OK,
+        json!({
+            "title": format!("Liaison {} ({})", node.party, node.config.node.name),
+            "versions": [MEDIA_TYPE],
+            "max_content_length": MAX_CONTENT,
+        })
+        .to_string(),
+    ))
+}
+
+fn collection_json(c: &Collection, user: &User) -> Value {
+    json!({
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "alias": c.alias,
+        "can_read": user.role.allows(Permission::ReadIntel),
+        "can_write": c.writable && user.role.allows(Permission::WriteIntel),
+        "media_types": [stix::MEDIA_TYPE],
+    })
+}
+
+async fn collections(State(node): State<Node>, caller: Caller, headers: HeaderMap) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let list: Vec<Value> = node
+        .taxii_collections()?
+        .iter()
+        .map(|c| collection_json(c, user))
+        .collect();
+    Ok(taxii(
+        StatusCode::OK,
+        json!({ "collections": list }).to_string(),
+    ))
+}
+
+fn find_collection(node: &Node, cid: &str) -> Result<Collection, TaxiiError> {
+    node.store
+        .read(|c| sdb::collection(c, cid))?
+        .ok_or_else(|| TaxiiError::not_found(format!("no collection {cid}")))
+}
+
+async fn collection(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let c = find_collection(&node, &cid)?;
+    Ok(taxii(StatusCode::OK, collection_json(&c, user).to_string()))
+}
+
+/// Filters and paging of a request.
+struct Params {
+    limit: usize,
+    after_seq: i64,
+    added_after: Option<String>,
+    ids: Vec<String>,
+    types: Vec<String>,
+    spec_versions: Vec<String>,
+    versions: Versions,
+}
+
+fn params(raw: Option<String>, allow_version_filter: bool) -> Result<Params, TaxiiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| TaxiiError::bad(format!("the query string is malformed: {e}")))?;
+    let mut p = Params {
+        limit: DEFAULT_PAGE,
+        after_seq: 0,
+        added_after: None,
+        ids: Vec::new(),
+        types: Vec::new(),
+        spec_versions: Vec::new(),
+        versions: Versions::last(),
+    };
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "limit" => {
+                p.limit = match v.trim().parse::<usize>() {
+                    Ok(n) if n >= 1 => n.min(MAX_PAGE),
+                    _ => {
+                        return Err(TaxiiError::bad(format!(
+                            "limit {v:?} is not a positive integer"
+                        )));
+                    }
+                }
+            }
+            "next" => {
+                p.after_seq = v
+                    .strip_prefix('s')
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| {
+                        TaxiiError::bad(format!("next {v:?} is not a token this server gave"))
+                    })?;
+            }
+            "added_after" => {
+                p.added_after = Some(sdb::normalise_time(&v).ok_or_else(|| {
+                    TaxiiError::bad(format!("added_after {v:?} is not a timestamp"))
+                })?);
+            }
+            "match[id]" => {
+                p.ids = list(&v);
+                if let Some(bad) = p.ids.iter().find(|i| !stix::is_identifier(i, None)) {
+                    return Err(TaxiiError::bad(format!(
+                        "match[id] {bad:?} is not a STIX identifier"
+                    )));
+                }
+            }
+            "match[type]" => p.types = list(&v),
+            "match[spec_version]" => p.spec_versions = list(&v),
+            "match[version]" if allow_version_filter => {
+                let mut versions = Versions::default();
+                for item in list(&v) {
+                    match item.as_str() {
+                        "all" => versions.all = true,
+                        "first" => versions.first = true,
+                        "last" => versions.last = true,
+                        t => versions.at.push(sdb::normalise_time(t).ok_or_else(|| {
+                            TaxiiError::bad(format!(
+                                "match[version] {t:?} is not last, first, all or a timestamp"
+                            ))
+                        })?),
+                    }
+                }
+                p.versions = versions;
+            }
+            other if other.starts_with("match[") => {
+                return Err(TaxiiError::bad(format!(
+                    "{other} is not a filter this endpoint supports"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+fn query<'a>(collection: &'a str, p: Params) -> ObjectQuery<'a> {
+    ObjectQuery {
+        collection,
+        after_seq: p.after_seq,
+        added_after: p.added_after,
+        ids: p.ids,
+        types: p.types,
+        spec_versions: p.spec_versions,
+        versions: p.versions,
+        tlp_levels: &[],
+        limit: p.limit,
+    }
+}
+
+/// The date headers of a page.
+fn dated(mut r: Response, page: &Page) -> Response {
+    if let (Some(first), Some(last)) = (page.objects.first(), page.objects.last()) {
+        for (name, value) in [
+            ("x-taxii-date-added-first", &first.date_added),
+            ("x-taxii-date-added-last", &last.date_added),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                r.headers_mut().insert(name, v);
+            }
+        }
+    }
+    r
+}
+
+/// `{"more": …, "next": …, <key>: [...]}` with each item already JSON.
+fn envelope(page: &Page, key: &str, items: impl Iterator<Item = String>) -> String {
+    let mut out =
+        String::with_capacity(page.objects.iter().map(|o| o.json.len() + 1).sum::<usize>() + 64);
+    out.push_str(&format!("{{\"more\":{}", page.next.is_some()));
+    if let Some(n) = page.next {
+        out.push_str(&format!(",\"next\":\"s{n}\""));
+    }
+    if !page.objects.is_empty() {
+        out.push_str(&format!(",\"{key}\":["));
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&item);
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out
+}
+
+async fn get_objects(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let c = find_collection(&node, &cid)?;
+    let page = node
+        .stix_page(user, "taxii", query(&c.id, params(raw, true)?))
+        .await?;
+    let body = envelope(
+        &page,
+        "objects",
+        page.objects.iter().map(|o| o.json.clone()),
+    );
+    Ok(dated(taxii(StatusCode::OK, body), &page))
+}
+
+async fn manifest(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let c = find_collection(&node, &cid)?;
+    let page = node
+        .stix_page(user, "taxii", query(&c.id, params(raw, true)?))
+        .await?;
+    let body = envelope(
+        &page,
+        "objects",
+        page.objects.iter().map(|o| {
+            json!({
+                "id": o.id,
+                "date_added": o.date_added,
+                "version": o.version,
+                "media_type": stix::MEDIA_TYPE,
+            })
+            .to_string()
+        }),
+    );
+    Ok(dated(taxii(StatusCode::OK, body), &page))
+}
+
+async fn get_object(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let c = find_collection(&node, &cid)?;
+    let mut p = params(raw, true)?;
+    p.ids = vec![oid.clone()];
+    let page = node.stix_page(user, "taxii", query(&c.id, p)).await?;
+    if page.objects.is_empty() && page.next.is_none() {
+        return Err(TaxiiError::not_found(format!(
+            "no object {oid} in {}",
+            c.alias
+        )));
+    }
+    let body = envelope(
+        &page,
+        "objects",
+        page.objects.iter().map(|o| o.json.clone()),
+    );
+    Ok(dated(taxii(StatusCode::OK, body), &page))
+}
+
+async fn versions(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let c = find_collection(&node, &cid)?;
+    let mut p = params(raw, false)?;
+    p.ids = vec![oid.clone()];
+    p.versions = Versions {
+        all: true,
+        ..Versions::default()
+    };
+    let page = node.stix_page(user, "taxii", query(&c.id, p)).await?;
+    if page.objects.is_empty() && page.next.is_none() {
+        return Err(TaxiiError::not_found(format!(
+            "no object {oid} in {}",
+            c.alias
+        )));
+    }
+    let body = envelope(
+        &page,
+        "versions",
+        page.objects
+            .iter()
+            .map(|o| Value::String(o.version.clone()).to_string()),
+    );
+    Ok(dated(taxii(StatusCode::OK, body), &page))
+}
+
+async fn delete_object(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((cid, oid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> TaxiiResult {
+    let user = admit(&caller, &headers, Permission::WriteIntel)?.clone();
+    let c = find_collection(&node, &cid)?;
+    if !c.writable {
+        return Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("collection {} is read-only", c.alias),
+        ));
+    }
+    let p = params(raw, true)?;
+    // Only what the user may see can be deleted: hidden objects are "not found".
+    let mut probe = query(
+        &c.id,
+        Params {
+            ids: vec![oid.clone()],
+            ..p
+        },
+    );
+    probe.limit = 1;
+    let visible = node.stix_page(&user, "taxii", probe.clone()).await?;
+    if visible.objects.is_empty() {
+        return Err(TaxiiError::not_found(format!(
+            "no object {oid} in {}",
+            c.alias
+        )));
+    }
+    let (collection, id, filter) = (c.id.clone(), oid.clone(), probe.versions.clone());
+    node.store
+        .write(move |tx| sdb::delete_object(tx.conn(), &collection, &id, &filter))
+        .await?;
+    Ok(taxii(StatusCode::OK, String::new()))
+}
+
+fn status_json(s: &sdb::Status) -> String {
+    let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Array(Vec::new()));
+    json!({
+        "id": s.id,
+        "status": "complete",
+        "request_timestamp": s.request_timestamp,
+        "total_count": s.total,
+        "success_count": s.success,
+        "failure_count": s.failure,
+        "pending_count": 0,
+        "successes": parse(&s.successes),
+        "failures": parse(&s.failures),
+    })
+    .to_string()
+}
+
+async fn add_objects(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    body: Bytes,
+) -> TaxiiResult {
+    admit(&caller, &headers, Permission::WriteIntel)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_taxii_21(content_type) {
+        return Err(TaxiiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            format!("send Content-Type: {MEDIA_TYPE}"),
+        ));
+    }
+    let c = find_collection(&node, &cid)?;
+    if !c.writable {
+        return Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("collection {} is read-only", c.alias),
+        ));
+    }
+    let request_timestamp = stix::format_timestamp(jiff::Timestamp::now());
+    let envelope: Value = serde_json::from_slice(&body)
+        .map_err(|e| TaxiiError::bad(format!("the body is not JSON: {e}")))?;
+    let objects = envelope
+        .get("objects")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| TaxiiError::bad("the envelope has no \"objects\" list"))?;
+    let outcome = node.add_stix_objects(&c.id, objects, |_, _| {}).await?;
+    let successes: Vec<Value> = outcome
+        .accepted
+        .iter()
+        .map(|a| {
+            let mut s = json!({"id": a.id, "version": a.version});
+            if a.already_present {
+                s["message"] = json!("already present");
+            }
+            s
+        })
+        .collect();
+    let failures: Vec<Value> = outcome
+        .refused
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id.clone().unwrap_or_else(|| format!("object #{}", r.index)),
+                "version": r.version.clone().unwrap_or_default(),
+                "message": r.reason,
+            })
+        })
+        .collect();
+    let status = sdb::Status {
+        id: random_uuid()?,
+        collection: c.id.clone(),
+        request_timestamp,
+        total: (successes.len() + failures.len()) as i64,
+        success: successes.len() as i64,
+        failure: failures.len() as i64,
+        successes: Value::Array(successes).to_string(),
+        failures: Value::Array(failures).to_string(),
+    };
+    let stored = status.clone();
+    node.store
+        .write(move |tx| sdb::put_status(tx.conn(), &stored))
+        .await?;
+    Ok(taxii(StatusCode::ACCEPTED, status_json(&status)))
+}
+
+fn random_uuid() -> Result<String, TaxiiError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| {
+        TaxiiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            e.to_string(),
+        )
+    })?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+async fn status(
+    State(node): State<Node>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(sid): Path<String>,
+) -> TaxiiResult {
+    admit(&caller, &headers, Permission::ReadIntel)?;
+    let s = node
+        .store
+        .read(|c| sdb::status(c, &sid))?
+        .ok_or_else(|| TaxiiError::not_found(format!("no status {sid}")))?;
+    Ok(taxii(StatusCode::OK, status_json(&s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_and_parameters() {
+        assert!(is_taxii_21("application/taxii+json;version=2.1"));
+        assert!(is_taxii_21("application/taxii+json; version=2.1"));
+        assert!(is_taxii_21("application/taxii+json"));
+        assert!(!is_taxii_21("application/taxii+json;version=2.0"));
+        assert!(!is_taxii_21("application/json"));
+        let p = params(
+            Some("limit=5&next=s42&match%5Btype%5D=indicator,report&match%5Bversion%5D=first,2026-01-01T00:00:00Z".into()),
+            true,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!((p.limit, p.after_seq, p.types.len()), (5, 42, 2));
+        assert!(p.versions.first && !p.versions.last && p.versions.at.len() == 1);
+        for bad in [
+            "limit=0",
+            "limit=x",
+            "next=42",
+            "added_after=yesterday",
+            "match%5Bcolour%5D=red",
+            "match%5Bid%5D=nope",
+            "match%5Bversion%5D=latest",
+        ] {
+            assert!(params(Some(bad.into()), true).is_err(), "{bad}");
+        }
+        assert_eq!(
+            params(Some("limit=999999".into()), true)
+                .ok()
+                .unwrap()
+                .limit,
+            MAX_PAGE
+        );
+    }
+}
