@@ -404,6 +404,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
+    /// TAXII 2.1 ingest and paging beside medallion 3.0.0 (memory backend), in the same run.
+    Taxii {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Objects to ingest into Liaison.
+        #[arg(long, default_value_t = 100_000)]
+        objects: usize,
+        /// Objects to ingest into medallion (it slows down as its collection grows;
+        /// paging 10,000 of them takes it minutes).
+        #[arg(long, default_value_t = 10_000)]
+        medallion_objects: usize,
+        /// Stop medallion's ingest after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        medallion_budget_secs: u64,
+    },
     /// Search queries over many indexed case messages (English and Russian), beside the bare index lookup.
     Search {
         #[arg(long)]

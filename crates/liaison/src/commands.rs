@@ -294,6 +294,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             BenchCommand::Ui { dir, cases, runs } => {
                 crate::bench::ui(dir.as_deref(), cases, runs).await
             }
+            BenchCommand::Taxii {
+                dir,
+                objects,
+                medallion_objects,
+                medallion_budget_secs,
+            } => {
+                crate::bench::taxii(
+                    dir.as_deref(),
+                    objects,
+                    medallion_objects,
+                    medallion_budget_secs,
+                )
+                .await
+            }
             BenchCommand::Search {
                 dir,
                 messages,

@@ -1,5 +1,5 @@
 //! Who is calling the app API: a bearer token (`Authorization: Bearer
-//! lia_…`) or HTTP Basic (username and password, argon2id-checked). Each
+//! lia_…`, or `Token lia_…`) or HTTP Basic (username and password, argon2id-checked). Each
 //! handler then asks for the permission it needs.
 
 use axum::extract::FromRequestParts;
@@ -48,7 +48,11 @@ impl FromRequestParts<Node> for Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(unauthorized)?;
-        if let Some(token) = header.strip_prefix("Bearer ") {
+        // `Token` is how taxii2-client's TokenAuth sends the same tokens.
+        if let Some(token) = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("Token "))
+        {
             return node
                 .user_by_token(token.trim())?
                 .map(Caller)

@@ -10,7 +10,9 @@ use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
 mod search;
+mod taxii;
 pub use search::search;
+pub use taxii::taxii;
 
 use crate::commands::progress_bar;
 use crate::error::CliError;

@@ -44,6 +44,7 @@ async fn the_real_taxii_client_adds_pages_and_filters_within_the_readers_marking
         .add_user("isp", "provider_liaison", PASSWORD, "en")
         .await
         .unwrap();
+    let token = ru.node.create_token("cert", "taxii").await.unwrap();
     let incident_id = liaison_core::stix::derived_id("incident", &case);
     let published = ru
         .node
@@ -64,6 +65,7 @@ async fn the_real_taxii_client_adds_pages_and_filters_within_the_readers_marking
             .env("TAXII_LOW_USER", "isp")
             .env("TAXII_LOW_PASSWORD", PASSWORD)
             .env("TAXII_INCIDENT_ID", incident_id)
+            .env("TAXII_TOKEN", token)
             .output()
             .unwrap()
     })

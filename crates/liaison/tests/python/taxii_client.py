@@ -11,6 +11,7 @@ import uuid
 
 import requests
 from stix2validator import ValidationOptions, validate_string
+from taxii2client.common import TokenAuth
 from taxii2client.v21 import Server, as_pages
 
 BASE = os.environ["TAXII_URL"]          # http://127.0.0.1:PORT
@@ -44,6 +45,9 @@ def indicator(i, modified="2026-11-23T00:00:00.000Z", marking=None):
 
 server = Server(f"{BASE}/taxii2/", user=USER, password=PASSWORD)
 check(server.title.startswith("Liaison"), "discovery has a title")
+# API tokens work too, as taxii2-client's TokenAuth sends them.
+with_token = Server(f"{BASE}/taxii2/", auth=TokenAuth(os.environ["TAXII_TOKEN"]))
+check(with_token.api_roots[0].title.startswith("Liaison"), "token authentication")
 root = server.api_roots[0]
 check(MEDIA in root.versions, "the API root speaks TAXII 2.1")
 by_alias = {c.alias: c for c in root.collections}
