@@ -163,7 +163,32 @@ try {
   assert.equal(await ru.locator(`#hits a[href='/cases/${caseId}']`).count(), 1, "search finds the case");
   await shot(ru, "ru-search");
 
-  // 5. A user without the role is refused.
+  // 5. Ping test: us's duty officer pings ru; ru's duty officer acknowledges it
+  //    from the duty page; us sees the answer and its response time.
+  const usDuty = await login(browser, demo.us, "duty", "en-US");
+  await usDuty.goto(`${demo.us}/duty`);
+  await Promise.all([usDuty.waitForNavigation(), usDuty.click("#pings tr[data-party='ru'] button")]);
+  const ruDuty = await login(browser, demo.ru, "duty", "ru-RU");
+  let waiting = 0;
+  for (let i = 0; i < 50 && waiting === 0; i++) {
+    await ruDuty.goto(`${demo.ru}/duty`);
+    waiting = await ruDuty.locator("#waiting tr.kind-ping").count();
+    if (waiting === 0) await ruDuty.waitForTimeout(200);
+  }
+  assert.equal(waiting, 1, "the ping waits for ru's duty officer");
+  await shot(ruDuty, "ru-duty");
+  await Promise.all([ruDuty.waitForNavigation(), ruDuty.click("#waiting tr.kind-ping button")]);
+  assert.equal(await ruDuty.locator("#waiting tr.kind-ping").count(), 0, "acknowledged");
+  let answered = "0";
+  for (let i = 0; i < 50 && answered !== "1"; i++) {
+    await usDuty.goto(`${demo.us}/duty`);
+    answered = (await usDuty.locator("#pings tr[data-party='ru'] td:nth-child(3)").textContent()).trim();
+    if (answered !== "1") await usDuty.waitForTimeout(200);
+  }
+  assert.equal(answered, "1", "us sees the ping answered");
+  await shot(usDuty, "us-duty");
+
+  // 6. A user without the role is refused.
   const observer = await login(browser, demo.us, "observer", "en-US");
   const response = await observer.goto(caseUrl);
   assert.equal(response.status(), 403, "an observer may not read cases");
@@ -172,7 +197,7 @@ try {
   const transparency = await observer.goto(`${demo.us}/transparency`);
   assert.equal(transparency.status(), 200, "an observer sees the transparency report");
 
-  // 6. Without a session, pages redirect to the login.
+  // 7. Without a session, pages redirect to the login.
   const anonymous = await (await browser.newContext()).newPage();
   await anonymous.goto(`${demo.us}/cases`);
   assert.match(anonymous.url(), /\/login\?next=/);

@@ -109,6 +109,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
         eprintln!("Seeding cases in every kind and state, and the glossary …");
         seed_cases(&nodes[0], &nodes[1]).await?;
         seed_glossary(&nodes[0], &nodes[1]).await?;
+        seed_operations(&nodes[0], &nodes[1]).await?;
     }
     println!(
         "Liaison demo in {} — three nodes, pinned to each other:\n",
@@ -427,6 +428,88 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
             }
         }
     }
+    Ok(())
+}
+
+fn team(en: bool) -> Value {
+    if en {
+        json!({"name": "US-CERT (CISA)", "contact_person": "Watch floor analyst", "email": "soc@cisa.example", "phone": "+1 888 555 0100", "time_zone": "America/New_York"})
+    } else {
+        json!({"name": "НКЦКИ", "contact_person": "Дежурный аналитик", "email": "soc@cert.example.ru", "phone": "+7 495 555 01 01", "time_zone": "Europe/Moscow"})
+    }
+}
+
+/// Duty rosters, incidents in several states and markings, a hotline
+/// inquiry waiting for its duty officer, pings answered and waiting.
+async fn seed_operations(us: &Node, ru: &Node) -> Result<(), CliError> {
+    let now = jiff::Timestamp::now();
+    let at = |hours: i64| {
+        now.checked_add(jiff::SignedDuration::from_hours(hours))
+            .unwrap_or(now)
+            .to_string()
+    };
+    us.add_shift(
+        "J. Miller",
+        "duty@cisa.example",
+        "+1 888 555 0111",
+        &at(-4),
+        &at(8),
+    )
+    .await?;
+    us.add_shift(
+        "K. Brown",
+        "night@cisa.example",
+        "+1 888 555 0112",
+        &at(8),
+        &at(20),
+    )
+    .await?;
+    ru.add_shift(
+        "А. Смирнов",
+        "duty@cert.example.ru",
+        "+7 495 555 01 11",
+        &at(-6),
+        &at(6),
+    )
+    .await?;
+    let wiper = play(us, ru, "incident", json!({
+        "title": "Wiper malware at a regional grid operator",
+        "reporting_team": team(true),
+        "sectors": ["us-energy"], "severity": "severe", "tlp": "TLP:AMBER",
+        "description": "Destructive malware disabled SCADA engineering workstations at a regional operator; its command servers are hosted in the recipient's address space.",
+        "indicators": [
+            {"type": "ipv4-addr", "value": "198.51.100.23", "description": "command server"},
+            {"type": "domain-name", "value": "update-check.example", "description": "staging domain"},
+            {"type": "file-sha256", "value": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+        ],
+        "request": "mitigation", "request_details": "Take the two command servers down and preserve their logs for a later MLA request.",
+        "first_seen": at(-30)
+    }), &[(true, "acknowledge", Value::Null)]).await?;
+    ru.update(&wiper, json!({"text": "Один сервер отключён провайдером; второй размещён у другого провайдера, работаем.",
+        "indicators": [{"type": "ipv4-addr", "value": "203.0.113.9", "description": "второй сервер"}]})).await?;
+    play(ru, us, "incident", json!({
+        "title": "DDoS against a bank's online services",
+        "reporting_team": team(false),
+        "sectors": ["ru-banking-finance"], "severity": "high", "tlp": "TLP:GREEN",
+        "description": "Атака типа «отказ в обслуживании» на дистанционное банковское обслуживание; часть трафика исходит из сетей на территории получателя.",
+        "indicators": [{"type": "ipv4-addr", "value": "192.0.2.77"}],
+        "request": "assistance", "request_details": "Просим сообщить владельцев перечисленных адресов и принять меры к прекращению атаки."
+    }), &[]).await?;
+    play(ru, us, "hotline", json!({
+        "subject": "Scanning of grid operators from your address space",
+        "inquiry": "Известна ли вам активность из сети 203.0.113.0/24 и является ли она санкционированной?",
+        "contact": {"name": "НЦУ", "contact_person": "Оперативный дежурный", "email": "watch@ncc.example.ru"},
+        "tlp": "TLP:RED"
+    }), &[]).await?;
+    play(
+        us,
+        ru,
+        "ping",
+        json!({"scheduled": false}),
+        &[(true, "acknowledge", Value::Null)],
+    )
+    .await?;
+    play(ru, us, "ping", json!({"scheduled": true}), &[]).await?;
     Ok(())
 }
 

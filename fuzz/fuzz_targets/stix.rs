@@ -1,0 +1,22 @@
+//! STIX bundles and TAXII envelopes from outside (imports, TAXII POSTs) and
+//! TLP markings in any form: checking never panics, and what passes is
+//! consistent (its id names its type, its marking parses).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use liaison_core::stix::{check_object, is_identifier, objects_of};
+use liaison_core::tlp::Tlp;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Tlp::parse(&String::from_utf8_lossy(data));
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let objects: Vec<serde_json::Value> = match objects_of(&value) {
+        Ok(o) => o.clone(),
+        Err(_) => vec![value],
+    };
+    for o in &objects {
+        if let Ok(meta) = check_object(o) {
+            assert!(is_identifier(&meta.id, Some(&meta.kind)));
+            assert!(Tlp::parse(meta.tlp.as_str()).is_ok());
+        }
+    }
+});
