@@ -1,13 +1,18 @@
-//! STIX bundles and TAXII envelopes from outside (imports, TAXII POSTs) and
-//! TLP markings in any form: checking never panics, and what passes is
-//! consistent (its id names its type, its marking parses).
+//! STIX bundles and TAXII envelopes from outside (imports, TAXII POSTs),
+//! TAXII query strings and TLP markings in any form: checking never panics,
+//! and what passes is consistent (its id names its type, its marking
+//! parses, a page size stays within its bounds).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use liaison_core::stix::{check_object, is_identifier, objects_of};
 use liaison_core::tlp::Tlp;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = Tlp::parse(&String::from_utf8_lossy(data));
+    let text = String::from_utf8_lossy(data);
+    let _ = Tlp::parse(&text);
+    if let Ok(q) = liaison_core::taxii::parse_query(&text, true, 1000, 10_000) {
+        assert!((1..=10_000).contains(&q.limit) && q.after_seq >= 0);
+    }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let objects: Vec<serde_json::Value> = match objects_of(&value) {
         Ok(o) => o.clone(),

@@ -16,6 +16,7 @@ pub mod party;
 pub mod reference;
 pub mod roles;
 pub mod stix;
+pub mod taxii;
 pub mod text;
 pub mod tlp;
 

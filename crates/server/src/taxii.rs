@@ -272,97 +272,16 @@ async fn collection(
     Ok(taxii(StatusCode::OK, collection_json(&c, user).to_string()))
 }
 
-/// Filters and paging of a request.
-struct Params {
-    limit: usize,
-    after_seq: i64,
-    added_after: Option<String>,
-    ids: Vec<String>,
-    types: Vec<String>,
-    spec_versions: Vec<String>,
-    versions: Versions,
-}
+type Params = liaison_core::taxii::Query;
 
-fn params(raw: Option<String>, allow_version_filter: bool) -> Result<Params, TaxiiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|e| TaxiiError::bad(format!("the query string is malformed: {e}")))?;
-    let mut p = Params {
-        limit: DEFAULT_PAGE,
-        after_seq: 0,
-        added_after: None,
-        ids: Vec::new(),
-        types: Vec::new(),
-        spec_versions: Vec::new(),
-        versions: Versions::last(),
-    };
-    let list = |v: &str| -> Vec<String> {
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    for (k, v) in pairs {
-        match k.as_str() {
-            "limit" => {
-                p.limit = match v.trim().parse::<usize>() {
-                    Ok(n) if n >= 1 => n.min(MAX_PAGE),
-                    _ => {
-                        return Err(TaxiiError::bad(format!(
-                            "limit {v:?} is not a positive integer"
-                        )));
-                    }
-                }
-            }
-            "next" => {
-                p.after_seq = v
-                    .strip_prefix('s')
-                    .and_then(|n| n.parse::<i64>().ok())
-                    .filter(|n| *n >= 0)
-                    .ok_or_else(|| {
-                        TaxiiError::bad(format!("next {v:?} is not a token this server gave"))
-                    })?;
-            }
-            "added_after" => {
-                p.added_after = Some(sdb::normalise_time(&v).ok_or_else(|| {
-                    TaxiiError::bad(format!("added_after {v:?} is not a timestamp"))
-                })?);
-            }
-            "match[id]" => {
-                p.ids = list(&v);
-                if let Some(bad) = p.ids.iter().find(|i| !stix::is_identifier(i, None)) {
-                    return Err(TaxiiError::bad(format!(
-                        "match[id] {bad:?} is not a STIX identifier"
-                    )));
-                }
-            }
-            "match[type]" => p.types = list(&v),
-            "match[spec_version]" => p.spec_versions = list(&v),
-            "match[version]" if allow_version_filter => {
-                let mut versions = Versions::default();
-                for item in list(&v) {
-                    match item.as_str() {
-                        "all" => versions.all = true,
-                        "first" => versions.first = true,
-                        "last" => versions.last = true,
-                        t => versions.at.push(sdb::normalise_time(t).ok_or_else(|| {
-                            TaxiiError::bad(format!(
-                                "match[version] {t:?} is not last, first, all or a timestamp"
-                            ))
-                        })?),
-                    }
-                }
-                p.versions = versions;
-            }
-            other if other.starts_with("match[") => {
-                return Err(TaxiiError::bad(format!(
-                    "{other} is not a filter this endpoint supports"
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(p)
+fn params(raw: Option<String>, versions: bool) -> Result<Params, TaxiiError> {
+    liaison_core::taxii::parse_query(
+        raw.as_deref().unwrap_or(""),
+        versions,
+        DEFAULT_PAGE,
+        MAX_PAGE,
+    )
+    .map_err(TaxiiError::bad)
 }
 
 fn query<'a>(collection: &'a str, p: Params) -> ObjectQuery<'a> {
@@ -694,37 +613,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn media_types_and_parameters() {
+    fn media_types() {
         assert!(is_taxii_21("application/taxii+json;version=2.1"));
         assert!(is_taxii_21("application/taxii+json; version=2.1"));
         assert!(is_taxii_21("application/taxii+json"));
         assert!(!is_taxii_21("application/taxii+json;version=2.0"));
         assert!(!is_taxii_21("application/json"));
-        let p = params(
-            Some("limit=5&next=s42&match%5Btype%5D=indicator,report&match%5Bversion%5D=first,2026-01-01T00:00:00Z".into()),
-            true,
-        )
-        .ok()
-        .unwrap();
-        assert_eq!((p.limit, p.after_seq, p.types.len()), (5, 42, 2));
-        assert!(p.versions.first && !p.versions.last && p.versions.at.len() == 1);
-        for bad in [
-            "limit=0",
-            "limit=x",
-            "next=42",
-            "added_after=yesterday",
-            "match%5Bcolour%5D=red",
-            "match%5Bid%5D=nope",
-            "match%5Bversion%5D=latest",
-        ] {
-            assert!(params(Some(bad.into()), true).is_err(), "{bad}");
-        }
-        assert_eq!(
-            params(Some("limit=999999".into()), true)
-                .ok()
-                .unwrap()
-                .limit,
-            MAX_PAGE
-        );
     }
 }

@@ -78,11 +78,6 @@ fn micros(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// A client's timestamp in the stored form (microseconds, UTC), for comparisons.
-pub fn normalise_time(t: &str) -> Option<String> {
-    t.parse::<jiff::Timestamp>().ok().map(micros)
-}
-
 /// Adds object versions to a collection in this transaction. Dates added
 /// strictly increase, also across processes, so `added_after` and `next`
 /// never skip or repeat an object.
@@ -169,43 +164,28 @@ pub fn add_objects(
     Ok(out)
 }
 
-/// Which versions of each object a query returns.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Versions {
-    pub all: bool,
-    pub first: bool,
-    pub last: bool,
-    pub at: Vec<String>,
-}
+pub use liaison_core::taxii::{Versions, normalise_time};
 
-impl Versions {
-    pub fn last() -> Versions {
-        Versions {
-            last: true,
-            ..Versions::default()
-        }
+/// The SQL condition selecting `v` (it may use parameter ?8: the listed versions).
+fn versions_sql(v: &Versions) -> (String, Option<String>) {
+    if v.all {
+        return ("1".into(), None);
     }
-
-    fn sql(&self) -> (String, Option<String>) {
-        if self.all {
-            return ("1".into(), None);
-        }
-        let mut terms = Vec::new();
-        if self.last {
-            terms.push("is_last = 1".to_owned());
-        }
-        if self.first {
-            terms.push("is_first = 1".to_owned());
-        }
-        let at = (!self.at.is_empty()).then(|| serde_json::to_string(&self.at).unwrap_or_default());
-        if at.is_some() {
-            terms.push("version IN (SELECT value FROM json_each(?8))".to_owned());
-        }
-        if terms.is_empty() {
-            terms.push("is_last = 1".into());
-        }
-        (terms.join(" OR "), at)
+    let mut terms = Vec::new();
+    if v.last {
+        terms.push("is_last = 1".to_owned());
     }
+    if v.first {
+        terms.push("is_first = 1".to_owned());
+    }
+    let at = (!v.at.is_empty()).then(|| serde_json::to_string(&v.at).unwrap_or_default());
+    if at.is_some() {
+        terms.push("version IN (SELECT value FROM json_each(?8))".to_owned());
+    }
+    if terms.is_empty() {
+        terms.push("is_last = 1".into());
+    }
+    (terms.join(" OR "), at)
 }
 
 /// A page request over a collection.
@@ -269,7 +249,7 @@ pub fn page(conn: &Connection, q: &ObjectQuery<'_>) -> Result<Page, StoreError> 
             }
         }
     }
-    let (versions, at) = q.versions.sql();
+    let (versions, at) = versions_sql(&q.versions);
     let mut sql = format!(
         "SELECT seq, id, type, version, date_added, tlp, json FROM stix_objects
          WHERE collection = ?1 AND seq > ?2 AND ({versions})
@@ -335,7 +315,7 @@ pub fn delete_object(
     id: &str,
     versions: &Versions,
 ) -> Result<usize, StoreError> {
-    let (filter, at) = versions.sql();
+    let (filter, at) = versions_sql(versions);
     // The filter may use ?8 (listed versions): every statement takes eight parameters.
     let n = conn
         .prepare_cached(&format!(
