@@ -335,6 +335,75 @@ fn envelope(page: &Page, key: &str, items: impl Iterator<Item = String>) -> Stri
     out
 }
 
+/// What a read endpoint pages over: all objects, or one object's versions.
+enum Reading {
+    Objects,
+    Manifest,
+    Object(String),
+    Versions(String),
+}
+
+/// The page a read endpoint answers with, within the caller's clearance.
+async fn read(
+    node: &Node,
+    caller: &Caller,
+    headers: &HeaderMap,
+    cid: &str,
+    raw: Option<String>,
+    reading: &Reading,
+) -> TaxiiResult {
+    let user = admit(caller, headers, Permission::ReadIntel)?;
+    let c = find_collection(node, cid)?;
+    let mut p = params(raw, !matches!(reading, Reading::Versions(_)))?;
+    if let Reading::Object(oid) | Reading::Versions(oid) = reading {
+        p.ids = vec![oid.clone()];
+    }
+    if let Reading::Versions(_) = reading {
+        p.versions = Versions {
+            all: true,
+            ..Versions::default()
+        };
+    }
+    let page = node.stix_page(user, "taxii", query(&c.id, p)).await?;
+    if let Reading::Object(oid) | Reading::Versions(oid) = reading
+        && page.objects.is_empty()
+        && page.next.is_none()
+    {
+        return Err(TaxiiError::not_found(format!(
+            "no object {oid} in {}",
+            c.alias
+        )));
+    }
+    let body = match reading {
+        Reading::Objects | Reading::Object(_) => envelope(
+            &page,
+            "objects",
+            page.objects.iter().map(|o| o.json.clone()),
+        ),
+        Reading::Manifest => envelope(
+            &page,
+            "objects",
+            page.objects.iter().map(|o| {
+                json!({
+                    "id": o.id,
+                    "date_added": o.date_added,
+                    "version": o.version,
+                    "media_type": stix::MEDIA_TYPE,
+                })
+                .to_string()
+            }),
+        ),
+        Reading::Versions(_) => envelope(
+            &page,
+            "versions",
+            page.objects
+                .iter()
+                .map(|o| Value::String(o.version.clone()).to_string()),
+        ),
+    };
+    Ok(dated(taxii(StatusCode::OK, body), &page))
+}
+
 async fn get_objects(
     State(node): State<Node>,
     caller: Caller,
@@ -342,17 +411,7 @@ async fn get_objects(
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
-    let c = find_collection(&node, &cid)?;
-    let page = node
-        .stix_page(user, "taxii", query(&c.id, params(raw, true)?))
-        .await?;
-    let body = envelope(
-        &page,
-        "objects",
-        page.objects.iter().map(|o| o.json.clone()),
-    );
-    Ok(dated(taxii(StatusCode::OK, body), &page))
+    read(&node, &caller, &headers, &cid, raw, &Reading::Objects).await
 }
 
 async fn manifest(
@@ -362,25 +421,7 @@ async fn manifest(
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
-    let c = find_collection(&node, &cid)?;
-    let page = node
-        .stix_page(user, "taxii", query(&c.id, params(raw, true)?))
-        .await?;
-    let body = envelope(
-        &page,
-        "objects",
-        page.objects.iter().map(|o| {
-            json!({
-                "id": o.id,
-                "date_added": o.date_added,
-                "version": o.version,
-                "media_type": stix::MEDIA_TYPE,
-            })
-            .to_string()
-        }),
-    );
-    Ok(dated(taxii(StatusCode::OK, body), &page))
+    read(&node, &caller, &headers, &cid, raw, &Reading::Manifest).await
 }
 
 async fn get_object(
@@ -390,23 +431,7 @@ async fn get_object(
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
-    let c = find_collection(&node, &cid)?;
-    let mut p = params(raw, true)?;
-    p.ids = vec![oid.clone()];
-    let page = node.stix_page(user, "taxii", query(&c.id, p)).await?;
-    if page.objects.is_empty() && page.next.is_none() {
-        return Err(TaxiiError::not_found(format!(
-            "no object {oid} in {}",
-            c.alias
-        )));
-    }
-    let body = envelope(
-        &page,
-        "objects",
-        page.objects.iter().map(|o| o.json.clone()),
-    );
-    Ok(dated(taxii(StatusCode::OK, body), &page))
+    read(&node, &caller, &headers, &cid, raw, &Reading::Object(oid)).await
 }
 
 async fn versions(
@@ -416,29 +441,7 @@ async fn versions(
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
-    let c = find_collection(&node, &cid)?;
-    let mut p = params(raw, false)?;
-    p.ids = vec![oid.clone()];
-    p.versions = Versions {
-        all: true,
-        ..Versions::default()
-    };
-    let page = node.stix_page(user, "taxii", query(&c.id, p)).await?;
-    if page.objects.is_empty() && page.next.is_none() {
-        return Err(TaxiiError::not_found(format!(
-            "no object {oid} in {}",
-            c.alias
-        )));
-    }
-    let body = envelope(
-        &page,
-        "versions",
-        page.objects
-            .iter()
-            .map(|o| Value::String(o.version.clone()).to_string()),
-    );
-    Ok(dated(taxii(StatusCode::OK, body), &page))
+    read(&node, &caller, &headers, &cid, raw, &Reading::Versions(oid)).await
 }
 
 async fn delete_object(
