@@ -13,6 +13,8 @@ pub mod legal;
 pub mod lifecycle;
 pub mod offences;
 pub mod party;
+pub mod pdq;
+pub mod pdq_index;
 pub mod reference;
 pub mod roles;
 pub mod stix;

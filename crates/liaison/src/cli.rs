@@ -136,6 +136,11 @@ pub enum Command {
         #[command(subcommand)]
         command: StixCommand,
     },
+    /// PDQ image hashes and the shared hash list: hash images, match them, add or withdraw hashes.
+    Hash {
+        #[command(subcommand)]
+        command: HashCommand,
+    },
     /// Who read TLP:AMBER, AMBER+STRICT or RED content, newest first.
     TlpReads {
         dir: PathBuf,
@@ -172,6 +177,15 @@ pub enum StixCommand {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HashCommand {
+    /// Print each image's PDQ hash (64 hex digits, ThreatExchange order) and quality.
+    Image {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 

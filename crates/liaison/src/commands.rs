@@ -163,6 +163,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Glossary { command } => glossary(command, json).await,
         Command::Duty { command } => duty(command, json).await,
         Command::Stix { command } => stix(command, json).await,
+        Command::Hash { command } => crate::hashes::run(command, json).await,
         Command::Ping { command } => ping(command, json).await,
         Command::TlpReads { dir, limit } => {
             let node = Node::open(&dir)?;
@@ -318,7 +319,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::io(format!("cannot encode JSON: {e}")))?;
     println!("{text}");

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod demo;
 mod error;
+mod hashes;
 
 use clap::Parser as _;
 

@@ -13,6 +13,7 @@ mod federation;
 mod incidents;
 mod legal;
 mod log;
+mod pdq;
 mod reference;
 mod support;
 mod taxii;
