@@ -24,9 +24,11 @@ pub enum CaseKind {
     Hotline,
     /// A reachability check of the other party's duty officer.
     Ping,
+    /// A report of terrorist content (URLs, file and image hashes) for a provider.
+    ContentReport,
 }
 
-pub const ALL_KINDS: [CaseKind; 7] = [
+pub const ALL_KINDS: [CaseKind; 8] = [
     CaseKind::Note,
     CaseKind::Preservation,
     CaseKind::Mla,
@@ -34,6 +36,7 @@ pub const ALL_KINDS: [CaseKind; 7] = [
     CaseKind::Incident,
     CaseKind::Hotline,
     CaseKind::Ping,
+    CaseKind::ContentReport,
 ];
 
 /// Envelope kind of lifecycle transitions (the case kind names the opening).
@@ -63,6 +66,7 @@ impl CaseKind {
             CaseKind::Incident => "incident",
             CaseKind::Hotline => "hotline",
             CaseKind::Ping => "ping",
+            CaseKind::ContentReport => "content_report",
         }
     }
 
@@ -134,6 +138,13 @@ impl CaseKind {
                     "проверка связи"
                 } else {
                     "ping test"
+                }
+            }
+            CaseKind::ContentReport => {
+                if ru {
+                    "сообщение о террористических материалах"
+                } else {
+                    "terrorist content report"
                 }
             }
         }
@@ -245,6 +256,20 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 urgent: true,
                 preservation_days: None,
                 links: h.incident_case.into_iter().collect(),
+                tlp,
+            })
+        }
+        CaseKind::ContentReport => {
+            let (r, tlp) = crate::content::ContentReport::check(body)?;
+            Ok(BodySummary {
+                urgent: matches!(
+                    r.most_urgent(),
+                    Some(crate::content::UrgencyTier::RemovalOrder | crate::content::UrgencyTier::Crisis)
+                ),
+                subject: r.title,
+                offence: None,
+                preservation_days: None,
+                links: Vec::new(),
                 tlp,
             })
         }

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod card;
 pub mod case;
+pub mod content;
 pub mod envelope;
 pub mod glossary;
 pub mod incident;

@@ -49,6 +49,10 @@ pub enum Permission {
     ReadIntel,
     /// Add STIX objects to writable collections (TAXII, imports).
     WriteIntel,
+    /// Look hashes and images up in the shared hash lists.
+    MatchHashes,
+    /// Withdraw entries of this party's hash list (everywhere).
+    ManageHashes,
 }
 
 impl Role {
@@ -152,8 +156,10 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | EditReference
-                        | Open(Note | Preservation | Mla | EmergencyDisclosure)
-                        | Act(Note | Preservation | Mla | EmergencyDisclosure)
+                        | MatchHashes
+                        | ManageHashes
+                        | Open(Note | Preservation | Mla | EmergencyDisclosure | ContentReport)
+                        | Act(Note | Preservation | Mla | EmergencyDisclosure | ContentReport)
                 )
             }
             Role::CertAnalyst => {
@@ -166,6 +172,7 @@ impl Role {
                         | EditReference
                         | ReadIntel
                         | WriteIntel
+                        | MatchHashes
                         | Open(Note | Incident | Hotline | Ping)
                         | Act(Note | Incident | Hotline | Ping)
                 )
@@ -178,8 +185,9 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | ReadIntel
+                        | MatchHashes
                         | Open(Note | Hotline | Ping)
-                        | Act(Note | EmergencyDisclosure | Incident | Hotline | Ping)
+                        | Act(Note | EmergencyDisclosure | Incident | Hotline | Ping | ContentReport)
                 )
             }
             Role::ProviderLiaison => {
@@ -189,8 +197,9 @@ impl Role {
                         | ReadAggregates
                         | ReadReference
                         | ReadIntel
+                        | MatchHashes
                         | Open(Note)
-                        | Act(Note | Preservation | EmergencyDisclosure)
+                        | Act(Note | Preservation | EmergencyDisclosure | ContentReport)
                 )
             }
         }

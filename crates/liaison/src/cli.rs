@@ -187,6 +187,42 @@ pub enum HashCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Match images (hashed here) or hashes against every live hash list.
+    Match {
+        dir: PathBuf,
+        /// Image files to hash and look up.
+        files: Vec<PathBuf>,
+        /// PDQ hashes (64 hex digits) to look up.
+        #[arg(long)]
+        pdq: Vec<String>,
+        #[arg(long)]
+        md5: Vec<String>,
+        #[arg(long)]
+        sha256: Vec<String>,
+        /// Hamming distance for PDQ matches (default: content.match_radius, 31).
+        #[arg(long)]
+        radius: Option<u32>,
+    },
+    /// List entries of the hash lists (this party's and each peer's), newest first.
+    List {
+        dir: PathBuf,
+        /// Only this party's list.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Include withdrawn entries.
+        #[arg(long)]
+        withdrawn: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Withdraw entries of this party's list, here and on every party's copy.
+    Withdraw {
+        dir: PathBuf,
+        #[arg(required = true)]
+        entry_ids: Vec<String>,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -285,6 +321,22 @@ pub enum CaseCommand {
         /// JSON body of the update (`-` for standard input).
         #[arg(long)]
         file: PathBuf,
+    },
+    /// Answer an item of a content report addressed to this party: checked, removed,
+    /// still_online, or disputed (with --reason). Several at once: --file {"answers": [...]}.
+    Answer {
+        dir: PathBuf,
+        case_id: String,
+        /// Index of the item (from 0).
+        #[arg(long, required_unless_present = "file")]
+        item: Option<usize>,
+        #[arg(long, required_unless_present = "file")]
+        status: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// JSON body {"answers": [{"item": N, "status": S, "reason"?: R}, ...]} (`-` for standard input).
+        #[arg(long, conflicts_with_all = ["item", "status"])]
+        file: Option<PathBuf>,
     },
     /// Tag a case with a norm of the 2015 UN GGE report (a–k), or remove the tag.
     Tag {
@@ -432,6 +484,23 @@ pub enum BenchCommand {
         /// Stop medallion's ingest after this many seconds.
         #[arg(long, default_value_t = 900)]
         medallion_budget_secs: u64,
+    },
+    /// Exact PDQ matching (radius 31) and PDQ hashing beside Python threatexchange 1.2.17 PDQIndex and pdqhash.
+    Pdq {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Hash-list sizes to measure.
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        sizes: Vec<usize>,
+        /// Queries timed on Liaison's index.
+        #[arg(long, default_value_t = 100_000)]
+        queries: usize,
+        /// Queries timed on threatexchange's PDQIndex (it is slower).
+        #[arg(long, default_value_t = 4_000)]
+        reference_queries: usize,
+        /// Images for the hashing comparison (0: skip).
+        #[arg(long, default_value_t = 150)]
+        images: usize,
     },
     /// Search queries over many indexed case messages (English and Russian), beside the bare index lookup.
     Search {

@@ -309,6 +309,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 )
                 .await
             }
+            BenchCommand::Pdq {
+                dir,
+                sizes,
+                queries,
+                reference_queries,
+                images,
+            } => crate::bench::pdq(dir.as_deref(), sizes, queries, reference_queries, images).await,
             BenchCommand::Search {
                 dir,
                 messages,
@@ -598,6 +605,30 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
             let node = Node::open(&dir)?;
             let body = read_body(&file)?;
             let sent = node.update(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Answer {
+            dir,
+            case_id,
+            item,
+            status,
+            reason,
+            file,
+        } => {
+            let node = Node::open(&dir)?;
+            let body = match (file, item, status) {
+                (Some(f), _, _) => read_body(&f)?,
+                (None, Some(item), Some(status)) => {
+                    json!({"answers": [{"item": item, "status": status, "reason": reason}]})
+                }
+                _ => return Err(CliError::invalid("give --item and --status, or --file")),
+            };
+            let sent = node.answer_items(&case_id, body).await?;
             if json {
                 print_json(&sent)
             } else {

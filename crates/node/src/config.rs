@@ -29,6 +29,8 @@ pub struct Config {
     pub attachments: AttachmentsSection,
     #[serde(default)]
     pub hotline: HotlineSection,
+    #[serde(default)]
+    pub content: ContentSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +174,32 @@ impl Default for DeadlinesSection {
             hotline_answer_minutes: 240,
             warning_percent: 75,
             check_interval_secs: 30,
+        }
+    }
+}
+
+/// Terrorist-content reports: how long a provider has per urgency tier, and
+/// how close a PDQ hash must be to match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentSection {
+    /// Removal orders: the item must be removed (or disputed) within this.
+    pub removal_order_minutes: u32,
+    pub crisis_minutes: u32,
+    pub priority_hours: u32,
+    pub standard_hours: u32,
+    /// PDQ matches are hashes within this Hamming distance (31 is the usual threshold).
+    pub match_radius: u32,
+}
+
+impl Default for ContentSection {
+    fn default() -> Self {
+        ContentSection {
+            removal_order_minutes: 60,
+            crisis_minutes: 240,
+            priority_hours: 24,
+            standard_hours: 72,
+            match_radius: liaison_core::pdq::DEFAULT_MATCH_RADIUS,
         }
     }
 }
@@ -348,6 +376,7 @@ mod tests {
             escalation: EscalationSection::default(),
             attachments: AttachmentsSection::default(),
             hotline: HotlineSection::default(),
+            content: ContentSection::default(),
         }
     }
 

@@ -67,6 +67,10 @@ impl Node {
         if !kind.has_lifecycle() || state.is_terminal() {
             return Vec::new();
         }
+        // Content reports run one timer per urgency tier of their open items.
+        if kind == CaseKind::ContentReport {
+            return self.item_deadlines(case);
+        }
         let cfg = &self.config.deadlines;
         let cal = self.requested_calendar(case);
         let wall = |start: Timestamp, secs: u64| {
@@ -168,6 +172,10 @@ impl Node {
 
     /// One pass: raise what is due, expire what ended, send what is unsent.
     pub async fn check_deadlines(&self) -> Result<(), NodeError> {
+        // Also catches agreed hashes a crash kept off the list.
+        if let Err(e) = self.sync_hash_list().await {
+            tracing::warn!("cannot update the hash list: {e}");
+        }
         let now = Timestamp::now();
         let cases = self.store.read(db::open_cases)?;
         let email_on = !self.config.escalation.smtp_url.trim().is_empty()
@@ -190,6 +198,9 @@ impl Node {
                 let what = match d.name {
                     "acknowledge" => format!("{side} acknowledged"),
                     "respond" => format!("{side} executed"),
+                    n if n.starts_with("removal") => {
+                        format!("{side} removed or answered every {n} item of")
+                    }
                     _ => "the preservation period ends".to_owned(),
                 };
                 let subject = format!("{} {} ({})", case.kind, case.id, case.subject);

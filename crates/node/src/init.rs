@@ -114,6 +114,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         deadlines: Default::default(),
         escalation: Default::default(),
         hotline: Default::default(),
+        content: Default::default(),
         attachments: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;

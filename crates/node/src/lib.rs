@@ -16,6 +16,7 @@
 pub mod attachments;
 mod cases;
 pub mod config;
+pub mod content;
 pub mod deadlines;
 pub mod federation;
 pub mod glossary;
@@ -117,6 +118,10 @@ pub struct Node {
     /// Receipts issued but not yet stored (they are stored in the
     /// background), so a quick redelivery still gets the original one.
     pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// The PDQ matching index of the live hash lists (loaded on first use).
+    pub(crate) hash_index: content::SharedIndex,
+    /// One hash-list synchronisation at a time.
+    pub(crate) hash_sync: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -176,6 +181,8 @@ impl Node {
             tls,
             wake: Arc::new(tokio::sync::Notify::new()),
             issued: Default::default(),
+            hash_index: Default::default(),
+            hash_sync: Default::default(),
         })
     }
 

@@ -58,7 +58,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/pings"),
     ("POST", "/api/v1/pings"),
     ("GET", "/api/v1/tlp-reads"),
+    ("POST", "/api/v1/cases/{id}/items"),
+    ("POST", "/api/v1/hashes/lookup"),
+    ("GET", "/api/v1/hashes"),
+    ("POST", "/api/v1/hashes/withdraw"),
 ];
+
+/// Largest image a lookup accepts.
+pub const MAX_LOOKUP_IMAGE_BYTES: usize = 32 * 1024 * 1024;
 
 pub fn routes() -> Router<Node> {
     Router::new()
@@ -92,6 +99,13 @@ pub fn routes() -> Router<Node> {
         .route("/api/v1/duty/{shift}", axum::routing::delete(remove_shift))
         .route("/api/v1/pings", get(pings).post(send_ping))
         .route("/api/v1/tlp-reads", get(tlp_reads))
+        .route("/api/v1/cases/{id}/items", post(answer_items))
+        .route(
+            "/api/v1/hashes/lookup",
+            post(lookup).layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES)),
+        )
+        .route("/api/v1/hashes", get(hash_list))
+        .route("/api/v1/hashes/withdraw", post(withdraw_hashes))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
@@ -597,4 +611,98 @@ mod tests {
         listed.sort();
         assert_eq!(documented, listed);
     }
+}
+
+async fn answer_items(
+    State(node): State<Node>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
+    Ok((StatusCode::CREATED, Json(node.answer_items(&id, body).await?)))
+}
+
+#[derive(Deserialize)]
+struct LookupParams {
+    radius: Option<u32>,
+}
+
+/// A lookup by hashes (JSON) or by an image (its bytes, `Content-Type: image/…`).
+async fn lookup(
+    State(node): State<Node>,
+    caller: Caller,
+    Query(params): Query<LookupParams>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<liaison_node::content::LookupResult>, ApiError> {
+    caller.require(Permission::MatchHashes)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let result = if content_type.starts_with("image/")
+        || content_type.starts_with("application/octet-stream")
+    {
+        tokio::task::spawn_blocking(move || node.lookup_image(&body, params.radius))
+            .await
+            .map_err(|e| ApiError::internal(format!("hashing stopped: {e}")))??
+    } else if content_type.starts_with("application/json") {
+        let mut query: liaison_node::content::HashQuery = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the lookup is not valid JSON: {e}")))?;
+        query.radius = query.radius.or(params.radius);
+        node.lookup(&query)?
+    } else {
+        return Err(ApiError::unsupported_media_type(
+            "send application/json with pdq, md5 or sha256, or an image (image/jpeg, image/png, image/webp)",
+        ));
+    };
+    Ok(Json(result))
+}
+
+#[derive(Deserialize)]
+struct HashListQuery {
+    owner: Option<String>,
+    #[serde(default)]
+    withdrawn: bool,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn hash_list(
+    State(node): State<Node>,
+    caller: Caller,
+    Query(q): Query<HashListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::MatchHashes)?;
+    let entries = node.hash_list(
+        q.owner.as_deref(),
+        q.withdrawn,
+        q.limit.unwrap_or(100),
+        q.offset.unwrap_or(0),
+    )?;
+    let counts: Vec<serde_json::Value> = node
+        .hash_counts()?
+        .into_iter()
+        .map(|(owner, kind, n)| serde_json::json!({"owner": owner, "type": kind, "live": n}))
+        .collect();
+    Ok(Json(serde_json::json!({ "counts": counts, "entries": entries })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Withdrawal {
+    entry_ids: Vec<String>,
+    reason: String,
+}
+
+async fn withdraw_hashes(
+    State(node): State<Node>,
+    caller: Caller,
+    Json(w): Json<Withdrawal>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ManageHashes)?;
+    let n = node.withdraw_hashes(w.entry_ids, &w.reason).await?;
+    Ok(Json(serde_json::json!({ "withdrawn": n })))
 }

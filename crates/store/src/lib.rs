@@ -17,6 +17,7 @@ mod log;
 mod writer;
 
 pub mod federation;
+pub mod hashes;
 pub mod operations;
 pub mod peers;
 pub mod reference;

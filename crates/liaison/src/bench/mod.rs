@@ -9,8 +9,10 @@ use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
+mod pdq;
 mod search;
 mod taxii;
+pub use pdq::pdq;
 pub use search::search;
 pub use taxii::taxii;
 

@@ -11,7 +11,7 @@ use crate::support::*;
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn token(node: &liaison_node::Node, user: &str, role: &str) -> String {
+pub async fn token(node: &liaison_node::Node, user: &str, role: &str) -> String {
     node.add_user(user, role, PASSWORD, "en").await.unwrap();
     node.create_token(user, "test").await.unwrap()
 }
@@ -193,6 +193,9 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         | ("DELETE", "/api/v1/duty/{shift}")
         | ("GET", "/api/v1/tlp-reads") => Permission::ManageUsers,
         ("POST", "/api/v1/pings") => Permission::Open(CaseKind::Ping),
+        ("POST", "/api/v1/cases/{id}/items") => Permission::Act(CaseKind::ContentReport),
+        ("POST", "/api/v1/hashes/lookup") | ("GET", "/api/v1/hashes") => Permission::MatchHashes,
+        ("POST", "/api/v1/hashes/withdraw") => Permission::ManageHashes,
         other => panic!("no expected permission for {other:?}: add it to the matrix"),
     })
 }
@@ -225,6 +228,12 @@ async fn every_role_is_checked_on_every_api_route() {
         .await
         .unwrap()
         .case_id;
+    let report = us
+        .node
+        .open_case("ru", "content_report", crate::content::report_body())
+        .await
+        .unwrap()
+        .case_id;
     let sha = us
         .node
         .store_attachment_file(&{
@@ -251,6 +260,8 @@ async fn every_role_is_checked_on_every_api_route() {
                 &note
             } else if template.contains("updates") {
                 &incident
+            } else if template.contains("items") {
+                &report
             } else {
                 &mla
             };
@@ -280,6 +291,13 @@ async fn every_role_is_checked_on_every_api_route() {
                 "/api/v1/attachments" => request.body("data"),
                 "/api/v1/cases/{id}/norms" => request.json(&json!({"norm": "h"})),
                 "/api/v1/cases/{id}/updates" => request.json(&json!({"text": "news"})),
+                "/api/v1/cases/{id}/items" => {
+                    request.json(&json!({"answers": [{"item": 0, "status": "checked"}]}))
+                }
+                "/api/v1/hashes/lookup" => request.json(&json!({"pdq": "f".repeat(64)})),
+                "/api/v1/hashes/withdraw" => {
+                    request.json(&json!({"entry_ids": ["none"], "reason": "test"}))
+                }
                 "/api/v1/duty" => request.json(&json!({"name": "A", "email": "a@example.org",
                     "starts": "2026-01-01T00:00:00Z", "ends": "2036-01-01T00:00:00Z"})),
                 "/api/v1/pings" => request.json(&json!({"to": "ru"})),

@@ -7,6 +7,7 @@
 mod api;
 mod attachments;
 mod cli;
+mod content;
 mod crash;
 mod deadlines;
 mod federation;

@@ -17,6 +17,7 @@ use liaison_core::envelope::{
     AttachmentRef, DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope,
     new_id,
 };
+use liaison_core::content::{HASH_LIST, HashListBody, ITEM_STATUS, ItemStatusBody};
 use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::legal::TransitionBody;
@@ -189,6 +190,17 @@ impl Node {
         .await
     }
 
+    /// Sends an envelope continuing an existing case.
+    pub(crate) async fn send_in_case(
+        &self,
+        to: &str,
+        kind: &str,
+        case_id: &str,
+        body: serde_json::Value,
+    ) -> Result<Sent, NodeError> {
+        self.send(to, kind, case_id, body, None, Vec::new()).await
+    }
+
     async fn send(
         &self,
         to: &str,
@@ -287,6 +299,8 @@ impl Node {
                 }
             }
         }
+        // Answers about report items may make hashes agreed: list them after.
+        let has_item_answers = request.envelopes.iter().any(|e| e.envelope.kind == ITEM_STATUS);
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
@@ -377,6 +391,7 @@ impl Node {
             .store
             .write(move |tx| {
                 let mut outcomes = Vec::new();
+                let mut index_changes: (Vec<(i64, String)>, Vec<i64>) = Default::default();
                 for Fresh {
                     index: i,
                     signed,
@@ -395,6 +410,24 @@ impl Node {
                             hash,
                             Arrival::Existing(Box::new(existing)),
                         ));
+                        continue;
+                    }
+                    if e.kind == HASH_LIST {
+                        let json = serde_json::to_string(&signed).map_err(|e| {
+                            StoreError::Invalid(format!("cannot encode the envelope: {e}"))
+                        })?;
+                        let log_index = tx.append_leaf(leaf);
+                        let (added, removed) = crate::content::record_arrival(
+                            tx.conn(),
+                            &signed,
+                            json,
+                            &hash,
+                            log_index,
+                            &now_rfc3339(),
+                        )?;
+                        index_changes.0.extend(added);
+                        index_changes.1.extend(removed);
+                        outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                         continue;
                     }
                     if e.kind == liaison_core::glossary::GLOSSARY {
@@ -447,7 +480,24 @@ impl Node {
                             }
                             None
                         }
-                        (None, UPDATE) => {
+                        (Some(c), ITEM_STATUS) => {
+                            if let Err((code, reason)) = crate::content::check_item_status(
+                                tx.conn(),
+                                c,
+                                &e.sender,
+                                &e.body,
+                            ) {
+                                outcomes.push((
+                                    i,
+                                    e.id.clone(),
+                                    hash,
+                                    Arrival::Refused(code, reason),
+                                ));
+                                continue;
+                            }
+                            None
+                        }
+                        (None, UPDATE | ITEM_STATUS) => {
                             outcomes.push((
                                 i,
                                 e.id.clone(),
@@ -499,14 +549,15 @@ impl Node {
                     )?;
                     outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                 }
-                Ok(outcomes)
+                Ok((outcomes, index_changes))
             })
             .await?;
+        let (outcomes, (added, removed)) = committed.value;
+        self.update_index(&added, &removed);
 
         let head = committed.head;
         let mut receipts_to_store: Vec<(String, String)> = Vec::new();
-        let indices: Vec<u64> = committed
-            .value
+        let indices: Vec<u64> = outcomes
             .iter()
             .filter_map(|(_, _, _, o)| match o {
                 Arrival::Logged(index) => Some(*index),
@@ -517,7 +568,7 @@ impl Node {
             .store
             .inclusion_proofs(&indices, head.size)?
             .into_iter();
-        for (i, id, hash, outcome) in committed.value {
+        for (i, id, hash, outcome) in outcomes {
             match outcome {
                 Arrival::Logged(index) => {
                     let inclusion = proofs
@@ -582,6 +633,14 @@ impl Node {
                 let mut issued = node.issued_receipts();
                 for h in hashes {
                     issued.remove(&h);
+                }
+            });
+        }
+        if has_item_answers {
+            let node = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = node.sync_hash_list().await {
+                    tracing::warn!("cannot update the hash list: {e}");
                 }
             });
         }
@@ -671,6 +730,20 @@ impl Node {
         }
         if e.kind == UPDATE {
             UpdateBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            return Ok((hash, None));
+        }
+        if e.kind == ITEM_STATUS {
+            ItemStatusBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            return Ok((hash, None));
+        }
+        if e.kind == HASH_LIST {
+            HashListBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+            if e.case_id != format!("{HASH_LIST}-{}", e.sender) {
+                return Err((
+                    "bad_envelope",
+                    format!("a hash-list envelope's case_id must be {HASH_LIST}-<sender>"),
+                ));
+            }
             return Ok((hash, None));
         }
         if e.kind == liaison_core::glossary::GLOSSARY {
@@ -788,6 +861,9 @@ pub struct CaseDetail {
     pub offence_hint: Option<OffenceHint>,
     /// Deadlines running now.
     pub deadlines: Vec<crate::deadlines::Deadline>,
+    /// Content reports: each item with its status and timer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::content::ItemView>>,
     pub messages: Vec<MessageView>,
 }
 
@@ -929,8 +1005,14 @@ impl Node {
             _ => Vec::new(),
         };
         let deadlines = self.case_deadlines(&case);
+        let items = if case.kind == CaseKind::ContentReport.as_str() {
+            Some(self.content_items(&case)?)
+        } else {
+            None
+        };
         Ok(CaseDetail {
             deadlines,
+            items,
             case,
             role: if requesting {
                 "requesting"

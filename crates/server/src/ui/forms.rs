@@ -30,6 +30,8 @@ pub enum Input {
     Sectors,
     /// Indicators, one per line: `type value [description]`.
     Indicators,
+    /// Content-report items, one per line: `type value behaviour urgency [entity]`.
+    ContentItems,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -145,6 +147,18 @@ const HOTLINE: &[FieldSpec] = &[
 
 const PING: &[FieldSpec] = &[f("text", Text, false)];
 
+const CONTENT_REPORT: &[FieldSpec] = &[
+    f("title", Text, true),
+    f("reporting_unit.name", Text, true),
+    f("reporting_unit.contact_person", Text, true),
+    f("reporting_unit.email", Email, true),
+    f("reporting_unit.phone", Text, false),
+    f("provider", Text, true),
+    f("tlp", Select("tlp"), true),
+    f("legal_basis", Text, false),
+    f("items", ContentItems, true),
+];
+
 pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
     match kind {
         CaseKind::Note => NOTE,
@@ -154,6 +168,7 @@ pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
         CaseKind::Incident => INCIDENT,
         CaseKind::Hotline => HOTLINE,
         CaseKind::Ping => PING,
+        CaseKind::ContentReport => CONTENT_REPORT,
     }
 }
 
@@ -174,6 +189,32 @@ pub fn indicators_from_text(text: &str) -> Value {
                 o.insert("value".into(), Value::String(value.to_owned()));
                 if !description.is_empty() {
                     o.insert("description".into(), Value::String(description.to_owned()));
+                }
+                Value::Object(o)
+            })
+            .collect(),
+    )
+}
+
+/// Parses content-report item lines (`type value behaviour urgency
+/// [entity]`); the node checks each part.
+pub fn content_items_from_text(text: &str) -> Value {
+    Value::Array(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let mut parts = line.splitn(5, char::is_whitespace);
+                let mut o = Map::new();
+                for key in ["type", "value", "behaviour", "urgency"] {
+                    o.insert(
+                        key.into(),
+                        Value::String(parts.next().unwrap_or("").trim().to_owned()),
+                    );
+                }
+                let entity = parts.next().unwrap_or("").trim();
+                if !entity.is_empty() {
+                    o.insert("entity".into(), Value::String(entity.to_owned()));
                 }
                 Value::Object(o)
             })
@@ -235,6 +276,7 @@ pub fn body_from_form(
             },
             Checkbox => Value::Bool(!raw.is_empty()),
             Indicators => indicators_from_text(raw),
+            ContentItems => content_items_from_text(raw),
             Multi(_) | Sectors => Value::Array(
                 form.all(field.name)
                     .iter()
@@ -354,7 +396,7 @@ pub fn views(
                 label: t.get(&format!("field.{}", field.name)).to_owned(),
                 kind: match field.input {
                     Text => "text",
-                    LongText | Indicators => "textarea",
+                    LongText | Indicators | ContentItems => "textarea",
                     Email => "email",
                     Date => "date",
                     Number => "number",

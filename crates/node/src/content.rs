@@ -1,0 +1,709 @@
+//! Terrorist-content reports (per-item answers and timers), the shared hash
+//! lists built from agreed items, their propagation to every pinned party,
+//! and exact matching of uploads against them.
+//!
+//! A hash item of a report we sent joins our list once the provider's side
+//! answers `removed` (it agreed the content is terrorist content). Each
+//! addition and withdrawal travels as a signed `hashlist` envelope to every
+//! party, which applies it to its copy of our list; a withdrawal removes
+//! the hash from matching everywhere. The PDQ index lives in memory, is
+//! loaded from the database on first use, and is updated after each commit.
+
+use std::sync::{OnceLock, RwLock};
+
+use liaison_core::case::CaseKind;
+use liaison_core::content::{
+    ContentItem, ContentReport, HASH_LIST, HashEntry, HashListBody, ITEM_STATUS, ItemState,
+    ItemStatus, ItemStatusBody, ItemType, UrgencyTier, check_answers, item_states,
+};
+use liaison_core::envelope::{Envelope, SignedEnvelope, new_id};
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::lifecycle::State;
+use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image};
+use liaison_core::pdq_index::PdqIndex;
+use liaison_proto::NodeRole;
+use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow};
+use liaison_store::hashes::{self as hdb, HashRow};
+use liaison_store::StoreError;
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::Digest as _;
+
+use crate::federation::{Sent, now_ms};
+use crate::{Node, NodeError, now_rfc3339};
+
+/// The in-memory PDQ index of every live list entry (keys: row ids).
+pub type SharedIndex = std::sync::Arc<OnceLock<RwLock<PdqIndex>>>;
+
+/// The report a case opened with.
+pub(crate) fn report_of(
+    conn: &Connection,
+    case: &CaseRow,
+) -> Result<Option<ContentReport>, StoreError> {
+    if case.kind != CaseKind::ContentReport.as_str() {
+        return Ok(None);
+    }
+    let Some(root) = &case.root_hash else {
+        return Ok(None);
+    };
+    let Some(row) = db::envelope_by_hash(conn, root)? else {
+        return Ok(None);
+    };
+    let signed: SignedEnvelope = serde_json::from_str(&row.signed_json)
+        .map_err(|e| StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id)))?;
+    Ok(ContentReport::check(&signed.envelope.body)
+        .ok()
+        .map(|(r, _)| r))
+}
+
+/// The report and where each item stands, from the thread.
+pub(crate) fn states(
+    conn: &Connection,
+    case: &CaseRow,
+) -> Result<Option<(ContentReport, Vec<ItemState>)>, StoreError> {
+    let Some(report) = report_of(conn, case)? else {
+        return Ok(None);
+    };
+    let mut answers: Vec<(String, String, ItemStatusBody)> = Vec::new();
+    for row in db::envelopes_of_case(conn, &case.id)? {
+        // Only the provider's side answers (checked on arrival too).
+        if row.kind != ITEM_STATUS || row.sender != case.responder {
+            continue;
+        }
+        let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
+            StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
+        })?;
+        if let Ok(body) = ItemStatusBody::check(&signed.envelope.body) {
+            answers.push((row.created, row.hash, body));
+        }
+    }
+    answers.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let states = item_states(
+        report.items.len(),
+        answers.iter().map(|(c, _, b)| (c.as_str(), b)),
+    );
+    Ok(Some((report, states)))
+}
+
+/// Whether `sender` may send this `item_status` body on `case` now.
+pub(crate) fn check_item_status(
+    conn: &Connection,
+    case: &CaseRow,
+    sender: &str,
+    body: &serde_json::Value,
+) -> Result<(), (&'static str, String)> {
+    let internal = |e: StoreError| ("internal", e.to_string());
+    if case.kind != CaseKind::ContentReport.as_str() {
+        return Err((
+            "wrong_case",
+            format!("case {} is a {}: items are answered only on content reports", case.id, case.kind),
+        ));
+    }
+    if sender != case.responder {
+        return Err((
+            "illegal_transition",
+            format!("only {} (the party the report went to) answers its items", case.responder),
+        ));
+    }
+    if State::parse(&case.state).is_some_and(State::is_terminal) {
+        return Err((
+            "illegal_transition",
+            format!("case {} is {}: its items take no more answers", case.id, case.state),
+        ));
+    }
+    let body = ItemStatusBody::check(body).map_err(|e| ("bad_envelope", e.to_string()))?;
+    let Some((_, states)) = states(conn, case).map_err(internal)? else {
+        return Err(("wrong_case", format!("case {} has no readable report", case.id)));
+    };
+    check_answers(&states, &body).map_err(|e| ("illegal_transition", e.to_string()))
+}
+
+/// One item of a report as the CLI, API and UI show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub index: usize,
+    #[serde(flatten)]
+    pub item: ContentItem,
+    pub state: ItemState,
+    /// When the item must be removed or answered (while it is open).
+    pub due: Option<String>,
+    pub overdue: bool,
+    /// The hash-list entry the item became (hash items agreed as removed).
+    pub listed_as: Option<String>,
+}
+
+/// A hash-list entry found for a lookup.
+#[derive(Clone, Debug, Serialize)]
+pub struct HashMatch {
+    /// Bits that differ (PDQ); 0 for exact MD5/SHA-256 matches.
+    pub distance: u32,
+    #[serde(flatten)]
+    pub entry: HashRow,
+}
+
+/// What a lookup was asked and found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LookupResult {
+    pub pdq: Option<String>,
+    pub quality: Option<u8>,
+    pub md5: Option<String>,
+    pub sha256: Option<String>,
+    pub radius: u32,
+    pub matches: Vec<HashMatch>,
+}
+
+/// A lookup by hashes (at least one).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashQuery {
+    #[serde(default)]
+    pub pdq: Option<String>,
+    /// Quality of the PDQ hash, when the caller knows it.
+    #[serde(default)]
+    pub quality: Option<u8>,
+    #[serde(default)]
+    pub md5: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub radius: Option<u32>,
+}
+
+/// Largest radius a lookup may ask for (beyond it everything matches).
+pub const MAX_RADIUS: u32 = 64;
+
+fn tier_seconds(cfg: &crate::config::ContentSection, tier: UrgencyTier) -> u64 {
+    match tier {
+        UrgencyTier::RemovalOrder => u64::from(cfg.removal_order_minutes) * 60,
+        UrgencyTier::Crisis => u64::from(cfg.crisis_minutes) * 60,
+        UrgencyTier::Priority => u64::from(cfg.priority_hours) * 3600,
+        UrgencyTier::Standard => u64::from(cfg.standard_hours) * 3600,
+    }
+}
+
+/// The name an item deadline of `tier` has (escalations are keyed by it).
+pub fn deadline_name(tier: UrgencyTier) -> &'static str {
+    match tier {
+        UrgencyTier::RemovalOrder => "removal_order",
+        UrgencyTier::Crisis => "removal_crisis",
+        UrgencyTier::Priority => "removal_priority",
+        UrgencyTier::Standard => "removal_standard",
+    }
+}
+
+fn random_id() -> Result<String, NodeError> {
+    let mut r = [0u8; 10];
+    getrandom::fill(&mut r)
+        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    Ok(new_id(r))
+}
+
+fn entry_row(owner: &str, e: &HashEntry, at: &str) -> HashRow {
+    HashRow {
+        id: 0,
+        owner: owner.to_owned(),
+        entry_id: e.entry_id.clone(),
+        kind: e.kind.as_str().to_owned(),
+        value: e.value.clone(),
+        entity: e.entity.clone(),
+        behaviour: e.behaviour.as_str().to_owned(),
+        urgency: e.urgency.as_str().to_owned(),
+        origin_case: e.origin_case.clone(),
+        added_at: at.to_owned(),
+        withdrawn_at: None,
+        withdraw_reason: None,
+    }
+}
+
+/// Applies a hash-list change from `owner` to the database; returns the PDQ
+/// rows added and the row ids withdrawn, for the index.
+pub(crate) fn apply_list_change(
+    conn: &Connection,
+    owner: &str,
+    body: &HashListBody,
+    at: &str,
+) -> Result<(Vec<(i64, String)>, Vec<i64>), StoreError> {
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    match body {
+        HashListBody::Add { entries } => {
+            for e in entries {
+                if let Some(id) = hdb::add(conn, &entry_row(owner, e, at))?
+                    && e.kind == ItemType::Pdq
+                {
+                    added.push((id, e.value.clone()));
+                }
+            }
+        }
+        HashListBody::Withdraw { entry_ids, reason } => {
+            removed = hdb::withdraw(conn, owner, entry_ids, reason, at)?;
+        }
+    }
+    Ok((added, removed))
+}
+
+/// Records a `hashlist` envelope that arrived from its owner.
+pub(crate) fn record_arrival(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    log_index: u64,
+    now: &str,
+) -> Result<(Vec<(i64, String)>, Vec<i64>), StoreError> {
+    let e = &signed.envelope;
+    let body = HashListBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
+    insert_envelope(conn, signed, signed_json, hash, Direction::In, log_index, now)?;
+    apply_list_change(conn, &e.sender, &body, now)
+}
+
+fn insert_envelope(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    direction: Direction,
+    log_index: u64,
+    now: &str,
+) -> Result<(), StoreError> {
+    let e = &signed.envelope;
+    db::insert_envelope(
+        conn,
+        &EnvelopeRow {
+            hash: hash.to_owned(),
+            id: e.id.clone(),
+            sender: e.sender.clone(),
+            recipient: e.recipient.clone(),
+            kind: e.kind.clone(),
+            case_id: e.case_id.clone(),
+            created: e.created.clone(),
+            signed_json,
+            direction,
+            log_index,
+            recorded_at: now.to_owned(),
+            receipt: None,
+        },
+    )
+}
+
+/// Ids of the content reports this node sent.
+fn outgoing_reports(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM cases WHERE kind = 'content_report' AND outgoing = 1 ORDER BY created",
+    )?;
+    let rows = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+impl Node {
+    fn hash_index(&self) -> Result<&RwLock<PdqIndex>, NodeError> {
+        if let Some(i) = self.hash_index.get() {
+            return Ok(i);
+        }
+        let rows = self.store.read(hdb::live_pdq)?;
+        let mut index = PdqIndex::new();
+        for (id, hex) in rows {
+            if let Ok(h) = PdqHash::parse(&hex) {
+                index.insert(id, h);
+            }
+        }
+        // Another thread may have loaded it meanwhile: either copy is current.
+        Ok(self.hash_index.get_or_init(|| RwLock::new(index)))
+    }
+
+    /// Brings the index up to date after a commit (idempotent).
+    pub(crate) fn update_index(&self, added: &[(i64, String)], removed: &[i64]) {
+        if added.is_empty() && removed.is_empty() {
+            return;
+        }
+        // Not loaded yet: the first use reads the committed rows.
+        let Some(lock) = self.hash_index.get() else {
+            return;
+        };
+        // A poisoned lock only means a panic elsewhere; the index is intact.
+        let mut index = lock.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (id, hex) in added {
+            if let Ok(h) = PdqHash::parse(hex) {
+                index.insert(*id, h);
+            }
+        }
+        for id in removed {
+            index.remove(*id);
+        }
+    }
+
+    /// The items of a content report with their statuses and timers.
+    pub fn content_items(&self, case: &CaseRow) -> Result<Vec<ItemView>, NodeError> {
+        let found = self.store.read(|c| {
+            let Some((report, states)) = states(c, case)? else {
+                return Ok(None);
+            };
+            let mut listed = Vec::new();
+            for i in 0..report.items.len() {
+                let entry_id = format!("{}#{i}", case.id);
+                listed.push(hdb::by_entry(c, &case.initiator, &entry_id)?.map(|_| entry_id));
+            }
+            Ok(Some((report, states, listed)))
+        })?;
+        let Some((report, states, listed)) = found else {
+            return Err(NodeError::Invalid(format!("case {} is not a content report", case.id)));
+        };
+        // Timers run from delivery: the provider's side cannot act before.
+        let start = case
+            .times
+            .delivered_at
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::Timestamp>().ok());
+        let open_case = !State::parse(&case.state).is_some_and(State::is_terminal);
+        let now = jiff::Timestamp::now();
+        Ok(report
+            .items
+            .into_iter()
+            .zip(states)
+            .zip(listed)
+            .enumerate()
+            .map(|(index, ((item, state), listed_as))| {
+                let due = start.filter(|_| open_case && !state.status.is_answered()).map(|s| {
+                    s.checked_add(jiff::SignedDuration::from_secs(
+                        tier_seconds(&self.config.content, item.urgency) as i64,
+                    ))
+                    .unwrap_or(s)
+                });
+                ItemView {
+                    index,
+                    overdue: due.is_some_and(|d| now >= d),
+                    due: due.map(|d| d.to_string()),
+                    item,
+                    state,
+                    listed_as,
+                }
+            })
+            .collect())
+    }
+
+    /// Per-tier item deadlines of an open content report: one per tier that
+    /// still has unanswered items, counted from delivery.
+    pub(crate) fn item_deadlines(&self, case: &CaseRow) -> Vec<crate::deadlines::Deadline> {
+        let Ok(items) = self.content_items(case) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for tier in UrgencyTier::ALL {
+            let due = items
+                .iter()
+                .filter(|i| i.item.urgency == *tier)
+                .filter_map(|i| i.due.clone())
+                .min();
+            let Some(due) = due else { continue };
+            let (Ok(d), Some(start)) = (
+                due.parse::<jiff::Timestamp>(),
+                case.times.delivered_at.clone(),
+            ) else {
+                continue;
+            };
+            let Ok(s) = start.parse::<jiff::Timestamp>() else {
+                continue;
+            };
+            let span = d.as_second() - s.as_second();
+            let warn = jiff::Timestamp::from_second(
+                s.as_second()
+                    + span * i64::from(self.config.deadlines.warning_percent.min(100)) / 100,
+            )
+            .unwrap_or(d);
+            out.push(crate::deadlines::Deadline {
+                name: deadline_name(*tier),
+                start,
+                warn: warn.to_string(),
+                due,
+            });
+        }
+        out
+    }
+
+    /// Answers items of a content report addressed to this party: a signed
+    /// `item_status` envelope in the thread.
+    pub async fn answer_items(
+        &self,
+        case_id: &str,
+        body: serde_json::Value,
+    ) -> Result<Sent, NodeError> {
+        let case = self
+            .store
+            .read(|c| db::case_by_id(c, case_id))?
+            .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
+        ItemStatusBody::check(&body)?;
+        let me = self.party.to_string();
+        let checked = {
+            let (case, body) = (case.clone(), body.clone());
+            self.store
+                .read(move |c| Ok(check_item_status(c, &case, &me, &body)))?
+        };
+        if let Err((code, reason)) = checked {
+            return Err(match code {
+                "bad_envelope" => NodeError::Invalid(reason),
+                _ => NodeError::Store(StoreError::Conflict(reason)),
+            });
+        }
+        self.send_in_case(&case.initiator, ITEM_STATUS, case_id, body)
+            .await
+    }
+
+    /// Adds to our list the hash items of our reports that the provider's
+    /// side agreed to remove, and sends the additions to every party.
+    /// Returns how many entries were added.
+    pub async fn sync_hash_list(&self) -> Result<usize, NodeError> {
+        if self.role != NodeRole::Party {
+            return Ok(0);
+        }
+        let _one_at_a_time = self.hash_sync.lock().await;
+        let me = self.party.to_string();
+        let entries: Vec<HashEntry> = self.store.read(|c| {
+            let mut out = Vec::new();
+            for id in outgoing_reports(c)? {
+                let Some(case) = db::case_by_id(c, &id)? else { continue };
+                let Some((report, states)) = states(c, &case)? else { continue };
+                for (i, (item, state)) in report.items.iter().zip(&states).enumerate() {
+                    let entry_id = format!("{id}#{i}");
+                    if item.kind == ItemType::Url
+                        || state.status != ItemStatus::Removed
+                        || hdb::by_entry(c, &me, &entry_id)?.is_some()
+                    {
+                        continue;
+                    }
+                    out.push(HashEntry {
+                        entry_id,
+                        kind: item.kind,
+                        value: item.value.clone(),
+                        entity: item.entity.clone(),
+                        behaviour: item.behaviour,
+                        urgency: item.urgency,
+                        origin_case: id.clone(),
+                    });
+                }
+            }
+            Ok(out)
+        })?;
+        let n = entries.len();
+        for chunk in entries.chunks(liaison_core::content::MAX_ITEMS) {
+            let body = HashListBody::Add {
+                entries: chunk.to_vec(),
+            };
+            self.change_hash_list(body).await?;
+        }
+        Ok(n)
+    }
+
+    /// Withdraws entries of our list, here and on every party's copy.
+    pub async fn withdraw_hashes(
+        &self,
+        entry_ids: Vec<String>,
+        reason: &str,
+    ) -> Result<usize, NodeError> {
+        let me = self.party.to_string();
+        let live: Vec<String> = self.store.read(|c| {
+            let mut out = Vec::new();
+            for id in &entry_ids {
+                match hdb::by_entry(c, &me, id)? {
+                    Some(row) if row.withdrawn_at.is_none() => out.push(id.clone()),
+                    Some(_) => {}
+                    None => {
+                        return Err(StoreError::NotFound(format!(
+                            "our hash list has no entry {id}"
+                        )));
+                    }
+                }
+            }
+            Ok(out)
+        })?;
+        if live.is_empty() {
+            return Ok(0);
+        }
+        let n = live.len();
+        for chunk in live.chunks(liaison_core::content::MAX_ITEMS) {
+            self.change_hash_list(HashListBody::Withdraw {
+                entry_ids: chunk.to_vec(),
+                reason: reason.to_owned(),
+            })
+            .await?;
+        }
+        Ok(n)
+    }
+
+    /// Applies a change to our own list and sends it, signed, to every
+    /// pinned party, in one transaction.
+    async fn change_hash_list(&self, body: HashListBody) -> Result<(), NodeError> {
+        let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
+        HashListBody::check(&value)?;
+        let peers: Vec<String> = self
+            .peers()?
+            .into_iter()
+            .filter(|p| p.card.role == NodeRole::Party)
+            .map(|p| p.party.to_string())
+            .collect();
+        let created = now_rfc3339();
+        let mut envelopes = Vec::new();
+        for to in &peers {
+            let envelope = Envelope {
+                id: random_id()?,
+                sender: self.party.to_string(),
+                recipient: to.clone(),
+                kind: HASH_LIST.to_owned(),
+                case_id: format!("{HASH_LIST}-{}", self.party),
+                created: created.clone(),
+                body: value.clone(),
+                attachments: Vec::new(),
+            };
+            let signed = envelope.sign(self.store.log_signer())?;
+            let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
+            let json =
+                serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            envelopes.push((signed, hash, json));
+        }
+        let me = self.party.to_string();
+        let committed = self
+            .store
+            .write(move |tx| {
+                let now = now_rfc3339();
+                let changes = apply_list_change(tx.conn(), &me, &body, &now)?;
+                for (signed, hash, json) in envelopes {
+                    let leaf = LeafEntry {
+                        kind: LeafKind::Envelope,
+                        content_hash: hash,
+                    }
+                    .encode();
+                    let log_index = tx.append_leaf(leaf);
+                    insert_envelope(
+                        tx.conn(),
+                        &signed,
+                        json,
+                        &hash.to_hex(),
+                        Direction::Out,
+                        log_index,
+                        &now,
+                    )?;
+                    db::enqueue(
+                        tx.conn(),
+                        &signed.envelope.recipient,
+                        &hash.to_hex(),
+                        &now,
+                        now_ms(),
+                    )?;
+                }
+                Ok(changes)
+            })
+            .await?;
+        let (added, removed) = committed.value;
+        self.update_index(&added, &removed);
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// One page of the hash lists (ours and the peers').
+    pub fn hash_list(
+        &self,
+        owner: Option<&str>,
+        include_withdrawn: bool,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<HashRow>, NodeError> {
+        Ok(self
+            .store
+            .read(|c| hdb::page(c, owner, include_withdrawn, limit.min(1000), offset))?)
+    }
+
+    /// Live entries per list owner and hash type.
+    pub fn hash_counts(&self) -> Result<Vec<(String, String, i64)>, NodeError> {
+        Ok(self.store.read(hdb::counts)?)
+    }
+
+    /// Looks hashes up in every live list: PDQ within the radius (exact,
+    /// never approximate), MD5 and SHA-256 exactly.
+    pub fn lookup(&self, q: &HashQuery) -> Result<LookupResult, NodeError> {
+        let radius = q.radius.unwrap_or(self.config.content.match_radius);
+        if radius > MAX_RADIUS {
+            return Err(NodeError::Invalid(format!(
+                "radius {radius} is too large: at most {MAX_RADIUS} bits"
+            )));
+        }
+        let norm = |v: &Option<String>, kind: ItemType, field: &str| {
+            v.as_deref()
+                .map(|s| liaison_core::content::check_value(field, kind, s))
+                .transpose()
+        };
+        let md5 = norm(&q.md5, ItemType::Md5, "md5")?;
+        let sha256 = norm(&q.sha256, ItemType::Sha256, "sha256")?;
+        let pdq = q.pdq.as_deref().map(PdqHash::parse).transpose()?;
+        if pdq.is_none() && md5.is_none() && sha256.is_none() {
+            return Err(NodeError::Invalid(
+                "give a hash to look up: pdq, md5 or sha256 (or upload an image)".into(),
+            ));
+        }
+        if let Some(quality) = q.quality
+            && pdq.is_some()
+            && quality < MIN_MATCH_QUALITY
+        {
+            return Err(NodeError::Invalid(format!(
+                "the PDQ hash has quality {quality}: below {MIN_MATCH_QUALITY} it is too unreliable to match on"
+            )));
+        }
+        let mut found: Vec<(i64, u32)> = Vec::new();
+        if let Some(h) = &pdq {
+            let index = self
+                .hash_index()?
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            found.extend(index.search(h, radius).into_iter().map(|m| (m.key, m.distance)));
+        }
+        let exact: Vec<HashRow> = self.store.read(|c| {
+            let mut rows = Vec::new();
+            if let Some(v) = &md5 {
+                rows.extend(hdb::live_by_value(c, "md5", v)?);
+            }
+            if let Some(v) = &sha256 {
+                rows.extend(hdb::live_by_value(c, "sha256", v)?);
+            }
+            Ok(rows)
+        })?;
+        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+        let rows = self.store.read(|c| hdb::by_ids(c, &ids))?;
+        let mut matches: Vec<HashMatch> = rows
+            .into_iter()
+            .zip(found.iter().map(|(_, d)| *d))
+            // A withdrawal committed by another process since this index loaded.
+            .filter(|(row, _)| row.withdrawn_at.is_none())
+            .map(|(entry, distance)| HashMatch { distance, entry })
+            .collect();
+        matches.extend(exact.into_iter().map(|entry| HashMatch { distance: 0, entry }));
+        Ok(LookupResult {
+            pdq: pdq.map(|h| h.to_hex()),
+            quality: q.quality,
+            md5,
+            sha256,
+            radius,
+            matches,
+        })
+    }
+
+    /// Hashes an uploaded image (PDQ, MD5, SHA-256) and looks it up.
+    /// Images whose PDQ quality is below 50 are refused for matching.
+    pub fn lookup_image(&self, bytes: &[u8], radius: Option<u32>) -> Result<LookupResult, NodeError> {
+        let out = hash_image(bytes)?;
+        if out.quality < MIN_MATCH_QUALITY {
+            return Err(NodeError::Invalid(format!(
+                "the image's PDQ quality is {}: below {MIN_MATCH_QUALITY} it has too little detail to match on",
+                out.quality
+            )));
+        }
+        let md5 = hex::encode(md5::Md5::digest(bytes));
+        let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+        self.lookup(&HashQuery {
+            pdq: Some(out.hash.to_hex()),
+            quality: Some(out.quality),
+            md5: Some(md5),
+            sha256: Some(sha256),
+            radius,
+        })
+    }
+}

@@ -1,0 +1,163 @@
+//! Shared hash lists: this party's, built from agreed content reports, and
+//! each peer's, as received. Withdrawn entries are kept (with why and when)
+//! but no longer match.
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde::Serialize;
+
+use crate::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HashRow {
+    pub id: i64,
+    pub owner: String,
+    pub entry_id: String,
+    pub kind: String,
+    pub value: String,
+    pub entity: String,
+    pub behaviour: String,
+    pub urgency: String,
+    pub origin_case: String,
+    pub added_at: String,
+    pub withdrawn_at: Option<String>,
+    pub withdraw_reason: Option<String>,
+}
+
+const COLUMNS: &str = "id, owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at, withdrawn_at, withdraw_reason";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashRow> {
+    Ok(HashRow {
+        id: r.get(0)?,
+        owner: r.get(1)?,
+        entry_id: r.get(2)?,
+        kind: r.get(3)?,
+        value: r.get(4)?,
+        entity: r.get(5)?,
+        behaviour: r.get(6)?,
+        urgency: r.get(7)?,
+        origin_case: r.get(8)?,
+        added_at: r.get(9)?,
+        withdrawn_at: r.get(10)?,
+        withdraw_reason: r.get(11)?,
+    })
+}
+
+/// Adds an entry; an entry the owner already listed is left as it is.
+/// Returns the row id when the entry is new.
+pub fn add(conn: &Connection, e: &HashRow) -> Result<Option<i64>, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO hash_list (owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (owner, entry_id) DO NOTHING",
+        )?
+        .execute(params![
+            e.owner, e.entry_id, e.kind, e.value, e.entity, e.behaviour, e.urgency, e.origin_case,
+            e.added_at
+        ])?;
+    Ok((n > 0).then(|| conn.last_insert_rowid()))
+}
+
+/// Withdraws entries of `owner`'s list; returns the row ids withdrawn now.
+pub fn withdraw(
+    conn: &Connection,
+    owner: &str,
+    entry_ids: &[String],
+    reason: &str,
+    at: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "UPDATE hash_list SET withdrawn_at = ?3, withdraw_reason = ?4
+         WHERE owner = ?1 AND entry_id = ?2 AND withdrawn_at IS NULL RETURNING id",
+    )?;
+    for id in entry_ids {
+        if let Some(rowid) = stmt
+            .query_row(params![owner, id, at, reason], |r| r.get(0))
+            .optional()?
+        {
+            out.push(rowid);
+        }
+    }
+    Ok(out)
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<HashRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM hash_list WHERE id = ?1"))?
+        .query_row([id], row)
+        .optional()?)
+}
+
+pub fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<HashRow>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(by_id(conn, *id)?);
+    }
+    Ok(out)
+}
+
+pub fn by_entry(
+    conn: &Connection,
+    owner: &str,
+    entry_id: &str,
+) -> Result<Option<HashRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM hash_list WHERE owner = ?1 AND entry_id = ?2"
+        ))?
+        .query_row([owner, entry_id], row)
+        .optional()?)
+}
+
+/// Live entries holding exactly `value` (MD5 and SHA-256 lookups).
+pub fn live_by_value(conn: &Connection, kind: &str, value: &str) -> Result<Vec<HashRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM hash_list WHERE kind = ?1 AND value = ?2 AND withdrawn_at IS NULL ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([kind, value], row)?.collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Every live PDQ hash, for building the matching index: `(row id, hex)`.
+pub fn live_pdq(conn: &Connection) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, value FROM hash_list WHERE kind = 'pdq' AND withdrawn_at IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A page of the lists, newest first; `owner` narrows to one party's list.
+pub fn page(
+    conn: &Connection,
+    owner: Option<&str>,
+    include_withdrawn: bool,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<HashRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM hash_list
+         WHERE (?1 IS NULL OR owner = ?1) AND (?2 OR withdrawn_at IS NULL)
+         ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![owner, include_withdrawn, limit as i64, offset as i64],
+            row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Live entries per owner and kind.
+pub fn counts(conn: &Connection) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT owner, kind, count(*) FROM hash_list WHERE withdrawn_at IS NULL GROUP BY owner, kind ORDER BY owner, kind",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
