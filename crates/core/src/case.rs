@@ -264,7 +264,10 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
             Ok(BodySummary {
                 urgent: matches!(
                     r.most_urgent(),
-                    Some(crate::content::UrgencyTier::RemovalOrder | crate::content::UrgencyTier::Crisis)
+                    Some(
+                        crate::content::UrgencyTier::RemovalOrder
+                            | crate::content::UrgencyTier::Crisis
+                    )
                 ),
                 subject: r.title,
                 offence: None,

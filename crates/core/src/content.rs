@@ -300,10 +300,12 @@ pub fn check_answers(states: &[ItemState], body: &ItemStatusBody) -> Result<(), 
                 format!("the report has no item {}", a.item),
             ));
         };
-        state
-            .status
-            .check_move(a.status)
-            .map_err(|m| bad(&format!("answers[{i}].status"), format!("item {}: {m}", a.item)))?;
+        state.status.check_move(a.status).map_err(|m| {
+            bad(
+                &format!("answers[{i}].status"),
+                format!("item {}: {m}", a.item),
+            )
+        })?;
     }
     Ok(())
 }
@@ -361,8 +363,13 @@ pub struct HashEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HashListBody {
-    Add { entries: Vec<HashEntry> },
-    Withdraw { entry_ids: Vec<String>, reason: String },
+    Add {
+        entries: Vec<HashEntry>,
+    },
+    Withdraw {
+        entry_ids: Vec<String>,
+        reason: String,
+    },
 }
 
 impl HashListBody {
@@ -457,8 +464,12 @@ mod tests {
             ("/items/0/value", json!("ftp://x"), "items[0].value"),
             ("/items/1/value", json!("F8F8"), "items[1].value"),
             ("/items/1/quality", json!(30), "items[1].quality"),
-            ("/items/2/value", json!("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"), "items[2].value"),
-            ("/items/0/behaviour", json!("rumour"), "items[0].behaviour"),
+            (
+                "/items/2/value",
+                json!("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"),
+                "items[2].value",
+            ),
+            ("/items/0/behaviour", json!("rumour"), "items.0.behaviour"),
             ("/items", json!([]), "items"),
         ] {
             let mut b = report();
@@ -474,7 +485,11 @@ mod tests {
     #[test]
     fn item_statuses_follow_the_answers_and_removed_is_final() {
         let a = |item, status, reason: &str| ItemStatusBody {
-            answers: vec![ItemAnswer { item, status, reason: reason.into() }],
+            answers: vec![ItemAnswer {
+                item,
+                status,
+                reason: reason.into(),
+            }],
         };
         let answers = [
             a(0, ItemStatus::Checked, ""),
@@ -492,10 +507,18 @@ mod tests {
         assert!(check_answers(&states, &a(0, ItemStatus::Checked, "")).is_err());
         assert!(check_answers(&states, &a(2, ItemStatus::Checked, "")).is_err());
         assert!(check_answers(&states, &a(2, ItemStatus::Removed, "")).is_ok());
-        assert!(ItemStatusBody::check(&json!({"answers": [{"item": 0, "status": "disputed"}]})).is_err());
-        assert!(ItemStatusBody::check(&json!({"answers": [{"item": 0, "status": "alerted"}]})).is_err());
-        assert!(ItemStatusBody::check(&json!({"answers": [
-            {"item": 0, "status": "removed"}, {"item": 0, "status": "checked"}]})).is_err());
+        assert!(
+            ItemStatusBody::check(&json!({"answers": [{"item": 0, "status": "disputed"}]}))
+                .is_err()
+        );
+        assert!(
+            ItemStatusBody::check(&json!({"answers": [{"item": 0, "status": "alerted"}]})).is_err()
+        );
+        assert!(
+            ItemStatusBody::check(&json!({"answers": [
+            {"item": 0, "status": "removed"}, {"item": 0, "status": "checked"}]}))
+            .is_err()
+        );
     }
 
     #[test]
@@ -503,14 +526,23 @@ mod tests {
         let add = json!({"op": "add", "entries": [{"entry_id": "us-abc#1", "type": "pdq",
             "value": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
             "behaviour": "glorification", "urgency": "standard"}]});
-        assert!(matches!(HashListBody::check(&add).unwrap(), HashListBody::Add { .. }));
+        assert!(matches!(
+            HashListBody::check(&add).unwrap(),
+            HashListBody::Add { .. }
+        ));
         let mut url = add.clone();
         url["entries"][0]["type"] = json!("url");
         assert!(HashListBody::check(&url).is_err());
         let w = json!({"op": "withdraw", "entry_ids": ["us-abc#1"], "reason": "Added by mistake"});
         assert!(HashListBody::check(&w).is_ok());
-        assert!(HashListBody::check(&json!({"op": "withdraw", "entry_ids": ["a b"], "reason": "x"})).is_err());
-        assert!(HashListBody::check(&json!({"op": "withdraw", "entry_ids": ["a"], "reason": ""})).is_err());
+        assert!(
+            HashListBody::check(&json!({"op": "withdraw", "entry_ids": ["a b"], "reason": "x"}))
+                .is_err()
+        );
+        assert!(
+            HashListBody::check(&json!({"op": "withdraw", "entry_ids": ["a"], "reason": ""}))
+                .is_err()
+        );
         assert!(HashListBody::check(&json!({"op": "drop"})).is_err());
     }
 }

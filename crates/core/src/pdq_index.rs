@@ -1,15 +1,24 @@
 //! Exact PDQ matching: every hash within a Hamming radius, never an
 //! approximation.
 //!
-//! Multi-index hashing: the 256 bits are cut into 16 slots of 16 bits and
-//! each slot value has a bucket of the hashes holding it. Two hashes within
-//! distance r ≤ 31 agree to within ⌊r/16⌋ ≤ 1 bit on at least one slot
-//! (pigeonhole: 16 slots × 2 bits > 31), so probing each slot's value and
-//! its 16 one-bit neighbours finds every match; the candidates are then
-//! checked at full length. Radius ≤ 15 needs only the exact slot values.
-//! Larger radii, and small lists where it is faster, scan every hash.
+//! Multi-index hashing: the 256 bits are cut into 16 slots of 16 bits. Two
+//! hashes within distance r ≤ 31 differ in at most ⌊r/16⌋ ≤ 1 bit on at
+//! least one slot (pigeonhole: 16 slots × 2 bits > 31), so probing each
+//! slot's value and its one-bit neighbours finds every match; each
+//! candidate is then checked at full length. Radius ≤ 15 needs only the
+//! exact slot values. Larger radii, and small lists, scan every hash.
 //!
-//! Insertions and removals touch 16 buckets: the index is never rebuilt.
+//! Layout, for speed on large lists: per slot, entries sorted by slot value
+//! in one contiguous array (offsets by value, like a CSR matrix), each entry
+//! carrying 128 other bits of its hash, so random candidates are rejected
+//! without touching the full hash (they differ in ~64 of those bits; a
+//! match differs in at most r). Memory: about 20 bytes × 16 slots per hash.
+//!
+//! Updates are incremental, as in a log-structured merge tree: new hashes
+//! go to a short list scanned linearly; when it fills, it becomes a small
+//! table, and tables of similar size are merged, so each hash is re-sorted
+//! only a logarithmic number of times. Removals take effect at once (every
+//! candidate is checked against the live hashes) and are purged at merges.
 
 use std::collections::HashMap;
 
@@ -20,7 +29,10 @@ use crate::pdq::PdqHash;
 /// Below this many hashes a straight scan beats probing 272 buckets.
 pub const DEFAULT_MIH_FROM: usize = 4096;
 const SLOTS: usize = 16;
-const BUCKETS_PER_SLOT: usize = 1 << 16;
+/// New hashes scanned linearly before they become a table.
+const RECENT_MAX: usize = 2048;
+/// A table is merged into the previous one once it reaches 1/MERGE_RATIO of its size.
+const MERGE_RATIO: usize = 8;
 
 /// A hash found near a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -31,6 +43,114 @@ pub struct Match {
     pub distance: u32,
 }
 
+/// The 128 bits stored beside slot `s`: the two 64-bit words after the one
+/// holding the slot.
+#[inline]
+fn filter_of(h: &PdqHash, s: usize) -> [u64; 2] {
+    let w = s / 4;
+    [h.0[(w + 1) % 4], h.0[(w + 2) % 4]]
+}
+
+#[inline]
+fn filter_distance(a: &[u64; 2], b: &[u64; 2]) -> u32 {
+    (a[0] ^ b[0]).count_ones() + (a[1] ^ b[1]).count_ones()
+}
+
+/// One immutable multi-index table.
+#[derive(Clone, Debug)]
+struct Table {
+    /// Bits of each slot used as the bucket key (small tables use fewer).
+    bits: u32,
+    len: usize,
+    /// Per slot, `2^bits + 1` offsets into that slot's entries.
+    offsets: Vec<u32>,
+    /// Per slot, `len` entries sorted by bucket: other bits and position.
+    filters: Vec<[u64; 2]>,
+    positions: Vec<u32>,
+}
+
+impl Table {
+    fn build(entries: &[(u32, PdqHash)]) -> Table {
+        let len = entries.len();
+        let bits = (usize::BITS - len.max(1).leading_zeros()).clamp(8, 16);
+        let buckets = 1usize << bits;
+        let shift = 16 - bits;
+        let mut offsets = vec![0u32; SLOTS * (buckets + 1)];
+        let mut filters = vec![[0u64; 2]; SLOTS * len];
+        let mut positions = vec![0u32; SLOTS * len];
+        for s in 0..SLOTS {
+            let offs = &mut offsets[s * (buckets + 1)..(s + 1) * (buckets + 1)];
+            for (_, h) in entries {
+                offs[usize::from(h.slot(s) >> shift) + 1] += 1;
+            }
+            for b in 0..buckets {
+                offs[b + 1] += offs[b];
+            }
+            let mut next: Vec<u32> = offs[..buckets].to_vec();
+            for (pos, h) in entries {
+                let b = usize::from(h.slot(s) >> shift);
+                let at = s * len + next[b] as usize;
+                next[b] += 1;
+                filters[at] = filter_of(h, s);
+                positions[at] = *pos;
+            }
+        }
+        Table {
+            bits,
+            len,
+            offsets,
+            filters,
+            positions,
+        }
+    }
+
+    /// Positions whose slot is within `flip` bits (0 or 1) of the query's on
+    /// some slot and whose filter bits are within `radius`.
+    ///
+    /// Three passes, for memory-level parallelism: find every bucket's range
+    /// (independent loads), touch each range's cache lines (independent
+    /// loads the processor overlaps), then filter from cache.
+    fn probe(&self, query: &PdqHash, radius: u32, flip: bool, out: &mut Vec<u32>) {
+        let buckets = 1usize << self.bits;
+        let shift = 16 - self.bits;
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(SLOTS * 17);
+        for s in 0..SLOTS {
+            let key = usize::from(query.slot(s) >> shift);
+            let offs = &self.offsets[s * (buckets + 1)..(s + 1) * (buckets + 1)];
+            let base = s * self.len;
+            let mut push = |b: usize| {
+                let (lo, hi) = (offs[b] as usize, offs[b + 1] as usize);
+                if lo < hi {
+                    ranges.push((base + lo, base + hi));
+                }
+            };
+            push(key);
+            if flip {
+                for bit in 0..self.bits {
+                    push(key ^ (1 << bit));
+                }
+            }
+        }
+        let mut touched = 0u64;
+        for &(lo, hi) in &ranges {
+            // Four 16-byte filters per 64-byte cache line.
+            for f in self.filters[lo..hi].iter().step_by(4) {
+                touched ^= f[0];
+            }
+        }
+        std::hint::black_box(touched);
+        for &(lo, hi) in &ranges {
+            let s = lo / self.len.max(1);
+            let qf = filter_of(query, s);
+            for (i, f) in self.filters[lo..hi].iter().enumerate() {
+                if filter_distance(f, &qf) <= radius {
+                    out.push(self.positions[lo + i]);
+                }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PdqIndex {
     hashes: Vec<PdqHash>,
@@ -38,8 +158,10 @@ pub struct PdqIndex {
     live: Vec<bool>,
     free: Vec<u32>,
     positions: HashMap<i64, u32>,
-    /// `slot << 16 | value` → positions; empty until the list is large.
-    buckets: Vec<Vec<u32>>,
+    /// Tables, largest first; empty while the list is small.
+    tables: Vec<Table>,
+    /// Positions added since the last table was built.
+    recent: Vec<u32>,
     mih_from: usize,
 }
 
@@ -63,9 +185,29 @@ impl PdqIndex {
             live: Vec::new(),
             free: Vec::new(),
             positions: HashMap::new(),
-            buckets: Vec::new(),
+            tables: Vec::new(),
+            recent: Vec::new(),
             mih_from,
         }
+    }
+
+    /// Builds an index of many hashes at once (one sort, no merges).
+    pub fn from_entries(entries: impl IntoIterator<Item = (i64, PdqHash)>) -> PdqIndex {
+        let mut idx = PdqIndex::new();
+        for (key, hash) in entries {
+            if let Some(old) = idx.positions.get(&key).copied() {
+                idx.live[old as usize] = false;
+            }
+            idx.hashes.push(hash);
+            idx.keys.push(key);
+            idx.live.push(true);
+            idx.positions.insert(key, (idx.hashes.len() - 1) as u32);
+        }
+        idx.recent = (0..idx.hashes.len() as u32).collect();
+        if idx.recent.len() >= RECENT_MAX {
+            idx.flush_recent();
+        }
+        idx
     }
 
     pub fn len(&self) -> usize {
@@ -76,9 +218,9 @@ impl PdqIndex {
         self.positions.is_empty()
     }
 
-    /// Whether lookups probe buckets (rather than scan).
-    pub fn uses_buckets(&self) -> bool {
-        !self.buckets.is_empty()
+    /// Whether lookups probe tables (rather than scan everything).
+    pub fn uses_tables(&self) -> bool {
+        self.len() >= self.mih_from
     }
 
     pub fn contains(&self, key: i64) -> bool {
@@ -106,103 +248,90 @@ impl PdqIndex {
             }
         };
         self.positions.insert(key, pos);
-        if self.uses_buckets() {
-            self.add_to_buckets(pos);
-        } else if self.len() >= self.mih_from {
-            self.build_buckets();
+        self.recent.push(pos);
+        if self.recent.len() >= RECENT_MAX {
+            self.flush_recent();
         }
     }
 
-    /// Removes the hash under `key`; `false` if there was none.
+    /// Removes the hash under `key`; `false` if there was none. Its table
+    /// entries stay until the next merge but never match again.
     pub fn remove(&mut self, key: i64) -> bool {
         let Some(pos) = self.positions.remove(&key) else {
             return false;
         };
-        if self.uses_buckets() {
-            let hash = self.hashes[pos as usize];
-            for s in 0..SLOTS {
-                let bucket = &mut self.buckets[(s << 16) | usize::from(hash.slot(s))];
-                if let Some(i) = bucket.iter().position(|p| *p == pos) {
-                    bucket.swap_remove(i);
-                }
-            }
-        }
         self.live[pos as usize] = false;
         self.free.push(pos);
         true
     }
 
-    fn add_to_buckets(&mut self, pos: u32) {
-        let hash = self.hashes[pos as usize];
-        for s in 0..SLOTS {
-            self.buckets[(s << 16) | usize::from(hash.slot(s))].push(pos);
+    /// Live entries of `positions` (dropping removed and reused ones).
+    fn live_entries(&self, positions: impl Iterator<Item = u32>, out: &mut Vec<(u32, PdqHash)>) {
+        for p in positions {
+            if self.live[p as usize] {
+                out.push((p, self.hashes[p as usize]));
+            }
         }
     }
 
-    fn build_buckets(&mut self) {
-        self.buckets = vec![Vec::new(); SLOTS * BUCKETS_PER_SLOT];
-        for pos in 0..self.hashes.len() {
-            if self.live[pos] {
-                self.add_to_buckets(pos as u32);
+    /// Turns the recent list into a table and merges tables of similar
+    /// size, so each hash is re-sorted O(log n) times.
+    fn flush_recent(&mut self) {
+        let mut entries = Vec::with_capacity(self.recent.len());
+        let recent = std::mem::take(&mut self.recent);
+        self.live_entries(recent.into_iter(), &mut entries);
+        while let Some(last) = self.tables.last() {
+            if last.len > entries.len() * MERGE_RATIO {
+                break;
             }
+            let last = self.tables.pop().unwrap_or_else(|| Table::build(&[]));
+            // Slot 0's positions list each entry of the table once.
+            self.live_entries(last.positions[..last.len].iter().copied(), &mut entries);
         }
+        entries.sort_unstable_by_key(|(p, _)| *p);
+        entries.dedup_by_key(|(p, _)| *p);
+        self.tables.push(Table::build(&entries));
     }
 
     /// Every hash within `radius` of `query`, nearest first (ties by key).
     pub fn search(&self, query: &PdqHash, radius: u32) -> Vec<Match> {
-        let mut found: Vec<u32> = if radius < 32 && self.uses_buckets() {
-            self.probe(query, radius)
+        let mut found: Vec<u32> = Vec::new();
+        if radius < 32 && self.uses_tables() {
+            for t in &self.tables {
+                t.probe(query, radius, radius >= 16, &mut found);
+            }
+            found.extend(
+                self.recent
+                    .iter()
+                    .copied()
+                    .filter(|p| self.hashes[*p as usize].distance(query) <= radius),
+            );
         } else {
-            self.scan(query, radius)
-        };
+            found.extend(
+                self.hashes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| h.distance(query) <= radius)
+                    .map(|(p, _)| p as u32),
+            );
+        }
         found.sort_unstable();
         found.dedup();
         let mut matches: Vec<Match> = found
             .into_iter()
-            .map(|p| {
+            .filter(|p| self.live[*p as usize])
+            .filter_map(|p| {
                 let hash = self.hashes[p as usize];
-                Match {
+                let distance = hash.distance(query);
+                (distance <= radius).then(|| Match {
                     key: self.keys[p as usize],
                     hash,
-                    distance: hash.distance(query),
-                }
+                    distance,
+                })
             })
             .collect();
         matches.sort_unstable_by_key(|m| (m.distance, m.key));
         matches
-    }
-
-    /// Multi-index probe (radius ≤ 31); may list a position more than once.
-    fn probe(&self, query: &PdqHash, radius: u32) -> Vec<u32> {
-        let flips = if radius >= 16 { 16 } else { 0 };
-        let mut found = Vec::new();
-        for s in 0..SLOTS {
-            let value = query.slot(s);
-            for flip in 0..=flips {
-                let probe = if flip == 0 {
-                    value
-                } else {
-                    value ^ (1 << (flip - 1))
-                };
-                for &pos in &self.buckets[(s << 16) | usize::from(probe)] {
-                    if self.hashes[pos as usize].distance(query) <= radius {
-                        found.push(pos);
-                    }
-                }
-            }
-        }
-        found
-    }
-
-    /// Linear scan over contiguous hashes (any radius).
-    fn scan(&self, query: &PdqHash, radius: u32) -> Vec<u32> {
-        self.hashes
-            .iter()
-            .zip(&self.live)
-            .enumerate()
-            .filter(|(_, (h, live))| **live && h.distance(query) <= radius)
-            .map(|(p, _)| p as u32)
-            .collect()
     }
 }
 
@@ -243,8 +372,11 @@ mod tests {
         let q = flip_bits(base, &bits);
         assert_eq!(q.distance(&base), 31);
         let mut idx = PdqIndex::with_mih_from(0);
-        idx.insert(7, base);
-        assert!(idx.uses_buckets());
+        for i in 0..5000 {
+            idx.insert(i, PdqHash([i as u64, !(i as u64), i as u64 * 7, 3]));
+        }
+        idx.insert(-1, base);
+        assert!(idx.uses_tables() && !idx.tables.is_empty());
         assert_eq!(idx.search(&q, 31).len(), 1);
         assert!(idx.search(&q, 30).is_empty());
     }
@@ -262,6 +394,39 @@ mod tests {
         idx.insert(2, PdqHash([!1, !2, !3, !4]));
         assert!(idx.search(&h, 31).is_empty());
         assert_eq!(idx.len(), 1);
+    }
+
+    #[test]
+    fn tables_merge_as_the_list_grows_and_results_stay_exact() {
+        let mut idx = PdqIndex::with_mih_from(0);
+        let mut entries = Vec::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..40_000i64 {
+            let h = PdqHash([next(), next(), next(), next()]);
+            idx.insert(i, h);
+            entries.push((i, h));
+            if i % 3 == 0 {
+                idx.remove(i / 2);
+                entries.retain(|(k, _)| *k != i / 2);
+            }
+        }
+        // Tables stay few: sizes shrink geometrically.
+        assert!(idx.tables.len() <= 6, "{} tables", idx.tables.len());
+        for (i, (_, h)) in entries.iter().enumerate().step_by(997) {
+            let q = flip_bits(*h, &[(i % 256) as u8, ((i * 7) % 256) as u8, 3, 77, 150]);
+            let got: Vec<(i64, u32)> = idx
+                .search(&q, 31)
+                .iter()
+                .map(|m| (m.key, m.distance))
+                .collect();
+            assert_eq!(got, brute_force(&entries, &q, 31));
+        }
     }
 
     fn near_duplicates() -> impl Strategy<Value = (Vec<PdqHash>, Vec<(usize, Vec<u8>)>)> {
@@ -282,15 +447,19 @@ mod tests {
             radius in 0u32..64,
             mih_from in prop_oneof![Just(0usize), Just(10), Just(1000)],
             removed in prop::collection::vec(any::<usize>(), 0..10),
+            copies in 1usize..40,
         ) {
             let mut idx = PdqIndex::with_mih_from(mih_from);
             let mut entries: Vec<(i64, PdqHash)> = Vec::new();
-            for (k, h) in hashes.iter().enumerate() {
-                idx.insert(k as i64, *h);
-                entries.push((k as i64, *h));
+            // Enough copies to fill the recent list and build tables.
+            for c in 0..copies * 60 {
+                let k = c as i64;
+                let h = hashes[c % hashes.len()];
+                idx.insert(k, h);
+                entries.push((k, h));
             }
             for r in removed {
-                let k = (r % hashes.len()) as i64;
+                let k = (r % entries.len()) as i64;
                 idx.remove(k);
                 entries.retain(|(key, _)| *key != k);
             }

@@ -187,7 +187,12 @@ impl Role {
                         | ReadIntel
                         | MatchHashes
                         | Open(Note | Hotline | Ping)
-                        | Act(Note | EmergencyDisclosure | Incident | Hotline | Ping | ContentReport)
+                        | Act(Note
+                            | EmergencyDisclosure
+                            | Incident
+                            | Hotline
+                            | Ping
+                            | ContentReport)
                 )
             }
             Role::ProviderLiaison => {

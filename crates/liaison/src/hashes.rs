@@ -39,9 +39,33 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
             }
             let queries = pdq
                 .iter()
-                .map(|h| (h, HashQuery { pdq: Some(h.clone()), ..Default::default() }))
-                .chain(md5.iter().map(|h| (h, HashQuery { md5: Some(h.clone()), ..Default::default() })))
-                .chain(sha256.iter().map(|h| (h, HashQuery { sha256: Some(h.clone()), ..Default::default() })));
+                .map(|h| {
+                    (
+                        h,
+                        HashQuery {
+                            pdq: Some(h.clone()),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .chain(md5.iter().map(|h| {
+                    (
+                        h,
+                        HashQuery {
+                            md5: Some(h.clone()),
+                            ..Default::default()
+                        },
+                    )
+                }))
+                .chain(sha256.iter().map(|h| {
+                    (
+                        h,
+                        HashQuery {
+                            sha256: Some(h.clone()),
+                            ..Default::default()
+                        },
+                    )
+                }));
             for (h, mut q) in queries {
                 q.radius = radius;
                 results.push((h.clone(), node.lookup(&q)?));
@@ -70,7 +94,11 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
                         m.distance,
                         m.entry.owner,
                         m.entry.behaviour,
-                        if m.entry.entity.is_empty() { "-" } else { &m.entry.entity },
+                        if m.entry.entity.is_empty() {
+                            "-"
+                        } else {
+                            &m.entry.entity
+                        },
                     );
                 }
             }
@@ -100,7 +128,10 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
                     r.behaviour,
                     r.added_at,
                     r.withdrawn_at
-                        .map(|w| format!("\twithdrawn {w}: {}", r.withdraw_reason.unwrap_or_default()))
+                        .map(|w| format!(
+                            "\twithdrawn {w}: {}",
+                            r.withdraw_reason.unwrap_or_default()
+                        ))
                         .unwrap_or_default()
                 );
             }

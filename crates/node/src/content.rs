@@ -22,15 +22,31 @@ use liaison_core::lifecycle::State;
 use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image};
 use liaison_core::pdq_index::PdqIndex;
 use liaison_proto::NodeRole;
+use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow};
 use liaison_store::hashes::{self as hdb, HashRow};
-use liaison_store::StoreError;
 use rusqlite::Connection;
 use serde::Serialize;
 use sha2::Digest as _;
 
 use crate::federation::{Sent, now_ms};
 use crate::{Node, NodeError, now_rfc3339};
+
+/// What a commit changed in the hash lists, for the in-memory index.
+#[derive(Clone, Debug, Default)]
+pub struct IndexChanges {
+    /// New live PDQ entries: (row id, hex).
+    pub added: Vec<(i64, String)>,
+    /// Row ids withdrawn.
+    pub removed: Vec<i64>,
+}
+
+impl IndexChanges {
+    pub fn extend(&mut self, other: IndexChanges) {
+        self.added.extend(other.added);
+        self.removed.extend(other.removed);
+    }
+}
 
 /// The in-memory PDQ index of every live list entry (keys: row ids).
 pub type SharedIndex = std::sync::Arc<OnceLock<RwLock<PdqIndex>>>;
@@ -49,8 +65,9 @@ pub(crate) fn report_of(
     let Some(row) = db::envelope_by_hash(conn, root)? else {
         return Ok(None);
     };
-    let signed: SignedEnvelope = serde_json::from_str(&row.signed_json)
-        .map_err(|e| StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id)))?;
+    let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
+        StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
+    })?;
     Ok(ContentReport::check(&signed.envelope.body)
         .ok()
         .map(|(r, _)| r))
@@ -96,24 +113,36 @@ pub(crate) fn check_item_status(
     if case.kind != CaseKind::ContentReport.as_str() {
         return Err((
             "wrong_case",
-            format!("case {} is a {}: items are answered only on content reports", case.id, case.kind),
+            format!(
+                "case {} is a {}: items are answered only on content reports",
+                case.id, case.kind
+            ),
         ));
     }
     if sender != case.responder {
         return Err((
             "illegal_transition",
-            format!("only {} (the party the report went to) answers its items", case.responder),
+            format!(
+                "only {} (the party the report went to) answers its items",
+                case.responder
+            ),
         ));
     }
     if State::parse(&case.state).is_some_and(State::is_terminal) {
         return Err((
             "illegal_transition",
-            format!("case {} is {}: its items take no more answers", case.id, case.state),
+            format!(
+                "case {} is {}: its items take no more answers",
+                case.id, case.state
+            ),
         ));
     }
     let body = ItemStatusBody::check(body).map_err(|e| ("bad_envelope", e.to_string()))?;
     let Some((_, states)) = states(conn, case).map_err(internal)? else {
-        return Err(("wrong_case", format!("case {} has no readable report", case.id)));
+        return Err((
+            "wrong_case",
+            format!("case {} has no readable report", case.id),
+        ));
     };
     check_answers(&states, &body).map_err(|e| ("illegal_transition", e.to_string()))
 }
@@ -222,24 +251,23 @@ pub(crate) fn apply_list_change(
     owner: &str,
     body: &HashListBody,
     at: &str,
-) -> Result<(Vec<(i64, String)>, Vec<i64>), StoreError> {
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
+) -> Result<IndexChanges, StoreError> {
+    let mut changes = IndexChanges::default();
     match body {
         HashListBody::Add { entries } => {
             for e in entries {
                 if let Some(id) = hdb::add(conn, &entry_row(owner, e, at))?
                     && e.kind == ItemType::Pdq
                 {
-                    added.push((id, e.value.clone()));
+                    changes.added.push((id, e.value.clone()));
                 }
             }
         }
         HashListBody::Withdraw { entry_ids, reason } => {
-            removed = hdb::withdraw(conn, owner, entry_ids, reason, at)?;
+            changes.removed = hdb::withdraw(conn, owner, entry_ids, reason, at)?;
         }
     }
-    Ok((added, removed))
+    Ok(changes)
 }
 
 /// Records a `hashlist` envelope that arrived from its owner.
@@ -250,10 +278,18 @@ pub(crate) fn record_arrival(
     hash: &str,
     log_index: u64,
     now: &str,
-) -> Result<(Vec<(i64, String)>, Vec<i64>), StoreError> {
+) -> Result<IndexChanges, StoreError> {
     let e = &signed.envelope;
     let body = HashListBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
-    insert_envelope(conn, signed, signed_json, hash, Direction::In, log_index, now)?;
+    insert_envelope(
+        conn,
+        signed,
+        signed_json,
+        hash,
+        Direction::In,
+        log_index,
+        now,
+    )?;
     apply_list_change(conn, &e.sender, &body, now)
 }
 
@@ -303,19 +339,17 @@ impl Node {
             return Ok(i);
         }
         let rows = self.store.read(hdb::live_pdq)?;
-        let mut index = PdqIndex::new();
-        for (id, hex) in rows {
-            if let Ok(h) = PdqHash::parse(&hex) {
-                index.insert(id, h);
-            }
-        }
+        let index = PdqIndex::from_entries(
+            rows.into_iter()
+                .filter_map(|(id, hex)| PdqHash::parse(&hex).ok().map(|h| (id, h))),
+        );
         // Another thread may have loaded it meanwhile: either copy is current.
         Ok(self.hash_index.get_or_init(|| RwLock::new(index)))
     }
 
     /// Brings the index up to date after a commit (idempotent).
-    pub(crate) fn update_index(&self, added: &[(i64, String)], removed: &[i64]) {
-        if added.is_empty() && removed.is_empty() {
+    pub(crate) fn update_index(&self, changes: &IndexChanges) {
+        if changes.added.is_empty() && changes.removed.is_empty() {
             return;
         }
         // Not loaded yet: the first use reads the committed rows.
@@ -323,13 +357,15 @@ impl Node {
             return;
         };
         // A poisoned lock only means a panic elsewhere; the index is intact.
-        let mut index = lock.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (id, hex) in added {
+        let mut index = lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (id, hex) in &changes.added {
             if let Ok(h) = PdqHash::parse(hex) {
                 index.insert(*id, h);
             }
         }
-        for id in removed {
+        for id in &changes.removed {
             index.remove(*id);
         }
     }
@@ -348,7 +384,10 @@ impl Node {
             Ok(Some((report, states, listed)))
         })?;
         let Some((report, states, listed)) = found else {
-            return Err(NodeError::Invalid(format!("case {} is not a content report", case.id)));
+            return Err(NodeError::Invalid(format!(
+                "case {} is not a content report",
+                case.id
+            )));
         };
         // Timers run from delivery: the provider's side cannot act before.
         let start = case
@@ -365,12 +404,16 @@ impl Node {
             .zip(listed)
             .enumerate()
             .map(|(index, ((item, state), listed_as))| {
-                let due = start.filter(|_| open_case && !state.status.is_answered()).map(|s| {
-                    s.checked_add(jiff::SignedDuration::from_secs(
-                        tier_seconds(&self.config.content, item.urgency) as i64,
-                    ))
-                    .unwrap_or(s)
-                });
+                let due = start
+                    .filter(|_| open_case && !state.status.is_answered())
+                    .map(|s| {
+                        s.checked_add(jiff::SignedDuration::from_secs(tier_seconds(
+                            &self.config.content,
+                            item.urgency,
+                        )
+                            as i64))
+                            .unwrap_or(s)
+                    });
                 ItemView {
                     index,
                     overdue: due.is_some_and(|d| now >= d),
@@ -462,8 +505,12 @@ impl Node {
         let entries: Vec<HashEntry> = self.store.read(|c| {
             let mut out = Vec::new();
             for id in outgoing_reports(c)? {
-                let Some(case) = db::case_by_id(c, &id)? else { continue };
-                let Some((report, states)) = states(c, &case)? else { continue };
+                let Some(case) = db::case_by_id(c, &id)? else {
+                    continue;
+                };
+                let Some((report, states)) = states(c, &case)? else {
+                    continue;
+                };
                 for (i, (item, state)) in report.items.iter().zip(&states).enumerate() {
                     let entry_id = format!("{id}#{i}");
                     if item.kind == ItemType::Url
@@ -594,8 +641,7 @@ impl Node {
                 Ok(changes)
             })
             .await?;
-        let (added, removed) = committed.value;
-        self.update_index(&added, &removed);
+        self.update_index(&committed.value);
         self.wake.notify_waiters();
         Ok(())
     }
@@ -654,7 +700,12 @@ impl Node {
                 .hash_index()?
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            found.extend(index.search(h, radius).into_iter().map(|m| (m.key, m.distance)));
+            found.extend(
+                index
+                    .search(h, radius)
+                    .into_iter()
+                    .map(|m| (m.key, m.distance)),
+            );
         }
         let exact: Vec<HashRow> = self.store.read(|c| {
             let mut rows = Vec::new();
@@ -675,7 +726,11 @@ impl Node {
             .filter(|(row, _)| row.withdrawn_at.is_none())
             .map(|(entry, distance)| HashMatch { distance, entry })
             .collect();
-        matches.extend(exact.into_iter().map(|entry| HashMatch { distance: 0, entry }));
+        matches.extend(
+            exact
+                .into_iter()
+                .map(|entry| HashMatch { distance: 0, entry }),
+        );
         Ok(LookupResult {
             pdq: pdq.map(|h| h.to_hex()),
             quality: q.quality,
@@ -688,7 +743,11 @@ impl Node {
 
     /// Hashes an uploaded image (PDQ, MD5, SHA-256) and looks it up.
     /// Images whose PDQ quality is below 50 are refused for matching.
-    pub fn lookup_image(&self, bytes: &[u8], radius: Option<u32>) -> Result<LookupResult, NodeError> {
+    pub fn lookup_image(
+        &self,
+        bytes: &[u8],
+        radius: Option<u32>,
+    ) -> Result<LookupResult, NodeError> {
         let out = hash_image(bytes)?;
         if out.quality < MIN_MATCH_QUALITY {
             return Err(NodeError::Invalid(format!(

@@ -620,7 +620,10 @@ async fn answer_items(
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    Ok((StatusCode::CREATED, Json(node.answer_items(&id, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(node.answer_items(&id, body).await?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -687,7 +690,9 @@ async fn hash_list(
         .into_iter()
         .map(|(owner, kind, n)| serde_json::json!({"owner": owner, "type": kind, "live": n}))
         .collect();
-    Ok(Json(serde_json::json!({ "counts": counts, "entries": entries })))
+    Ok(Json(
+        serde_json::json!({ "counts": counts, "entries": entries }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -110,11 +110,17 @@ pub fn by_entry(
 }
 
 /// Live entries holding exactly `value` (MD5 and SHA-256 lookups).
-pub fn live_by_value(conn: &Connection, kind: &str, value: &str) -> Result<Vec<HashRow>, StoreError> {
+pub fn live_by_value(
+    conn: &Connection,
+    kind: &str,
+    value: &str,
+) -> Result<Vec<HashRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM hash_list WHERE kind = ?1 AND value = ?2 AND withdrawn_at IS NULL ORDER BY id"
     ))?;
-    let rows = stmt.query_map([kind, value], row)?.collect::<Result<_, _>>()?;
+    let rows = stmt
+        .query_map([kind, value], row)?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 

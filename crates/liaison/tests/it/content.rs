@@ -76,7 +76,11 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     // Bad reports are refused before anything is sent, naming the item.
     let mut bad = report_with(&pdq.hash.to_hex(), &sha256, &"cd".repeat(16));
     bad["items"][1]["quality"] = json!(20);
-    let e = usn.open_case("ru", "content_report", bad).await.unwrap_err().to_string();
+    let e = usn
+        .open_case("ru", "content_report", bad)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("items[1].quality"), "{e}");
 
     let case = usn
@@ -89,34 +93,57 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
         .unwrap()
         .case_id;
     wait_until(10, "delivery", || {
-        run.case_detail(&case).is_ok_and(|d| d.case.state == "delivered")
+        run.case_detail(&case)
+            .is_ok_and(|d| d.case.state == "delivered")
     })
     .await;
     let items = items_of(run, &case);
     assert_eq!(items.len(), 4);
-    assert!(items.iter().all(|i| i.state.status == ItemStatus::Alerted && i.due.is_some()));
+    assert!(
+        items
+            .iter()
+            .all(|i| i.state.status == ItemStatus::Alerted && i.due.is_some())
+    );
     // The removal order's hour runs first.
     assert!(items[0].due < items[2].due && items[2].due < items[1].due);
-    assert_eq!(run.case_detail(&case).unwrap().deadlines[0].name, "removal_order");
+    assert_eq!(
+        run.case_detail(&case).unwrap().deadlines[0].name,
+        "removal_order"
+    );
 
     // Only the provider's side answers, and only moves that make sense.
     let e = usn
-        .answer_items(&case, json!({"answers": [{"item": 0, "status": "removed"}]}))
+        .answer_items(
+            &case,
+            json!({"answers": [{"item": 0, "status": "removed"}]}),
+        )
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("only ru"), "{e}");
     for (body, says) in [
-        (json!({"answers": [{"item": 9, "status": "removed"}]}), "no item 9"),
-        (json!({"answers": [{"item": 2, "status": "disputed"}]}), "answers[0].reason"),
-        (json!({"answers": [{"item": 0, "status": "alerted"}]}), "alerted"),
+        (
+            json!({"answers": [{"item": 9, "status": "removed"}]}),
+            "no item 9",
+        ),
+        (
+            json!({"answers": [{"item": 2, "status": "disputed"}]}),
+            "answers[0].reason",
+        ),
+        (
+            json!({"answers": [{"item": 0, "status": "alerted"}]}),
+            "alerted",
+        ),
     ] {
         let e = run.answer_items(&case, body).await.unwrap_err().to_string();
         assert!(e.contains(says), "{says}: {e}");
     }
-    run.answer_items(&case, json!({"answers": [{"item": 0, "status": "checked"}]}))
-        .await
-        .unwrap();
+    run.answer_items(
+        &case,
+        json!({"answers": [{"item": 0, "status": "checked"}]}),
+    )
+    .await
+    .unwrap();
     run.answer_items(
         &case,
         json!({"answers": [
@@ -129,7 +156,10 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     .await
     .unwrap();
     let e = run
-        .answer_items(&case, json!({"answers": [{"item": 0, "status": "still_online"}]}))
+        .answer_items(
+            &case,
+            json!({"answers": [{"item": 0, "status": "still_online"}]}),
+        )
         .await
         .unwrap_err()
         .to_string();
@@ -157,7 +187,10 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     let entry = &usn.hash_list(Some("us"), false, 10, 0).unwrap()[0];
     assert_eq!(entry.entry_id, format!("{case}#1"));
     assert_eq!(entry.kind, "pdq");
-    assert_eq!(items_of(usn, &case)[1].listed_as.as_deref(), Some(entry.entry_id.as_str()));
+    assert_eq!(
+        items_of(usn, &case)[1].listed_as.as_deref(),
+        Some(entry.entry_id.as_str())
+    );
 
     // A provider at ru checks an upload: a re-encoded, resized copy matches.
     let found = run.lookup_image(&copy, None).unwrap();
@@ -217,7 +250,11 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
             .unwrap();
         assert_eq!(r.status(), status, "{ctype}");
         let v: Value = r.json().await.unwrap();
-        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
     // Providers cannot withdraw a party's entries.
     let r = http
@@ -238,16 +275,18 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     );
     assert!(usn.lookup_image(&copy, None).unwrap().matches.is_empty());
     wait_until(15, "the withdrawal on ru", || {
-        run.lookup_image(&copy, None).is_ok_and(|r| r.matches.is_empty())
+        run.lookup_image(&copy, None)
+            .is_ok_and(|r| r.matches.is_empty())
     })
     .await;
     let on_ru = run.hash_list(Some("us"), true, 10, 0).unwrap();
     assert_eq!(on_ru[0].withdraw_reason.as_deref(), Some("Listed in error"));
     // ru cannot withdraw us's entry: its own list has no such entry.
-    assert!(run
-        .withdraw_hashes(vec![entry.entry_id.clone()], "x")
-        .await
-        .is_err());
+    assert!(
+        run.withdraw_hashes(vec![entry.entry_id.clone()], "x")
+            .await
+            .is_err()
+    );
 
     // Every hash-list change is an envelope in both logs; audits stay clean.
     for node in [usn, run] {
@@ -274,24 +313,36 @@ async fn an_unanswered_removal_order_escalates_when_its_hour_is_up() {
         .unwrap()
         .case_id;
     wait_until(10, "delivery", || {
-        ru.node.case_detail(&case).is_ok_and(|d| d.case.state == "delivered")
+        ru.node
+            .case_detail(&case)
+            .is_ok_and(|d| d.case.state == "delivered")
     })
     .await;
+    // Times are kept to the second: let the zero-minute deadline pass.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     ru.node.check_deadlines().await.unwrap();
     assert_eq!(
         count(
             &ru.node,
-            &format!("escalations WHERE subject = '{case}' AND deadline = 'removal_order' AND level = 'hard'")
+            &format!(
+                "escalations WHERE subject = '{case}' AND deadline = 'removal_order' AND level = 'hard'"
+            )
         ),
         1
     );
     // The other tiers still have time.
-    assert_eq!(count(&ru.node, "escalations WHERE deadline = 'removal_standard'"), 0);
+    assert_eq!(
+        count(&ru.node, "escalations WHERE deadline = 'removal_standard'"),
+        0
+    );
     let items = items_of(&ru.node, &case);
     assert!(items[0].overdue && !items[1].overdue);
     // Answering the item stops its timer.
     ru.node
-        .answer_items(&case, json!({"answers": [{"item": 0, "status": "removed"}]}))
+        .answer_items(
+            &case,
+            json!({"answers": [{"item": 0, "status": "removed"}]}),
+        )
         .await
         .unwrap();
     let names: Vec<&str> = ru
@@ -309,7 +360,14 @@ async fn an_unanswered_removal_order_escalates_when_its_hour_is_up() {
 fn the_cli_matches_images_against_the_list() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("n");
-    let out = liaison(&["init", dir.to_str().unwrap(), "--party", "us", "--name", "US"]);
+    let out = liaison(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--party",
+        "us",
+        "--name",
+        "US",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (orig, copy, flat) = images(tmp.path());
     let _ = orig;
@@ -317,10 +375,22 @@ fn the_cli_matches_images_against_the_list() {
     std::fs::write(tmp.path().join("flat.png"), &flat).unwrap();
     let copy_path = tmp.path().join("copy.jpg");
     // An empty list matches nothing; exit 0.
-    let out = liaison(&["hash", "match", dir.to_str().unwrap(), copy_path.to_str().unwrap()]);
+    let out = liaison(&[
+        "hash",
+        "match",
+        dir.to_str().unwrap(),
+        copy_path.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("no match"), "{}", stdout(&out));
-    let out = liaison(&["--json", "hash", "match", dir.to_str().unwrap(), "--pdq", PDQ]);
+    let out = liaison(&[
+        "--json",
+        "hash",
+        "match",
+        dir.to_str().unwrap(),
+        "--pdq",
+        PDQ,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v[0]["matches"], json!([]));
@@ -328,7 +398,12 @@ fn the_cli_matches_images_against_the_list() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("64 hex digits"), "{}", stderr(&out));
     let flat_path = tmp.path().join("flat.png");
-    let out = liaison(&["hash", "match", dir.to_str().unwrap(), flat_path.to_str().unwrap()]);
+    let out = liaison(&[
+        "hash",
+        "match",
+        dir.to_str().unwrap(),
+        flat_path.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("quality"), "{}", stderr(&out));
 }

@@ -13,11 +13,11 @@ pub mod witness;
 
 use liaison_core::card::CheckedCard;
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION, check_body};
+use liaison_core::content::{HASH_LIST, HashListBody, ITEM_STATUS, ItemStatusBody};
 use liaison_core::envelope::{
     AttachmentRef, DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope,
     new_id,
 };
-use liaison_core::content::{HASH_LIST, HashListBody, ITEM_STATUS, ItemStatusBody};
 use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::legal::TransitionBody;
@@ -300,7 +300,10 @@ impl Node {
             }
         }
         // Answers about report items may make hashes agreed: list them after.
-        let has_item_answers = request.envelopes.iter().any(|e| e.envelope.kind == ITEM_STATUS);
+        let has_item_answers = request
+            .envelopes
+            .iter()
+            .any(|e| e.envelope.kind == ITEM_STATUS);
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
@@ -391,7 +394,7 @@ impl Node {
             .store
             .write(move |tx| {
                 let mut outcomes = Vec::new();
-                let mut index_changes: (Vec<(i64, String)>, Vec<i64>) = Default::default();
+                let mut index_changes = crate::content::IndexChanges::default();
                 for Fresh {
                     index: i,
                     signed,
@@ -417,7 +420,7 @@ impl Node {
                             StoreError::Invalid(format!("cannot encode the envelope: {e}"))
                         })?;
                         let log_index = tx.append_leaf(leaf);
-                        let (added, removed) = crate::content::record_arrival(
+                        let changes = crate::content::record_arrival(
                             tx.conn(),
                             &signed,
                             json,
@@ -425,8 +428,7 @@ impl Node {
                             log_index,
                             &now_rfc3339(),
                         )?;
-                        index_changes.0.extend(added);
-                        index_changes.1.extend(removed);
+                        index_changes.extend(changes);
                         outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                         continue;
                     }
@@ -481,12 +483,9 @@ impl Node {
                             None
                         }
                         (Some(c), ITEM_STATUS) => {
-                            if let Err((code, reason)) = crate::content::check_item_status(
-                                tx.conn(),
-                                c,
-                                &e.sender,
-                                &e.body,
-                            ) {
+                            if let Err((code, reason)) =
+                                crate::content::check_item_status(tx.conn(), c, &e.sender, &e.body)
+                            {
                                 outcomes.push((
                                     i,
                                     e.id.clone(),
@@ -552,8 +551,8 @@ impl Node {
                 Ok((outcomes, index_changes))
             })
             .await?;
-        let (outcomes, (added, removed)) = committed.value;
-        self.update_index(&added, &removed);
+        let (outcomes, index_changes) = committed.value;
+        self.update_index(&index_changes);
 
         let head = committed.head;
         let mut receipts_to_store: Vec<(String, String)> = Vec::new();
