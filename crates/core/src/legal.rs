@@ -166,6 +166,38 @@ pub fn enumerations() -> Vec<(&'static str, Vec<EnumValue>)> {
             ),
         ),
         (
+            "item_type",
+            list(
+                crate::content::ItemType::ALL,
+                crate::content::ItemType::as_str,
+                crate::content::ItemType::label,
+            ),
+        ),
+        (
+            "behaviour",
+            list(
+                crate::content::Behaviour::ALL,
+                crate::content::Behaviour::as_str,
+                crate::content::Behaviour::label,
+            ),
+        ),
+        (
+            "urgency_tier",
+            list(
+                crate::content::UrgencyTier::ALL,
+                crate::content::UrgencyTier::as_str,
+                crate::content::UrgencyTier::label,
+            ),
+        ),
+        (
+            "item_status",
+            list(
+                crate::content::ItemStatus::ALL,
+                crate::content::ItemStatus::as_str,
+                crate::content::ItemStatus::label,
+            ),
+        ),
+        (
             "tlp",
             crate::tlp::ALL_LEVELS
                 .iter()

@@ -298,6 +298,62 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
         );
         assert!(node.audit(None).await.unwrap().ok);
     }
+
+    // The web UI: a Russian provider liaison sees the items, answers one,
+    // and checks an upload on the hash page.
+    let provider = Page::new(run, ru.app_url(), "isp-ui", "provider_liaison", "ru").await;
+    let (status, page) = provider.get(&format!("/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Материалы в сообщении") && page.contains("оспорено"),
+        "{page}"
+    );
+    assert!(
+        page.contains("item-answer"),
+        "the provider may answer open items"
+    );
+    let (status, _) = provider
+        .post(
+            &format!("/cases/{case}/items"),
+            &[("item", "3"), ("status", "removed")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(items_of(run, &case)[3].state.status, ItemStatus::Removed);
+    let (status, page) = provider
+        .post(
+            &format!("/cases/{case}/items"),
+            &[("item", "2"), ("status", "removed")],
+        )
+        .await;
+    assert_eq!(status, 303, "a disputed item may still be removed: {page}");
+    let (status, page) = provider
+        .post(
+            &format!("/cases/{case}/items"),
+            &[("item", "0"), ("status", "checked")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    let (status, page) = provider
+        .post_file(
+            "/hashes/lookup",
+            &[("radius", "31")],
+            ("image", "copy.jpg", &copy),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("id=\"no-match\""),
+        "withdrawn: no match any more"
+    );
+    let (status, page) = provider
+        .post_file("/hashes/lookup", &[], ("image", "flat.png", &flat))
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("hashes-error"), "{page}");
+    let observer = Page::new(run, ru.app_url(), "watcher", "observer", "en").await;
+    assert_eq!(observer.get("/hashes").await.0, 403);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -337,6 +337,44 @@ impl Page {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// Posts a multipart form (as a browser sends a file upload).
+    pub async fn post_file(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> (u16, String) {
+        let boundary = "liaison-test-boundary-7d3f";
+        let mut body = Vec::new();
+        let mut fields = fields.to_vec();
+        fields.insert(0, ("csrf", self.csrf.as_str()));
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (name, filename, bytes) = file;
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
         let mut form = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);

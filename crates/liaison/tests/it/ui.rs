@@ -34,6 +34,9 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             Permission::ManageUsers
         }
         ("POST", "/duty/ping") => Permission::Open(CaseKind::Ping),
+        ("POST", "/cases/{id}/items") => Permission::Act(CaseKind::ContentReport),
+        ("GET", "/hashes") | ("POST", "/hashes/lookup") => Permission::MatchHashes,
+        ("POST", "/hashes/withdraw") => Permission::ManageHashes,
         ("GET", "/glossary" | "/glossary/{term}" | "/crosswalks" | "/norms" | "/search") => {
             Permission::ReadReference
         }
@@ -85,6 +88,14 @@ async fn every_role_is_checked_on_every_page() {
             );
             let request = match *method {
                 "GET" => http.get(&url),
+                _ if *template == "/hashes/lookup" => http
+                    .post(&url)
+                    .header("content-type", "multipart/form-data; boundary=XyZ")
+                    .body(format!(
+                        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                         --XyZ\r\nContent-Disposition: form-data; name=\"hash\"\r\n\r\n{}\r\n--XyZ--\r\n",
+                        "f".repeat(64)
+                    )),
                 _ => http
                     .post(&url)
                     .header("content-type", "application/x-www-form-urlencoded")
@@ -99,6 +110,8 @@ async fn every_role_is_checked_on_every_page() {
                             "csrf={csrf}&name=A&email=a%40x.example&starts=2026-01-01T00%3A00&ends=2036-01-01T00%3A00"
                         ),
                         "/duty/ping" => format!("csrf={csrf}&to=ru"),
+                        "/cases/{id}/items" => format!("csrf={csrf}&item=0&status=removed"),
+                        "/hashes/withdraw" => format!("csrf={csrf}&entry_id=x&reason=r"),
                         "/glossary" => format!("csrf={csrf}&id=x&term_en=x"),
                         "/glossary/{term}/diverge" => {
                             format!("csrf={csrf}&reasons_en=too+broad")

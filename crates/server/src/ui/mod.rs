@@ -7,7 +7,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod charts;
-pub mod forms;
+mod content;
+mod forms;
 pub mod i18n;
 mod operations;
 mod pages;

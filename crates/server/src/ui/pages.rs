@@ -60,6 +60,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/duty/shifts/{shift}/remove"),
     ("POST", "/duty/ping"),
     ("GET", "/restricted-reads"),
+    ("POST", "/cases/{id}/items"),
+    ("GET", "/hashes"),
+    ("POST", "/hashes/lookup"),
+    ("POST", "/hashes/withdraw"),
     ("GET", "/static/style.css"),
     ("GET", "/static/app.js"),
 ];
@@ -81,6 +85,7 @@ pub fn routes() -> Router<UiState> {
         .route("/transparency.json", get(transparency_json))
         .merge(super::reference::routes())
         .merge(super::operations::routes())
+        .merge(super::content::routes())
         .route(
             "/static/style.css",
             get(|| async {
@@ -137,6 +142,7 @@ impl Layout {
             "operations" => Permission::ReadOperations,
             "reference" => Permission::ReadReference,
             "users" => Permission::ManageUsers,
+            "hashes" => Permission::MatchHashes,
             _ => Permission::ReadAggregates,
         })
     }
@@ -820,9 +826,25 @@ pub struct ActionForm {
     pub days: bool,
 }
 
+/// An item of a content report on its case page.
+pub struct ItemLine {
+    pub index: usize,
+    pub kind: String,
+    pub value: String,
+    pub labels: String,
+    pub status: String,
+    pub status_label: String,
+    pub reason: String,
+    pub due: String,
+    pub overdue: bool,
+    pub listed_as: String,
+    /// Statuses the provider's side may move the item to now.
+    pub moves: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
-struct CasePage {
+pub(super) struct CasePage {
     l: Layout,
     title: String,
     d: CaseDetail,
@@ -846,6 +868,9 @@ struct CasePage {
     may_retag: bool,
     severities: Vec<(String, String)>,
     tlps: Vec<(String, String)>,
+    /// Content reports: the items, and whether this user answers them.
+    items: Vec<ItemLine>,
+    may_answer: bool,
     error: String,
 }
 
@@ -860,6 +885,20 @@ fn body_lines(t: &Tr, prefix: &str, value: &serde_json::Value, out: &mut Vec<(St
                     format!("{prefix}.{k}")
                 };
                 body_lines(t, &path, v, out);
+            }
+        }
+        // Shown as the items table; answers as their own lines.
+        serde_json::Value::Array(_) if prefix == "items" => {}
+        serde_json::Value::Array(answers) if prefix == "answers" => {
+            for a in answers {
+                let n = a.get("item").and_then(|x| x.as_u64()).unwrap_or(0);
+                let status = a.get("status").and_then(|x| x.as_str()).unwrap_or("");
+                let reason = a.get("reason").and_then(|x| x.as_str()).unwrap_or("");
+                let mut text = t.value("item_status", status);
+                if !reason.is_empty() {
+                    text = format!("{text} — {reason}");
+                }
+                out.push((format!("{} {}", t.get("case.item"), n + 1), text));
             }
         }
         serde_json::Value::Array(items) if prefix == "indicators" => {
@@ -939,7 +978,12 @@ pub(super) fn tlp_label(t: &Tr, tlp: &str) -> String {
         .unwrap_or_else(|_| tlp.to_owned())
 }
 
-fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<CasePage, Response> {
+pub(super) fn case_view(
+    state: &UiState,
+    v: &Visitor,
+    id: &str,
+    error: String,
+) -> Result<CasePage, Response> {
     let t = v.t;
     let d = match state.node.case_detail(id) {
         Ok(d) => d,
@@ -976,6 +1020,9 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
             } else if m.kind == liaison_core::incident::UPDATE {
                 body_lines(&t, "", &m.body, &mut lines);
                 t.get("case.update").to_owned()
+            } else if m.kind == liaison_core::content::ITEM_STATUS {
+                body_lines(&t, "", &m.body, &mut lines);
+                t.get("case.items_answer").to_owned()
             } else {
                 body_lines(&t, "", &m.body, &mut lines);
                 // Show the fields in the order of the request form.
@@ -1122,7 +1169,46 @@ fn case_view(state: &UiState, v: &Visitor, id: &str, error: String) -> Result<Ca
             })
             .unwrap_or_default()
     };
+    let may_answer =
+        open && may_act && d.role == "requested" && kind == Some(CaseKind::ContentReport);
+    let items = d
+        .items
+        .iter()
+        .flatten()
+        .map(|i| {
+            let mut labels = vec![
+                t.value("behaviour", i.item.behaviour.as_str()),
+                t.value("urgency_tier", i.item.urgency.as_str()),
+            ];
+            if !i.item.entity.is_empty() {
+                labels.push(i.item.entity.clone());
+            }
+            ItemLine {
+                index: i.index,
+                kind: t.value("item_type", i.item.kind.as_str()),
+                value: i.item.value.clone(),
+                labels: labels.join(" · "),
+                status: i.state.status.as_str().to_owned(),
+                status_label: t.value("item_status", i.state.status.as_str()),
+                reason: i.state.reason.clone(),
+                due: i
+                    .due
+                    .as_deref()
+                    .map(|d| d.replace('T', " ").trim_end_matches('Z').to_owned())
+                    .unwrap_or_default(),
+                overdue: i.overdue,
+                listed_as: i.listed_as.clone().unwrap_or_default(),
+                moves: liaison_core::content::ItemStatus::ALL
+                    .iter()
+                    .filter(|s| i.state.status.check_move(**s).is_ok())
+                    .map(|s| (s.as_str().to_owned(), t.value("item_status", s.as_str())))
+                    .collect(),
+            }
+        })
+        .collect();
     Ok(CasePage {
+        items,
+        may_answer,
         tlp: (
             tlp.as_str().to_owned(),
             tlp.label().to_owned(),
