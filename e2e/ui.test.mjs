@@ -188,7 +188,48 @@ try {
   assert.equal(answered, "1", "us sees the ping answered");
   await shot(usDuty, "us-duty");
 
-  // 6. A user without the role is refused.
+  // 6. Terrorist content: us's legal officer reports an image hash to ru;
+  //    ru's provider liaison answers the item "removed" on the case page;
+  //    the hash joins us's list, reaches ru, and ru's provider page matches it.
+  const pdq = "a8124993a813a36fa8530bed46ebfe0413eab40c47eb42ae43eabddc2fef5488";
+  await us.goto(`${demo.us}/cases/new?kind=content_report`);
+  await us.fill("[name='title']", "Glorification images of Group X");
+  await us.fill("[name='reporting_unit.name']", "FBI Internet Referral Unit");
+  await us.fill("[name='reporting_unit.contact_person']", "Duty agent");
+  await us.fill("[name='reporting_unit.email']", "iru@fbi.example");
+  await us.fill("[name='provider']", "VideoHost (RU)");
+  await us.selectOption("[name='tlp']", "amber");
+  await us.fill("[name='items']", `pdq ${pdq} glorification removal_order Group X\nurl https://videohost.example.ru/watch/1 recruitment standard`);
+  await us.selectOption("[name='to']", "ru");
+  await Promise.all([us.waitForNavigation(), us.click("form.request button[type=submit]")]);
+  const reportUrl = us.url();
+  assert.match(reportUrl, /\/cases\/us-[0-9a-f]+$/, "the report is sent");
+  const reportId = reportUrl.split("/").pop();
+  const provider = await login(browser, demo.ru, "provider", "ru-RU");
+  let arrived = false;
+  for (let i = 0; i < 50 && !arrived; i++) {
+    const r = await provider.goto(`${demo.ru}/cases/${reportId}`);
+    arrived = r.status() === 200 && (await provider.locator("#items tr.item").count()) === 2;
+    if (!arrived) await provider.waitForTimeout(200);
+  }
+  assert.ok(arrived, "the report reaches ru's provider liaison with its two items");
+  await shot(provider, "ru-content-report");
+  const firstItem = provider.locator("#items tr.item[data-item='0']");
+  await firstItem.locator("select[name=status]").selectOption("removed");
+  await Promise.all([provider.waitForNavigation(), firstItem.locator("button").click()]);
+  assert.equal(await provider.locator("#items tr.item[data-item='0'].status-removed").count(), 1, "answered removed");
+  let matched = false;
+  for (let i = 0; i < 50 && !matched; i++) {
+    await provider.goto(`${demo.ru}/hashes`);
+    await provider.fill("#lookup-form [name='hash']", pdq);
+    await Promise.all([provider.waitForNavigation(), provider.click("#lookup-form button[type=submit]")]);
+    matched = (await provider.locator("#matches tr.match").count()) === 1;
+    if (!matched) await provider.waitForTimeout(300);
+  }
+  assert.ok(matched, "the agreed hash matches on ru's provider page");
+  await shot(provider, "ru-hash-match");
+
+  // 7. A user without the role is refused.
   const observer = await login(browser, demo.us, "observer", "en-US");
   const response = await observer.goto(caseUrl);
   assert.equal(response.status(), 403, "an observer may not read cases");
@@ -197,7 +238,7 @@ try {
   const transparency = await observer.goto(`${demo.us}/transparency`);
   assert.equal(transparency.status(), 200, "an observer sees the transparency report");
 
-  // 7. Without a session, pages redirect to the login.
+  // 8. Without a session, pages redirect to the login.
   const anonymous = await (await browser.newContext()).newPage();
   await anonymous.goto(`${demo.us}/cases`);
   assert.match(anonymous.url(), /\/login\?next=/);

@@ -110,6 +110,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
         seed_cases(&nodes[0], &nodes[1]).await?;
         seed_glossary(&nodes[0], &nodes[1]).await?;
         seed_operations(&nodes[0], &nodes[1]).await?;
+        seed_content(dir, &nodes[0], &nodes[1]).await?;
     }
     println!(
         "Liaison demo in {} — three nodes, pinned to each other:\n",
@@ -129,6 +130,12 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
     for (user, role) in ROLES {
         println!("  {user:<9} {role}");
     }
+    println!(
+        "\nHash matching: sign in to ru as provider and upload {}/demo-image.jpg on /hashes\n(or: liaison hash match {}/ru {}/demo-image.jpg)",
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
     println!("\nVerify a log:  liaison log verify {}/us", dir.display());
     println!("Stop with Ctrl-C.");
     let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -578,5 +585,82 @@ async fn seed_glossary(us: &Node, ru: &Node) -> Result<(), CliError> {
     )
     .await?;
     glossary_reach(ru, "attribution", 1).await?;
+    Ok(())
+}
+
+/// A photo-like picture (gradients, blocks, rings), deterministic; its PDQ
+/// hash is on the demo's hash list, so uploading it (or a copy) matches.
+fn demo_image(width: u32, height: u32) -> image::RgbImage {
+    image::RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        let ring = ((((fx - 0.6).powi(2) + (fy - 0.4).powi(2)).sqrt() * 40.0).sin() * 60.0) as i32;
+        let block = if (x / 40 + y / 30) % 3 == 0 { 70 } else { 0 };
+        let r = (40.0 + 180.0 * fx) as i32 + ring;
+        let g = (60.0 + 120.0 * fy) as i32 + block;
+        let b = (200.0 - 150.0 * fx * fy) as i32 - ring / 2;
+        image::Rgb([
+            r.clamp(0, 255) as u8,
+            g.clamp(0, 255) as u8,
+            b.clamp(0, 255) as u8,
+        ])
+    })
+}
+
+/// A terrorist-content report from us to ru answered item by item: the
+/// removed image hash joins us's hash list and reaches ru; one item is
+/// disputed, one still waits (its timer runs). And one report back.
+async fn seed_content(dir: &Path, us: &Node, ru: &Node) -> Result<(), CliError> {
+    let picture = demo_image(640, 480);
+    let mut png = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| CliError::io(format!("cannot encode the demo image: {e}")))?;
+    let pdq = liaison_core::pdq::hash_image(&png).map_err(liaison_node::NodeError::from)?;
+    // What a user would upload: a smaller, re-encoded copy.
+    let copy = image::imageops::resize(&picture, 480, 360, image::imageops::FilterType::Triangle);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(copy)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .map_err(|e| CliError::io(format!("cannot encode the demo image: {e}")))?;
+    std::fs::write(dir.join("demo-image.jpg"), &jpeg)
+        .map_err(|e| CliError::io(format!("cannot write the demo image: {e}")))?;
+
+    let report = play(us, ru, "content_report", json!({
+        "title": "Recruitment video and images of a designated group",
+        "reporting_unit": {"name": "FBI Internet Referral Unit", "contact_person": "Duty agent", "email": "iru@fbi.example", "phone": "+1 202 555 0199"},
+        "provider": "VideoHost (RU)",
+        "tlp": "TLP:AMBER",
+        "legal_basis": "Request under the bilateral arrangement on terrorist content",
+        "items": [
+            {"type": "url", "value": "https://videohost.example.ru/watch/8841", "behaviour": "recruitment", "urgency": "removal_order", "entity": "Group X"},
+            {"type": "pdq", "value": pdq.hash.to_hex(), "quality": pdq.quality, "behaviour": "glorification", "urgency": "priority", "entity": "Group X"},
+            {"type": "sha256", "value": "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b", "behaviour": "instruction", "urgency": "priority"},
+            {"type": "url", "value": "https://forum.example.ru/t/5521", "behaviour": "incitement", "urgency": "standard", "entity": "Group X"}
+        ]
+    }), &[(true, "acknowledge", Value::Null)]).await?;
+    ru.answer_items(&report, json!({"answers": [
+        {"item": 0, "status": "removed", "reason": "Удалено в течение 40 минут"},
+        {"item": 1, "status": "removed"},
+        {"item": 2, "status": "disputed", "reason": "Учебный материал по химии, не инструкция по изготовлению оружия"}
+    ]})).await?;
+    // The agreed image hash reaches ru's copy of us's list.
+    for _ in 0..200 {
+        if !ru.hash_list(Some("us"), false, 1, 0)?.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    play(ru, us, "content_report", json!({
+        "title": "Призывы к нападению на видеохостинге",
+        "reporting_unit": {"name": "Отдел мониторинга", "contact_person": "Дежурный", "email": "monitoring@mvd.example.ru"},
+        "provider": "VideoHost (US)",
+        "tlp": "TLP:GREEN",
+        "items": [
+            {"type": "url", "value": "https://video.example.com/v/x93k", "behaviour": "threat", "urgency": "crisis"}
+        ]
+    }), &[]).await?;
     Ok(())
 }
