@@ -22,8 +22,10 @@ pub const MIN_MATCH_QUALITY: u8 = 50;
 /// The usual match threshold for PDQ.
 pub const DEFAULT_MATCH_RADIUS: u32 = 31;
 /// Decoding limits: no image is hashed beyond these (decompression bombs).
-pub const MAX_DIMENSION: u32 = 20_000;
-pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// 40 megapixels covers camera photos; hashing one takes about 0.5 GB.
+pub const MAX_DIMENSION: u32 = 16_384;
+pub const MAX_PIXELS: u64 = 40_000_000;
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A 256-bit PDQ hash; `0[0]` holds the first 16 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -115,13 +117,25 @@ pub struct PdqOutput {
 
 /// Decodes an image (JPEG, PNG, WebP) and hashes it.
 pub fn hash_image(bytes: &[u8]) -> Result<PdqOutput, CoreError> {
-    let mut reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| CoreError::invalid(format!("cannot read the image: {e}")))?;
+    let open = || {
+        image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| CoreError::invalid(format!("cannot read the image: {e}")))
+    };
+    let mut reader = open()?;
     if reader.format().is_none() {
         return Err(CoreError::invalid(
             "the file is not a JPEG, PNG or WebP image",
         ));
+    }
+    // The header alone tells the size: refuse bombs before decoding.
+    let (w, h) = open()?
+        .into_dimensions()
+        .map_err(|e| CoreError::invalid(format!("cannot read the image: {e}")))?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(CoreError::invalid(format!(
+            "the image is {w}×{h}: at most {MAX_PIXELS} pixels are hashed"
+        )));
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
