@@ -48,8 +48,15 @@ impl IndexChanges {
     }
 }
 
-/// The in-memory PDQ index of every live list entry (keys: row ids).
-pub type SharedIndex = std::sync::Arc<OnceLock<RwLock<PdqIndex>>>;
+/// The in-memory PDQ index of every live list entry (keys: row ids), and
+/// the newest row it has read from the database.
+#[derive(Debug)]
+pub struct LoadedIndex {
+    index: PdqIndex,
+    seen: i64,
+}
+
+pub type SharedIndex = std::sync::Arc<OnceLock<RwLock<LoadedIndex>>>;
 
 /// The report a case opened with.
 pub(crate) fn report_of(
@@ -334,17 +341,45 @@ fn outgoing_reports(conn: &Connection) -> Result<Vec<String>, StoreError> {
 }
 
 impl Node {
-    fn hash_index(&self) -> Result<&RwLock<PdqIndex>, NodeError> {
-        if let Some(i) = self.hash_index.get() {
-            return Ok(i);
+    /// The index, loaded on first use and caught up with rows another
+    /// process (the CLI while `serve` runs) added since: one indexed
+    /// `max(id)` per call. Withdrawals need no catching up: every match is
+    /// re-read from the database.
+    fn hash_index(&self) -> Result<&RwLock<LoadedIndex>, NodeError> {
+        let lock = match self.hash_index.get() {
+            Some(i) => i,
+            None => {
+                let (seen, rows) = self
+                    .store
+                    .read(|c| Ok((hdb::max_id(c)?, hdb::live_pdq_after(c, 0)?)))?;
+                let index = PdqIndex::from_entries(
+                    rows.into_iter()
+                        .filter_map(|(id, hex)| PdqHash::parse(&hex).ok().map(|h| (id, h))),
+                );
+                // Another thread may have loaded it meanwhile: either copy is current.
+                self.hash_index
+                    .get_or_init(|| RwLock::new(LoadedIndex { index, seen }))
+            }
+        };
+        let seen = lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .seen;
+        let newest = self.store.read(hdb::max_id)?;
+        if newest > seen {
+            let rows = self.store.read(|c| hdb::live_pdq_after(c, seen))?;
+            // A poisoned lock only means a panic elsewhere; the index is intact.
+            let mut loaded = lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, hex) in rows {
+                if let Ok(h) = PdqHash::parse(&hex) {
+                    loaded.index.insert(id, h);
+                }
+            }
+            loaded.seen = loaded.seen.max(newest);
         }
-        let rows = self.store.read(hdb::live_pdq)?;
-        let index = PdqIndex::from_entries(
-            rows.into_iter()
-                .filter_map(|(id, hex)| PdqHash::parse(&hex).ok().map(|h| (id, h))),
-        );
-        // Another thread may have loaded it meanwhile: either copy is current.
-        Ok(self.hash_index.get_or_init(|| RwLock::new(index)))
+        Ok(lock)
     }
 
     /// Brings the index up to date after a commit (idempotent).
@@ -357,16 +392,16 @@ impl Node {
             return;
         };
         // A poisoned lock only means a panic elsewhere; the index is intact.
-        let mut index = lock
+        let mut loaded = lock
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (id, hex) in &changes.added {
             if let Ok(h) = PdqHash::parse(hex) {
-                index.insert(*id, h);
+                loaded.index.insert(*id, h);
             }
         }
         for id in &changes.removed {
-            index.remove(*id);
+            loaded.index.remove(*id);
         }
     }
 
@@ -696,12 +731,13 @@ impl Node {
         }
         let mut found: Vec<(i64, u32)> = Vec::new();
         if let Some(h) = &pdq {
-            let index = self
+            let loaded = self
                 .hash_index()?
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             found.extend(
-                index
+                loaded
+                    .index
                     .search(h, radius)
                     .into_iter()
                     .map(|m| (m.key, m.distance)),

@@ -124,15 +124,23 @@ pub fn live_by_value(
     Ok(rows)
 }
 
-/// Every live PDQ hash, for building the matching index: `(row id, hex)`.
-pub fn live_pdq(conn: &Connection) -> Result<Vec<(i64, String)>, StoreError> {
+/// Live PDQ hashes of rows after `after_id`, for the matching index:
+/// `(row id, hex)`.
+pub fn live_pdq_after(conn: &Connection, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, value FROM hash_list WHERE kind = 'pdq' AND withdrawn_at IS NULL",
+        "SELECT id, value FROM hash_list WHERE id > ?1 AND kind = 'pdq' AND withdrawn_at IS NULL",
     )?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([after_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// The newest row id (0 for an empty table): rows are only ever added.
+pub fn max_id(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM hash_list")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// A page of the lists, newest first; `owner` narrows to one party's list.

@@ -463,3 +463,60 @@ fn the_cli_matches_images_against_the_list() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("quality"), "{}", stderr(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_another_process_adds_reach_the_serving_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let query = liaison_node::content::HashQuery {
+        pdq: Some(PDQ.to_owned()),
+        ..Default::default()
+    };
+    // The serving node loads its (empty) index.
+    assert!(us.node.lookup(&query).unwrap().matches.is_empty());
+    // Another process (the CLI) writes to the same database.
+    let other = liaison_node::Node::open(&us.dir).unwrap();
+    other
+        .store
+        .write(|tx| {
+            liaison_store::hashes::add(
+                tx.conn(),
+                &liaison_store::hashes::HashRow {
+                    id: 0,
+                    owner: "ru".into(),
+                    entry_id: "ru-abc#0".into(),
+                    kind: "pdq".into(),
+                    value: PDQ.into(),
+                    entity: String::new(),
+                    behaviour: "threat".into(),
+                    urgency: "standard".into(),
+                    origin_case: String::new(),
+                    added_at: "2026-11-23T00:00:00Z".into(),
+                    withdrawn_at: None,
+                    withdraw_reason: None,
+                },
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let found = us.node.lookup(&query).unwrap();
+    assert_eq!(found.matches.len(), 1);
+    assert_eq!(found.matches[0].entry.entry_id, "ru-abc#0");
+    // And a withdrawal by the other process is honoured at once.
+    other
+        .store
+        .write(|tx| {
+            liaison_store::hashes::withdraw(
+                tx.conn(),
+                "ru",
+                &["ru-abc#0".into()],
+                "error",
+                "2026-11-23T00:00:01Z",
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(us.node.lookup(&query).unwrap().matches.is_empty());
+}
