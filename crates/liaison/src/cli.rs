@@ -485,6 +485,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 900)]
         medallion_budget_secs: u64,
     },
+    /// Resident memory of an idle `liaison serve` and of the seeded demo, beside medallion 3.0.0 idle.
+    Idle {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Exact PDQ matching (radius 31) and PDQ hashing beside Python threatexchange 1.2.17 PDQIndex and pdqhash.
     Pdq {
         #[arg(long)]

@@ -309,6 +309,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 )
                 .await
             }
+            BenchCommand::Idle { dir } => crate::bench::idle(dir.as_deref()).await,
             BenchCommand::Pdq {
                 dir,
                 sizes,

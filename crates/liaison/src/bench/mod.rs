@@ -9,9 +9,11 @@ use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
+mod idle;
 mod pdq;
 mod search;
 mod taxii;
+pub use idle::idle;
 pub use pdq::pdq;
 pub use search::search;
 pub use taxii::taxii;

@@ -152,7 +152,7 @@ fn python() -> PathBuf {
 }
 
 /// Starts medallion with the memory backend, one writable collection.
-fn start_medallion(dir: &Path, port: u16) -> Result<Child, CliError> {
+pub(super) fn start_medallion(dir: &Path, port: u16) -> Result<Child, CliError> {
     let data = json!({
         "/discovery": {"title": "medallion", "default": format!("http://127.0.0.1:{port}/api1/"),
                        "api_roots": [format!("http://127.0.0.1:{port}/api1/")]},
