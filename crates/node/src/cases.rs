@@ -8,7 +8,7 @@ use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
 use liaison_store::StoreError;
-use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow};
+use liaison_store::federation::{self as db, CaseRow, Direction};
 use rusqlite::Connection;
 
 /// A transition of a thread with what deadlines need to know of it.
@@ -334,23 +334,7 @@ pub(crate) fn record(
             },
         )?;
     }
-    db::insert_envelope(
-        conn,
-        &EnvelopeRow {
-            hash: hash.to_owned(),
-            id: e.id.clone(),
-            sender: e.sender.clone(),
-            recipient: e.recipient.clone(),
-            kind: e.kind.clone(),
-            case_id: e.case_id.clone(),
-            created: e.created.clone(),
-            signed_json,
-            direction,
-            log_index,
-            recorded_at: now.to_owned(),
-            receipt: None,
-        },
-    )?;
+    crate::federation::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
     // Only the notifying party re-marks its incident (checked on arrival too).
     if e.kind == UPDATE
         && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)

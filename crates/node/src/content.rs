@@ -16,37 +16,20 @@ use liaison_core::content::{
     ContentItem, ContentReport, HASH_LIST, HashEntry, HashListBody, ITEM_STATUS, ItemState,
     ItemStatus, ItemStatusBody, ItemType, UrgencyTier, check_answers, item_states,
 };
-use liaison_core::envelope::{Envelope, SignedEnvelope, new_id};
-use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::envelope::SignedEnvelope;
 use liaison_core::lifecycle::State;
 use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image};
 use liaison_core::pdq_index::PdqIndex;
 use liaison_proto::NodeRole;
 use liaison_store::StoreError;
-use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow};
+use liaison_store::federation::{self as db, CaseRow, Direction};
 use liaison_store::hashes::{self as hdb, HashRow};
 use rusqlite::Connection;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::federation::{Sent, now_ms};
+use crate::federation::{Sent, insert_envelope};
 use crate::{Node, NodeError, now_rfc3339};
-
-/// What a commit changed in the hash lists, for the in-memory index.
-#[derive(Clone, Debug, Default)]
-pub struct IndexChanges {
-    /// New live PDQ entries: (row id, hex).
-    pub added: Vec<(i64, String)>,
-    /// Row ids withdrawn.
-    pub removed: Vec<i64>,
-}
-
-impl IndexChanges {
-    pub fn extend(&mut self, other: IndexChanges) {
-        self.added.extend(other.added);
-        self.removed.extend(other.removed);
-    }
-}
 
 /// The in-memory PDQ index of every live list entry (keys: row ids), and
 /// the newest row it has read from the database.
@@ -57,6 +40,30 @@ pub struct LoadedIndex {
 }
 
 pub type SharedIndex = std::sync::Arc<OnceLock<RwLock<LoadedIndex>>>;
+
+/// Serialises hash-list synchronisations and remembers whether one is due:
+/// at start (a crash may have cut one short), after item answers arrive,
+/// and after one failed.
+#[derive(Debug)]
+pub struct HashSync {
+    running: tokio::sync::Mutex<()>,
+    due: std::sync::atomic::AtomicBool,
+}
+
+impl HashSync {
+    pub fn new() -> HashSync {
+        HashSync {
+            running: tokio::sync::Mutex::new(()),
+            due: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+}
+
+impl Default for HashSync {
+    fn default() -> Self {
+        HashSync::new()
+    }
+}
 
 /// The report a case opened with.
 pub(crate) fn report_of(
@@ -227,13 +234,6 @@ pub fn deadline_name(tier: UrgencyTier) -> &'static str {
     }
 }
 
-fn random_id() -> Result<String, NodeError> {
-    let mut r = [0u8; 10];
-    getrandom::fill(&mut r)
-        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
-    Ok(new_id(r))
-}
-
 fn entry_row(owner: &str, e: &HashEntry, at: &str) -> HashRow {
     HashRow {
         id: 0,
@@ -251,30 +251,26 @@ fn entry_row(owner: &str, e: &HashEntry, at: &str) -> HashRow {
     }
 }
 
-/// Applies a hash-list change from `owner` to the database; returns the PDQ
-/// rows added and the row ids withdrawn, for the index.
+/// Applies a hash-list change from `owner` to the database; returns the row
+/// ids withdrawn, to drop from the index (additions reach it by catching up
+/// with new rows, see `hash_index`).
 pub(crate) fn apply_list_change(
     conn: &Connection,
     owner: &str,
     body: &HashListBody,
     at: &str,
-) -> Result<IndexChanges, StoreError> {
-    let mut changes = IndexChanges::default();
+) -> Result<Vec<i64>, StoreError> {
     match body {
         HashListBody::Add { entries } => {
             for e in entries {
-                if let Some(id) = hdb::add(conn, &entry_row(owner, e, at))?
-                    && e.kind == ItemType::Pdq
-                {
-                    changes.added.push((id, e.value.clone()));
-                }
+                hdb::add(conn, &entry_row(owner, e, at))?;
             }
+            Ok(Vec::new())
         }
         HashListBody::Withdraw { entry_ids, reason } => {
-            changes.removed = hdb::withdraw(conn, owner, entry_ids, reason, at)?;
+            hdb::withdraw(conn, owner, entry_ids, reason, at)
         }
     }
-    Ok(changes)
 }
 
 /// Records a `hashlist` envelope that arrived from its owner.
@@ -285,7 +281,7 @@ pub(crate) fn record_arrival(
     hash: &str,
     log_index: u64,
     now: &str,
-) -> Result<IndexChanges, StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let e = &signed.envelope;
     let body = HashListBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
     insert_envelope(
@@ -300,35 +296,6 @@ pub(crate) fn record_arrival(
     apply_list_change(conn, &e.sender, &body, now)
 }
 
-fn insert_envelope(
-    conn: &Connection,
-    signed: &SignedEnvelope,
-    signed_json: String,
-    hash: &str,
-    direction: Direction,
-    log_index: u64,
-    now: &str,
-) -> Result<(), StoreError> {
-    let e = &signed.envelope;
-    db::insert_envelope(
-        conn,
-        &EnvelopeRow {
-            hash: hash.to_owned(),
-            id: e.id.clone(),
-            sender: e.sender.clone(),
-            recipient: e.recipient.clone(),
-            kind: e.kind.clone(),
-            case_id: e.case_id.clone(),
-            created: e.created.clone(),
-            signed_json,
-            direction,
-            log_index,
-            recorded_at: now.to_owned(),
-            receipt: None,
-        },
-    )
-}
-
 /// Ids of the content reports this node sent.
 fn outgoing_reports(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare_cached(
@@ -341,10 +308,10 @@ fn outgoing_reports(conn: &Connection) -> Result<Vec<String>, StoreError> {
 }
 
 impl Node {
-    /// The index, loaded on first use and caught up with rows another
-    /// process (the CLI while `serve` runs) added since: one indexed
-    /// `max(id)` per call. Withdrawals need no catching up: every match is
-    /// re-read from the database.
+    /// The index, loaded on first use and caught up with every row added
+    /// since, by this process or another (the CLI while `serve` runs): one
+    /// indexed `max(id)` per call. Withdrawals need no catching up: every
+    /// match is re-read from the database.
     fn hash_index(&self) -> Result<&RwLock<LoadedIndex>, NodeError> {
         let lock = match self.hash_index.get() {
             Some(i) => i,
@@ -382,12 +349,13 @@ impl Node {
         Ok(lock)
     }
 
-    /// Brings the index up to date after a commit (idempotent).
-    pub(crate) fn update_index(&self, changes: &IndexChanges) {
-        if changes.added.is_empty() && changes.removed.is_empty() {
+    /// Drops withdrawn entries from the index after a commit. (Matches are
+    /// re-read from the database anyway; this keeps the index small.)
+    pub(crate) fn drop_from_index(&self, withdrawn: &[i64]) {
+        if withdrawn.is_empty() {
             return;
         }
-        // Not loaded yet: the first use reads the committed rows.
+        // Not loaded yet: the first use reads only live rows.
         let Some(lock) = self.hash_index.get() else {
             return;
         };
@@ -395,12 +363,7 @@ impl Node {
         let mut loaded = lock
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (id, hex) in &changes.added {
-            if let Ok(h) = PdqHash::parse(hex) {
-                loaded.index.insert(*id, h);
-            }
-        }
-        for id in &changes.removed {
+        for id in withdrawn {
             loaded.index.remove(*id);
         }
     }
@@ -535,7 +498,7 @@ impl Node {
         if self.role != NodeRole::Party {
             return Ok(0);
         }
-        let _one_at_a_time = self.hash_sync.lock().await;
+        let _one_at_a_time = self.hash_sync.running.lock().await;
         let me = self.party.to_string();
         let entries: Vec<HashEntry> = self.store.read(|c| {
             let mut out = Vec::new();
@@ -575,6 +538,28 @@ impl Node {
             self.change_hash_list(body).await?;
         }
         Ok(n)
+    }
+
+    /// Runs [`Node::sync_hash_list`] if one is due (marking it due again if
+    /// it fails), so deadline passes do not rescan every report.
+    pub(crate) async fn sync_hash_list_if_due(&self) {
+        use std::sync::atomic::Ordering;
+        if !self.hash_sync.due.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        if let Err(e) = self.sync_hash_list().await {
+            self.hash_sync.due.store(true, Ordering::Release);
+            tracing::warn!("cannot update the hash list (retried at the next deadline pass): {e}");
+        }
+    }
+
+    /// Marks a synchronisation due and runs it in the background.
+    pub(crate) fn request_hash_sync(&self) {
+        self.hash_sync
+            .due
+            .store(true, std::sync::atomic::Ordering::Release);
+        let node = self.clone();
+        tokio::spawn(async move { node.sync_hash_list_if_due().await });
     }
 
     /// Withdraws entries of our list, here and on every party's copy.
@@ -618,65 +603,19 @@ impl Node {
     async fn change_hash_list(&self, body: HashListBody) -> Result<(), NodeError> {
         let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
         HashListBody::check(&value)?;
-        let peers: Vec<String> = self
-            .peers()?
-            .into_iter()
-            .filter(|p| p.card.role == NodeRole::Party)
-            .map(|p| p.party.to_string())
-            .collect();
-        let created = now_rfc3339();
-        let mut envelopes = Vec::new();
-        for to in &peers {
-            let envelope = Envelope {
-                id: random_id()?,
-                sender: self.party.to_string(),
-                recipient: to.clone(),
-                kind: HASH_LIST.to_owned(),
-                case_id: format!("{HASH_LIST}-{}", self.party),
-                created: created.clone(),
-                body: value.clone(),
-                attachments: Vec::new(),
-            };
-            let signed = envelope.sign(self.store.log_signer())?;
-            let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
-            let json =
-                serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
-            envelopes.push((signed, hash, json));
-        }
+        let envelopes =
+            self.sign_for_parties(HASH_LIST, &format!("{HASH_LIST}-{}", self.party), &value)?;
         let me = self.party.to_string();
         let committed = self
             .store
             .write(move |tx| {
                 let now = now_rfc3339();
                 let changes = apply_list_change(tx.conn(), &me, &body, &now)?;
-                for (signed, hash, json) in envelopes {
-                    let leaf = LeafEntry {
-                        kind: LeafKind::Envelope,
-                        content_hash: hash,
-                    }
-                    .encode();
-                    let log_index = tx.append_leaf(leaf);
-                    insert_envelope(
-                        tx.conn(),
-                        &signed,
-                        json,
-                        &hash.to_hex(),
-                        Direction::Out,
-                        log_index,
-                        &now,
-                    )?;
-                    db::enqueue(
-                        tx.conn(),
-                        &signed.envelope.recipient,
-                        &hash.to_hex(),
-                        &now,
-                        now_ms(),
-                    )?;
-                }
+                envelopes.commit(tx, &now)?;
                 Ok(changes)
             })
             .await?;
-        self.update_index(&committed.value);
+        self.drop_from_index(&committed.value);
         self.wake.notify_waiters();
         Ok(())
     }
@@ -753,15 +692,19 @@ impl Node {
             }
             Ok(rows)
         })?;
-        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-        let rows = self.store.read(|c| hdb::by_ids(c, &ids))?;
-        let mut matches: Vec<HashMatch> = rows
-            .into_iter()
-            .zip(found.iter().map(|(_, d)| *d))
-            // A withdrawal committed by another process since this index loaded.
-            .filter(|(row, _)| row.withdrawn_at.is_none())
-            .map(|(entry, distance)| HashMatch { distance, entry })
-            .collect();
+        let mut matches: Vec<HashMatch> = self.store.read(|c| {
+            let mut out = Vec::with_capacity(found.len());
+            for (id, distance) in &found {
+                // A withdrawal committed anywhere since the index took the row.
+                if let Some(entry) = hdb::by_id(c, *id)?.filter(|r| r.withdrawn_at.is_none()) {
+                    out.push(HashMatch {
+                        distance: *distance,
+                        entry,
+                    });
+                }
+            }
+            Ok(out)
+        })?;
         matches.extend(
             exact
                 .into_iter()

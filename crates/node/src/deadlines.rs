@@ -172,10 +172,8 @@ impl Node {
 
     /// One pass: raise what is due, expire what ended, send what is unsent.
     pub async fn check_deadlines(&self) -> Result<(), NodeError> {
-        // Also catches agreed hashes a crash kept off the list.
-        if let Err(e) = self.sync_hash_list().await {
-            tracing::warn!("cannot update the hash list: {e}");
-        }
+        // Agreed hashes a crash or a failure kept off the list.
+        self.sync_hash_list_if_due().await;
         let now = Timestamp::now();
         let cases = self.store.read(db::open_cases)?;
         let email_on = !self.config.escalation.smtp_url.trim().is_empty()

@@ -4,16 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use liaison_core::envelope::{Envelope, SignedEnvelope, new_id};
+use liaison_core::envelope::SignedEnvelope;
 use liaison_core::glossary::{GLOSSARY, GlossaryBody, GlossaryEvent, TermState, resolve};
-use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::reference::GLOSSARY_SEED;
-use liaison_proto::NodeRole;
-use liaison_store::federation::{self as db, Direction, EnvelopeRow};
+use liaison_store::federation::{self as db, Direction};
 use liaison_store::reference::{self as refdb, GlossaryEventRow};
 use liaison_store::{Connection, StoreError};
 
-use crate::federation::now_ms;
+use crate::federation::{insert_envelope, random_id};
 use crate::{Node, NodeError, now_rfc3339};
 
 fn events(conn: &Connection, term: Option<&str>) -> Result<Vec<GlossaryEvent>, StoreError> {
@@ -80,42 +78,6 @@ pub(crate) fn record_arrival(
         reindex(conn, body.term())?;
     }
     Ok(())
-}
-
-fn insert_envelope(
-    conn: &Connection,
-    signed: &SignedEnvelope,
-    signed_json: String,
-    hash: &str,
-    direction: Direction,
-    log_index: u64,
-    now: &str,
-) -> Result<(), StoreError> {
-    let e = &signed.envelope;
-    db::insert_envelope(
-        conn,
-        &EnvelopeRow {
-            hash: hash.to_owned(),
-            id: e.id.clone(),
-            sender: e.sender.clone(),
-            recipient: e.recipient.clone(),
-            kind: e.kind.clone(),
-            case_id: e.case_id.clone(),
-            created: e.created.clone(),
-            signed_json,
-            direction,
-            log_index,
-            recorded_at: now.to_owned(),
-            receipt: None,
-        },
-    )
-}
-
-fn random_id() -> Result<String, NodeError> {
-    let mut r = [0u8; 10];
-    getrandom::fill(&mut r)
-        .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
-    Ok(new_id(r))
 }
 
 impl Node {
@@ -217,36 +179,14 @@ impl Node {
     async fn send_glossary(&self, body: GlossaryBody) -> Result<String, NodeError> {
         let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
         GlossaryBody::check(&value)?;
-        let peers: Vec<String> = self
-            .peers()?
-            .into_iter()
-            .filter(|p| p.card.role == NodeRole::Party)
-            .map(|p| p.party.to_string())
-            .collect();
-        if peers.is_empty() {
+        let envelopes =
+            self.sign_for_parties(GLOSSARY, &format!("glossary-{}", body.term()), &value)?;
+        if envelopes.is_empty() {
             return Err(NodeError::Invalid(
                 "no party is pinned: a glossary change needs someone to agree with".into(),
             ));
         }
         let created = now_rfc3339();
-        let mut envelopes = Vec::new();
-        for to in &peers {
-            let envelope = Envelope {
-                id: random_id()?,
-                sender: self.party.to_string(),
-                recipient: to.clone(),
-                kind: GLOSSARY.to_owned(),
-                case_id: format!("glossary-{}", body.term()),
-                created: created.clone(),
-                body: value.clone(),
-                attachments: Vec::new(),
-            };
-            let signed = envelope.sign(self.store.log_signer())?;
-            let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
-            let json =
-                serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
-            envelopes.push((signed, hash, json));
-        }
         let row = GlossaryEventRow {
             event_id: body.event_id().to_owned(),
             term: body.term().to_owned(),
@@ -263,30 +203,7 @@ impl Node {
             .write(move |tx| {
                 let now = now_rfc3339();
                 refdb::insert_glossary_event(tx.conn(), &row, action, None)?;
-                for (signed, hash, json) in envelopes {
-                    let leaf = LeafEntry {
-                        kind: LeafKind::Envelope,
-                        content_hash: hash,
-                    }
-                    .encode();
-                    let log_index = tx.append_leaf(leaf);
-                    insert_envelope(
-                        tx.conn(),
-                        &signed,
-                        json,
-                        &hash.to_hex(),
-                        Direction::Out,
-                        log_index,
-                        &now,
-                    )?;
-                    db::enqueue(
-                        tx.conn(),
-                        &signed.envelope.recipient,
-                        &hash.to_hex(),
-                        &now,
-                        now_ms(),
-                    )?;
-                }
+                envelopes.commit(tx, &now)?;
                 reindex(tx.conn(), &term)
             })
             .await?;

@@ -120,8 +120,8 @@ pub struct Node {
     pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
     /// The PDQ matching index of the live hash lists (loaded on first use).
     pub(crate) hash_index: content::SharedIndex,
-    /// One hash-list synchronisation at a time.
-    pub(crate) hash_sync: Arc<tokio::sync::Mutex<()>>,
+    /// One hash-list synchronisation at a time, and whether one is due.
+    pub(crate) hash_sync: Arc<content::HashSync>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -182,7 +182,7 @@ impl Node {
             wake: Arc::new(tokio::sync::Notify::new()),
             issued: Default::default(),
             hash_index: Default::default(),
-            hash_sync: Default::default(),
+            hash_sync: Arc::new(content::HashSync::new()),
         })
     }
 

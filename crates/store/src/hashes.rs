@@ -88,14 +88,6 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<HashRow>, StoreError> 
         .optional()?)
 }
 
-pub fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<HashRow>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.extend(by_id(conn, *id)?);
-    }
-    Ok(out)
-}
-
 pub fn by_entry(
     conn: &Connection,
     owner: &str,

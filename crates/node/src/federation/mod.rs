@@ -26,7 +26,7 @@ use liaison_core::offences::OFFENCES;
 use liaison_log::proof::TlogProof;
 use liaison_proto::{ErrorDetail, NodeRole};
 use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow, Rejection};
-use liaison_store::{LogHead, StoreError};
+use liaison_store::{LogHead, StoreError, WriteTx};
 use serde::Serialize;
 
 use crate::{Node, NodeError, now_rfc3339};
@@ -43,11 +43,77 @@ pub struct Sent {
     pub log_index: u64,
 }
 
-fn random10() -> Result<[u8; 10], NodeError> {
+/// A fresh envelope (or event) id.
+pub(crate) fn random_id() -> Result<String, NodeError> {
     let mut r = [0u8; 10];
     getrandom::fill(&mut r)
         .map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
-    Ok(r)
+    Ok(new_id(r))
+}
+
+/// Stores the row of an envelope sent or received.
+pub(crate) fn insert_envelope(
+    conn: &rusqlite::Connection,
+    signed: &SignedEnvelope,
+    signed_json: String,
+    hash: &str,
+    direction: Direction,
+    log_index: u64,
+    now: &str,
+) -> Result<(), StoreError> {
+    let e = &signed.envelope;
+    db::insert_envelope(
+        conn,
+        &EnvelopeRow {
+            hash: hash.to_owned(),
+            id: e.id.clone(),
+            sender: e.sender.clone(),
+            recipient: e.recipient.clone(),
+            kind: e.kind.clone(),
+            case_id: e.case_id.clone(),
+            created: e.created.clone(),
+            signed_json,
+            direction,
+            log_index,
+            recorded_at: now.to_owned(),
+            receipt: None,
+        },
+    )
+}
+
+/// One message signed for every pinned party (glossary events, hash-list
+/// changes), to be committed with the change it carries.
+pub(crate) struct Broadcast(Vec<(SignedEnvelope, liaison_log::Hash, String)>);
+
+impl Broadcast {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Appends each envelope to the log, stores it and queues it for
+    /// delivery, inside the caller's write job.
+    pub(crate) fn commit(self, tx: &mut WriteTx<'_>, now: &str) -> Result<(), StoreError> {
+        for (signed, hash, json) in self.0 {
+            let leaf = LeafEntry {
+                kind: LeafKind::Envelope,
+                content_hash: hash,
+            }
+            .encode();
+            let log_index = tx.append_leaf(leaf);
+            let hex = hash.to_hex();
+            insert_envelope(
+                tx.conn(),
+                &signed,
+                json,
+                &hex,
+                Direction::Out,
+                log_index,
+                now,
+            )?;
+            db::enqueue(tx.conn(), &signed.envelope.recipient, &hex, now, now_ms())?;
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -55,6 +121,38 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 impl Node {
+    /// Signs a `kind` envelope with `body` for every pinned party.
+    pub(crate) fn sign_for_parties(
+        &self,
+        kind: &str,
+        case_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Broadcast, NodeError> {
+        let created = now_rfc3339();
+        let mut envelopes = Vec::new();
+        for peer in self.peers()? {
+            if peer.card.role != NodeRole::Party {
+                continue;
+            }
+            let envelope = Envelope {
+                id: random_id()?,
+                sender: self.party.to_string(),
+                recipient: peer.party.to_string(),
+                kind: kind.to_owned(),
+                case_id: case_id.to_owned(),
+                created: created.clone(),
+                body: body.clone(),
+                attachments: Vec::new(),
+            };
+            let signed = envelope.sign(self.store.log_signer())?;
+            let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
+            let json =
+                serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            envelopes.push((signed, hash, json));
+        }
+        Ok(Broadcast(envelopes))
+    }
+
     /// Opens a case with `to`: its first envelope, committed to the log and
     /// the outbox. Returns at once; delivery happens in the background.
     pub async fn open_case(
@@ -83,7 +181,7 @@ impl Node {
                 )));
             }
         }
-        let id = new_id(random10()?);
+        let id = random_id()?;
         let case_id = format!("{}-{}", self.party, &id[..20]);
         self.send(
             to,
@@ -229,7 +327,7 @@ impl Node {
             )));
         }
         let envelope = Envelope {
-            id: new_id(random10()?),
+            id: random_id()?,
             sender: self.party.to_string(),
             recipient: to.to_owned(),
             kind: kind.to_owned(),
@@ -394,7 +492,7 @@ impl Node {
             .store
             .write(move |tx| {
                 let mut outcomes = Vec::new();
-                let mut index_changes = crate::content::IndexChanges::default();
+                let mut withdrawn: Vec<i64> = Vec::new();
                 for Fresh {
                     index: i,
                     signed,
@@ -420,7 +518,7 @@ impl Node {
                             StoreError::Invalid(format!("cannot encode the envelope: {e}"))
                         })?;
                         let log_index = tx.append_leaf(leaf);
-                        let changes = crate::content::record_arrival(
+                        let dropped = crate::content::record_arrival(
                             tx.conn(),
                             &signed,
                             json,
@@ -428,7 +526,7 @@ impl Node {
                             log_index,
                             &now_rfc3339(),
                         )?;
-                        index_changes.extend(changes);
+                        withdrawn.extend(dropped);
                         outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                         continue;
                     }
@@ -548,11 +646,11 @@ impl Node {
                     )?;
                     outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                 }
-                Ok((outcomes, index_changes))
+                Ok((outcomes, withdrawn))
             })
             .await?;
-        let (outcomes, index_changes) = committed.value;
-        self.update_index(&index_changes);
+        let (outcomes, withdrawn) = committed.value;
+        self.drop_from_index(&withdrawn);
 
         let head = committed.head;
         let mut receipts_to_store: Vec<(String, String)> = Vec::new();
@@ -636,12 +734,7 @@ impl Node {
             });
         }
         if has_item_answers {
-            let node = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = node.sync_hash_list().await {
-                    tracing::warn!("cannot update the hash list: {e}");
-                }
-            });
+            self.request_hash_sync();
         }
         Ok(DeliveryResponse {
             results: results.into_iter().flatten().collect(),

@@ -17,6 +17,7 @@ use liaison_store::hashes::HashRow;
 
 use super::forms::Submitted;
 use super::i18n::Tr;
+use super::operations::refusal;
 use super::pages::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
 use crate::api_routes::MAX_LOOKUP_IMAGE_BYTES;
@@ -30,23 +31,6 @@ pub fn routes() -> Router<UiState> {
             post(lookup).layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES + 64 * 1024)),
         )
         .route("/hashes/withdraw", post(withdraw))
-}
-
-/// A node error in the visitor's language.
-fn message(t: &Tr, e: &NodeError) -> String {
-    match e {
-        NodeError::Core(liaison_core::CoreError::Field { field, problem, .. }) => format!(
-            "{}: {}",
-            field,
-            t.get(&format!("error.{}", problem.as_str()))
-        ),
-        NodeError::Store(liaison_store::StoreError::Conflict(m)) if t.lang == "en" => m.clone(),
-        NodeError::Store(liaison_store::StoreError::Conflict(_)) => {
-            t.get("error.not_allowed").to_owned()
-        }
-        other if t.lang == "en" => other.to_string(),
-        other => format!("{} ({other})", t.get("error.refused")),
-    }
 }
 
 async fn answer_item(
@@ -82,7 +66,7 @@ async fn answer_item(
     match state.node.answer_items(&id, answer).await {
         Ok(_) => Redirect::to(&path).into_response(),
         Err(e) => {
-            let text = message(&v.t, &e);
+            let text = refusal(&v.t, &e);
             match super::pages::case_view(&state, &v, &id, text) {
                 Ok(p) => html(StatusCode::BAD_REQUEST, &p),
                 Err(r) => r,
@@ -289,7 +273,7 @@ async fn lookup(State(state): State<UiState>, request: Request) -> Response {
             &page(&state, &v, String::new(), Some(&result)),
         ),
         Err(e) => {
-            let text = message(&v.t, &e);
+            let text = refusal(&v.t, &e);
             html(StatusCode::BAD_REQUEST, &page(&state, &v, text, None))
         }
     }
@@ -312,7 +296,7 @@ async fn withdraw(State(state): State<UiState>, headers: HeaderMap, body: Bytes)
     {
         Ok(_) => Redirect::to("/hashes").into_response(),
         Err(e) => {
-            let text = message(&v.t, &e);
+            let text = refusal(&v.t, &e);
             html(StatusCode::BAD_REQUEST, &page(&state, &v, text, None))
         }
     }

@@ -33,17 +33,19 @@ pub fn routes() -> Router<UiState> {
         .route("/restricted-reads", get(reads_page))
 }
 
-/// A refusal in the visitor's language (field errors named by their label).
-fn refusal(t: &Tr, e: &NodeError) -> String {
+/// A refusal in the visitor's language (field errors named by their label,
+/// or by their path when the catalogue has none, e.g. `answers[0].reason`).
+pub(super) fn refusal(t: &Tr, e: &NodeError) -> String {
     match e {
-        NodeError::Core(CoreError::Field { field, problem, .. }) => format!(
-            "{}: {}",
-            t.get(&format!(
-                "field.{}",
-                field.split('.').next().unwrap_or(field)
-            )),
-            t.get(&format!("error.{}", problem.as_str()))
-        ),
+        NodeError::Core(CoreError::Field { field, problem, .. }) => {
+            let key = format!("field.{}", field.split('.').next().unwrap_or(field));
+            let label = t.get(&key);
+            format!(
+                "{}: {}",
+                if label == key { field.as_str() } else { label },
+                t.get(&format!("error.{}", problem.as_str()))
+            )
+        }
         other if t.lang == "en" => other.to_string(),
         other => format!("{} ({other})", t.get("error.refused")),
     }
