@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use liaison_log::note::NoteVerifier;
+use liaison_node::attachments::Attaching;
 use liaison_node::verify::{TileSource, VerifyReport, verify_log};
 use liaison_node::{InitOptions, Node};
 use liaison_proto::NodeCard;
@@ -557,7 +558,9 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
             let node = Node::open(&dir)?;
             let body = read_body(&file)?;
             let attachments = store_attachments(&node, &attach).await?;
-            let sent = node.open_case_with(&to, &kind, body, attachments).await?;
+            let sent = node
+                .open_case_with(&to, &kind, body, Attaching::by_operator(attachments))
+                .await?;
             if json {
                 print_json(&sent)
             } else {
@@ -590,7 +593,12 @@ async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
             };
             let attachments = store_attachments(&node, &attach).await?;
             let sent = node
-                .act_with(&case_id, &action, details, attachments)
+                .act_with(
+                    &case_id,
+                    &action,
+                    details,
+                    Attaching::by_operator(attachments),
+                )
                 .await?;
             let detail = node.case_detail(&case_id)?;
             if json {

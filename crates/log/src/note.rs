@@ -387,6 +387,16 @@ pub fn verify_signatures(
     parsed: &ParsedNote,
     known: &[NoteVerifier],
 ) -> Result<Vec<VerifiedSignature>, LogError> {
+    // Two verifiers of one name and key id make a signature ambiguous (Go's
+    // note.VerifierList refuses them the same way).
+    for (i, v) in known.iter().enumerate() {
+        if known[..i].iter().any(|w| w.name == v.name && w.id == v.id) {
+            return Err(LogError::MalformedKey(format!(
+                "the verifier list names the key {}+{:08x} twice",
+                v.name, v.id
+            )));
+        }
+    }
     let mut verified: Vec<VerifiedSignature> = Vec::new();
     for sig in &parsed.signatures {
         let Some(v) = known
@@ -430,6 +440,16 @@ mod tests {
         assert_eq!(signer.to_encoded(), GO_SKEY);
         let note = signer.sign_note(GO_TEXT).unwrap();
         assert_eq!(note, format!("{GO_TEXT}\n{GO_SIG}"));
+    }
+
+    #[test]
+    fn a_verifier_list_naming_one_key_twice_is_refused() {
+        let v = NoteVerifier::parse(GO_VKEY).unwrap();
+        let note = format!("{GO_TEXT}\n{GO_SIG}");
+        assert!(matches!(
+            open_note(&note, &[v.clone(), v]),
+            Err(LogError::MalformedKey(_))
+        ));
     }
 
     #[test]

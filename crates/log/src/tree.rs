@@ -211,6 +211,18 @@ pub fn verify_consistency(
     if old_size > new_size {
         return fail("the old tree is larger");
     }
+    if old_size == 0 {
+        // Only the empty tree has size 0: a claimed root of anything else
+        // is not a tree this log could have had (Go's tlog refuses size 0).
+        if *old_root != Hash::empty_root() || (new_size == 0 && *new_root != Hash::empty_root()) {
+            return fail("a tree of size 0 has the empty root");
+        }
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            fail("a proof from the empty tree must be empty")
+        };
+    }
     if old_size == new_size {
         if !proof.is_empty() {
             return fail("equal sizes need an empty proof");
@@ -219,13 +231,6 @@ pub fn verify_consistency(
             Ok(())
         } else {
             fail("equal sizes with different roots")
-        };
-    }
-    if old_size == 0 {
-        return if proof.is_empty() {
-            Ok(())
-        } else {
-            fail("a proof from the empty tree must be empty")
         };
     }
     if proof.is_empty() {
@@ -663,8 +668,12 @@ mod tests {
     #[test]
     fn trivial_consistency_cases() {
         let (a, b) = (leaf_hash(b"a"), leaf_hash(b"b"));
-        assert!(verify_consistency(0, 0, &a, &a, &[]).is_ok());
-        assert!(verify_consistency(0, 1, &a, &b, &[]).is_ok());
+        let empty = Hash::empty_root();
+        assert!(verify_consistency(0, 0, &empty, &empty, &[]).is_ok());
+        assert!(verify_consistency(0, 0, &a, &a, &[]).is_err());
+        assert!(verify_consistency(0, 1, &empty, &b, &[]).is_ok());
+        // Size 0 with any root but the empty tree's is refused.
+        assert!(verify_consistency(0, 1, &a, &b, &[]).is_err());
         assert!(verify_consistency(1, 1, &a, &b, &[]).is_err());
         assert!(verify_consistency(2, 1, &a, &b, &[]).is_err());
         assert!(verify_consistency(1, 2, &a, &b, &[]).is_err());

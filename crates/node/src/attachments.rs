@@ -20,7 +20,33 @@ use liaison_log::Hash;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Node, NodeError};
+use liaison_core::envelope::AttachmentRef;
+use liaison_core::tlp::Tlp;
+use liaison_store::attachments as adb;
+use liaison_store::operations::TlpRead;
+
+use crate::operations::may_read;
+use crate::users::User;
+use crate::{Node, NodeError, now_rfc3339};
+
+/// Bytes reserved for an upload in progress, released when it ends.
+struct Reservation<'a> {
+    node: &'a Node,
+    key: String,
+    bytes: u64,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut inflight = self.node.inflight();
+        if let Some(n) = inflight.get_mut(&self.key) {
+            *n = n.saturating_sub(self.bytes);
+            if *n == 0 {
+                inflight.remove(&self.key);
+            }
+        }
+    }
+}
 
 const MAGIC: &[u8] = b"LIAISONATT1";
 const CHUNK: usize = 64 * 1024;
@@ -37,6 +63,14 @@ pub struct StoredAttachment {
 pub enum AttachmentError {
     #[error("the attachment is larger than the limit of {0} bytes")]
     TooLarge(u64),
+    #[error(
+        "the attachment does not fit in the quota: {0} bytes not yet listed in a message may be stored (they are removed after attachments.unreferenced_hours)"
+    )]
+    Quota(u64),
+    #[error("an attachment is named by its SHA-256 in 64 lowercase hex digits")]
+    BadName,
+    #[error("witnesses hold no attachments")]
+    Witness,
     #[error("the attachment's content does not match its SHA-256 {expected} (got {actual})")]
     HashMismatch { expected: String, actual: String },
     #[error("no attachment {0} is stored here")]
@@ -49,6 +83,9 @@ impl From<AttachmentError> for NodeError {
     fn from(e: AttachmentError) -> NodeError {
         match e {
             AttachmentError::Io(m) => NodeError::Io(m),
+            AttachmentError::NotFound(m) => {
+                NodeError::Store(liaison_store::StoreError::NotFound(m))
+            }
             other => NodeError::Invalid(other.to_string()),
         }
     }
@@ -126,7 +163,278 @@ impl SealingWriter {
     }
 }
 
+/// The canonical name of an attachment: its SHA-256 as 64 lowercase hex
+/// digits. Anything else (uppercase, signs, other lengths) names nothing.
+pub fn canonical_sha256(s: &str) -> Option<&str> {
+    (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))).then_some(s)
+}
+
+/// Who stores a file here: quotas, probing and expiry are per holder.
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    User(&'a str),
+    Peer(&'a str),
+}
+
+impl Holder<'_> {
+    fn key(self) -> String {
+        match self {
+            Holder::User(u) => format!("user:{u}"),
+            Holder::Peer(p) => format!("peer:{p}"),
+        }
+    }
+}
+
+/// Attachments checked for whoever attaches them: a user may attach only
+/// files it stored itself or may read; the node's operator (the CLI) any
+/// file it stored. Sending takes nothing else, so no path attaches a file
+/// unchecked.
+#[derive(Clone, Debug, Default)]
+pub struct Attaching(pub(crate) Vec<AttachmentRef>);
+
+impl Attaching {
+    pub fn none() -> Attaching {
+        Attaching(Vec::new())
+    }
+
+    /// Files the node's operator stored itself (the CLI's `--attach`).
+    pub fn by_operator(refs: Vec<AttachmentRef>) -> Attaching {
+        Attaching(refs)
+    }
+}
+
+/// What a reader may download.
+#[derive(Clone, Debug)]
+pub struct ReadableAttachment {
+    pub sha256: String,
+    pub name: String,
+    pub size: u64,
+}
+
 impl Node {
+    /// Checks that `user` may attach these files: each is one the user
+    /// stored, or one every case listing it lets the user read.
+    pub fn attaching_for(
+        &self,
+        user: &User,
+        refs: Vec<AttachmentRef>,
+    ) -> Result<Attaching, NodeError> {
+        let holder = Holder::User(&user.username).key();
+        for a in &refs {
+            let Some(sha) = canonical_sha256(&a.sha256) else {
+                return Err(AttachmentError::BadName.into());
+            };
+            let (stored_by_user, cases) = self.store.read(|c| {
+                Ok((
+                    adb::is_holder(c, sha, &holder)?,
+                    adb::cases_referencing(c, sha)?,
+                ))
+            })?;
+            let readable = !cases.is_empty() && cases.iter().all(|c| may_read(user, c));
+            if !stored_by_user && !readable {
+                return Err(NodeError::Invalid(format!(
+                    "attachment {sha} is not one you uploaded or may read"
+                )));
+            }
+        }
+        Ok(Attaching(refs))
+    }
+
+    /// The attachment if `user` may read it: it is listed by at least one
+    /// case, and every case listing it is within the user's clearance (the
+    /// strictest marking wins). The read is recorded, before anything is
+    /// served, when that marking is TLP:AMBER or stricter. `None`: not found.
+    pub async fn open_attachment_for(
+        &self,
+        user: &User,
+        sha256: &str,
+        via: &str,
+    ) -> Result<Option<ReadableAttachment>, NodeError> {
+        let Some(sha) = canonical_sha256(sha256) else {
+            return Ok(None);
+        };
+        let (cases, name) = self
+            .store
+            .read(|c| Ok((adb::cases_referencing(c, sha)?, adb::name_of(c, sha)?)))?;
+        if cases.is_empty() || !cases.iter().all(|c| may_read(user, c)) {
+            return Ok(None);
+        }
+        let Some(size) = self.has_attachment(sha) else {
+            return Ok(None);
+        };
+        let strictest = cases
+            .iter()
+            .map(|c| Tlp::parse(&c.tlp).unwrap_or(Tlp::Red))
+            .max()
+            .unwrap_or(Tlp::Red);
+        if strictest.audited() {
+            self.record_reads(vec![TlpRead {
+                at: now_rfc3339(),
+                username: user.username.clone(),
+                object: format!("attachment:{sha}"),
+                tlp: strictest.as_str().to_owned(),
+                via: via.to_owned(),
+            }])
+            .await?;
+        }
+        Ok(Some(ReadableAttachment {
+            sha256: sha.to_owned(),
+            name: name.unwrap_or_default(),
+            size,
+        }))
+    }
+
+    /// Whether `peer` may learn that this node holds a file: it pushed it,
+    /// or an envelope between us lists it. Other files are "not found".
+    pub fn peer_knows_attachment(&self, peer: &str, sha256: &str) -> Result<bool, NodeError> {
+        let Some(sha) = canonical_sha256(sha256) else {
+            return Ok(false);
+        };
+        let holder = Holder::Peer(peer).key();
+        let known = self
+            .store
+            .read(|c| Ok(adb::is_holder(c, sha, &holder)? || adb::exchanged_with(c, sha, peer)?))?;
+        Ok(known && self.has_attachment(sha).is_some())
+    }
+
+    /// Stores a stream for `holder`, within its quota of bytes no message
+    /// lists yet (`attachments.user_pending_bytes` or `peer_pending_bytes`,
+    /// counting uploads still running), and records who stored it.
+    pub async fn store_attachment_as<S, E>(
+        &self,
+        holder: Holder<'_>,
+        stream: S,
+        expected: Option<&str>,
+    ) -> Result<StoredAttachment, AttachmentError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if let Some(e) = expected
+            && canonical_sha256(e).is_none()
+        {
+            return Err(AttachmentError::BadName);
+        }
+        let cfg = &self.config.attachments;
+        let quota = match holder {
+            Holder::User(_) => cfg.user_pending_bytes,
+            Holder::Peer(_) => cfg.peer_pending_bytes,
+        };
+        let key = holder.key();
+        let pending = {
+            let k = key.clone();
+            self.store
+                .read(move |c| adb::pending_bytes(c, &k))
+                .map_err(|e| io("the attachment quota", e))?
+        };
+        // Reserve what this upload may use, so parallel uploads cannot
+        // together pass the quota.
+        let reservation = {
+            let mut inflight = self.inflight();
+            let used = pending + inflight.get(&key).copied().unwrap_or(0);
+            let room = quota.saturating_sub(used);
+            if room == 0 {
+                return Err(AttachmentError::Quota(quota));
+            }
+            let take = room.min(cfg.max_bytes);
+            *inflight.entry(key.clone()).or_default() += take;
+            Reservation {
+                node: self,
+                key: key.clone(),
+                bytes: take,
+            }
+        };
+        let limit = reservation.bytes;
+        let stored = self
+            .store_attachment_limited(stream, expected, limit)
+            .await
+            .map_err(|e| match e {
+                AttachmentError::TooLarge(_) if limit < cfg.max_bytes => {
+                    AttachmentError::Quota(quota)
+                }
+                other => other,
+            })?;
+        let (sha, size, now) = (
+            stored.sha256.clone(),
+            stored.size,
+            jiff::Timestamp::now().as_second(),
+        );
+        self.store
+            .write(move |tx| adb::add_holder(tx.conn(), &sha, &key, size, now))
+            .await
+            .map_err(|e| io("recording the attachment", e))?;
+        drop(reservation);
+        Ok(stored)
+    }
+
+    fn inflight(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, u64>> {
+        // A poisoned map only means a panic elsewhere; its counts are intact.
+        self.attachment_inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Removes files no message lists, stored more than
+    /// `attachments.unreferenced_hours` ago (and files left by an
+    /// interrupted upload). Returns how many files were removed.
+    pub async fn sweep_attachments(&self) -> Result<usize, NodeError> {
+        let ttl = i64::try_from(
+            self.config
+                .attachments
+                .unreferenced_hours
+                .saturating_mul(3600),
+        )
+        .unwrap_or(i64::MAX);
+        let before = jiff::Timestamp::now().as_second().saturating_sub(ttl);
+        let mut gone = self
+            .store
+            .write(move |tx| adb::expire_unreferenced(tx.conn(), before))
+            .await?
+            .value;
+        // Files with no row at all (from before holders were recorded, or
+        // stored by the CLI and never sent), by their age on disk.
+        if let Ok(dir) = std::fs::read_dir(self.attachments_dir()) {
+            for entry in dir.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() as i64 > ttl);
+                if !old {
+                    continue;
+                }
+                if name.starts_with("tmp-") {
+                    gone.push(name);
+                    continue;
+                }
+                let Some(sha) = canonical_sha256(&name) else {
+                    continue;
+                };
+                let orphan = self
+                    .store
+                    .read(|c| Ok(!adb::is_referenced(c, sha)? && !adb::is_held(c, sha)?))?;
+                if orphan && !gone.contains(&name) {
+                    gone.push(name);
+                }
+            }
+        }
+        let mut removed = 0;
+        for name in gone {
+            // Checked again: a message may have listed it meanwhile.
+            if let Some(sha) = canonical_sha256(&name)
+                && self.store.read(|c| adb::is_referenced(c, sha))?
+            {
+                continue;
+            }
+            if std::fs::remove_file(self.attachments_dir().join(&name)).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     fn attachments_dir(&self) -> PathBuf {
         self.dir.root().join("attachments")
     }
@@ -172,7 +480,7 @@ impl Node {
     }
 
     pub fn attachment_path(&self, sha256: &str) -> Option<PathBuf> {
-        Hash::from_hex(sha256).map(|h| self.attachments_dir().join(h.to_hex()))
+        canonical_sha256(sha256).map(|h| self.attachments_dir().join(h))
     }
 
     /// Whether an attachment is stored here, and its plaintext size.
@@ -188,8 +496,22 @@ impl Node {
     /// content whose SHA-256 differs (nothing is kept).
     pub async fn store_attachment<S, E>(
         &self,
+        stream: S,
+        expected: Option<&str>,
+    ) -> Result<StoredAttachment, AttachmentError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        self.store_attachment_limited(stream, expected, self.config.attachments.max_bytes)
+            .await
+    }
+
+    async fn store_attachment_limited<S, E>(
+        &self,
         mut stream: S,
         expected: Option<&str>,
+        limit: u64,
     ) -> Result<StoredAttachment, AttachmentError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -212,7 +534,7 @@ impl Node {
             pending: Vec::with_capacity(CHUNK + TAG),
             hasher: Sha256::new(),
             size: 0,
-            limit: self.config.attachments.max_bytes,
+            limit,
         };
         let result = async {
             while let Some(chunk) = stream.next().await {

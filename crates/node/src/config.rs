@@ -31,6 +31,10 @@ pub struct Config {
     pub hotline: HotlineSection,
     #[serde(default)]
     pub content: ContentSection,
+    #[serde(default)]
+    pub limits: LimitsSection,
+    #[serde(default)]
+    pub accounts: AccountsSection,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +58,13 @@ pub struct FederationSection {
     /// URL peers use to reach this node; empty means `https://<listen>`.
     #[serde(default)]
     pub public_url: String,
+    /// An envelope dated more than this after its arrival is refused.
+    #[serde(default = "default_clock_skew")]
+    pub max_clock_skew_secs: u64,
+}
+
+fn default_clock_skew() -> u64 {
+    300
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +73,10 @@ pub struct AppSection {
     /// Address of the app listener (UI, API). Plain HTTP is only allowed on
     /// loopback addresses.
     pub listen: String,
+    /// The address clients use for the app listener (TAXII discovery
+    /// names it); empty: `http(s)://<listen>`.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,12 +260,96 @@ impl Default for EscalationSection {
 pub struct AttachmentsSection {
     /// Largest attachment accepted, in bytes.
     pub max_bytes: u64,
+    /// Bytes one user may have stored that no message lists yet.
+    pub user_pending_bytes: u64,
+    /// Bytes one peer may have pushed that none of its envelopes lists yet.
+    pub peer_pending_bytes: u64,
+    /// Files no message lists are removed this long after they were stored.
+    pub unreferenced_hours: u64,
 }
 
 impl Default for AttachmentsSection {
     fn default() -> Self {
         AttachmentsSection {
             max_bytes: 100 * 1024 * 1024,
+            user_pending_bytes: 1024 * 1024 * 1024,
+            peer_pending_bytes: 4 * 1024 * 1024 * 1024,
+            unreferenced_hours: 24,
+        }
+    }
+}
+
+/// What an outsider can make the node spend: connections, time, password
+/// checks, image decoding, request sizes. Applies to both listeners.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Open connections per listener.
+    pub max_connections: u32,
+    /// Open connections per client address (IPv6: per /64) per listener.
+    pub max_connections_per_client: u32,
+    /// Time to send a request's headers (and a TLS handshake).
+    pub header_timeout_secs: u64,
+    /// A kept-alive connection with no request is closed after this.
+    pub idle_timeout_secs: u64,
+    /// A request body that sends nothing for this long is cut off.
+    pub body_timeout_secs: u64,
+    /// A request (headers, body and answer) takes at most this long,
+    /// except attachment transfers, which are bounded by the body timeout.
+    pub request_timeout_secs: u64,
+    /// Password checks (argon2id, 19 MiB each) running at once.
+    pub password_checks: u32,
+    /// Failed sign-ins per user name and client address in the window.
+    pub login_failures_per_user: u32,
+    /// Failed sign-ins per client address (any user names) in the window.
+    pub login_failures_per_client: u32,
+    pub login_window_secs: u64,
+    /// Comma-separated addresses of reverse proxies whose
+    /// `X-Forwarded-For` is believed; empty: the socket address decides.
+    pub trusted_proxies: String,
+    /// Images hashed at once (decoding is the costly part).
+    pub image_hashes: u32,
+    /// Largest image decoded for a lookup, in megapixels.
+    pub image_megapixels: u32,
+    /// STIX objects per TAXII request.
+    pub taxii_objects: u32,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            header_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            body_timeout_secs: 30,
+            request_timeout_secs: 120,
+            password_checks: 2,
+            login_failures_per_user: 5,
+            login_failures_per_client: 50,
+            login_window_secs: 300,
+            trusted_proxies: String::new(),
+            image_hashes: 1,
+            image_megapixels: 40,
+            taxii_objects: 10_000,
+        }
+    }
+}
+
+/// Users' credentials: how long sessions and API tokens last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsSection {
+    pub session_hours: u32,
+    /// A new API token is valid this many days (`liaison user token --days`).
+    pub token_days: u32,
+}
+
+impl Default for AccountsSection {
+    fn default() -> Self {
+        AccountsSection {
+            session_hours: 12,
+            token_days: 90,
         }
     }
 }
@@ -365,9 +464,11 @@ mod tests {
             federation: FederationSection {
                 listen: "127.0.0.1:7443".into(),
                 public_url: String::new(),
+                max_clock_skew_secs: 300,
             },
             app: AppSection {
                 listen: "127.0.0.1:8080".into(),
+                public_url: String::new(),
             },
             log: LogSection::default(),
             delivery: DeliverySection::default(),
@@ -377,6 +478,8 @@ mod tests {
             attachments: AttachmentsSection::default(),
             hotline: HotlineSection::default(),
             content: ContentSection::default(),
+            limits: LimitsSection::default(),
+            accounts: AccountsSection::default(),
         }
     }
 

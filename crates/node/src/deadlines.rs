@@ -201,7 +201,9 @@ impl Node {
                     }
                     _ => "the preservation period ends".to_owned(),
                 };
-                let subject = format!("{} {} ({})", case.kind, case.id, case.subject);
+                // Case id and kind only: escalations go by e-mail and webhook
+                // and are listed to operations roles, whatever the marking.
+                let subject = format!("{} {}", case.kind, case.id);
                 if now >= due {
                     raise.push((
                         case.id.clone(),
@@ -411,7 +413,18 @@ impl Node {
 /// Checks deadlines every `deadlines.check_interval_secs` until shutdown.
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
     let interval = Duration::from_secs(node.config.deadlines.check_interval_secs.max(1));
+    // Unlisted attachments are swept every ten minutes (and at start).
+    let sweep_every = Duration::from_secs(600);
+    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
+        if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+            last_sweep = Some(std::time::Instant::now());
+            match node.sweep_attachments().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "removed attachments no message lists"),
+                Err(e) => tracing::error!("attachment sweep: {e}"),
+            }
+        }
         if let Err(e) = node.check_deadlines().await {
             tracing::error!("deadline check: {e}");
         }

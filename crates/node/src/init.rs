@@ -104,9 +104,11 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         federation: FederationSection {
             listen: options.listen.clone(),
             public_url: options.public_url.clone(),
+            max_clock_skew_secs: 300,
         },
         app: AppSection {
             listen: options.app_listen.clone(),
+            public_url: String::new(),
         },
         log: LogSection::default(),
         delivery: Default::default(),
@@ -116,6 +118,8 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         hotline: Default::default(),
         content: Default::default(),
         attachments: Default::default(),
+        limits: Default::default(),
+        accounts: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

@@ -122,6 +122,8 @@ pub struct Node {
     pub(crate) hash_index: content::SharedIndex,
     /// One hash-list synchronisation at a time, and whether one is due.
     pub(crate) hash_sync: Arc<content::HashSync>,
+    /// Bytes of attachment uploads in progress, per holder (quotas).
+    pub(crate) attachment_inflight: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -183,6 +185,7 @@ impl Node {
             issued: Default::default(),
             hash_index: Default::default(),
             hash_sync: Arc::new(content::HashSync::new()),
+            attachment_inflight: Default::default(),
         })
     }
 

@@ -283,47 +283,17 @@ impl Node {
         Ok(self.store.read(|c| ops::recent_reads(c, limit))?)
     }
 
-    /// Whether `user` may download an attachment: it is unmarked (not yet
-    /// in any case) or part of a case the user may read. Reads through a
-    /// TLP:AMBER or stricter case are recorded.
-    pub async fn attachment_readable(&self, user: &User, sha256: &str) -> Result<bool, NodeError> {
-        let cases: Vec<CaseRow> = self.store.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT case_id FROM envelopes WHERE instr(signed_json, ?1) > 0",
-            )?;
-            let ids = stmt
-                .query_map([sha256], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut cases = Vec::new();
-            for id in ids {
-                if let Some(case) = db::case_by_id(c, &id)? {
-                    cases.push(case);
-                }
-            }
-            Ok(cases)
-        })?;
-        if cases.is_empty() {
-            return Ok(true);
-        }
-        let Some(least) = cases
-            .iter()
-            .filter(|c| may_read(user, c))
-            .map(|c| Tlp::parse(&c.tlp).unwrap_or(Tlp::Red))
-            .min()
-        else {
-            return Ok(false);
-        };
-        if least.audited() {
-            self.record_reads(vec![TlpRead {
-                at: now_rfc3339(),
-                username: user.username.clone(),
-                object: format!("attachment:{sha256}"),
-                tlp: least.as_str().to_owned(),
-                via: "api".into(),
-            }])
-            .await?;
-        }
-        Ok(true)
+    /// The escalations `user` may see, newest first: those of cases its
+    /// clearance covers, and alerts.
+    pub fn escalations_for(
+        &self,
+        user: &User,
+        limit: usize,
+    ) -> Result<Vec<liaison_store::federation::Escalation>, NodeError> {
+        let levels = readable_levels(user);
+        Ok(self
+            .store
+            .read(|c| db::escalations_marked(c, limit, &levels))?)
     }
 
     /// A case row, if `user` may read it.

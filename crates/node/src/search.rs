@@ -90,10 +90,15 @@ impl Node {
             .map(|h| ("glossary", h))
             .collect();
         if role.allows(Permission::ReadCases) {
-            // Several envelopes of one case may match: fetch more, keep the best per case.
+            // The marking is filtered in the query: `limit` counts readable cases only.
+            let levels: Vec<&str> = liaison_core::tlp::ALL_LEVELS
+                .iter()
+                .filter(|l| l.visible_to(clearance))
+                .map(|l| l.as_str())
+                .collect();
             let cases = self
                 .store
-                .read(|c| refdb::search_cases(c, &terms, limit * 4, Some(RANK_WINDOW)))?;
+                .read(|c| refdb::search_cases(c, &terms, limit, Some(RANK_WINDOW), &levels))?;
             hits.extend(cases.into_iter().map(|h| ("case", h)));
         }
         // BM25 scores of two indexes: each index's own statistics, the same scale.

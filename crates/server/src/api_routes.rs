@@ -14,7 +14,7 @@ use liaison_core::glossary::TermState;
 use liaison_core::reference::{NORMS, SECTORS, Sectors};
 use liaison_core::roles::Permission;
 use liaison_node::Node;
-use liaison_node::attachments::AttachmentError;
+use liaison_node::attachments::Holder;
 use liaison_node::federation::{CaseDetail, Sent};
 use liaison_node::search::SearchHit;
 use liaison_store::federation::{self as db, Alert, CaseRow};
@@ -156,8 +156,9 @@ async fn open_case(
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let kind = CaseKind::parse(&req.kind).map_err(|e| ApiError::bad_request(e.to_string()))?;
     caller.require(Permission::Open(kind))?;
+    let attaching = node.attaching_for(&caller.0, req.attachments)?;
     let sent = node
-        .open_case_with(&req.to, kind.as_str(), req.body, req.attachments)
+        .open_case_with(&req.to, kind.as_str(), req.body, attaching)
         .await?;
     Ok((StatusCode::CREATED, Json(sent)))
 }
@@ -189,12 +190,13 @@ async fn act(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     let req = body.map(|Json(b)| b).unwrap_or_default();
+    let attaching = node.attaching_for(&caller.0, req.attachments)?;
     let sent = node
         .act_with(
             &id,
             &action,
             serde_json::Value::Object(req.details),
-            req.attachments,
+            attaching,
         )
         .await?;
     let state = node.case_detail(&id)?.case.state;
@@ -211,21 +213,6 @@ async fn reply(
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     Ok((StatusCode::CREATED, Json(node.reply(&id, body).await?)))
-}
-
-fn attachment_error(e: AttachmentError) -> ApiError {
-    match e {
-        AttachmentError::TooLarge(_) => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-        }
-        AttachmentError::HashMismatch { .. } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            e.to_string(),
-        ),
-        AttachmentError::NotFound(_) => ApiError::not_found(e.to_string()),
-        AttachmentError::Io(m) => ApiError::internal(m),
-    }
 }
 
 /// Streams an upload into the attachment store; answers its hash and size.
@@ -252,9 +239,12 @@ async fn upload(
         caller.require(Permission::Act(CaseKind::Mla))?;
     }
     let stored = node
-        .store_attachment(body.into_data_stream(), None)
-        .await
-        .map_err(attachment_error)?;
+        .store_attachment_as(
+            Holder::User(&caller.0.username),
+            body.into_data_stream(),
+            None,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -264,15 +254,7 @@ async fn download(
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = caller.require(Permission::ReadCases)?;
-    if !node.attachment_readable(user, &sha256).await? {
-        return Err(ApiError::not_found(format!("no attachment {sha256}")));
-    }
-    let stream = node.read_attachment(&sha256).map_err(attachment_error)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream")],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    crate::downloads::attachment(&node, user, &sha256, "api").await
 }
 
 async fn alerts(State(node): State<Node>, caller: Caller) -> Result<Json<Vec<Alert>>, ApiError> {
@@ -284,8 +266,8 @@ async fn escalations(
     State(node): State<Node>,
     caller: Caller,
 ) -> Result<Json<Vec<db::Escalation>>, ApiError> {
-    caller.require(Permission::ReadOperations)?;
-    Ok(Json(node.store.read(|c| db::escalations(c, 1000))?))
+    let user = caller.require(Permission::ReadOperations)?;
+    Ok(Json(node.escalations_for(user, 1000)?))
 }
 
 async fn peers(

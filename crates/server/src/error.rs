@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use liaison_node::NodeError;
+use liaison_node::attachments::AttachmentError;
 use liaison_proto::ErrorBody;
 use liaison_store::StoreError;
 
@@ -74,5 +75,22 @@ impl From<NodeError> for ApiError {
             NodeError::Core(c) => ApiError::bad_request(c.to_string()),
             other => ApiError::internal(other.to_string()),
         }
+    }
+}
+
+impl From<AttachmentError> for ApiError {
+    fn from(e: AttachmentError) -> ApiError {
+        let (status, code) = match &e {
+            AttachmentError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AttachmentError::Quota(_) => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded"),
+            AttachmentError::BadName => (StatusCode::BAD_REQUEST, "invalid_input"),
+            AttachmentError::Witness => (StatusCode::FORBIDDEN, "forbidden"),
+            AttachmentError::HashMismatch { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch")
+            }
+            AttachmentError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AttachmentError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        ApiError::new(status, code, e.to_string())
     }
 }

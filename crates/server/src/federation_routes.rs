@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use liaison_core::envelope::DeliveryRequest;
 use liaison_node::Node;
-use liaison_node::attachments::AttachmentError;
+use liaison_node::attachments::{AttachmentError, Holder};
 use liaison_node::federation::MAX_REQUEST_BYTES;
 use liaison_proto::NodeRole;
 use liaison_store::federation::{self as db, Rejection};
@@ -66,34 +66,48 @@ async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Result<Respons
         .into_response())
 }
 
-async fn has_attachment(State(node): State<Node>, Path(sha256): Path<String>) -> StatusCode {
-    if node.has_attachment(&sha256).is_some() {
-        StatusCode::OK
+/// Whether this peer may learn that we hold the file: only a file it pushed
+/// or that an envelope between us lists. Witnesses hold no attachments.
+async fn has_attachment(
+    State(node): State<Node>,
+    Extension(peer): Extension<PeerIdentity>,
+    Path(sha256): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if peer.card.card.role != NodeRole::Party {
+        return Err(ApiError::from(AttachmentError::Witness));
+    }
+    if node.peer_knows_attachment(peer.card.party.as_str(), &sha256)? {
+        Ok(StatusCode::OK)
     } else {
-        StatusCode::NOT_FOUND
+        Ok(StatusCode::NOT_FOUND)
     }
 }
 
 /// A peer pushes an attachment before the envelope that references it; its
-/// content must hash to the name it is sent under.
+/// content must hash to the name it is sent under. The whole body is read
+/// and checked even when the file is already here, so a peer learns nothing
+/// of files it did not send.
 async fn receive_attachment(
     State(node): State<Node>,
     Extension(peer): Extension<PeerIdentity>,
     Path(sha256): Path<String>,
     body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
-    if liaison_log::Hash::from_hex(&sha256).is_none()
-        || sha256.bytes().any(|b| b.is_ascii_uppercase())
-    {
-        return Err(ApiError::bad_request(
-            "the attachment name must be its SHA-256 in lowercase hex",
-        ));
+    if peer.card.card.role != NodeRole::Party {
+        return Err(ApiError::from(AttachmentError::Witness));
     }
-    if node.has_attachment(&sha256).is_some() {
+    if liaison_node::attachments::canonical_sha256(&sha256).is_none() {
+        return Err(ApiError::from(AttachmentError::BadName));
+    }
+    if node.peer_knows_attachment(peer.card.party.as_str(), &sha256)? {
         return Ok(StatusCode::OK);
     }
     match node
-        .store_attachment(body.into_data_stream(), Some(&sha256))
+        .store_attachment_as(
+            Holder::Peer(peer.card.party.as_str()),
+            body.into_data_stream(),
+            Some(&sha256),
+        )
         .await
     {
         Ok(_) => Ok(StatusCode::CREATED),
@@ -115,11 +129,6 @@ async fn receive_attachment(
                 e.to_string(),
             ))
         }
-        Err(e @ AttachmentError::TooLarge(_)) => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            e.to_string(),
-        )),
-        Err(e) => Err(ApiError::internal(e.to_string())),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

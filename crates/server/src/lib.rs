@@ -12,6 +12,7 @@
 
 pub mod api_routes;
 pub mod auth;
+mod downloads;
 pub mod error;
 mod federation_routes;
 mod log_routes;

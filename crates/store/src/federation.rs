@@ -291,10 +291,10 @@ pub struct CaseTimes {
     pub extension_days: i64,
 }
 
-const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
+pub(crate) const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
     root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing, tlp";
 
-fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
     let links: String = r.get(10)?;
     Ok(CaseRow {
         id: r.get(0)?,
@@ -758,12 +758,40 @@ pub fn set_escalation_status(
     Ok(())
 }
 
+/// Every escalation, newest first (the node operator's view: the CLI).
 pub fn escalations(conn: &Connection, limit: usize) -> Result<Vec<Escalation>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ESCALATION_COLUMNS} FROM escalations ORDER BY id DESC LIMIT ?1"
     ))?;
     let rows = stmt
         .query_map([limit as i64], escalation_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The escalations a reader cleared for `tlp_levels` may see, newest
+/// first: those of cases with one of these markings, and alerts. An
+/// escalation of a case this node does not hold is not shown.
+pub fn escalations_marked(
+    conn: &Connection,
+    limit: usize,
+    tlp_levels: &[&str],
+) -> Result<Vec<Escalation>, StoreError> {
+    let columns = ESCALATION_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {columns} FROM escalations e LEFT JOIN cases c ON c.id = e.subject
+         WHERE (c.id IS NULL AND e.deadline = 'alert' AND e.subject LIKE 'alert:%')
+            OR c.tlp IN (SELECT value FROM json_each(?2))
+         ORDER BY e.id DESC LIMIT ?1"
+    ))?;
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let rows = stmt
+        .query_map(params![limit as i64, levels], escalation_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -16,6 +16,7 @@ mod db;
 mod log;
 mod writer;
 
+pub mod attachments;
 pub mod federation;
 pub mod hashes;
 pub mod operations;

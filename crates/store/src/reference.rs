@@ -189,8 +189,11 @@ pub fn search_glossary(
     Ok(rows)
 }
 
-/// Case messages matching every stem, best first. With `window`, only the
-/// newest `window` matches are ranked: a word found in most of a million
+/// Cases whose messages match every stem, best message first, one hit per
+/// case, among cases marked with one of `tlp_levels` only: the marking is
+/// filtered inside the query, so a reader's `limit` never counts (and so
+/// never reveals) a case it may not read. With `window`, only the newest
+/// `window` readable matches are ranked: a word found in most of a million
 /// messages then costs the ranking of a window, not of every match;
 /// queries with fewer matches are ranked exactly.
 pub fn search_cases(
@@ -198,43 +201,36 @@ pub fn search_cases(
     stems: &[String],
     limit: usize,
     window: Option<usize>,
+    tlp_levels: &[&str],
 ) -> Result<Vec<Hit>, StoreError> {
-    if stems.is_empty() {
+    if stems.is_empty() || tlp_levels.is_empty() {
         return Ok(Vec::new());
     }
     // Rank on rowids and scores alone; read the stored columns of the best only.
-    let sql = match window {
-        None => {
-            "SELECT s.doc, s.case_id, best.score FROM (
-                 SELECT rowid AS id, bm25(search_cases) AS score FROM search_cases
-                 WHERE search_cases MATCH ?1 ORDER BY score LIMIT ?2) best
-             JOIN search_cases s ON s.rowid = best.id ORDER BY best.score"
-        }
-        Some(_) => {
-            "SELECT s.doc, s.case_id, best.score FROM (
-                 SELECT id, score FROM (
-                     SELECT rowid AS id, bm25(search_cases) AS score FROM search_cases
-                     WHERE search_cases MATCH ?1 ORDER BY rowid DESC LIMIT ?3)
-                 ORDER BY score LIMIT ?2) best
-             JOIN search_cases s ON s.rowid = best.id ORDER BY best.score"
-        }
-    };
+    let sql = "SELECT s.doc, best.case_id, best.score FROM (
+             -- SQLite takes a bare column from the row that gives min().
+             SELECT case_id, min(score) AS score, id FROM (
+                 SELECT rowid AS id, case_id, bm25(search_cases) AS score FROM search_cases
+                 WHERE search_cases MATCH ?1
+                   AND case_id IN (SELECT id FROM cases WHERE tlp IN (SELECT value FROM json_each(?4)))
+                 ORDER BY rowid DESC LIMIT ?3)
+             GROUP BY case_id ORDER BY score LIMIT ?2) best
+         JOIN search_cases s ON s.rowid = best.id ORDER BY best.score";
     let mut stmt = conn.prepare_cached(sql)?;
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok(Hit {
-            doc: r.get(0)?,
-            case_id: r.get(1)?,
-            rank: r.get(2)?,
-        })
-    };
-    let query = fts_query(stems);
-    let rows = match window {
-        None => stmt
-            .query_map(params![query, limit as i64], map)?
-            .collect::<Result<_, _>>()?,
-        Some(w) => stmt
-            .query_map(params![query, limit as i64, w as i64], map)?
-            .collect::<Result<_, _>>()?,
-    };
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let window = window.map_or(-1, |w| w as i64);
+    let rows = stmt
+        .query_map(
+            params![fts_query(stems), limit as i64, window, levels],
+            |r| {
+                Ok(Hit {
+                    doc: r.get(0)?,
+                    case_id: r.get(1)?,
+                    rank: r.get(2)?,
+                })
+            },
+        )?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -319,6 +319,10 @@ pub async fn search(
     let mut full: Vec<(&'static str, i64)> = Vec::new();
     let mut bare: Vec<i64> = Vec::new();
     let mut exact: Vec<i64> = Vec::new();
+    let every_level: Vec<&str> = liaison_core::tlp::ALL_LEVELS
+        .iter()
+        .map(|l| l.as_str())
+        .collect();
     let mut empty = 0;
     for q in &qs {
         let start = Instant::now();
@@ -344,7 +348,7 @@ pub async fn search(
         bare.push(start.elapsed().as_micros() as i64);
         let start = Instant::now();
         node.store
-            .read(|c| refdb::search_cases(c, &terms, 80, None))?;
+            .read(|c| refdb::search_cases(c, &terms, 80, None, &every_level))?;
         exact.push(start.elapsed().as_micros() as i64);
         bar.inc(1);
     }

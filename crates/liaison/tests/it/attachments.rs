@@ -37,7 +37,12 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
     };
     let case = us
         .node
-        .open_case_with("ru", "mla", mla_body(None), vec![reference.clone()])
+        .open_case_with(
+            "ru",
+            "mla",
+            mla_body(None),
+            liaison_node::attachments::Attaching::by_operator(vec![reference.clone()]),
+        )
         .await
         .unwrap()
         .case_id;

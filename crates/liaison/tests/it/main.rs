@@ -16,6 +16,7 @@ mod legal;
 mod log;
 mod pdq;
 mod reference;
+mod security;
 mod support;
 mod taxii;
 mod tls;

@@ -337,6 +337,17 @@ impl Page {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("liaison_session={}", self.cookie))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+
     /// Posts a multipart form (as a browser sends a file upload).
     pub async fn post_file(
         &self,
@@ -388,5 +399,88 @@ impl Page {
             .await
             .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+/// A script's view of one node's JSON API (and TAXII), as one user.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    /// Adds `user` with `role` to `node` and takes an API token for it.
+    pub async fn as_user(node: &Node, base: String, user: &str, role: &str) -> Api {
+        node.add_user(user, role, "a long enough password", "en")
+            .await
+            .unwrap();
+        let token = node.create_token(user, "test").await.unwrap();
+        Api {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base,
+            token,
+        }
+    }
+
+    /// GET: status and body (JSON, or the text as a JSON string).
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn upload(&self, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/attachments", self.base))
+            .bearer_auth(&self.token)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or_default())
     }
 }

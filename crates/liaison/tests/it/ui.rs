@@ -24,7 +24,7 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             return None;
         }
         ("GET", "/" | "/transparency" | "/transparency.json") => Permission::ReadAggregates,
-        ("GET", "/cases" | "/cases/{id}") => Permission::ReadCases,
+        ("GET", "/cases" | "/cases/{id}" | "/attachments/{sha256}") => Permission::ReadCases,
         ("GET", "/cases/new") => Permission::Open(CaseKind::Mla),
         ("POST", "/cases/new") => Permission::Open(CaseKind::Note),
         ("POST", "/cases/{id}/act") => Permission::Act(CaseKind::Mla),
@@ -85,6 +85,7 @@ async fn every_role_is_checked_on_every_page() {
                     .replace("{id}", &case)
                     .replace("{term}", "cyberspace")
                     .replace("{shift}", "1")
+                    .replace("{sha256}", &"0".repeat(64))
             );
             let request = match *method {
                 "GET" => http.get(&url),

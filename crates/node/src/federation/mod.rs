@@ -29,6 +29,7 @@ use liaison_store::federation::{self as db, CaseRow, Direction, EnvelopeRow, Rej
 use liaison_store::{LogHead, StoreError, WriteTx};
 use serde::Serialize;
 
+use crate::attachments::Attaching;
 use crate::{Node, NodeError, now_rfc3339};
 
 /// Largest delivery request body accepted.
@@ -78,7 +79,12 @@ pub(crate) fn insert_envelope(
             recorded_at: now.to_owned(),
             receipt: None,
         },
-    )
+    )?;
+    // Readability of an attachment is decided from this table.
+    for a in &e.attachments {
+        liaison_store::attachments::add_reference(conn, &a.sha256, hash, &e.case_id, &a.name)?;
+    }
+    Ok(())
 }
 
 /// One message signed for every pinned party (glossary events, hash-list
@@ -161,7 +167,7 @@ impl Node {
         kind: &str,
         body: serde_json::Value,
     ) -> Result<Sent, NodeError> {
-        self.open_case_with(to, kind, body, Vec::new()).await
+        self.open_case_with(to, kind, body, Attaching::none()).await
     }
 
     /// [`Node::open_case`] with attachments (stored here first).
@@ -170,7 +176,7 @@ impl Node {
         to: &str,
         kind: &str,
         body: serde_json::Value,
-        attachments: Vec<AttachmentRef>,
+        attachments: Attaching,
     ) -> Result<Sent, NodeError> {
         let kind = CaseKind::parse(kind)?;
         let summary = check_body(kind, &body)?;
@@ -189,7 +195,7 @@ impl Node {
             &case_id,
             body,
             Some(summary),
-            attachments,
+            attachments.0,
         )
         .await
     }
@@ -245,7 +251,8 @@ impl Node {
         action: &str,
         details: serde_json::Value,
     ) -> Result<Sent, NodeError> {
-        self.act_with(case_id, action, details, Vec::new()).await
+        self.act_with(case_id, action, details, Attaching::none())
+            .await
     }
 
     /// [`Node::act`] with attachments (e.g. the evidence an execution report carries).
@@ -254,7 +261,7 @@ impl Node {
         case_id: &str,
         action: &str,
         details: serde_json::Value,
-        attachments: Vec<AttachmentRef>,
+        attachments: Attaching,
     ) -> Result<Sent, NodeError> {
         let action = Action::parse(action)?;
         let mut details = match details {
@@ -283,7 +290,7 @@ impl Node {
             case_id,
             planned.body,
             None,
-            attachments,
+            attachments.0,
         )
         .await
     }
@@ -389,7 +396,11 @@ impl Node {
         // makes the whole request retry later (not a refusal).
         for e in &request.envelopes {
             for a in &e.envelope.attachments {
-                if self.has_attachment(&a.sha256) != Some(a.size) {
+                // Only a file this peer pushed (or exchanged with us before)
+                // counts: a peer cannot list what it never sent.
+                if self.has_attachment(&a.sha256) != Some(a.size)
+                    || !self.peer_knows_attachment(peer.party.as_str(), &a.sha256)?
+                {
                     return Err(NodeError::Store(StoreError::Conflict(format!(
                         "attachment {} of envelope {} has not arrived; send it first",
                         a.sha256, e.envelope.id

@@ -67,7 +67,7 @@ async fn answer_item(
         Ok(_) => Redirect::to(&path).into_response(),
         Err(e) => {
             let text = refusal(&v.t, &e);
-            match super::pages::case_view(&state, &v, &id, text) {
+            match super::pages::case_view(&state, &v, &user, &id, text).await {
                 Ok(p) => html(StatusCode::BAD_REQUEST, &p),
                 Err(r) => r,
             }

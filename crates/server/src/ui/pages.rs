@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/cases/new"),
     ("GET", "/cases/{id}"),
     ("POST", "/cases/{id}/act"),
+    ("GET", "/attachments/{sha256}"),
     ("GET", "/peers"),
     ("GET", "/audit"),
     ("POST", "/audit"),
@@ -78,6 +79,7 @@ pub fn routes() -> Router<UiState> {
         .route("/cases/new", get(new_case_page).post(new_case))
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/act", post(act))
+        .route("/attachments/{sha256}", get(attachment))
         .route("/peers", get(peers))
         .route("/audit", get(audit_page).post(run_audit))
         .route("/escalations", get(escalations))
@@ -209,15 +211,6 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn safe_next(next: &str) -> String {
-    // Only local paths: never an open redirect.
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        "/".into()
-    }
-}
-
 fn random_token() -> String {
     let mut raw = [0u8; 24];
     let _ = getrandom::fill(&mut raw);
@@ -234,7 +227,7 @@ async fn login_page(
     let page = LoginPage {
         l: Layout::new(&state, &v, "login"),
         error: String::new(),
-        next: safe_next(q.next.as_deref().unwrap_or("/")),
+        next: super::safe_next(q.next.as_deref().unwrap_or("/")),
         prelogin: prelogin.clone(),
     };
     let mut r = html(StatusCode::OK, &page);
@@ -251,7 +244,7 @@ async fn login(State(state): State<UiState>, headers: HeaderMap, body: Bytes) ->
     let (username, password, next) = (
         form.one("username").trim().to_owned(),
         form.one("password").to_owned(),
-        safe_next(form.one("next")),
+        super::safe_next(form.one("next")),
     );
     let fail = |error_key: &str, status: StatusCode| {
         let prelogin = random_token();
@@ -331,7 +324,7 @@ async fn set_lang(State(state): State<UiState>, headers: HeaderMap, body: Bytes)
     let v = Visitor::from_headers(&state, &headers);
     let form = Submitted::parse(&body);
     let lang = if form.one("lang") == "ru" { "ru" } else { "en" };
-    let back = safe_next(form.one("next"));
+    let back = super::safe_next(form.one("next"));
     let mut r = Redirect::to(&back).into_response();
     match &v.user {
         Some(u) => {
@@ -978,14 +971,19 @@ pub(super) fn tlp_label(t: &Tr, tlp: &str) -> String {
         .unwrap_or_else(|_| tlp.to_owned())
 }
 
-pub(super) fn case_view(
+/// The case page as `user` may see it. It goes through the node's
+/// recorded read, so no rendering of a case (page, or a form's error page)
+/// can skip the audit of a restricted read, or show a case above the
+/// user's clearance.
+pub(super) async fn case_view(
     state: &UiState,
     v: &Visitor,
+    user: &User,
     id: &str,
     error: String,
 ) -> Result<CasePage, Response> {
     let t = v.t;
-    let d = match state.node.case_detail(id) {
+    let d = match state.node.case_detail_for(user, id, "ui").await {
         Ok(d) => d,
         Err(NodeError::Store(liaison_store::StoreError::NotFound(_))) => {
             return Err(not_found(state, v));
@@ -1256,14 +1254,7 @@ async fn case_page(
         Err(r) => return r,
     };
     // A case whose marking excludes the user is not found; restricted reads are recorded.
-    match state.node.open_for_reading(&user, &id, "ui").await {
-        Ok(_) => {}
-        Err(NodeError::Store(liaison_store::StoreError::NotFound(_))) => {
-            return not_found(&state, &v);
-        }
-        Err(e) => return internal(e),
-    }
-    match case_view(&state, &v, &id, String::new()) {
+    match case_view(&state, &v, &user, &id, String::new()).await {
         Ok(p) => html(StatusCode::OK, &p),
         Err(r) => r,
     }
@@ -1329,11 +1320,30 @@ async fn act(
                 other if v.t.lang == "en" => other.to_string(),
                 _ => v.t.get("error.form").to_owned(),
             };
-            match case_view(&state, &v, &id, message) {
+            match case_view(&state, &v, &user, &id, message).await {
                 Ok(p) => html(StatusCode::BAD_REQUEST, &p),
                 Err(r) => r,
             }
         }
+    }
+}
+
+/// An attachment, downloaded by a signed-in reader of every case listing it.
+async fn attachment(
+    State(state): State<UiState>,
+    headers: HeaderMap,
+    Path(sha256): Path<String>,
+) -> Response {
+    let v = Visitor::from_headers(&state, &headers);
+    let path = format!("/attachments/{}", super::urlencode(&sha256));
+    let user = match v.require(Permission::ReadCases, &path) {
+        Ok(u) => u.clone(),
+        Err(r) => return r,
+    };
+    match crate::downloads::attachment(&state.node, &user, &sha256, "ui").await {
+        Ok(r) => r,
+        Err(e) if e.status == StatusCode::NOT_FOUND => not_found(&state, &v),
+        Err(e) => internal(e.message),
     }
 }
 
@@ -1568,14 +1578,15 @@ struct EscalationsPage {
 
 async fn escalations(State(state): State<UiState>, headers: HeaderMap) -> Response {
     let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadOperations, "/escalations") {
-        return r;
-    }
-    let rows = state
-        .node
-        .store
-        .read(|c| db::escalations(c, 500))
-        .unwrap_or_default()
+    let user = match v.require(Permission::ReadOperations, "/escalations") {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let rows = match state.node.escalations_for(user, 500) {
+        Ok(rows) => rows,
+        Err(e) => return internal(e),
+    };
+    let rows = rows
         .into_iter()
         .map(|e| EscalationLine {
             at: e.at.replace('T', " ").trim_end_matches('Z').to_owned(),
