@@ -420,9 +420,12 @@ pub fn incident_objects(t: &IncidentThread<'_>) -> Vec<Value> {
     let modified = stix_time(t.updated).max(created.clone());
     let incident_id = derived_id("incident", t.case_id);
     let author = derived_id("identity", t.initiator);
+    // The incident speaks for its notifying party: only its updates change
+    // the severity (the other party's appear in its own notes).
     let severity = t
         .updates
         .iter()
+        .filter(|u| u.sender == t.initiator)
         .filter_map(|u| u.body.severity)
         .next_back()
         .unwrap_or(r.severity);
@@ -593,7 +596,7 @@ mod tests {
             report: &r,
             updates: vec![ThreadUpdate {
                 hash: "ab".repeat(32),
-                sender: "ru".into(),
+                sender: "us".into(),
                 created: "2026-11-23T09:30:00Z".into(),
                 body: UpdateBody::check(&json!({"text": "Second server", "severity": "emergency",
                     "indicators": [{"type": "ipv4-addr", "value": "203.0.113.9"}]}))

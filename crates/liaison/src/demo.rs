@@ -384,12 +384,8 @@ async fn seed_cases(us: &Node, ru: &Node) -> Result<(), CliError> {
         &[
             (true, "acknowledge", none.clone()),
             (true, "start_execution", none.clone()),
+            // It expires on its own when the 60 days have passed.
             (true, "report_executed", t("Данные сохранены на 60 дней.")),
-            (
-                true,
-                "expire",
-                t("Срок сохранения истёк; запрос о правовой помощи не поступил."),
-            ),
         ],
     )
     .await?;

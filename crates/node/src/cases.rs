@@ -14,6 +14,11 @@ use rusqlite::Connection;
 /// A transition of a thread with what deadlines need to know of it.
 struct Step {
     transition: Transition,
+    /// When this node recorded it: deadlines and response times count from
+    /// times this node's own log fixes, never from what a sender claims.
+    recorded: String,
+    /// When its sender signed it (bounded on arrival: not before the
+    /// envelope it follows, not after its arrival plus the clock skew).
     created: String,
     days: u32,
 }
@@ -39,6 +44,7 @@ fn steps(conn: &Connection, case: &CaseRow) -> Result<Vec<Step>, StoreError> {
                 action: body.action,
                 by_requested: row.sender == case.responder,
             },
+            recorded: row.recorded_at.clone(),
             created: row.created.clone(),
             days: body.days.unwrap_or(0),
         });
@@ -65,9 +71,11 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
     let Some(case) = db::case_by_id(conn, case_id)? else {
         return Ok(());
     };
+    // Arrival order, as this node's log fixed it: a sender's future date
+    // cannot move a thread to the top of the inbox.
     let updated = db::envelopes_of_case(conn, case_id)?
         .iter()
-        .map(|r| r.created.clone())
+        .map(|r| r.recorded_at.clone())
         .max()
         .unwrap_or(case.created.clone());
     let Ok(kind) = CaseKind::parse(&case.kind) else {
@@ -90,7 +98,7 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
         steps
             .iter()
             .filter(|s| s.transition.action == action && chain.contains(&s.transition.hash))
-            .map(|s| s.created.clone())
+            .map(|s| s.recorded.clone())
             .min()
     };
     let times = db::CaseTimes {
@@ -106,21 +114,119 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
     db::update_case_state(conn, case_id, state.as_str(), &updated, &times)
 }
 
-/// The state a thread was in at envelope `at` (the root or a transition).
-fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<State> {
+/// The steps from the root to envelope `at` (the root or a transition), in order.
+fn path_to<'a>(root: &str, steps: &'a [Step], at: &str) -> Option<Vec<&'a Step>> {
     let mut path = Vec::new();
     let mut cursor = at.to_owned();
     while cursor != root {
         let step = steps.iter().find(|s| s.transition.hash == cursor)?;
-        path.push(step.transition.action);
+        path.push(step);
         cursor = step.transition.parent.clone();
         if path.len() > steps.len() {
             return None;
         }
     }
-    path.iter()
-        .rev()
-        .try_fold(State::Delivered, |s, a| a.apply(s, preservation).ok())
+    path.reverse();
+    Some(path)
+}
+
+/// When a preservation's period ends along `path`: from the report that
+/// the data is preserved (the earlier of when it was signed and recorded),
+/// plus the days asked for and every extension. `None` before that report.
+fn period_end(case: &CaseRow, path: &[&Step]) -> Option<jiff::Timestamp> {
+    let executed = path
+        .iter()
+        .find(|s| s.transition.action == Action::ReportExecuted)?;
+    let start = [&executed.recorded, &executed.created]
+        .iter()
+        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
+        .min()?;
+    let days = i64::from(case.preservation_days.unwrap_or(60))
+        + path
+            .iter()
+            .filter(|s| s.transition.action == Action::Extend)
+            .map(|s| i64::from(s.days))
+            .sum::<i64>();
+    start
+        .checked_add(jiff::SignedDuration::from_hours(days.saturating_mul(24)))
+        .ok()
+}
+
+/// When the preservation period of a case ends, on its current chain.
+pub(crate) fn preservation_ends(
+    conn: &Connection,
+    case: &CaseRow,
+) -> Result<Option<jiff::Timestamp>, StoreError> {
+    let root = case.root_hash.clone().unwrap_or_default();
+    let steps = steps(conn, case)?;
+    let transitions: Vec<Transition> = steps.iter().map(|s| s.transition.clone()).collect();
+    let (_, chain) = resolve(
+        &root,
+        delivered_at(conn, case)?.is_some(),
+        true,
+        &transitions,
+    );
+    let at = chain.last().cloned().unwrap_or(root.clone());
+    Ok(path_to(&root, &steps, &at).and_then(|p| period_end(case, &p)))
+}
+
+/// Whether `created` (an envelope's signed time) is acceptable at `now`:
+/// not after its arrival plus `skew_secs`, and not before `parent_created`
+/// (the envelope it follows). Late arrivals (after an outage) are fine.
+pub(crate) fn check_created(
+    created: &str,
+    parent_created: Option<&str>,
+    now: jiff::Timestamp,
+    skew_secs: u64,
+) -> Result<(), (&'static str, String)> {
+    let t = created
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| ("bad_envelope", "created is not an RFC 3339 time".to_owned()))?;
+    let skew = jiff::SignedDuration::from_secs(i64::try_from(skew_secs).unwrap_or(i64::MAX));
+    if now.checked_add(skew).is_ok_and(|limit| t > limit) {
+        return Err((
+            "from_the_future",
+            format!(
+                "the envelope is dated {t}, more than {skew_secs} s after its arrival at {now}"
+            ),
+        ));
+    }
+    if let Some(p) = parent_created.and_then(|p| p.parse::<jiff::Timestamp>().ok())
+        && t < p
+    {
+        return Err((
+            "before_parent",
+            format!("the envelope is dated {t}, before the envelope it follows ({p})"),
+        ));
+    }
+    Ok(())
+}
+
+/// The signed time of the envelope an arriving one follows: a transition's
+/// parent, or the case's opening envelope for anything else in a case.
+pub(crate) fn parent_created(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+) -> Result<Option<String>, StoreError> {
+    let e = &signed.envelope;
+    let parent = if e.kind == TRANSITION {
+        TransitionBody::check(&e.body).ok().map(|b| b.parent)
+    } else {
+        db::case_by_id(conn, &e.case_id)?.and_then(|c| c.root_hash)
+    };
+    let Some(parent) = parent else {
+        return Ok(None);
+    };
+    Ok(db::envelope_by_hash(conn, &parent)?.map(|r| r.created))
+}
+
+/// The state a thread was in at envelope `at` (the root or a transition).
+fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<State> {
+    path_to(root, steps, at)?
+        .iter()
+        .try_fold(State::Delivered, |s, step| {
+            step.transition.action.apply(s, preservation).ok()
+        })
 }
 
 /// Whether `sender` may add an update to `case` now (`retag`: the update
@@ -234,6 +340,7 @@ pub(crate) fn plan(
 pub(crate) fn check_arrival(
     conn: &Connection,
     signed: &SignedEnvelope,
+    skew_secs: u64,
 ) -> Result<(), (&'static str, String)> {
     let e = &signed.envelope;
     let internal = |err: StoreError| ("internal", err.to_string());
@@ -283,8 +390,35 @@ pub(crate) fn check_arrival(
     };
     body.action
         .apply(state, preservation)
-        .map(|_| ())
-        .map_err(|err| ("illegal_transition", err.to_string()))
+        .map_err(|err| ("illegal_transition", err.to_string()))?;
+    // A preservation expires only once its period (with extensions) ended.
+    if body.action == Action::Expire {
+        let ends = path_to(&root, &steps, &body.parent).and_then(|p| period_end(&case, &p));
+        let now = jiff::Timestamp::now();
+        let skew = jiff::SignedDuration::from_secs(i64::try_from(skew_secs).unwrap_or(i64::MAX));
+        match ends {
+            Some(end) if now.checked_add(skew).is_ok_and(|t| t >= end) => {}
+            Some(end) => {
+                return Err((
+                    "illegal_transition",
+                    format!(
+                        "the preservation period of case {} ends at {end}: it cannot expire before",
+                        e.case_id
+                    ),
+                ));
+            }
+            None => {
+                return Err((
+                    "illegal_transition",
+                    format!(
+                        "case {}: no preservation was reported, so no period can have ended",
+                        e.case_id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Records an envelope of a case (opening it when `opening` is given) and
@@ -359,4 +493,90 @@ pub(crate) fn record(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ts(secs: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn created_is_accepted_exactly_between_its_parent_and_arrival_plus_skew(
+            created in -100_000i64..100_000,
+            parent in proptest::option::of(-100_000i64..100_000),
+            skew in 0u64..1000,
+        ) {
+            let now = ts(0);
+            let result = check_created(
+                &ts(created).to_string(),
+                parent.map(|p| ts(p).to_string()).as_deref(),
+                now,
+                skew,
+            );
+            let ok = created <= skew as i64 && parent.is_none_or(|p| created >= p);
+            prop_assert_eq!(result.is_ok(), ok, "{:?}", result);
+        }
+
+        #[test]
+        fn created_that_is_not_a_time_is_refused(s in "\\PC{0,30}") {
+            prop_assume!(s.parse::<jiff::Timestamp>().is_err());
+            prop_assert!(check_created(&s, None, ts(0), 300).is_err());
+        }
+    }
+
+    fn step(action: Action, recorded: i64, created: i64, days: u32) -> Step {
+        Step {
+            transition: Transition {
+                hash: format!("{action:?}{recorded}"),
+                parent: String::new(),
+                action,
+                by_requested: true,
+            },
+            recorded: ts(recorded).to_string(),
+            created: ts(created).to_string(),
+            days,
+        }
+    }
+
+    #[test]
+    fn a_period_runs_from_the_preservation_report_plus_extensions() {
+        let mut case = CaseRow {
+            id: "us-1".into(),
+            kind: "preservation".into(),
+            initiator: "us".into(),
+            responder: "ru".into(),
+            outgoing: true,
+            subject: "s".into(),
+            state: "executed".into(),
+            created: ts(0).to_string(),
+            updated: ts(0).to_string(),
+            offence: None,
+            urgent: false,
+            links: vec![],
+            root_hash: Some("r".into()),
+            preservation_days: Some(60),
+            tlp: "clear".into(),
+            times: db::CaseTimes::default(),
+        };
+        let ack = step(Action::Acknowledge, 10, 10, 0);
+        let done = step(Action::ReportExecuted, 100, 90, 0);
+        let more = step(Action::Extend, 200, 200, 30);
+        assert_eq!(period_end(&case, &[&ack]), None);
+        // The earlier of signed and recorded times starts it.
+        assert_eq!(
+            period_end(&case, &[&ack, &done]),
+            Some(ts(90 + 60 * 86_400))
+        );
+        assert_eq!(
+            period_end(&case, &[&ack, &done, &more]),
+            Some(ts(90 + 90 * 86_400))
+        );
+        case.preservation_days = None;
+        assert_eq!(period_end(&case, &[&done]), Some(ts(90 + 60 * 86_400)));
+    }
 }

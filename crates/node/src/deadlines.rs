@@ -263,12 +263,7 @@ impl Node {
             })
             .await?;
         for case_id in expire {
-            let text =
-                "The preservation period has ended; the data is no longer held under this request.";
-            match self
-                .act(&case_id, "expire", serde_json::json!({ "text": text }))
-                .await
-            {
+            match self.declare_expired(&case_id).await {
                 Ok(_) => tracing::info!(case = %case_id, "preservation period ended: expired"),
                 Err(e) => {
                     tracing::warn!(case = %case_id, "cannot declare the preservation expired: {e}")

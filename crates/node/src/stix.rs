@@ -33,8 +33,12 @@ pub(crate) fn incident_objects(conn: &Connection, case_id: &str) -> Result<Vec<V
         let signed: SignedEnvelope = serde_json::from_str(&row.signed_json)
             .map_err(|e| StoreError::Corrupt(format!("envelope {}: {e}", row.hash)))?;
         let e = signed.envelope;
-        if e.kind == CaseKind::Incident.as_str() {
-            report = IncidentReport::check(&e.body).ok().map(|(r, _)| r);
+        // The notification is the case's opening envelope, from its sender;
+        // updates are published as notes of whoever sent them.
+        if case.root_hash.as_deref() == Some(row.hash.as_str()) {
+            if e.kind == CaseKind::Incident.as_str() && e.sender == case.initiator {
+                report = IncidentReport::check(&e.body).ok().map(|(r, _)| r);
+            }
         } else if e.kind == UPDATE
             && let Ok((body, _)) = UpdateBody::check(&e.body)
         {

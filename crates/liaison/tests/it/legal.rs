@@ -199,7 +199,7 @@ async fn forged_transitions_are_refused_and_recorded() {
             recipient: "us".into(),
             kind: "transition".into(),
             case_id: case.clone(),
-            created: "2026-11-23T12:00:00Z".into(),
+            created: liaison_node::now_rfc3339(),
             body,
             attachments: vec![],
         }

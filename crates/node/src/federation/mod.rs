@@ -264,6 +264,46 @@ impl Node {
         attachments: Attaching,
     ) -> Result<Sent, NodeError> {
         let action = Action::parse(action)?;
+        if action == Action::Expire {
+            return Err(NodeError::Store(StoreError::Conflict(
+                "a preservation expires on its own when its period ends: nobody declares it".into(),
+            )));
+        }
+        self.take_action(case_id, action, details, attachments)
+            .await
+    }
+
+    /// Declares a preservation expired, once its period (with extensions)
+    /// has ended: only this node's deadline worker does, on the requested side.
+    pub(crate) async fn declare_expired(&self, case_id: &str) -> Result<Sent, NodeError> {
+        let id = case_id.to_owned();
+        let ends = self.store.read(move |c| match db::case_by_id(c, &id)? {
+            Some(case) => crate::cases::preservation_ends(c, &case),
+            None => Ok(None),
+        })?;
+        if !ends.is_some_and(|end| jiff::Timestamp::now() >= end) {
+            return Err(NodeError::Store(StoreError::Conflict(format!(
+                "the preservation period of case {case_id} has not ended"
+            ))));
+        }
+        let text =
+            "The preservation period has ended; the data is no longer held under this request.";
+        self.take_action(
+            case_id,
+            Action::Expire,
+            serde_json::json!({ "text": text }),
+            Attaching::none(),
+        )
+        .await
+    }
+
+    async fn take_action(
+        &self,
+        case_id: &str,
+        action: Action,
+        details: serde_json::Value,
+        attachments: Attaching,
+    ) -> Result<Sent, NodeError> {
         let mut details = match details {
             serde_json::Value::Null => serde_json::json!({}),
             serde_json::Value::Object(o) => serde_json::Value::Object(o),
@@ -498,6 +538,7 @@ impl Node {
 
         // Commit every new envelope of the batch in one write job.
         let me = self.party.to_string();
+        let skew = self.config.federation.max_clock_skew_secs;
         let batch = fresh;
         let committed = self
             .store
@@ -522,6 +563,18 @@ impl Node {
                             hash,
                             Arrival::Existing(Box::new(existing)),
                         ));
+                        continue;
+                    }
+                    // Dates are checked against this node's clock and the
+                    // envelope followed (which may be earlier in this batch).
+                    let parent = crate::cases::parent_created(tx.conn(), &signed)?;
+                    if let Err((code, reason)) = crate::cases::check_created(
+                        &e.created,
+                        parent.as_deref(),
+                        jiff::Timestamp::now(),
+                        skew,
+                    ) {
+                        outcomes.push((i, e.id.clone(), hash, Arrival::Refused(code, reason)));
                         continue;
                     }
                     if e.kind == HASH_LIST {
@@ -562,7 +615,7 @@ impl Node {
                         (_, TRANSITION) => {
                             // Checked again here: the thread may have moved since.
                             if let Err((code, reason)) =
-                                crate::cases::check_arrival(tx.conn(), &signed)
+                                crate::cases::check_arrival(tx.conn(), &signed, skew)
                             {
                                 outcomes.push((
                                     i,
@@ -614,7 +667,28 @@ impl Node {
                             ));
                             continue;
                         }
-                        (Some(c), kind) if c.kind == kind => None,
+                        // Only threads without a lifecycle (notes) take more
+                        // envelopes of their own kind: a second opening of a
+                        // request would rewrite what the other party said.
+                        (Some(c), kind)
+                            if c.kind == kind
+                                && CaseKind::parse(kind).is_ok_and(|k| !k.has_lifecycle()) =>
+                        {
+                            None
+                        }
+                        (Some(c), kind) if c.kind == kind => {
+                            let reason = format!(
+                                "case {} is already open: a {kind} opens a case and cannot be sent into one",
+                                c.id
+                            );
+                            outcomes.push((
+                                i,
+                                e.id.clone(),
+                                hash,
+                                Arrival::Refused("opening_in_case", reason),
+                            ));
+                            continue;
+                        }
                         (Some(c), kind) => {
                             let reason = format!("case {} is a {}, not a {kind}", c.id, c.kind);
                             outcomes.push((

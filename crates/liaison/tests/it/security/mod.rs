@@ -4,4 +4,5 @@
 //! resources (`limits`), and on accounts and sessions (`accounts`).
 
 mod attachments;
+mod peers;
 mod tlp;
