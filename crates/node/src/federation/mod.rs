@@ -281,7 +281,7 @@ impl Node {
             Some(case) => crate::cases::preservation_ends(c, &case),
             None => Ok(None),
         })?;
-        if !ends.is_some_and(|end| jiff::Timestamp::now() >= end) {
+        if ends.is_none_or(|end| jiff::Timestamp::now() < end) {
             return Err(NodeError::Store(StoreError::Conflict(format!(
                 "the preservation period of case {case_id} has not ended"
             ))));
