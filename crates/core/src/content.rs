@@ -356,6 +356,15 @@ pub struct HashEntry {
     /// The report the entry was agreed in.
     #[serde(default)]
     pub origin_case: String,
+    /// The marking of that report: the entry is shown, matched and sent
+    /// only where the report itself may go. An entry without one (from an
+    /// older node) is treated as the strictest.
+    #[serde(default = "strictest")]
+    pub tlp: Tlp,
+}
+
+fn strictest() -> Tlp {
+    Tlp::Red
 }
 
 /// Body of a `hashlist` envelope: additions to, or withdrawals from, the

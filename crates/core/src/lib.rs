@@ -12,6 +12,7 @@ pub mod incident;
 pub mod leaf;
 pub mod legal;
 pub mod lifecycle;
+pub mod markings;
 pub mod offences;
 pub mod party;
 pub mod pdq;
@@ -60,14 +61,49 @@ impl FieldProblem {
 
 impl CoreError {
     pub fn invalid(msg: impl Into<String>) -> CoreError {
-        CoreError::Invalid(msg.into())
+        CoreError::Invalid(bounded(msg.into()))
     }
 
     pub fn field(field: &str, problem: FieldProblem, message: impl Into<String>) -> CoreError {
         CoreError::Field {
-            field: field.to_owned(),
+            field: bounded(field.to_owned()),
             problem,
-            message: message.into(),
+            message: bounded(message.into()),
+        }
+    }
+}
+
+/// Longest message (in characters) an error carries back to whoever sent
+/// the input: messages quote input, and input is the sender's to choose.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `message`, cut to [`MAX_MESSAGE_CHARS`] characters (marked with `…`).
+pub fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((cut, _)) => {
+            let mut m = message;
+            m.truncate(cut);
+            m.push('…');
+            m
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn messages_are_bounded_and_short_ones_kept(s in "\\PC{0,700}") {
+            let b = bounded(s.clone());
+            proptest::prop_assert!(b.chars().count() <= MAX_MESSAGE_CHARS + 1);
+            if s.chars().count() <= MAX_MESSAGE_CHARS {
+                proptest::prop_assert_eq!(b, s);
+            } else {
+                proptest::prop_assert!(b.ends_with('…'));
+            }
         }
     }
 }

@@ -13,8 +13,7 @@ use crate::{CoreError, FieldProblem};
 
 /// The Incident Core Extension (OASIS, incident extension definition).
 pub const INCIDENT_EXTENSION: &str = "extension-definition--ef765651-680c-498d-9894-99799f2fa126";
-/// The OASIS TLP 2.0 marking extension.
-pub const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
+pub use crate::markings::{Markings, TLP_EXTENSION};
 pub const MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
 /// STIX Cyber-observable object types: they carry no created/modified.
@@ -117,9 +116,16 @@ pub fn derived_id(kind: &str, seed: &str) -> String {
     )
 }
 
-/// Checks one STIX 2.1 object: common properties, identifiers, timestamps,
-/// the required properties of the types Liaison exchanges, references.
+/// Checks one STIX 2.1 object alone: markings that are not well-known TLP
+/// ids resolve to RED (see [`check_object_in`]).
 pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
+    check_object_in(v, &Markings::default())
+}
+
+/// Checks one STIX 2.1 object: common properties, identifiers, timestamps,
+/// the required properties of the types Liaison exchanges, references;
+/// its TLP level resolves through the marking definitions of its bundle.
+pub fn check_object_in(v: &Value, markings: &Markings) -> Result<ObjectMeta, CoreError> {
     let o = v
         .as_object()
         .ok_or_else(|| CoreError::invalid("a STIX object must be a JSON object"))?;
@@ -296,18 +302,10 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
             format!("{id}: extensions must be an object"),
         ));
     }
-    let tlp = if marking {
-        Tlp::Clear
-    } else {
-        Tlp::strictest(
-            o.get("object_marking_refs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str),
-        )
-        .unwrap_or(Tlp::Clear)
-    };
+    if let Some(g) = o.get("granular_markings") {
+        check_granular(id, g)?;
+    }
+    let tlp = markings.tlp_of(v);
     Ok(ObjectMeta {
         id: id.to_owned(),
         kind: kind.to_owned(),
@@ -315,6 +313,41 @@ pub fn check_object(v: &Value) -> Result<ObjectMeta, CoreError> {
         version: modified.or(created).unwrap_or("").to_owned(),
         tlp,
     })
+}
+
+/// Granular markings: each an object with non-empty string `selectors`
+/// and exactly one of `marking_ref` (an identifier) or `lang`.
+fn check_granular(id: &str, g: &Value) -> Result<(), CoreError> {
+    let bad = |why: &str| invalid("granular_markings", format!("{id}: {why}"));
+    let list = g
+        .as_array()
+        .ok_or_else(|| bad("granular_markings must be a list"))?;
+    for m in list {
+        let o = m
+            .as_object()
+            .ok_or_else(|| bad("each granular marking is an object"))?;
+        let selectors_ok = o
+            .get("selectors")
+            .and_then(Value::as_array)
+            .is_some_and(|s| {
+                !s.is_empty() && s.iter().all(|x| x.as_str().is_some_and(|x| !x.is_empty()))
+            });
+        if !selectors_ok {
+            return Err(bad(
+                "a granular marking needs a non-empty list of selectors",
+            ));
+        }
+        match (o.get("marking_ref"), o.get("lang")) {
+            (Some(Value::String(r)), None) if is_identifier(r, Some("marking-definition")) => {}
+            (None, Some(Value::String(l))) if !l.is_empty() => {}
+            _ => {
+                return Err(bad(
+                    "a granular marking names one marking_ref (a marking-definition id) or one lang",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The objects of a bundle (or of a TAXII envelope: `{"objects": […]}`).

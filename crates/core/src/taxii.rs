@@ -120,6 +120,91 @@ pub fn parse_query(
     Ok(q)
 }
 
+/// The objects of a TAXII envelope (`{"objects": [...]}`, other members
+/// ignored) as raw JSON borrowed from the body: at most `max` of them are
+/// taken (the rest of the body is not looked at), so what a request costs
+/// is bounded by the cap, not by how many tiny objects fit in the body.
+pub fn envelope_objects(
+    body: &[u8],
+    max: usize,
+) -> Result<Vec<&serde_json::value::RawValue>, EnvelopeError> {
+    use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess};
+
+    struct Objects<'c>(usize, &'c std::cell::Cell<bool>);
+    impl<'de> DeserializeSeed<'de> for Objects<'_> {
+        type Value = Vec<&'de serde_json::value::RawValue>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Objects<'_> {
+        type Value = Vec<&'de serde_json::value::RawValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of STIX objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.0).min(1024));
+            while let Some(o) = seq.next_element()? {
+                if out.len() == self.0 {
+                    self.1.set(true);
+                    return Err(A::Error::custom("too many objects"));
+                }
+                out.push(o);
+            }
+            Ok(out)
+        }
+    }
+    struct Envelope<'c>(usize, &'c std::cell::Cell<bool>);
+    impl<'de> DeserializeSeed<'de> for Envelope<'_> {
+        type Value = Vec<&'de serde_json::value::RawValue>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Envelope<'_> {
+        type Value = Vec<&'de serde_json::value::RawValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a TAXII envelope: an object with an \"objects\" list")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut objects = None;
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "objects" {
+                    if objects.is_some() {
+                        return Err(A::Error::custom("\"objects\" is given twice"));
+                    }
+                    objects = Some(map.next_value_seed(Objects(self.0, self.1))?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            objects.ok_or_else(|| A::Error::custom("the envelope has no \"objects\" list"))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let too_many = std::cell::Cell::new(false);
+    let objects = Envelope(max, &too_many)
+        .deserialize(&mut de)
+        .and_then(|o| de.end().map(|()| o))
+        .map_err(|e| {
+            if too_many.get() {
+                EnvelopeError::TooMany(max)
+            } else {
+                EnvelopeError::Invalid(format!("the body is not a TAXII envelope: {e}"))
+            }
+        })?;
+    Ok(objects)
+}
+
+/// Why a TAXII envelope was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("more than {0} objects in one request: send them in several")]
+    TooMany(usize),
+    #[error("{0}")]
+    Invalid(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +250,45 @@ mod tests {
             10_000
         );
         assert!(parse_query("match%5Bversion%5D=all", false, 1, 1).is_err());
+    }
+
+    #[test]
+    fn envelopes_give_their_objects_up_to_the_cap() {
+        let body = br#"{"more": false, "objects": [{"type": "x"}, {"id": 2}]}"#;
+        let objects = envelope_objects(body, 2).unwrap();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].get(), r#"{"type": "x"}"#);
+        assert_eq!(
+            envelope_objects(body, 1).unwrap_err(),
+            EnvelopeError::TooMany(1)
+        );
+        for bad in [
+            &b"[]"[..],
+            b"{}",
+            b"{\"objects\": 3}",
+            b"{\"objects\": []} x",
+            b"\xff",
+        ] {
+            assert!(envelope_objects(bad, 10).is_err(), "{bad:?}");
+        }
+        // A million empty objects cost the cap, not a million values.
+        let mut big = b"{\"objects\": [".to_vec();
+        for _ in 0..1_000_000 {
+            big.extend_from_slice(b"{},");
+        }
+        big.extend_from_slice(b"{}]}");
+        assert_eq!(
+            envelope_objects(&big, 10_000).unwrap_err(),
+            EnvelopeError::TooMany(10_000)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_parsed_or_refused_without_panicking(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200), max in 0usize..5) {
+            if let Ok(o) = envelope_objects(&body, max) {
+                proptest::prop_assert!(o.len() <= max);
+            }
+        }
     }
 }

@@ -644,7 +644,10 @@ async fn seed_content(dir: &Path, us: &Node, ru: &Node) -> Result<(), CliError> 
     ]})).await?;
     // The agreed image hash reaches ru's copy of us's list.
     for _ in 0..200 {
-        if !ru.hash_list(Some("us"), false, 1, 0)?.is_empty() {
+        if !ru
+            .hash_list(Some("us"), false, 1, 0, liaison_core::tlp::Tlp::Red)?
+            .is_empty()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -33,7 +33,7 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
                 let bytes = std::fs::read(f)
                     .map_err(|e| CliError::io(format!("cannot read {}: {e}", f.display())))?;
                 let r = node
-                    .lookup_image(&bytes, radius)
+                    .lookup_image(&bytes, radius, liaison_core::tlp::Tlp::Red)
                     .map_err(|e| CliError::invalid(format!("{}: {e}", f.display())))?;
                 results.push((f.display().to_string(), r));
             }
@@ -68,7 +68,7 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
                 }));
             for (h, mut q) in queries {
                 q.radius = radius;
-                results.push((h.clone(), node.lookup(&q)?));
+                results.push((h.clone(), node.lookup(&q, liaison_core::tlp::Tlp::Red)?));
             }
             if json {
                 let items: Vec<serde_json::Value> = results
@@ -111,11 +111,17 @@ pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
             limit,
         } => {
             let node = Node::open(&dir)?;
-            let rows = node.hash_list(owner.as_deref(), withdrawn, limit, 0)?;
+            let rows = node.hash_list(
+                owner.as_deref(),
+                withdrawn,
+                limit,
+                0,
+                liaison_core::tlp::Tlp::Red,
+            )?;
             if json {
                 return print_json(&rows);
             }
-            for (owner, kind, n) in node.hash_counts()? {
+            for (owner, kind, n) in node.hash_counts(liaison_core::tlp::Tlp::Red)? {
                 println!("{owner}: {n} live {kind} hashes");
             }
             for r in rows {

@@ -20,6 +20,7 @@ use liaison_core::envelope::SignedEnvelope;
 use liaison_core::lifecycle::State;
 use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image};
 use liaison_core::pdq_index::PdqIndex;
+use liaison_core::tlp::Tlp;
 use liaison_proto::NodeRole;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow, Direction};
@@ -63,6 +64,15 @@ impl Default for HashSync {
     fn default() -> Self {
         HashSync::new()
     }
+}
+
+/// The markings a reader cleared up to `clearance` may see, as stored.
+fn levels_within(clearance: Tlp) -> Vec<&'static str> {
+    liaison_core::tlp::ALL_LEVELS
+        .iter()
+        .filter(|l| l.visible_to(clearance))
+        .map(|l| l.as_str())
+        .collect()
 }
 
 /// The report a case opened with.
@@ -248,6 +258,7 @@ fn entry_row(owner: &str, e: &HashEntry, at: &str) -> HashRow {
         added_at: at.to_owned(),
         withdrawn_at: None,
         withdraw_reason: None,
+        tlp: e.tlp.as_str().to_owned(),
     }
 }
 
@@ -509,6 +520,7 @@ impl Node {
                 let Some((report, states)) = states(c, &case)? else {
                     continue;
                 };
+                let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
                 for (i, (item, state)) in report.items.iter().zip(&states).enumerate() {
                     let entry_id = format!("{id}#{i}");
                     if item.kind == ItemType::Url
@@ -525,6 +537,7 @@ impl Node {
                         behaviour: item.behaviour,
                         urgency: item.urgency,
                         origin_case: id.clone(),
+                        tlp,
                     });
                 }
             }
@@ -598,20 +611,72 @@ impl Node {
         Ok(n)
     }
 
-    /// Applies a change to our own list and sends it, signed, to every
-    /// pinned party, in one transaction.
+    /// Applies a change to our own list and sends it, signed, in one
+    /// transaction, to the parties its entries' markings allow: entries of
+    /// CLEAR and GREEN reports go to every pinned party, entries of AMBER
+    /// and stricter reports only to the party the report went to.
     async fn change_hash_list(&self, body: HashListBody) -> Result<(), NodeError> {
-        let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
-        HashListBody::check(&value)?;
-        let envelopes =
-            self.sign_for_parties(HASH_LIST, &format!("{HASH_LIST}-{}", self.party), &value)?;
         let me = self.party.to_string();
+        let case_id = format!("{HASH_LIST}-{}", self.party);
+        let mut parts: Vec<(Option<String>, HashListBody)> = Vec::new();
+        match &body {
+            HashListBody::Add { entries } => {
+                let mut groups: Vec<(Option<String>, Vec<HashEntry>)> = Vec::new();
+                for e in entries {
+                    let to = self.audience(e.tlp, &e.origin_case)?;
+                    match groups.iter_mut().find(|(t, _)| *t == to) {
+                        Some((_, g)) => g.push(e.clone()),
+                        None => groups.push((to, vec![e.clone()])),
+                    }
+                }
+                parts.extend(
+                    groups
+                        .into_iter()
+                        .map(|(to, entries)| (to, HashListBody::Add { entries })),
+                );
+            }
+            HashListBody::Withdraw { entry_ids, reason } => {
+                let mut groups: Vec<(Option<String>, Vec<String>)> = Vec::new();
+                for id in entry_ids {
+                    let row = self.store.read(|c| hdb::by_entry(c, &me, id))?;
+                    let (tlp, origin) = row
+                        .map(|r| (Tlp::parse(&r.tlp).unwrap_or(Tlp::Red), r.origin_case))
+                        .unwrap_or((Tlp::Red, String::new()));
+                    let to = self.audience(tlp, &origin)?;
+                    match groups.iter_mut().find(|(t, _)| *t == to) {
+                        Some((_, g)) => g.push(id.clone()),
+                        None => groups.push((to, vec![id.clone()])),
+                    }
+                }
+                parts.extend(groups.into_iter().map(|(to, entry_ids)| {
+                    (
+                        to,
+                        HashListBody::Withdraw {
+                            entry_ids,
+                            reason: reason.clone(),
+                        },
+                    )
+                }));
+            }
+        }
+        let mut envelopes = Vec::new();
+        for (to, part) in &parts {
+            let value =
+                serde_json::to_value(part).map_err(|e| NodeError::Invalid(e.to_string()))?;
+            HashListBody::check(&value)?;
+            envelopes.push(match to {
+                None => self.sign_for_parties(HASH_LIST, &case_id, &value)?,
+                Some(party) => self.sign_for_party(party, HASH_LIST, &case_id, &value)?,
+            });
+        }
         let committed = self
             .store
             .write(move |tx| {
                 let now = now_rfc3339();
                 let changes = apply_list_change(tx.conn(), &me, &body, &now)?;
-                envelopes.commit(tx, &now)?;
+                for e in envelopes {
+                    e.commit(tx, &now)?;
+                }
                 Ok(changes)
             })
             .await?;
@@ -620,27 +685,54 @@ impl Node {
         Ok(())
     }
 
-    /// One page of the hash lists (ours and the peers').
+    /// Who may receive an entry of this marking from the report
+    /// `origin_case`: every party (`None`) for CLEAR and GREEN, else only
+    /// the party the report went to (nobody known: nobody at all).
+    fn audience(&self, tlp: Tlp, origin_case: &str) -> Result<Option<String>, NodeError> {
+        if tlp <= Tlp::Green {
+            return Ok(None);
+        }
+        let case = self.store.read(|c| db::case_by_id(c, origin_case))?;
+        Ok(Some(
+            case.filter(|c| c.initiator == self.party.as_str())
+                .map(|c| c.responder)
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// One page of the hash lists (ours and the peers'), of entries a
+    /// reader cleared up to `clearance` may see.
     pub fn hash_list(
         &self,
         owner: Option<&str>,
         include_withdrawn: bool,
         limit: usize,
         offset: usize,
+        clearance: Tlp,
     ) -> Result<Vec<HashRow>, NodeError> {
-        Ok(self
-            .store
-            .read(|c| hdb::page(c, owner, include_withdrawn, limit.min(1000), offset))?)
+        let levels = levels_within(clearance);
+        Ok(self.store.read(|c| {
+            hdb::page(
+                c,
+                owner,
+                include_withdrawn,
+                limit.min(1000),
+                offset,
+                &levels,
+            )
+        })?)
     }
 
-    /// Live entries per list owner and hash type.
-    pub fn hash_counts(&self) -> Result<Vec<(String, String, i64)>, NodeError> {
-        Ok(self.store.read(hdb::counts)?)
+    /// Live entries per list owner and hash type, among those `clearance` covers.
+    pub fn hash_counts(&self, clearance: Tlp) -> Result<Vec<(String, String, i64)>, NodeError> {
+        let levels = levels_within(clearance);
+        Ok(self.store.read(|c| hdb::counts(c, &levels))?)
     }
 
     /// Looks hashes up in every live list: PDQ within the radius (exact,
-    /// never approximate), MD5 and SHA-256 exactly.
-    pub fn lookup(&self, q: &HashQuery) -> Result<LookupResult, NodeError> {
+    /// never approximate), MD5 and SHA-256 exactly. Only entries a reader
+    /// cleared up to `clearance` may see can match.
+    pub fn lookup(&self, q: &HashQuery, clearance: Tlp) -> Result<LookupResult, NodeError> {
         let radius = q.radius.unwrap_or(self.config.content.match_radius);
         if radius > MAX_RADIUS {
             return Err(NodeError::Invalid(format!(
@@ -710,6 +802,11 @@ impl Node {
                 .into_iter()
                 .map(|entry| HashMatch { distance: 0, entry }),
         );
+        matches.retain(|m| {
+            Tlp::parse(&m.entry.tlp)
+                .unwrap_or(Tlp::Red)
+                .visible_to(clearance)
+        });
         Ok(LookupResult {
             pdq: pdq.map(|h| h.to_hex()),
             quality: q.quality,
@@ -720,12 +817,33 @@ impl Node {
         })
     }
 
+    /// [`Node::lookup_image`] for an upload: at most `limits.image_hashes`
+    /// images are decoded at once (decoding costs memory and a core), on
+    /// the blocking pool; the others wait their turn.
+    pub async fn lookup_upload(
+        &self,
+        bytes: Vec<u8>,
+        radius: Option<u32>,
+        clearance: Tlp,
+    ) -> Result<LookupResult, NodeError> {
+        let _permit = self
+            .image_permits
+            .acquire()
+            .await
+            .map_err(|_| NodeError::Invalid("the node is shutting down".into()))?;
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || node.lookup_image(&bytes, radius, clearance))
+            .await
+            .map_err(|e| NodeError::Invalid(format!("hashing stopped: {e}")))?
+    }
+
     /// Hashes an uploaded image (PDQ, MD5, SHA-256) and looks it up.
     /// Images whose PDQ quality is below 50 are refused for matching.
     pub fn lookup_image(
         &self,
         bytes: &[u8],
         radius: Option<u32>,
+        clearance: Tlp,
     ) -> Result<LookupResult, NodeError> {
         let out = hash_image(bytes)?;
         if out.quality < MIN_MATCH_QUALITY {
@@ -736,12 +854,15 @@ impl Node {
         }
         let md5 = hex::encode(md5::Md5::digest(bytes));
         let sha256 = hex::encode(sha2::Sha256::digest(bytes));
-        self.lookup(&HashQuery {
-            pdq: Some(out.hash.to_hex()),
-            quality: Some(out.quality),
-            md5: Some(md5),
-            sha256: Some(sha256),
-            radius,
-        })
+        self.lookup(
+            &HashQuery {
+                pdq: Some(out.hash.to_hex()),
+                quality: Some(out.quality),
+                md5: Some(md5),
+                sha256: Some(sha256),
+                radius,
+            },
+            clearance,
+        )
     }
 }

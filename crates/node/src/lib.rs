@@ -124,6 +124,8 @@ pub struct Node {
     pub(crate) hash_sync: Arc<content::HashSync>,
     /// Bytes of attachment uploads in progress, per holder (quotas).
     pub(crate) attachment_inflight: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    /// Images being decoded for lookups (`limits.image_hashes` at once).
+    pub(crate) image_permits: Arc<tokio::sync::Semaphore>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -175,7 +177,6 @@ impl Node {
         )?;
         Ok(Node {
             dir,
-            config,
             party,
             role,
             store,
@@ -186,6 +187,10 @@ impl Node {
             hash_index: Default::default(),
             hash_sync: Arc::new(content::HashSync::new()),
             attachment_inflight: Default::default(),
+            image_permits: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.image_hashes.max(1) as usize,
+            )),
+            config,
         })
     }
 

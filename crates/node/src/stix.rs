@@ -74,10 +74,12 @@ pub(crate) fn incident_objects(conn: &Connection, case_id: &str) -> Result<Vec<V
 }
 
 fn to_new(objects: &[Value]) -> Result<Vec<NewObject>, StoreError> {
+    let markings = stix::Markings::of_bundle(objects);
     objects
         .iter()
         .map(|o| {
-            let meta = stix::check_object(o).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let meta = stix::check_object_in(o, &markings)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
             Ok(NewObject {
                 id: meta.id,
                 kind: meta.kind,
@@ -90,11 +92,82 @@ fn to_new(objects: &[Value]) -> Result<Vec<NewObject>, StoreError> {
         .collect()
 }
 
+/// The markings stricter than `tlp`, as stored.
+fn below(tlp: Tlp) -> Vec<&'static str> {
+    liaison_core::tlp::ALL_LEVELS
+        .iter()
+        .filter(|l| **l < tlp)
+        .map(|l| l.as_str())
+        .collect()
+}
+
+/// The least strict marking among the incidents `party` takes part in: its
+/// identity object is visible exactly to readers of one of them.
+fn identity_level(conn: &Connection, party: &str) -> Result<Tlp, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tlp FROM cases WHERE kind = 'incident' AND (initiator = ?1 OR responder = ?1)",
+    )?;
+    let levels = stmt
+        .query_map([party], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(levels
+        .iter()
+        .map(|l| Tlp::parse(l).unwrap_or(Tlp::Red))
+        .min()
+        .unwrap_or(Tlp::Red))
+}
+
 /// Publishes the current objects of an incident case (new versions only).
+/// Nothing published reveals more than the case's marking allows: the
+/// thread's objects carry it (older versions are raised to it when the
+/// case is re-marked stricter), the TLP marking definition is marked at its
+/// own level, and a party's identity at the least strict incident it is in.
 pub(crate) fn publish_incident(conn: &Connection, case_id: &str) -> Result<(), StoreError> {
     let objects = incident_objects(conn, case_id)?;
-    if !objects.is_empty() {
-        sdb::add_objects(conn, sdb::INCIDENTS_ID, &to_new(&objects)?)?;
+    let Some(case) = db::case_by_id(conn, case_id)? else {
+        return Ok(());
+    };
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
+    let parties = [case.initiator.as_str(), case.responder.as_str()];
+    let mut news = to_new(&objects)?;
+    let mut identities = Vec::new();
+    for o in &mut news {
+        match o.kind.as_str() {
+            "marking-definition" => {
+                let own = Tlp::parse(&o.id).unwrap_or(Tlp::Red);
+                o.tlp = own.as_str().to_owned();
+            }
+            "identity" => {
+                let party = parties
+                    .iter()
+                    .find(|p| stix::derived_id("identity", p) == o.id)
+                    .copied();
+                let level = match party {
+                    Some(p) => identity_level(conn, p)?,
+                    None => tlp,
+                };
+                o.tlp = level.as_str().to_owned();
+                identities.push((o.id.clone(), level));
+            }
+            _ => {}
+        }
+    }
+    sdb::add_objects(conn, sdb::INCIDENTS_ID, &news)?;
+    let less_strict = below(tlp);
+    for o in &news {
+        if !matches!(o.kind.as_str(), "marking-definition" | "identity") {
+            sdb::remark(conn, sdb::INCIDENTS_ID, &o.id, &less_strict, tlp.as_str())?;
+        }
+    }
+    let every: Vec<&str> = liaison_core::tlp::ALL_LEVELS
+        .iter()
+        .map(|l| l.as_str())
+        .collect();
+    for (id, level) in identities {
+        sdb::remark(conn, sdb::INCIDENTS_ID, &id, &every, level.as_str())?;
     }
     Ok(())
 }
@@ -147,13 +220,15 @@ impl Node {
             )));
         }
         let total = objects.len() as u64;
+        // Marking definitions given in the same request resolve markings.
+        let markings = stix::Markings::of_bundle(&objects);
         let mut outcome = AddOutcome::default();
         let mut done = 0u64;
         let mut index = 0usize;
         for chunk in objects.chunks(5000) {
             let mut batch = Vec::with_capacity(chunk.len());
             for o in chunk {
-                match stix::check_object(o) {
+                match stix::check_object_in(o, &markings) {
                     Ok(meta) => match serde_json::to_string(o) {
                         Ok(json) => batch.push((
                             index,

@@ -3,7 +3,7 @@
 //! are described in `openapi.json` (served at `/api/v1/openapi.json`).
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -121,7 +122,7 @@ struct ListQuery {
 async fn list_cases(
     State(node): State<Node>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<CaseRow>>, ApiError> {
     let user = caller.require(Permission::ReadCases)?;
     Ok(Json(node.list_cases_for(
@@ -133,7 +134,7 @@ async fn list_cases(
 async fn show_case(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     let user = caller.require(Permission::ReadCases)?;
     Ok(Json(node.case_detail_for(user, &id, "api").await?))
@@ -152,7 +153,7 @@ struct OpenCase {
 async fn open_case(
     State(node): State<Node>,
     caller: Caller,
-    Json(req): Json<OpenCase>,
+    ApiJson(req): ApiJson<OpenCase>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let kind = CaseKind::parse(&req.kind).map_err(|e| ApiError::bad_request(e.to_string()))?;
     caller.require(Permission::Open(kind))?;
@@ -185,11 +186,11 @@ struct ActionRequest {
 async fn act(
     State(node): State<Node>,
     caller: Caller,
-    Path((id, action)): Path<(String, String)>,
-    body: Option<Json<ActionRequest>>,
+    ApiPath((id, action)): ApiPath<(String, String)>,
+    body: Option<ApiJson<ActionRequest>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let req = body.map(|ApiJson(b)| b).unwrap_or_default();
     let attaching = node.attaching_for(&caller.0, req.attachments)?;
     let sent = node
         .act_with(
@@ -208,8 +209,8 @@ async fn act(
 async fn reply(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     Ok((StatusCode::CREATED, Json(node.reply(&id, body).await?)))
@@ -251,7 +252,7 @@ async fn upload(
 async fn download(
     State(node): State<Node>,
     caller: Caller,
-    Path(sha256): Path<String>,
+    ApiPath(sha256): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let user = caller.require(Permission::ReadCases)?;
     crate::downloads::attachment(&node, user, &sha256, "api").await
@@ -350,8 +351,8 @@ fn yes() -> bool {
 async fn tag_case(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(req): Json<NormTag>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<NormTag>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::EditReference)?;
     let user = caller.require(Permission::ReadCases)?;
@@ -374,7 +375,7 @@ async fn glossary(
 async fn glossary_term(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TermState>, ApiError> {
     caller.require(Permission::ReadReference)?;
     Ok(Json(node.glossary_term(&id)?))
@@ -401,8 +402,8 @@ fn event_sent(id: &str, event_id: String) -> (StatusCode, Json<serde_json::Value
 async fn glossary_propose(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(p): Json<Proposal>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(p): ApiJson<Proposal>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.require(Permission::EditReference)?;
     let event_id = node
@@ -421,7 +422,7 @@ async fn glossary_propose(
 async fn glossary_sign(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.require(Permission::EditReference)?;
     let event_id = node.glossary_sign(&id).await?;
@@ -438,8 +439,8 @@ struct Divergence {
 async fn glossary_diverge(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(d): Json<Divergence>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(d): ApiJson<Divergence>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.require(Permission::EditReference)?;
     let event_id = node
@@ -460,7 +461,7 @@ struct SearchQuery {
 async fn search(
     State(node): State<Node>,
     caller: Caller,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Vec<SearchHit>>, ApiError> {
     let user = caller.require(Permission::ReadReference)?;
     let lang = match q.lang.as_deref() {
@@ -480,8 +481,8 @@ async fn search(
 async fn add_update(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     Ok((StatusCode::CREATED, Json(node.update(&id, body).await?)))
@@ -511,7 +512,7 @@ struct NewShift {
 async fn add_shift(
     State(node): State<Node>,
     caller: Caller,
-    Json(s): Json<NewShift>,
+    ApiJson(s): ApiJson<NewShift>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.require(Permission::ManageUsers)?;
     let id = node
@@ -523,7 +524,7 @@ async fn add_shift(
 async fn remove_shift(
     State(node): State<Node>,
     caller: Caller,
-    Path(shift): Path<String>,
+    ApiPath(shift): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Permission::ManageUsers)?;
     let id = shift
@@ -550,7 +551,7 @@ struct PingRequest {
 async fn send_ping(
     State(node): State<Node>,
     caller: Caller,
-    Json(p): Json<PingRequest>,
+    ApiJson(p): ApiJson<PingRequest>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Open(CaseKind::Ping))?;
     Ok((StatusCode::CREATED, Json(node.ping(&p.to, false).await?)))
@@ -564,7 +565,7 @@ struct ReadsQuery {
 async fn tlp_reads(
     State(node): State<Node>,
     caller: Caller,
-    Query(q): Query<ReadsQuery>,
+    ApiQuery(q): ApiQuery<ReadsQuery>,
 ) -> Result<Json<Vec<liaison_store::operations::TlpRead>>, ApiError> {
     caller.require(Permission::ManageUsers)?;
     Ok(Json(node.tlp_reads(q.limit.unwrap_or(100).min(10_000))?))
@@ -598,8 +599,8 @@ mod tests {
 async fn answer_items(
     State(node): State<Node>,
     caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
     Ok((
@@ -617,11 +618,11 @@ struct LookupParams {
 async fn lookup(
     State(node): State<Node>,
     caller: Caller,
-    Query(params): Query<LookupParams>,
+    ApiQuery(params): ApiQuery<LookupParams>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<liaison_node::content::LookupResult>, ApiError> {
-    caller.require(Permission::MatchHashes)?;
+    let clearance = caller.require(Permission::MatchHashes)?.clearance;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -630,14 +631,13 @@ async fn lookup(
     let result = if content_type.starts_with("image/")
         || content_type.starts_with("application/octet-stream")
     {
-        tokio::task::spawn_blocking(move || node.lookup_image(&body, params.radius))
-            .await
-            .map_err(|e| ApiError::internal(format!("hashing stopped: {e}")))??
+        node.lookup_upload(body.to_vec(), params.radius, clearance)
+            .await?
     } else if content_type.starts_with("application/json") {
         let mut query: liaison_node::content::HashQuery = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("the lookup is not valid JSON: {e}")))?;
         query.radius = query.radius.or(params.radius);
-        node.lookup(&query)?
+        node.lookup(&query, clearance)?
     } else {
         return Err(ApiError::unsupported_media_type(
             "send application/json with pdq, md5 or sha256, or an image (image/jpeg, image/png, image/webp)",
@@ -658,17 +658,18 @@ struct HashListQuery {
 async fn hash_list(
     State(node): State<Node>,
     caller: Caller,
-    Query(q): Query<HashListQuery>,
+    ApiQuery(q): ApiQuery<HashListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Permission::MatchHashes)?;
+    let clearance = caller.require(Permission::MatchHashes)?.clearance;
     let entries = node.hash_list(
         q.owner.as_deref(),
         q.withdrawn,
         q.limit.unwrap_or(100),
         q.offset.unwrap_or(0),
+        clearance,
     )?;
     let counts: Vec<serde_json::Value> = node
-        .hash_counts()?
+        .hash_counts(clearance)?
         .into_iter()
         .map(|(owner, kind, n)| serde_json::json!({"owner": owner, "type": kind, "live": n}))
         .collect();
@@ -687,7 +688,7 @@ struct Withdrawal {
 async fn withdraw_hashes(
     State(node): State<Node>,
     caller: Caller,
-    Json(w): Json<Withdrawal>,
+    ApiJson(w): ApiJson<Withdrawal>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::ManageHashes)?;
     let n = node.withdraw_hashes(w.entry_ids, &w.reason).await?;

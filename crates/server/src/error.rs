@@ -21,7 +21,8 @@ impl ApiError {
         ApiError {
             status,
             code,
-            message: message.into(),
+            // Messages quote input: never echo more of it than this.
+            message: liaison_core::bounded(message.into()),
         }
     }
 
@@ -51,7 +52,16 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, "{}", self.message);
         }
-        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
+        let mut r = (self.status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(
+                    "Bearer realm=\"liaison\", Basic realm=\"liaison\", charset=\"UTF-8\"",
+                ),
+            );
+        }
+        r
     }
 }
 

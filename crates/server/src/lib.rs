@@ -14,6 +14,7 @@ pub mod api_routes;
 pub mod auth;
 mod downloads;
 pub mod error;
+mod extract;
 mod federation_routes;
 mod log_routes;
 pub mod taxii;
@@ -136,14 +137,14 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         tasks.spawn(serve_tls(
             listeners.app,
             TlsAcceptor::from(Arc::new(config)),
-            app_router(node.clone(), app_tls),
+            app_router(node.clone(), app_tls, app_addr),
             None,
             watcher.clone(),
         ));
     } else {
         tasks.spawn(serve_plain(
             listeners.app,
-            app_router(node.clone(), app_tls),
+            app_router(node.clone(), app_tls, app_addr),
             watcher.clone(),
         ));
     }
@@ -217,17 +218,19 @@ fn federation_router(node: Node) -> Router {
         .merge(log_routes::routes())
         .merge(federation_routes::routes())
         .with_state(node)
+        .layer(axum::middleware::map_response(ui::security_headers))
 }
 
 /// The app listener: health, the log (read-only), the JSON API and the web UI.
-pub fn app_router(node: Node, tls: bool) -> Router {
+pub fn app_router(node: Node, tls: bool, bound: SocketAddr) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
         .merge(api_routes::routes())
-        .merge(taxii::routes(tls))
+        .merge(taxii::routes(tls, bound))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))
+        .layer(axum::middleware::map_response(ui::security_headers))
 }
 
 const GRACE: Duration = Duration::from_secs(10);

@@ -6,7 +6,6 @@
 //! clearance (restricted reads recorded). Pages follow the collection's
 //! order of addition through an index (`next` carries the position).
 
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use liaison_core::roles::Permission;
 use liaison_core::stix;
+use liaison_core::taxii::EnvelopeError;
 use liaison_node::Node;
 use liaison_node::users::User;
 use liaison_store::stix::{self as sdb, Collection, ObjectQuery, Page, Versions};
@@ -24,15 +24,16 @@ use crate::error::ApiError;
 
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// Largest request body the API root accepts (announced as max_content_length).
-const MAX_CONTENT: usize = 100 * 1024 * 1024;
+const MAX_CONTENT: usize = 32 * 1024 * 1024;
 /// Most objects in one page.
 const MAX_PAGE: usize = 10_000;
 const DEFAULT_PAGE: usize = 1_000;
 
+/// How the app listener is reached: over TLS or not, at which bound address.
 #[derive(Clone, Copy)]
-struct Secure(bool);
+struct Secure(bool, std::net::SocketAddr);
 
-pub fn routes(tls: bool) -> Router<Node> {
+pub fn routes(tls: bool, bound: std::net::SocketAddr) -> Router<Node> {
     // TAXII URLs end with a slash; clients also build some without it.
     let both = |r: Router<Node>, path: &str, m: axum::routing::MethodRouter<Node>| {
         r.route(path, m.clone())
@@ -61,7 +62,7 @@ pub fn routes(tls: bool) -> Router<Node> {
     r = both(r, "/taxii2/api/collections/{cid}/manifest/", get(manifest));
     r = both(r, "/taxii2/api/status/{sid}/", get(status));
     r.layer(DefaultBodyLimit::max(MAX_CONTENT))
-        .layer(Extension(Secure(tls)))
+        .layer(Extension(Secure(tls, bound)))
 }
 
 /// Every TAXII route, for the role × route matrix and the documentation.
@@ -94,7 +95,7 @@ impl TaxiiError {
         TaxiiError {
             status,
             title: title.to_owned(),
-            description: description.into(),
+            description: liaison_core::bounded(description.into()),
         }
     }
 
@@ -147,6 +148,24 @@ impl IntoResponse for TaxiiError {
 
 type TaxiiResult = Result<Response, TaxiiError>;
 
+/// The caller of a TAXII request; refusals are TAXII error resources (a
+/// 401 with `WWW-Authenticate`), as TAXII clients expect.
+struct TaxiiCaller(Caller);
+
+impl axum::extract::FromRequestParts<Node> for TaxiiCaller {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        node: &Node,
+    ) -> Result<TaxiiCaller, TaxiiError> {
+        Caller::from_request_parts(parts, node)
+            .await
+            .map(TaxiiCaller)
+            .map_err(TaxiiError::from)
+    }
+}
+
 fn taxii(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut()
@@ -188,23 +207,25 @@ fn admit<'a>(
     Ok(caller.require(p)?)
 }
 
-fn base_url(headers: &HeaderMap, secure: Secure) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
-        .unwrap_or("localhost");
-    format!("{}://{host}", if secure.0 { "https" } else { "http" })
+/// Where clients reach this node: `app.public_url`, or the address the app
+/// listener is bound to — never the request's `Host` header, which the
+/// client chooses. (Listening on all interfaces needs `app.public_url`.)
+fn base_url(node: &Node, secure: Secure) -> String {
+    let configured = node.config.app.public_url.trim().trim_end_matches('/');
+    if !configured.is_empty() {
+        return configured.to_owned();
+    }
+    format!("{}://{}", if secure.0 { "https" } else { "http" }, secure.1)
 }
 
 async fn discovery(
     State(node): State<Node>,
     Extension(secure): Extension<Secure>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
 ) -> TaxiiResult {
     admit(&caller, &headers, Permission::ReadIntel)?;
-    let root = format!("{}/taxii2/api/", base_url(&headers, secure));
+    let root = format!("{}/taxii2/api/", base_url(&node, secure));
     Ok(taxii(
         StatusCode::OK,
         json!({
@@ -217,7 +238,11 @@ async fn discovery(
     ))
 }
 
-async fn api_root(State(node): State<Node>, caller: Caller, headers: HeaderMap) -> TaxiiResult {
+async fn api_root(
+    State(node): State<Node>,
+    TaxiiCaller(caller): TaxiiCaller,
+    headers: HeaderMap,
+) -> TaxiiResult {
     admit(&caller, &headers, Permission::ReadIntel)?;
     Ok(taxii(
         StatusCode::OK,
@@ -242,7 +267,11 @@ fn collection_json(c: &Collection, user: &User) -> Value {
     })
 }
 
-async fn collections(State(node): State<Node>, caller: Caller, headers: HeaderMap) -> TaxiiResult {
+async fn collections(
+    State(node): State<Node>,
+    TaxiiCaller(caller): TaxiiCaller,
+    headers: HeaderMap,
+) -> TaxiiResult {
     let user = admit(&caller, &headers, Permission::ReadIntel)?;
     let list: Vec<Value> = node
         .taxii_collections()?
@@ -263,7 +292,7 @@ fn find_collection(node: &Node, cid: &str) -> Result<Collection, TaxiiError> {
 
 async fn collection(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path(cid): Path<String>,
 ) -> TaxiiResult {
@@ -406,7 +435,7 @@ async fn read(
 
 async fn get_objects(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
@@ -416,7 +445,7 @@ async fn get_objects(
 
 async fn manifest(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
@@ -426,7 +455,7 @@ async fn manifest(
 
 async fn get_object(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -436,7 +465,7 @@ async fn get_object(
 
 async fn versions(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -446,7 +475,7 @@ async fn versions(
 
 async fn delete_object(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -478,8 +507,9 @@ async fn delete_object(
         )));
     }
     let (collection, id, filter) = (c.id.clone(), oid.clone(), probe.versions.clone());
+    let levels = liaison_node::operations::readable_levels(&user);
     node.store
-        .write(move |tx| sdb::delete_object(tx.conn(), &collection, &id, &filter))
+        .write(move |tx| sdb::delete_object(tx.conn(), &collection, &id, &filter, &levels))
         .await?;
     Ok(taxii(StatusCode::OK, String::new()))
 }
@@ -500,14 +530,18 @@ fn status_json(s: &sdb::Status) -> String {
     .to_string()
 }
 
+/// Most status details kept per request (the counts stay exact).
+const MAX_STATUS_DETAILS: usize = 1_000;
+
 async fn add_objects(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path(cid): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> TaxiiResult {
-    admit(&caller, &headers, Permission::WriteIntel)?;
+    // Who may not write is refused before a byte of the body is read.
+    let user = admit(&caller, &headers, Permission::WriteIntel)?.clone();
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -527,18 +561,35 @@ async fn add_objects(
             format!("collection {} is read-only", c.alias),
         ));
     }
+    let body = axum::body::to_bytes(body, MAX_CONTENT).await.map_err(|_| {
+        TaxiiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request too large",
+            format!("at most {MAX_CONTENT} bytes per request"),
+        )
+    })?;
     let request_timestamp = stix::format_timestamp(jiff::Timestamp::now());
-    let envelope: Value = serde_json::from_slice(&body)
-        .map_err(|e| TaxiiError::bad(format!("the body is not JSON: {e}")))?;
-    let objects = envelope
-        .get("objects")
-        .and_then(Value::as_array)
-        .cloned()
-        .ok_or_else(|| TaxiiError::bad("the envelope has no \"objects\" list"))?;
+    let max = node.config.limits.taxii_objects.max(1) as usize;
+    let objects = {
+        // Parsed one object at a time from the borrowed body: one copy.
+        let raw = liaison_core::taxii::envelope_objects(&body, max).map_err(|e| match e {
+            EnvelopeError::TooMany(_) => TaxiiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too many objects",
+                e.to_string(),
+            ),
+            EnvelopeError::Invalid(m) => TaxiiError::bad(m),
+        })?;
+        raw.iter()
+            .map(|o| serde_json::from_str::<Value>(o.get()).unwrap_or(Value::Null))
+            .collect::<Vec<Value>>()
+    };
+    drop(body);
     let outcome = node.add_stix_objects(&c.id, objects, |_, _| {}).await?;
     let successes: Vec<Value> = outcome
         .accepted
         .iter()
+        .take(MAX_STATUS_DETAILS)
         .map(|a| {
             let mut s = json!({"id": a.id, "version": a.version});
             if a.already_present {
@@ -550,6 +601,7 @@ async fn add_objects(
     let failures: Vec<Value> = outcome
         .refused
         .iter()
+        .take(MAX_STATUS_DETAILS)
         .map(|r| {
             json!({
                 "id": r.id.clone().unwrap_or_else(|| format!("object #{}", r.index)),
@@ -561,10 +613,11 @@ async fn add_objects(
     let status = sdb::Status {
         id: random_uuid()?,
         collection: c.id.clone(),
+        username: user.username.clone(),
         request_timestamp,
-        total: (successes.len() + failures.len()) as i64,
-        success: successes.len() as i64,
-        failure: failures.len() as i64,
+        total: (outcome.accepted.len() + outcome.refused.len()) as i64,
+        success: outcome.accepted.len() as i64,
+        failure: outcome.refused.len() as i64,
         successes: Value::Array(successes).to_string(),
         failures: Value::Array(failures).to_string(),
     };
@@ -599,14 +652,15 @@ fn random_uuid() -> Result<String, TaxiiError> {
 
 async fn status(
     State(node): State<Node>,
-    caller: Caller,
+    TaxiiCaller(caller): TaxiiCaller,
     headers: HeaderMap,
     Path(sid): Path<String>,
 ) -> TaxiiResult {
-    admit(&caller, &headers, Permission::ReadIntel)?;
+    // A status names the objects its poster sent: only the poster reads it.
+    let user = admit(&caller, &headers, Permission::ReadIntel)?;
     let s = node
         .store
-        .read(|c| sdb::status(c, &sid))?
+        .read(|c| sdb::status(c, &sid, &user.username))?
         .ok_or_else(|| TaxiiError::not_found(format!("no status {sid}")))?;
     Ok(taxii(StatusCode::OK, status_json(&s)))
 }

@@ -21,9 +21,11 @@ pub struct HashRow {
     pub added_at: String,
     pub withdrawn_at: Option<String>,
     pub withdraw_reason: Option<String>,
+    /// The marking of the report the entry came from (`clear` … `red`).
+    pub tlp: String,
 }
 
-const COLUMNS: &str = "id, owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at, withdrawn_at, withdraw_reason";
+const COLUMNS: &str = "id, owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at, withdrawn_at, withdraw_reason, tlp";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashRow> {
     Ok(HashRow {
@@ -39,6 +41,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashRow> {
         added_at: r.get(9)?,
         withdrawn_at: r.get(10)?,
         withdraw_reason: r.get(11)?,
+        tlp: r.get(12)?,
     })
 }
 
@@ -47,12 +50,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashRow> {
 pub fn add(conn: &Connection, e: &HashRow) -> Result<Option<i64>, StoreError> {
     let n = conn
         .prepare_cached(
-            "INSERT INTO hash_list (owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (owner, entry_id) DO NOTHING",
+            "INSERT INTO hash_list (owner, entry_id, kind, value, entity, behaviour, urgency, origin_case, added_at, tlp)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (owner, entry_id) DO NOTHING",
         )?
         .execute(params![
             e.owner, e.entry_id, e.kind, e.value, e.entity, e.behaviour, e.urgency, e.origin_case,
-            e.added_at
+            e.added_at, e.tlp
         ])?;
     Ok((n > 0).then(|| conn.last_insert_rowid()))
 }
@@ -135,35 +138,54 @@ pub fn max_id(conn: &Connection) -> Result<i64, StoreError> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// A page of the lists, newest first; `owner` narrows to one party's list.
+/// A page of the lists, newest first, of entries marked with one of
+/// `tlp_levels` (the reader's clearance, filtered in the query); `owner`
+/// narrows to one party's list.
 pub fn page(
     conn: &Connection,
     owner: Option<&str>,
     include_withdrawn: bool,
     limit: usize,
     offset: usize,
+    tlp_levels: &[&str],
 ) -> Result<Vec<HashRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM hash_list
          WHERE (?1 IS NULL OR owner = ?1) AND (?2 OR withdrawn_at IS NULL)
+           AND tlp IN (SELECT value FROM json_each(?5))
          ORDER BY id DESC LIMIT ?3 OFFSET ?4"
     ))?;
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let rows = stmt
         .query_map(
-            params![owner, include_withdrawn, limit as i64, offset as i64],
+            params![
+                owner,
+                include_withdrawn,
+                limit as i64,
+                offset as i64,
+                levels
+            ],
             row,
         )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
-/// Live entries per owner and kind.
-pub fn counts(conn: &Connection) -> Result<Vec<(String, String, i64)>, StoreError> {
+/// Live entries per owner and kind, among those marked with one of `tlp_levels`.
+pub fn counts(
+    conn: &Connection,
+    tlp_levels: &[&str],
+) -> Result<Vec<(String, String, i64)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT owner, kind, count(*) FROM hash_list WHERE withdrawn_at IS NULL GROUP BY owner, kind ORDER BY owner, kind",
+        "SELECT owner, kind, count(*) FROM hash_list
+         WHERE withdrawn_at IS NULL AND tlp IN (SELECT value FROM json_each(?1))
+         GROUP BY owner, kind ORDER BY owner, kind",
     )?;
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([levels], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -308,24 +308,30 @@ pub fn page(conn: &Connection, q: &ObjectQuery<'_>) -> Result<Page, StoreError> 
     Ok(Page { objects, next })
 }
 
-/// Deletes versions of an object (all, or those the filter names); returns how many.
+/// Deletes versions of an object (all, or those the filter names) marked
+/// with one of `tlp_levels` (the caller's clearance: versions above it are
+/// neither deleted nor revealed); returns how many.
 pub fn delete_object(
     conn: &Connection,
     collection: &str,
     id: &str,
     versions: &Versions,
+    tlp_levels: &[&str],
 ) -> Result<usize, StoreError> {
     let (filter, at) = versions_sql(versions);
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     // The filter may use ?8 (listed versions): every statement takes eight parameters.
     let n = conn
         .prepare_cached(&format!(
             "DELETE FROM stix_objects WHERE collection = ?1 AND id = ?2 AND ({filter})
-             AND ?3 IS ?3 AND ?4 IS ?4 AND ?5 IS ?5 AND ?6 IS ?6 AND ?7 IS ?7 AND ?8 IS ?8"
+             AND tlp IN (SELECT value FROM json_each(?3))
+             AND ?4 IS ?4 AND ?5 IS ?5 AND ?6 IS ?6 AND ?7 IS ?7 AND ?8 IS ?8"
         ))?
         .execute(params![
             collection,
             id,
-            None::<String>,
+            levels,
             None::<String>,
             None::<String>,
             None::<String>,
@@ -342,11 +348,31 @@ pub fn delete_object(
     Ok(n)
 }
 
+/// Sets the marking of every version of an object marked with one of
+/// `from` (e.g. raises the older versions of a re-marked incident).
+pub fn remark(
+    conn: &Connection,
+    collection: &str,
+    id: &str,
+    from: &[&str],
+    tlp: &str,
+) -> Result<(), StoreError> {
+    let from = serde_json::to_string(from).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.prepare_cached(
+        "UPDATE stix_objects SET tlp = ?4 WHERE collection = ?1 AND id = ?2
+           AND tlp IN (SELECT value FROM json_each(?3))",
+    )?
+    .execute(params![collection, id, from, tlp])?;
+    Ok(())
+}
+
 /// A TAXII status resource (adds are processed at once: always complete).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Status {
     pub id: String,
     pub collection: String,
+    /// Who added the objects: only that user reads the status.
+    pub username: String,
     pub request_timestamp: String,
     pub total: i64,
     pub success: i64,
@@ -358,8 +384,8 @@ pub struct Status {
 
 pub fn put_status(conn: &Connection, s: &Status) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO taxii_status (id, collection, request_timestamp, total, success, failure, successes, failures)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO taxii_status (id, collection, request_timestamp, total, success, failure, successes, failures, username)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         s.id,
@@ -369,18 +395,20 @@ pub fn put_status(conn: &Connection, s: &Status) -> Result<(), StoreError> {
         s.success,
         s.failure,
         s.successes,
-        s.failures
+        s.failures,
+        s.username
     ])?;
     Ok(())
 }
 
-pub fn status(conn: &Connection, id: &str) -> Result<Option<Status>, StoreError> {
+/// A status resource, if `username` added the objects it reports on.
+pub fn status(conn: &Connection, id: &str, username: &str) -> Result<Option<Status>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT id, collection, request_timestamp, total, success, failure, successes, failures
-             FROM taxii_status WHERE id = ?1",
+            "SELECT id, collection, request_timestamp, total, success, failure, successes, failures, username
+             FROM taxii_status WHERE id = ?1 AND username = ?2",
         )?
-        .query_row([id], |r| {
+        .query_row([id, username], |r| {
             Ok(Status {
                 id: r.get(0)?,
                 collection: r.get(1)?,
@@ -390,6 +418,7 @@ pub fn status(conn: &Connection, id: &str) -> Result<Option<Status>, StoreError>
                 failure: r.get(5)?,
                 successes: r.get(6)?,
                 failures: r.get(7)?,
+                username: r.get(8)?,
             })
         })
         .optional()?)
@@ -542,7 +571,8 @@ mod tests {
                 &Versions {
                     at: vec!["2026-02-01T00:00:00.000000Z".into()],
                     ..Default::default()
-                }
+                },
+                ALL
             )
             .unwrap(),
             1
@@ -561,7 +591,8 @@ mod tests {
                 &Versions {
                     all: true,
                     ..Default::default()
-                }
+                },
+                ALL
             )
             .unwrap(),
             2

@@ -180,11 +180,13 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     // The agreed PDQ hash joins us's list and reaches ru's copy; disputed
     // and still-online hashes do not.
     wait_until(15, "the hash list on ru", || {
-        run.hash_list(Some("us"), false, 10, 0)
+        run.hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
             .is_ok_and(|l| l.len() == 1)
     })
     .await;
-    let entry = &usn.hash_list(Some("us"), false, 10, 0).unwrap()[0];
+    let entry = &usn
+        .hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
+        .unwrap()[0];
     assert_eq!(entry.entry_id, format!("{case}#1"));
     assert_eq!(entry.kind, "pdq");
     assert_eq!(
@@ -193,20 +195,28 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     );
 
     // A provider at ru checks an upload: a re-encoded, resized copy matches.
-    let found = run.lookup_image(&copy, None).unwrap();
+    let found = run
+        .lookup_image(&copy, None, liaison_core::tlp::Tlp::Red)
+        .unwrap();
     assert_eq!(found.matches.len(), 1, "{found:?}");
     assert!(found.matches[0].distance <= 31);
     assert_eq!(found.matches[0].entry.owner, "us");
     // The disputed file's SHA-256 is not on the list.
     let by_sha = run
-        .lookup(&liaison_node::content::HashQuery {
-            sha256: Some(sha256.clone()),
-            ..Default::default()
-        })
+        .lookup(
+            &liaison_node::content::HashQuery {
+                sha256: Some(sha256.clone()),
+                ..Default::default()
+            },
+            liaison_core::tlp::Tlp::Red,
+        )
         .unwrap();
     assert!(by_sha.matches.is_empty());
     // A flat image has nothing to match on.
-    let e = run.lookup_image(&flat, None).unwrap_err().to_string();
+    let e = run
+        .lookup_image(&flat, None, liaison_core::tlp::Tlp::Red)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("quality"), "{e}");
 
     // Through the API, as a provider liaison would, with the image itself.
@@ -273,13 +283,20 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
             .unwrap(),
         1
     );
-    assert!(usn.lookup_image(&copy, None).unwrap().matches.is_empty());
+    assert!(
+        usn.lookup_image(&copy, None, liaison_core::tlp::Tlp::Red)
+            .unwrap()
+            .matches
+            .is_empty()
+    );
     wait_until(15, "the withdrawal on ru", || {
-        run.lookup_image(&copy, None)
+        run.lookup_image(&copy, None, liaison_core::tlp::Tlp::Red)
             .is_ok_and(|r| r.matches.is_empty())
     })
     .await;
-    let on_ru = run.hash_list(Some("us"), true, 10, 0).unwrap();
+    let on_ru = run
+        .hash_list(Some("us"), true, 10, 0, liaison_core::tlp::Tlp::Red)
+        .unwrap();
     assert_eq!(on_ru[0].withdraw_reason.as_deref(), Some("Listed in error"));
     // ru cannot withdraw us's entry: its own list has no such entry.
     assert!(
@@ -473,7 +490,13 @@ async fn rows_another_process_adds_reach_the_serving_index() {
         ..Default::default()
     };
     // The serving node loads its (empty) index.
-    assert!(us.node.lookup(&query).unwrap().matches.is_empty());
+    assert!(
+        us.node
+            .lookup(&query, liaison_core::tlp::Tlp::Red)
+            .unwrap()
+            .matches
+            .is_empty()
+    );
     // Another process (the CLI) writes to the same database.
     let other = liaison_node::Node::open(&us.dir).unwrap();
     other
@@ -494,13 +517,14 @@ async fn rows_another_process_adds_reach_the_serving_index() {
                     added_at: "2026-11-23T00:00:00Z".into(),
                     withdrawn_at: None,
                     withdraw_reason: None,
+                    tlp: "clear".into(),
                 },
             )?;
             Ok(())
         })
         .await
         .unwrap();
-    let found = us.node.lookup(&query).unwrap();
+    let found = us.node.lookup(&query, liaison_core::tlp::Tlp::Red).unwrap();
     assert_eq!(found.matches.len(), 1);
     assert_eq!(found.matches[0].entry.entry_id, "ru-abc#0");
     // And a withdrawal by the other process is honoured at once.
@@ -518,5 +542,11 @@ async fn rows_another_process_adds_reach_the_serving_index() {
         })
         .await
         .unwrap();
-    assert!(us.node.lookup(&query).unwrap().matches.is_empty());
+    assert!(
+        us.node
+            .lookup(&query, liaison_core::tlp::Tlp::Red)
+            .unwrap()
+            .matches
+            .is_empty()
+    );
 }

@@ -261,7 +261,7 @@ async fn settle(
                 (None, Some(err)) => Ok(Update::Refused {
                     seq: item.seq,
                     hash: item.envelope_hash.clone(),
-                    reason: format!("{}: {}", err.code, err.message),
+                    reason: liaison_core::bounded(format!("{}: {}", err.code, err.message)),
                 }),
                 (None, None) => Err(format!("{} answered neither receipt nor error", card.party)),
             },

@@ -127,6 +127,18 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 impl Node {
+    /// Signs a `kind` envelope with `body` for one pinned party (none if
+    /// `party` is not a pinned party).
+    pub(crate) fn sign_for_party(
+        &self,
+        party: &str,
+        kind: &str,
+        case_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Broadcast, NodeError> {
+        self.sign_for(|p| p == party, kind, case_id, body)
+    }
+
     /// Signs a `kind` envelope with `body` for every pinned party.
     pub(crate) fn sign_for_parties(
         &self,
@@ -134,10 +146,20 @@ impl Node {
         case_id: &str,
         body: &serde_json::Value,
     ) -> Result<Broadcast, NodeError> {
+        self.sign_for(|_| true, kind, case_id, body)
+    }
+
+    fn sign_for(
+        &self,
+        include: impl Fn(&str) -> bool,
+        kind: &str,
+        case_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<Broadcast, NodeError> {
         let created = now_rfc3339();
         let mut envelopes = Vec::new();
         for peer in self.peers()? {
-            if peer.card.role != NodeRole::Party {
+            if peer.card.role != NodeRole::Party || !include(peer.party.as_str()) {
                 continue;
             }
             let envelope = Envelope {
@@ -507,7 +529,7 @@ impl Node {
                         peer: peer.party.to_string(),
                         envelope_id: Some(signed.envelope.id.clone()).filter(|s| s.len() <= 64),
                         code: code.to_owned(),
-                        reason: reason.clone(),
+                        reason: liaison_core::bounded(reason.clone()),
                     });
                     results[i] = Some(refusal(&signed.envelope.id, code, reason));
                 }
@@ -778,7 +800,7 @@ impl Node {
                         peer: peer.party.to_string(),
                         envelope_id: Some(id.clone()),
                         code: code.to_owned(),
-                        reason: reason.clone(),
+                        reason: liaison_core::bounded(reason.clone()),
                     };
                     self.store
                         .write(move |tx| db::record_rejection(tx.conn(), &rejection))
@@ -1017,7 +1039,7 @@ fn refusal(id: &str, code: &str, message: String) -> DeliveryResult {
         receipt: None,
         error: Some(ErrorDetail {
             code: code.to_owned(),
-            message,
+            message: liaison_core::bounded(message),
         }),
     }
 }

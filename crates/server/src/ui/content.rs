@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use liaison_core::case::CaseKind;
 use liaison_core::roles::Permission;
-use liaison_node::NodeError;
 use liaison_node::content::{HashQuery, LookupResult};
 use liaison_store::hashes::HashRow;
 
@@ -160,16 +159,20 @@ fn page(state: &UiState, v: &Visitor, error: String, result: Option<&LookupResul
             .map(|m| entry_line(&t, &m.entry, &me, Some(m.distance)))
             .collect();
     }
+    let clearance = v
+        .user
+        .as_ref()
+        .map_or(liaison_core::tlp::Tlp::Clear, |u| u.clearance);
     let counts = state
         .node
-        .hash_counts()
+        .hash_counts(clearance)
         .unwrap_or_default()
         .into_iter()
         .map(|(owner, kind, n)| (owner, t.value("item_type", &kind), n))
         .collect();
     let entries = state
         .node
-        .hash_list(None, true, 50, 0)
+        .hash_list(None, true, 50, 0, clearance)
         .unwrap_or_default()
         .iter()
         .map(|r| entry_line(&t, r, &me, None))
@@ -202,9 +205,10 @@ async fn hashes_page(State(state): State<UiState>, headers: HeaderMap) -> Respon
 async fn lookup(State(state): State<UiState>, request: Request) -> Response {
     let v = Visitor::from_headers(&state, request.headers());
     // The role is checked before the body is even parsed.
-    if let Err(r) = v.require(Permission::MatchHashes, "/hashes") {
-        return r;
-    }
+    let clearance = match v.require(Permission::MatchHashes, "/hashes") {
+        Ok(u) => u.clearance,
+        Err(r) => return r,
+    };
     let mut multipart = match Multipart::from_request(request, &()).await {
         Ok(m) => m,
         Err(e) => {
@@ -252,9 +256,7 @@ async fn lookup(State(state): State<UiState>, request: Request) -> Response {
     let radius = radius.parse::<u32>().ok();
     let node = state.node.clone();
     let outcome = if !image.is_empty() {
-        tokio::task::spawn_blocking(move || node.lookup_image(&image, radius))
-            .await
-            .unwrap_or_else(|e| Err(NodeError::Invalid(format!("hashing stopped: {e}"))))
+        node.lookup_upload(image, radius, clearance).await
     } else {
         let mut q = HashQuery {
             radius,
@@ -265,7 +267,7 @@ async fn lookup(State(state): State<UiState>, request: Request) -> Response {
             "sha256" => q.sha256 = Some(hash),
             _ => q.pdq = Some(hash),
         }
-        node.lookup(&q)
+        node.lookup(&q, clearance)
     };
     match outcome {
         Ok(result) => html(

@@ -85,14 +85,13 @@ impl UiState {
 }
 
 pub fn routes(state: UiState) -> Router {
-    pages::routes()
-        .with_state(state)
-        .layer(axum::middleware::map_response(security_headers))
+    pages::routes().with_state(state)
 }
 
-/// Headers on every page: a Content Security Policy without inline scripts,
-/// and no framing, sniffing or referrers.
-async fn security_headers(mut response: Response) -> Response {
+/// Headers on every response of both listeners (pages, API, TAXII, log,
+/// federation): a Content Security Policy without inline scripts, and no
+/// framing, sniffing, referrers or caching (unless a route allows it).
+pub async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
