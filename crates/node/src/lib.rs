@@ -25,6 +25,7 @@ pub mod operations;
 pub mod search;
 pub mod stats;
 pub mod stix;
+pub mod throttle;
 pub mod tls;
 pub mod users;
 pub mod verify;
@@ -126,6 +127,8 @@ pub struct Node {
     pub(crate) attachment_inflight: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     /// Images being decoded for lookups (`limits.image_hashes` at once).
     pub(crate) image_permits: Arc<tokio::sync::Semaphore>,
+    /// Failed sign-ins, password checks at once, remembered Basic successes.
+    pub guard: users::Guard,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -190,6 +193,7 @@ impl Node {
             image_permits: Arc::new(tokio::sync::Semaphore::new(
                 config.limits.image_hashes.max(1) as usize,
             )),
+            guard: users::Guard::new(&config.limits)?,
             config,
         })
     }

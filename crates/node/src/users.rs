@@ -10,7 +10,121 @@ use liaison_core::tlp::Tlp;
 use liaison_log::Hash;
 use liaison_store::users::{self, UserRow};
 
+use crate::throttle::{Limit, Throttle};
 use crate::{Node, NodeError, now_rfc3339};
+
+/// Why a sign-in did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("too many failed sign-ins from this address: try again later")]
+    TooMany,
+    #[error("the node is busy checking passwords: try again shortly")]
+    Busy,
+    #[error("wrong user name or password")]
+    Wrong,
+    #[error("{0}")]
+    Failed(NodeError),
+}
+
+impl From<NodeError> for SignInError {
+    fn from(e: NodeError) -> SignInError {
+        SignInError::Failed(e)
+    }
+}
+
+/// What bounds password checking: failure counts, the argon2id checks
+/// running at once, and the remembered recent HTTP Basic successes.
+#[derive(Clone)]
+pub struct Guard {
+    pub throttle: Throttle,
+    password_permits: std::sync::Arc<tokio::sync::Semaphore>,
+    salt: [u8; 32],
+    remembered: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], Remembered>>>,
+}
+
+#[derive(Clone)]
+struct Remembered {
+    username: String,
+    /// The stored hash at the time: a changed password forgets it.
+    password_hash: String,
+    until: std::time::Instant,
+}
+
+/// Most remembered Basic successes (the map is emptied when full).
+const MAX_REMEMBERED: usize = 4096;
+const REMEMBER_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Guard {
+    pub(crate) fn new(limits: &crate::config::LimitsSection) -> Result<Guard, NodeError> {
+        Ok(Guard {
+            throttle: Throttle::new(std::time::Duration::from_secs(
+                limits.login_window_secs.max(1),
+            )),
+            password_permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                limits.password_checks.max(1) as usize,
+            )),
+            salt: crate::random_seed()?,
+            remembered: Default::default(),
+        })
+    }
+
+    fn remembered(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], Remembered>> {
+        // A poisoned map only means a panic elsewhere; dropping it is safe.
+        self.remembered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remembered_key(&self, username: &str, password: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(self.salt);
+        h.update((username.len() as u64).to_be_bytes());
+        h.update(username.as_bytes());
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn recall(&self, node: &Node, key: &[u8; 32]) -> Result<Option<User>, NodeError> {
+        let Some(r) = self.remembered().get(key).cloned() else {
+            return Ok(None);
+        };
+        if r.until < std::time::Instant::now() {
+            self.remembered().remove(key);
+            return Ok(None);
+        }
+        let row = node.store.read(|c| users::by_name(c, &r.username))?;
+        Ok(row
+            .filter(|row| !row.disabled && row.password_hash == r.password_hash)
+            .and_then(to_user))
+    }
+
+    fn remember(&self, node: &Node, key: [u8; 32], username: &str) -> Result<(), NodeError> {
+        let Some(row) = node.store.read(|c| users::by_name(c, username))? else {
+            return Ok(());
+        };
+        let mut map = self.remembered();
+        if map.len() >= MAX_REMEMBERED {
+            map.clear();
+        }
+        map.insert(
+            key,
+            Remembered {
+                username: username.to_owned(),
+                password_hash: row.password_hash,
+                until: std::time::Instant::now() + REMEMBER_FOR,
+            },
+        );
+        Ok(())
+    }
+
+    /// Forgets what is remembered of a user (its password or state changed).
+    fn forget(&self, username: &str) {
+        self.remembered().retain(|_, r| r.username != username);
+    }
+}
 
 /// A signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +203,13 @@ impl Node {
             disabled: false,
             clearance: None,
         };
-        Ok(self
+        let created = self
             .store
             .write(move |tx| users::upsert(tx.conn(), &row))
             .await?
-            .value)
+            .value;
+        self.guard.forget(username);
+        Ok(created)
     }
 
     /// Sets the TLP clearance of a user (`None`: the role's default).
@@ -119,8 +235,83 @@ impl Node {
         Ok(())
     }
 
-    /// The user with this name and password, if both match.
-    pub fn check_password(
+    /// Signs a user in from `client` (its address, as the listener saw it):
+    /// within the failure limits per user name and client and per client,
+    /// with at most `limits.password_checks` argon2id checks running at
+    /// once. `basic`: the request is HTTP Basic, which scripts send with
+    /// every request — a recent success is remembered (for five minutes,
+    /// as a salted hash, until the password changes) so they do not cost a
+    /// password check each.
+    pub async fn sign_in(
+        &self,
+        client: &str,
+        username: &str,
+        password: &str,
+        basic: bool,
+    ) -> Result<User, SignInError> {
+        let remembered = basic.then(|| self.guard.remembered_key(username, password));
+        if let Some(key) = &remembered
+            && let Some(user) = self.guard.recall(self, key)?
+        {
+            return Ok(user);
+        }
+        let limits = &self.config.limits;
+        let user_key = format!("u:{username}|{client}");
+        let client_key = format!("c:{client}");
+        let attempt = self
+            .guard
+            .throttle
+            .reserve(&[
+                Limit {
+                    what: &user_key,
+                    max: limits.login_failures_per_user,
+                },
+                Limit {
+                    what: &client_key,
+                    max: limits.login_failures_per_client,
+                },
+            ])
+            .ok_or(SignInError::TooMany)?;
+        // No real user has such a name or password: no check needed.
+        if username.len() > 64 || password.len() > 1024 {
+            return Err(SignInError::Wrong);
+        }
+        let permit = match tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.guard.password_permits.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(p)) => p,
+            _ => {
+                // Nobody's fault that the node is busy: the place is given back.
+                attempt.succeeded();
+                return Err(SignInError::Busy);
+            }
+        };
+        let (node, u, p) = (self.clone(), username.to_owned(), password.to_owned());
+        let checked = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            node.check_password(&u, &p)
+        })
+        .await
+        .map_err(|e| SignInError::Failed(NodeError::Invalid(format!("password check: {e}"))))?
+        .map_err(SignInError::Failed)?;
+        match checked {
+            Some(user) => {
+                attempt.succeeded();
+                if let Some(key) = remembered {
+                    self.guard.remember(self, key, &user.username)?;
+                }
+                Ok(user)
+            }
+            None => Err(SignInError::Wrong),
+        }
+    }
+
+    /// The user with this name and password, if both match (argon2id:
+    /// slow on purpose; callers go through [`Node::sign_in`]).
+    pub(crate) fn check_password(
         &self,
         username: &str,
         password: &str,
@@ -147,8 +338,24 @@ impl Node {
         Ok(to_user(row))
     }
 
-    /// Creates an API token for a user; the token is shown once.
+    /// Creates an API token for a user, valid `accounts.token_days`; the
+    /// token is shown once.
     pub async fn create_token(&self, username: &str, label: &str) -> Result<String, NodeError> {
+        self.create_token_for_days(username, label, self.config.accounts.token_days)
+            .await
+    }
+
+    /// Creates an API token valid `days` days (1 to 3650).
+    pub async fn create_token_for_days(
+        &self,
+        username: &str,
+        label: &str,
+        days: u32,
+    ) -> Result<String, NodeError> {
+        if !(1..=3650).contains(&days) {
+            return Err(NodeError::Invalid("a token is valid 1 to 3650 days".into()));
+        }
+        let expires = jiff::Timestamp::now().as_second() + i64::from(days) * 86_400;
         if self.store.read(|c| users::by_name(c, username))?.is_none() {
             return Err(NodeError::Invalid(format!(
                 "no user {username}; add one with `liaison user add`"
@@ -160,18 +367,58 @@ impl Node {
         let digest = Hash::of_content(token.as_bytes()).to_hex();
         let (user, label, now) = (username.to_owned(), label.to_owned(), now_rfc3339());
         self.store
-            .write(move |tx| users::add_token(tx.conn(), &digest, &user, &label, &now))
+            .write(move |tx| users::add_token(tx.conn(), &digest, &user, &label, &now, expires))
             .await?;
         Ok(token)
     }
 
-    /// The user an API token belongs to.
+    /// The user an unexpired API token belongs to.
     pub fn user_by_token(&self, token: &str) -> Result<Option<User>, NodeError> {
         let digest = Hash::of_content(token.as_bytes()).to_hex();
+        let now = jiff::Timestamp::now().as_second();
         Ok(self
             .store
-            .read(|c| users::by_token(c, &digest))?
+            .read(|c| users::by_token(c, &digest, now))?
             .and_then(to_user))
+    }
+
+    /// A user's tokens (ids, labels, expiry; never the tokens).
+    pub fn tokens(&self, username: &str) -> Result<Vec<users::TokenRow>, NodeError> {
+        Ok(self.store.read(|c| users::tokens_of(c, username))?)
+    }
+
+    /// Revokes one token of a user (by id) or all; returns how many.
+    pub async fn revoke_tokens(
+        &self,
+        username: &str,
+        id: Option<&str>,
+    ) -> Result<usize, NodeError> {
+        let (u, id) = (username.to_owned(), id.map(str::to_owned));
+        let n = self
+            .store
+            .write(move |tx| users::revoke_tokens(tx.conn(), &u, id.as_deref()))
+            .await?
+            .value;
+        self.guard.forget(username);
+        Ok(n)
+    }
+
+    /// Disables a user (its sessions end, its tokens stop working) or
+    /// enables it again.
+    pub async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<(), NodeError> {
+        let u = username.to_owned();
+        let found = self
+            .store
+            .write(move |tx| users::set_disabled(tx.conn(), &u, disabled))
+            .await?
+            .value;
+        self.guard.forget(username);
+        if !found {
+            return Err(NodeError::Invalid(format!(
+                "no user {username}; add one with `liaison user add`"
+            )));
+        }
+        Ok(())
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>, NodeError> {
@@ -188,10 +435,12 @@ impl Node {
 static DUMMY: std::sync::LazyLock<Option<String>> =
     std::sync::LazyLock::new(|| hash_password("not a real password, only for timing").ok());
 
-/// How long a browser session lasts.
-pub const SESSION_SECS: i64 = 12 * 3600;
-
 impl Node {
+    /// How long a browser session lasts (`accounts.session_hours`).
+    pub fn session_secs(&self) -> i64 {
+        i64::from(self.config.accounts.session_hours.max(1)) * 3600
+    }
+
     /// Starts a session for a user: returns the cookie value and the CSRF token.
     pub async fn start_session(&self, username: &str) -> Result<(String, String), NodeError> {
         let mut raw = [0u8; 32];
@@ -200,7 +449,7 @@ impl Node {
         getrandom::fill(&mut raw).map_err(|e| NodeError::Invalid(format!("no randomness: {e}")))?;
         let csrf = B64URL.encode(raw);
         let digest = Hash::of_content(cookie.as_bytes()).to_hex();
-        let expires = jiff::Timestamp::now().as_second() + SESSION_SECS;
+        let expires = jiff::Timestamp::now().as_second() + self.session_secs();
         let (user, token, now) = (username.to_owned(), csrf.clone(), now_rfc3339());
         self.store
             .write(move |tx| users::add_session(tx.conn(), &digest, &user, &token, &now, expires))

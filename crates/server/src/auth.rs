@@ -9,7 +9,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use liaison_core::roles::Permission;
 use liaison_node::Node;
-use liaison_node::users::User;
+use liaison_node::users::{SignInError, User};
+
+use crate::limits::{ClientAddr, TrustedProxies, client_key};
 
 use crate::error::ApiError;
 
@@ -39,6 +41,35 @@ fn unauthorized() -> ApiError {
     )
 }
 
+/// The client a request counts against for rate limits: its socket
+/// address, or the forwarded one when it comes through a trusted proxy.
+pub fn client_of(parts: &Parts) -> String {
+    let socket = parts
+        .extensions
+        .get::<ClientAddr>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let ip = match parts.extensions.get::<TrustedProxies>() {
+        Some(t) => t.client(socket, &parts.headers),
+        None => socket,
+    };
+    client_key(ip)
+}
+
+/// How a refused sign-in is answered.
+pub fn sign_in_refused(e: SignInError) -> ApiError {
+    match e {
+        SignInError::Wrong => unauthorized(),
+        SignInError::TooMany => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            e.to_string(),
+        ),
+        SignInError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
+        SignInError::Failed(e) => e.into(),
+    }
+}
+
 impl FromRequestParts<Node> for Caller {
     type Rejection = ApiError;
 
@@ -62,12 +93,12 @@ impl FromRequestParts<Node> for Caller {
             let decoded = B64.decode(basic.trim()).map_err(|_| unauthorized())?;
             let text = String::from_utf8(decoded).map_err(|_| unauthorized())?;
             let (user, password) = text.split_once(':').ok_or_else(unauthorized)?;
-            let (node, user, password) = (node.clone(), user.to_owned(), password.to_owned());
-            // argon2id is deliberately slow: keep it off the async workers.
-            let found = tokio::task::spawn_blocking(move || node.check_password(&user, &password))
+            // Throttled per user and client, argon2id checks bounded: see Node::sign_in.
+            return node
+                .sign_in(&client_of(parts), user, password, true)
                 .await
-                .map_err(|e| ApiError::internal(e.to_string()))??;
-            return found.map(Caller).ok_or_else(unauthorized);
+                .map(Caller)
+                .map_err(sign_in_refused);
         }
         Err(unauthorized())
     }

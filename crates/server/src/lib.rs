@@ -16,6 +16,7 @@ mod downloads;
 pub mod error;
 mod extract;
 mod federation_routes;
+pub mod limits;
 mod log_routes;
 pub mod taxii;
 pub mod ui;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use liaison_core::card::CheckedCard;
@@ -123,11 +125,14 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
     let mut tasks = JoinSet::new();
 
     let fed_tls = liaison_node::tls::server_config(&node.tls, Arc::new(StorePins(node.clone())))?;
+    let trusted = limits::TrustedProxies::parse(&node.config.limits.trusted_proxies)
+        .map_err(ServerError::Config)?;
     tasks.spawn(serve_tls(
         listeners.federation,
         TlsAcceptor::from(Arc::new(fed_tls)),
         federation_router(node.clone()),
         Some(node.clone()),
+        Bounds::of(&node),
         watcher.clone(),
     ));
 
@@ -137,14 +142,16 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         tasks.spawn(serve_tls(
             listeners.app,
             TlsAcceptor::from(Arc::new(config)),
-            app_router(node.clone(), app_tls, app_addr),
+            app_router(node.clone(), app_tls, app_addr, trusted.clone()),
             None,
+            Bounds::of(&node),
             watcher.clone(),
         ));
     } else {
         tasks.spawn(serve_plain(
             listeners.app,
-            app_router(node.clone(), app_tls, app_addr),
+            app_router(node.clone(), app_tls, app_addr, trusted),
+            Bounds::of(&node),
             watcher.clone(),
         ));
     }
@@ -222,7 +229,12 @@ fn federation_router(node: Node) -> Router {
 }
 
 /// The app listener: health, the log (read-only), the JSON API and the web UI.
-pub fn app_router(node: Node, tls: bool, bound: SocketAddr) -> Router {
+pub fn app_router(
+    node: Node,
+    tls: bool,
+    bound: SocketAddr,
+    trusted: limits::TrustedProxies,
+) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
@@ -230,11 +242,32 @@ pub fn app_router(node: Node, tls: bool, bound: SocketAddr) -> Router {
         .merge(taxii::routes(tls, bound))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))
+        .layer(axum::Extension(trusted))
         .layer(axum::middleware::map_response(ui::security_headers))
 }
 
 const GRACE: Duration = Duration::from_secs(10);
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a listener allows each connection and request (`[limits]`).
+#[derive(Clone)]
+struct Bounds {
+    gate: limits::ConnectionGate,
+    header_timeout: Duration,
+    body_timeout: Duration,
+    request_timeout: Duration,
+}
+
+impl Bounds {
+    fn of(node: &Node) -> Bounds {
+        let l = &node.config.limits;
+        Bounds {
+            gate: limits::ConnectionGate::new(l.max_connections, l.max_connections_per_client),
+            header_timeout: Duration::from_secs(l.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(l.body_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(l.request_timeout_secs.max(1)),
+        }
+    }
+}
 
 /// How a listener's connections are secured.
 // One value per listener, moved into each connection task: size is irrelevant.
@@ -251,8 +284,13 @@ enum Transport {
     },
 }
 
-async fn serve_plain(listener: TcpListener, router: Router, shutdown: watch::Receiver<bool>) {
-    serve(listener, Transport::Plain, router, shutdown).await
+async fn serve_plain(
+    listener: TcpListener,
+    router: Router,
+    bounds: Bounds,
+    shutdown: watch::Receiver<bool>,
+) {
+    serve(listener, Transport::Plain, router, bounds, shutdown).await
 }
 
 async fn serve_tls(
@@ -260,12 +298,14 @@ async fn serve_tls(
     acceptor: TlsAcceptor,
     router: Router,
     peers: Option<Node>,
+    bounds: Bounds,
     shutdown: watch::Receiver<bool>,
 ) {
     serve(
         listener,
         Transport::Tls { acceptor, peers },
         router,
+        bounds,
         shutdown,
     )
     .await
@@ -275,6 +315,7 @@ async fn serve(
     listener: TcpListener,
     transport: Transport,
     router: Router,
+    bounds: Bounds,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -287,7 +328,20 @@ async fn serve(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
-                connections.spawn(serve_connection(tcp, remote, transport.clone(), router.clone(), shutdown.clone()));
+                // Over the caps (overall, or for this client): closed at once.
+                let Some(admitted) = bounds.gate.admit(remote.ip()) else {
+                    drop(tcp);
+                    continue;
+                };
+                connections.spawn(serve_connection(
+                    tcp,
+                    remote,
+                    transport.clone(),
+                    router.clone(),
+                    bounds.clone(),
+                    admitted,
+                    shutdown.clone(),
+                ));
             }
             _ = shutdown.changed() => break,
         }
@@ -304,19 +358,25 @@ async fn serve_connection(
     remote: SocketAddr,
     transport: Transport,
     router: Router,
+    bounds: Bounds,
+    admitted: limits::Admitted,
     shutdown: watch::Receiver<bool>,
 ) {
+    let _admitted = admitted;
     match transport {
-        Transport::Plain => serve_http(TokioIo::new(tcp), router, None, shutdown).await,
+        Transport::Plain => {
+            serve_http(TokioIo::new(tcp), router, None, remote, &bounds, shutdown).await
+        }
         Transport::Tls { acceptor, peers } => {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::warn!(%remote, "TLS handshake refused: {e}");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let stream =
+                match tokio::time::timeout(bounds.header_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::warn!(%remote, "TLS handshake refused: {e}");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let identity = match &peers {
                 None => None,
                 Some(node) => match peer_of(node, &stream) {
@@ -329,7 +389,15 @@ async fn serve_connection(
                     }
                 },
             };
-            serve_http(TokioIo::new(stream), router, identity, shutdown).await
+            serve_http(
+                TokioIo::new(stream),
+                router,
+                identity,
+                remote,
+                &bounds,
+                shutdown,
+            )
+            .await
         }
     }
 }
@@ -338,19 +406,46 @@ async fn serve_http<IO>(
     io: TokioIo<IO>,
     router: Router,
     identity: Option<PeerIdentity>,
+    remote: SocketAddr,
+    bounds: &Bounds,
     mut shutdown: watch::Receiver<bool>,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let (body_timeout, request_timeout) = (bounds.body_timeout, bounds.request_timeout);
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let mut req = req.map(axum::body::Body::new);
+        // A body that sends nothing for `body_timeout` is cut off.
+        let mut req = req
+            .map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)));
+        req.extensions_mut().insert(limits::ClientAddr(remote));
         if let Some(id) = &identity {
             req.extensions_mut().insert(id.clone());
         }
         let router = router.clone();
-        async move { Ok::<_, Infallible>(router.oneshot(req).await.unwrap_or_else(|e| match e {})) }
+        async move {
+            let answer = tokio::time::timeout(request_timeout, router.oneshot(req)).await;
+            Ok::<_, Infallible>(match answer {
+                Ok(r) => r.unwrap_or_else(|e| match e {}),
+                Err(_) => error::ApiError::new(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    format!(
+                        "the request took longer than {} s",
+                        request_timeout.as_secs()
+                    ),
+                )
+                .into_response(),
+            })
+        }
     });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // The header timeout also closes a kept-alive connection that sends
+    // no next request: hyper starts it when it waits for a request head.
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(bounds.header_timeout)
+        .max_buf_size(64 * 1024);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {

@@ -34,6 +34,11 @@ const COLUMNS: &str = "username, role, password_hash, lang, created, disabled, c
 /// Adds a user, or replaces the role, password and language of an existing one.
 pub fn upsert(conn: &Connection, u: &UserRow) -> Result<bool, StoreError> {
     let existed = by_name(conn, &u.username)?.is_some();
+    if existed {
+        // A new password ends every session and token of the old one.
+        end_sessions_of(conn, &u.username)?;
+        conn.execute("DELETE FROM api_tokens WHERE username = ?1", [&u.username])?;
+    }
     conn.execute(
         "INSERT INTO users (username, role, password_hash, lang, created, disabled) VALUES (?1, ?2, ?3, ?4, ?5, 0)
          ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
@@ -76,24 +81,90 @@ pub fn add_token(
     username: &str,
     label: &str,
     created: &str,
+    expires: i64,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO api_tokens (token_sha256, username, label, created) VALUES (?1, ?2, ?3, ?4)",
-        params![token_sha256, username, label, created],
+        "INSERT INTO api_tokens (token_sha256, username, label, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token_sha256, username, label, created, expires],
     )?;
     Ok(())
 }
 
-/// The enabled user a token hash belongs to.
-pub fn by_token(conn: &Connection, token_sha256: &str) -> Result<Option<UserRow>, StoreError> {
+/// The enabled user an unexpired token hash belongs to.
+pub fn by_token(
+    conn: &Connection,
+    token_sha256: &str,
+    now: i64,
+) -> Result<Option<UserRow>, StoreError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT u.{} FROM api_tokens t JOIN users u ON u.username = t.username
-             WHERE t.token_sha256 = ?1 AND u.disabled = 0",
+             WHERE t.token_sha256 = ?1 AND u.disabled = 0 AND t.expires > ?2",
             COLUMNS.replace(", ", ", u.")
         ))?
-        .query_row([token_sha256], from_row)
+        .query_row(params![token_sha256, now], from_row)
         .optional()?)
+}
+
+/// An API token as its owner and the operator see it (never the token).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRow {
+    /// The first 12 hex digits of the token's SHA-256: names it for `revoke`.
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub expires: i64,
+}
+
+pub fn tokens_of(conn: &Connection, username: &str) -> Result<Vec<TokenRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT substr(token_sha256, 1, 12), label, created, coalesce(expires, 0)
+         FROM api_tokens WHERE username = ?1 ORDER BY created",
+    )?;
+    let rows = stmt
+        .query_map([username], |r| {
+            Ok(TokenRow {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                created: r.get(2)?,
+                expires: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Revokes a user's tokens: the one whose id is given, or all; returns how many.
+pub fn revoke_tokens(
+    conn: &Connection,
+    username: &str,
+    id: Option<&str>,
+) -> Result<usize, StoreError> {
+    Ok(match id {
+        Some(id) => conn.execute(
+            "DELETE FROM api_tokens WHERE username = ?1 AND substr(token_sha256, 1, 12) = ?2",
+            params![username, id],
+        )?,
+        None => conn.execute("DELETE FROM api_tokens WHERE username = ?1", [username])?,
+    })
+}
+
+/// Disables (or enables) a user; disabling ends its sessions. Returns
+/// whether the user exists.
+pub fn set_disabled(conn: &Connection, username: &str, disabled: bool) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE users SET disabled = ?2 WHERE username = ?1",
+        params![username, disabled],
+    )?;
+    if disabled {
+        end_sessions_of(conn, username)?;
+    }
+    Ok(n > 0)
+}
+
+pub fn end_sessions_of(conn: &Connection, username: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+    Ok(())
 }
 
 /// A browser session.

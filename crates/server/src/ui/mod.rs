@@ -16,10 +16,6 @@ mod reference;
 
 pub use pages::{ROUTES, render_inbox_for_benchmark};
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,47 +29,16 @@ pub const SESSION_COOKIE: &str = "liaison_session";
 const PRELOGIN_COOKIE: &str = "liaison_prelogin";
 const LANG_COOKIE: &str = "liaison_lang";
 
-/// Failed logins allowed per username and per client address in [`LOGIN_WINDOW`].
-const LOGIN_ATTEMPTS: usize = 5;
-const LOGIN_WINDOW: Duration = Duration::from_secs(300);
-
 #[derive(Clone)]
 pub struct UiState {
     pub node: Node,
-    /// Recent failed logins by key (user name, client address).
-    failures: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
     /// Cookies get `Secure` when the app listener speaks TLS.
     pub secure: bool,
 }
 
 impl UiState {
     pub fn new(node: Node, secure: bool) -> UiState {
-        UiState {
-            node,
-            failures: Default::default(),
-            secure,
-        }
-    }
-
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Instant>>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether `key` may try to log in now.
-    fn login_allowed(&self, key: &str) -> bool {
-        let mut f = self.failures();
-        let recent = f.entry(key.to_owned()).or_default();
-        recent.retain(|t| t.elapsed() < LOGIN_WINDOW);
-        recent.len() < LOGIN_ATTEMPTS
-    }
-
-    fn login_failed(&self, key: &str) {
-        self.failures()
-            .entry(key.to_owned())
-            .or_default()
-            .push(Instant::now());
+        UiState { node, secure }
     }
 
     fn cookie(&self, name: &str, value: &str, max_age: i64) -> HeaderValue {

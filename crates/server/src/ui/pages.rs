@@ -16,7 +16,7 @@ use liaison_core::{CoreError, FieldProblem};
 use liaison_node::NodeError;
 use liaison_node::federation::CaseDetail;
 use liaison_node::stats::{Stats, median};
-use liaison_node::users::User;
+use liaison_node::users::{SignInError, User};
 use liaison_store::federation::{self as db, CaseFilter};
 use serde::Deserialize;
 
@@ -238,7 +238,15 @@ async fn login_page(
     r
 }
 
-async fn login(State(state): State<UiState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(State(state): State<UiState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    // Who counts against the sign-in limits: the socket (or trusted proxy's) client.
+    let client = crate::auth::client_of(&parts);
+    let headers = parts.headers;
+    let body = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response(),
+    };
     let v = Visitor::from_headers(&state, &headers);
     let form = Submitted::parse(&body);
     let (username, password, next) = (
@@ -268,26 +276,16 @@ async fn login(State(state): State<UiState>, headers: HeaderMap, body: Bytes) ->
     {
         return fail("error.csrf", StatusCode::FORBIDDEN);
     }
-    let client = headers
-        .get("x-forwarded-for")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("local")
-        .to_owned();
-    let keys = [format!("user:{username}"), format!("client:{client}")];
-    if !keys.iter().all(|k| state.login_allowed(k)) {
-        return fail("login.too_many", StatusCode::TOO_MANY_REQUESTS);
-    }
-    let node = state.node.clone();
-    let (u, p) = (username.clone(), password);
-    let checked = tokio::task::spawn_blocking(move || node.check_password(&u, &p)).await;
-    let user = match checked {
-        Ok(Ok(Some(user))) => user,
-        Ok(Ok(None)) => {
-            keys.iter().for_each(|k| state.login_failed(k));
-            return fail("login.failed", StatusCode::UNAUTHORIZED);
-        }
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
+    let user = match state
+        .node
+        .sign_in(&client, &username, &password, false)
+        .await
+    {
+        Ok(user) => user,
+        Err(SignInError::Wrong) => return fail("login.failed", StatusCode::UNAUTHORIZED),
+        Err(SignInError::TooMany) => return fail("login.too_many", StatusCode::TOO_MANY_REQUESTS),
+        Err(SignInError::Busy) => return fail("login.busy", StatusCode::SERVICE_UNAVAILABLE),
+        Err(SignInError::Failed(e)) => return internal(e),
     };
     let (cookie, _csrf) = match state.node.start_session(&user.username).await {
         Ok(s) => s,
@@ -296,7 +294,7 @@ async fn login(State(state): State<UiState>, headers: HeaderMap, body: Bytes) ->
     let mut r = Redirect::to(&next).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        state.cookie(SESSION_COOKIE, &cookie, liaison_node::users::SESSION_SECS),
+        state.cookie(SESSION_COOKIE, &cookie, state.node.session_secs()),
     );
     r.headers_mut()
         .append(header::SET_COOKIE, state.cookie(PRELOGIN_COOKIE, "", 0));
