@@ -22,10 +22,12 @@ pub const MIN_MATCH_QUALITY: u8 = 50;
 /// The usual match threshold for PDQ.
 pub const DEFAULT_MATCH_RADIUS: u32 = 31;
 /// Decoding limits: no image is hashed beyond these (decompression bombs).
-/// 40 megapixels covers camera photos; hashing one takes about 0.5 GB.
+/// 40 megapixels covers camera photos; lookups on a node take a lower
+/// bound of their own (`limits.image_megapixels`).
 pub const MAX_DIMENSION: u32 = 16_384;
 pub const MAX_PIXELS: u64 = 40_000_000;
-pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Most a decoder may allocate: 8 bytes a pixel (16-bit RGBA) at the bound.
+const DECODE_BYTES_PER_PIXEL: u64 = 8;
 
 /// A 256-bit PDQ hash; `0[0]` holds the first 16 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -115,8 +117,17 @@ pub struct PdqOutput {
     pub height: u32,
 }
 
-/// Decodes an image (JPEG, PNG, WebP) and hashes it.
+/// Decodes an image (JPEG, PNG, WebP) of at most [`MAX_PIXELS`] and hashes it.
 pub fn hash_image(bytes: &[u8]) -> Result<PdqOutput, CoreError> {
+    hash_image_within(bytes, MAX_PIXELS)
+}
+
+/// Decodes an image of at most `max_pixels` (checked in the header, before
+/// anything is decoded) and hashes it. Memory stays near 8 bytes a pixel:
+/// the decoder's allocation is bounded by that, and each stage (decoded,
+/// 8-bit RGB, luma) is dropped as soon as the next exists.
+pub fn hash_image_within(bytes: &[u8], max_pixels: u64) -> Result<PdqOutput, CoreError> {
+    let max_pixels = max_pixels.min(MAX_PIXELS);
     let open = || {
         image::ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -132,22 +143,28 @@ pub fn hash_image(bytes: &[u8]) -> Result<PdqOutput, CoreError> {
     let (w, h) = open()?
         .into_dimensions()
         .map_err(|e| CoreError::invalid(format!("cannot read the image: {e}")))?;
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+    if u64::from(w) * u64::from(h) > max_pixels {
         return Err(CoreError::invalid(format!(
-            "the image is {w}×{h}: at most {MAX_PIXELS} pixels are hashed"
+            "the image is {w}×{h}: at most {max_pixels} pixels are hashed"
         )));
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits.max_alloc = Some(max_pixels.max(1_000_000) * DECODE_BYTES_PER_PIXEL);
     reader.limits(limits);
     let decoded = reader
         .decode()
         .map_err(|e| CoreError::invalid(format!("cannot decode the image: {e}")))?;
     let rgb = decoded.to_rgb8();
+    drop(decoded);
     let (width, height) = rgb.dimensions();
-    let (hash, quality) = hash_rgb(width as usize, height as usize, rgb.as_raw());
+    let luma = luma_of(width as usize, height as usize, rgb.as_raw());
+    drop(rgb);
+    let (hash, quality) = match luma {
+        Some(l) => hash_luma(l, height as usize, width as usize),
+        None => (PdqHash::default(), 0),
+    };
     Ok(PdqOutput {
         hash,
         quality,
@@ -158,6 +175,14 @@ pub fn hash_image(bytes: &[u8]) -> Result<PdqOutput, CoreError> {
 
 /// Hashes packed 8-bit RGB pixels, row by row.
 pub fn hash_rgb(width: usize, height: usize, rgb: &[u8]) -> (PdqHash, u8) {
+    match luma_of(width, height, rgb) {
+        Some(luma) => hash_luma(luma, height, width),
+        None => (PdqHash::default(), 0),
+    }
+}
+
+/// The luma plane of packed 8-bit RGB pixels (`None` if too few pixels).
+fn luma_of(width: usize, height: usize, rgb: &[u8]) -> Option<Vec<f32>> {
     let luma: Vec<f32> = rgb
         .chunks_exact(3)
         .take(width * height)
@@ -166,10 +191,7 @@ pub fn hash_rgb(width: usize, height: usize, rgb: &[u8]) -> (PdqHash, u8) {
             (f64::from(p[0]) * 0.299 + f64::from(p[1]) * 0.587 + f64::from(p[2]) * 0.114) as f32
         })
         .collect();
-    if luma.len() != width * height {
-        return (PdqHash::default(), 0);
-    }
-    hash_luma(luma, height, width)
+    (luma.len() == width * height).then_some(luma)
 }
 
 /// Hashes a luma plane (`rows` × `cols`, row-major).

@@ -388,13 +388,13 @@ pub enum UserCommand {
         #[arg(long, default_value = "en")]
         lang: String,
     },
-    /// Create an API token for a user (shown once).
-    Token {
-        dir: PathBuf,
-        username: String,
-        #[arg(long, default_value = "cli")]
-        label: String,
-    },
+    /// Create an API token for a user (shown once; valid
+    /// `accounts.token_days` unless `--days`); `token list`, `token revoke`.
+    Token(TokenArgs),
+    /// Disable a user: its sessions end and its tokens stop working.
+    Disable { dir: PathBuf, username: String },
+    /// Enable a disabled user again.
+    Enable { dir: PathBuf, username: String },
     /// List users.
     List { dir: PathBuf },
     /// Set the most restrictive TLP marking a user may read (clear, green,
@@ -403,6 +403,36 @@ pub enum UserCommand {
         dir: PathBuf,
         username: String,
         level: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: Option<TokenCommand>,
+    #[arg(required = true)]
+    pub dir: Option<PathBuf>,
+    #[arg(required = true)]
+    pub username: Option<String>,
+    #[arg(long, default_value = "cli")]
+    pub label: String,
+    /// Days the token is valid (1 to 3650).
+    #[arg(long)]
+    pub days: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// List a user's tokens: id, label, created, expires (never the tokens).
+    List { dir: PathBuf, username: String },
+    /// Revoke one token of a user (its id from `token list`), or all.
+    Revoke {
+        dir: PathBuf,
+        username: String,
+        id: Option<String>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
     },
 }
 

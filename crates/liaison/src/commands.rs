@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::cli::{
     AttachmentCommand, BenchCommand, CaseCommand, Cli, Command, DutyCommand, GlossaryCommand,
-    LogCommand, PeerCommand, PingCommand, StixCommand, UserCommand,
+    LogCommand, PeerCommand, PingCommand, StixCommand, TokenCommand, UserCommand,
 };
 use crate::error::CliError;
 
@@ -850,14 +850,67 @@ async fn user(command: UserCommand, json: bool) -> Result<(), CliError> {
                 Ok(())
             }
         }
-        UserCommand::Token {
-            dir,
-            username,
-            label,
-        } => {
+        UserCommand::Token(args) => match args.action {
+            None => {
+                let (Some(dir), Some(username)) = (args.dir, args.username) else {
+                    return Err(CliError::invalid(
+                        "give the node directory and the user name",
+                    ));
+                };
+                let node = Node::open(&dir)?;
+                let days = args.days.unwrap_or(node.config.accounts.token_days);
+                let token = node
+                    .create_token_for_days(&username, &args.label, days)
+                    .await?;
+                println!("{token}");
+                Ok(())
+            }
+            Some(TokenCommand::List { dir, username }) => {
+                let node = Node::open(&dir)?;
+                let tokens = node.tokens(&username)?;
+                if json {
+                    return print_json(&tokens);
+                }
+                for t in tokens {
+                    let expires = jiff::Timestamp::from_second(t.expires)
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
+                    println!("{}\t{}\t{}\texpires {expires}", t.id, t.label, t.created);
+                }
+                Ok(())
+            }
+            Some(TokenCommand::Revoke {
+                dir,
+                username,
+                id,
+                all,
+            }) => {
+                if id.is_none() && !all {
+                    return Err(CliError::invalid(
+                        "name the token to revoke (its id from `liaison user token list`) or give --all",
+                    ));
+                }
+                let node = Node::open(&dir)?;
+                let n = node.revoke_tokens(&username, id.as_deref()).await?;
+                if n == 0 && id.is_some() {
+                    return Err(CliError::invalid(format!(
+                        "{username} has no token with that id"
+                    )));
+                }
+                println!("revoked {n} token(s) of {username}");
+                Ok(())
+            }
+        },
+        UserCommand::Disable { dir, username } => {
             let node = Node::open(&dir)?;
-            let token = node.create_token(&username, &label).await?;
-            println!("{token}");
+            node.set_user_disabled(&username, true).await?;
+            println!("{username} is disabled: its sessions ended and its tokens no longer work");
+            Ok(())
+        }
+        UserCommand::Enable { dir, username } => {
+            let node = Node::open(&dir)?;
+            node.set_user_disabled(&username, false).await?;
+            println!("{username} is enabled");
             Ok(())
         }
         UserCommand::Clearance {

@@ -330,7 +330,7 @@ impl Default for LimitsSection {
             login_window_secs: 300,
             trusted_proxies: String::new(),
             image_hashes: 1,
-            image_megapixels: 40,
+            image_megapixels: 24,
             taxii_objects: 10_000,
         }
     }

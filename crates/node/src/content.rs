@@ -18,7 +18,7 @@ use liaison_core::content::{
 };
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::lifecycle::State;
-use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image};
+use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image_within};
 use liaison_core::pdq_index::PdqIndex;
 use liaison_core::tlp::Tlp;
 use liaison_proto::NodeRole;
@@ -819,22 +819,20 @@ impl Node {
 
     /// [`Node::lookup_image`] for an upload: at most `limits.image_hashes`
     /// images are decoded at once (decoding costs memory and a core), on
-    /// the blocking pool; the others wait their turn.
+    /// their own threads; up to 64 more wait their turn, others are refused.
     pub async fn lookup_upload(
         &self,
         bytes: Vec<u8>,
         radius: Option<u32>,
         clearance: Tlp,
     ) -> Result<LookupResult, NodeError> {
-        let _permit = self
-            .image_permits
-            .acquire()
-            .await
-            .map_err(|_| NodeError::Invalid("the node is shutting down".into()))?;
         let node = self.clone();
-        tokio::task::spawn_blocking(move || node.lookup_image(&bytes, radius, clearance))
+        self.image_workers
+            .run(move || node.lookup_image(&bytes, radius, clearance))
             .await
-            .map_err(|e| NodeError::Invalid(format!("hashing stopped: {e}")))?
+            .map_err(|e| {
+                NodeError::Invalid(format!("cannot hash the image now: {e}; try again shortly"))
+            })?
     }
 
     /// Hashes an uploaded image (PDQ, MD5, SHA-256) and looks it up.
@@ -845,7 +843,8 @@ impl Node {
         radius: Option<u32>,
         clearance: Tlp,
     ) -> Result<LookupResult, NodeError> {
-        let out = hash_image(bytes)?;
+        let max_pixels = u64::from(self.config.limits.image_megapixels) * 1_000_000;
+        let out = hash_image_within(bytes, max_pixels)?;
         if out.quality < MIN_MATCH_QUALITY {
             return Err(NodeError::Invalid(format!(
                 "the image's PDQ quality is {}: below {MIN_MATCH_QUALITY} it has too little detail to match on",

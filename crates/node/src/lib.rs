@@ -29,6 +29,7 @@ pub mod throttle;
 pub mod tls;
 pub mod users;
 pub mod verify;
+pub mod workers;
 
 pub use config::Config;
 pub use init::{InitOptions, init};
@@ -126,7 +127,7 @@ pub struct Node {
     /// Bytes of attachment uploads in progress, per holder (quotas).
     pub(crate) attachment_inflight: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     /// Images being decoded for lookups (`limits.image_hashes` at once).
-    pub(crate) image_permits: Arc<tokio::sync::Semaphore>,
+    pub(crate) image_workers: Arc<workers::Workers>,
     /// Failed sign-ins, password checks at once, remembered Basic successes.
     pub guard: users::Guard,
 }
@@ -190,8 +191,10 @@ impl Node {
             hash_index: Default::default(),
             hash_sync: Arc::new(content::HashSync::new()),
             attachment_inflight: Default::default(),
-            image_permits: Arc::new(tokio::sync::Semaphore::new(
+            image_workers: Arc::new(workers::Workers::new(
+                "image",
                 config.limits.image_hashes.max(1) as usize,
+                64,
             )),
             guard: users::Guard::new(&config.limits)?,
             config,

@@ -49,7 +49,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(code = self.code, "{}", self.message);
         }
         let mut r = (self.status, Json(ErrorBody::new(self.code, self.message))).into_response();

@@ -484,3 +484,72 @@ impl Api {
         (r.status().as_u16(), r.json().await.unwrap_or_default())
     }
 }
+
+/// A `liaison serve` process of a node initialised by the CLI, with its
+/// configuration changed first; its app URL.
+pub struct Served {
+    pub process: ServeProcess,
+    pub dir: PathBuf,
+    pub app: String,
+}
+
+impl Served {
+    pub fn start(
+        root: &Path,
+        party: &str,
+        change: impl FnOnce(&mut liaison_node::Config),
+    ) -> Served {
+        let dir = root.join(party);
+        let (_, app) = cli_init(&dir, party);
+        let path = dir.join("liaison.toml");
+        let mut config = liaison_node::Config::from_toml_with_env(
+            &std::fs::read_to_string(&path).unwrap(),
+            |_| None,
+        )
+        .unwrap();
+        change(&mut config);
+        std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+        let process = ServeProcess::start(&dir);
+        Served {
+            process,
+            dir,
+            app: format!("http://127.0.0.1:{app}"),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
+    /// The node's resident memory now, in MiB (`VmRSS`).
+    pub fn rss_mib(&self) -> f64 {
+        proc_status_kib(self.pid(), "VmRSS") as f64 / 1024.0
+    }
+
+    /// The most the node has been resident, in MiB (`VmHWM`).
+    pub fn peak_mib(&self) -> f64 {
+        proc_status_kib(self.pid(), "VmHWM") as f64 / 1024.0
+    }
+}
+
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Resets the peak resident size of a process (`VmHWM`) to its current size.
+pub fn reset_peak(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        // A test that fails half-way leaves no node running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

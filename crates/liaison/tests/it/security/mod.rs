@@ -3,6 +3,8 @@
 //! with its own real keys (`peers`), by an outsider spending the node's
 //! resources (`limits`), and on accounts and sessions (`accounts`).
 
+mod accounts;
 mod attachments;
+mod limits;
 mod peers;
 mod tlp;

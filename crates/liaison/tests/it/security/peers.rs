@@ -261,3 +261,34 @@ async fn only_the_node_itself_expires_a_preservation_and_only_when_its_period_en
     assert_eq!(us.node.case_detail(&case).unwrap().case.state, "executed");
     assert_eq!(ru.node.case_detail(&case).unwrap().case.state, "executed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proofs_from_size_zero_and_verifier_lists_naming_a_key_twice_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let ru = live_node(tmp.path(), "ru", "party").await;
+    pin_each_other(&us.node, &ru.node).await;
+    us.node.open_case("ru", "note", note("a")).await.unwrap();
+    // ru's view of us: us's checkpoint, fetched over the federation.
+    let client =
+        liaison_node::tls::peer_http_client(&ru.node.tls, us.node.tls.fingerprint()).unwrap();
+    let note = client
+        .get(format!("{}/log/checkpoint", us.fed_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key = us.node.store.log_signer().verifier();
+    let (cp, _) = liaison_log::checkpoint::Checkpoint::open(&note, &key, &[]).unwrap();
+    // A "consistency proof" from size 0 proves nothing about a claimed root.
+    let claimed = liaison_log::hash::leaf_hash(b"a tree that never was");
+    assert!(liaison_log::tree::verify_consistency(0, cp.size, &claimed, &cp.root, &[]).is_err());
+    let empty = liaison_log::Hash::empty_root();
+    assert!(liaison_log::tree::verify_consistency(0, cp.size, &empty, &cp.root, &[]).is_ok());
+    // The log's key listed again as a witness: refused, not counted twice.
+    assert!(
+        liaison_log::checkpoint::Checkpoint::open(&note, &key, std::slice::from_ref(&key)).is_err()
+    );
+}
