@@ -23,6 +23,7 @@ pub mod stix;
 pub mod taxii;
 pub mod text;
 pub mod tlp;
+pub mod web;
 
 pub use party::PartyCode;
 

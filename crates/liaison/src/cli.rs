@@ -515,6 +515,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 900)]
         medallion_budget_secs: u64,
     },
+    /// A user's page and API latency and the node's peak memory under slow
+    /// connections, bad-password floods, image bombs and oversized TAXII posts,
+    /// beside the same without attack.
+    Abuse {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Seconds each phase (without, with attacks) lasts.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Resident memory of an idle `liaison serve` and of the seeded demo, beside medallion 3.0.0 idle.
     Idle {
         #[arg(long)]

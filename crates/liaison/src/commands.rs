@@ -311,6 +311,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
             }
             BenchCommand::Idle { dir } => crate::bench::idle(dir.as_deref()).await,
+            BenchCommand::Abuse { dir, seconds } => {
+                crate::bench::abuse(dir.as_deref(), seconds).await
+            }
             BenchCommand::Pdq {
                 dir,
                 sizes,
@@ -393,6 +396,12 @@ async fn peer(command: PeerCommand, json: bool) -> Result<(), CliError> {
 
 async fn serve(dir: &Path) -> Result<(), CliError> {
     use tokio::signal::unix::{SignalKind, signal};
+    // Watched before "serving" is announced: a signal sent as soon as the
+    // line appears must reach the clean shutdown, not the default handler.
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| CliError::io(format!("cannot watch SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| CliError::io(format!("cannot watch SIGINT: {e}")))?;
     let node = Node::open(dir)?;
     let listeners = liaison_server::bind(&node).await?;
     let mut server = liaison_server::start(node.clone(), listeners).await?;
@@ -402,10 +411,6 @@ async fn serve(dir: &Path) -> Result<(), CliError> {
         node.party, server.federation_addr, server.app_addr
     );
     let _ = std::io::stdout().flush();
-    let mut term = signal(SignalKind::terminate())
-        .map_err(|e| CliError::io(format!("cannot watch SIGTERM: {e}")))?;
-    let mut int = signal(SignalKind::interrupt())
-        .map_err(|e| CliError::io(format!("cannot watch SIGINT: {e}")))?;
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}

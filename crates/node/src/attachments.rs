@@ -682,6 +682,14 @@ mod tests {
         Ok(out)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn only_64_lowercase_hex_digits_name_an_attachment(s in "[0-9a-fA-F+ -]{0,70}") {
+            let canonical = s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            proptest::prop_assert_eq!(canonical_sha256(&s).is_some(), canonical);
+        }
+    }
+
     #[tokio::test]
     async fn round_trips_at_chunk_boundaries_and_is_encrypted_at_rest() {
         let tmp = tempfile::tempdir().unwrap();

@@ -288,14 +288,15 @@ pub struct LimitsSection {
     pub max_connections: u32,
     /// Open connections per client address (IPv6: per /64) per listener.
     pub max_connections_per_client: u32,
-    /// Time to send a request's headers (and a TLS handshake).
+    /// Time to finish a TLS handshake and a request's headers; a
+    /// kept-alive connection that sends no next request in this time is
+    /// closed too.
     pub header_timeout_secs: u64,
-    /// A kept-alive connection with no request is closed after this.
-    pub idle_timeout_secs: u64,
     /// A request body that sends nothing for this long is cut off.
     pub body_timeout_secs: u64,
-    /// A request (headers, body and answer) takes at most this long,
-    /// except attachment transfers, which are bounded by the body timeout.
+    /// A request (its body read, its answer produced) takes at most this
+    /// long — long enough for the largest attachment upload. (Streaming an
+    /// answer to a slow reader is bounded by the connection caps.)
     pub request_timeout_secs: u64,
     /// Password checks (argon2id, 19 MiB each) running at once.
     pub password_checks: u32,
@@ -321,9 +322,8 @@ impl Default for LimitsSection {
             max_connections: 1024,
             max_connections_per_client: 64,
             header_timeout_secs: 10,
-            idle_timeout_secs: 60,
             body_timeout_secs: 30,
-            request_timeout_secs: 120,
+            request_timeout_secs: 600,
             password_checks: 2,
             login_failures_per_user: 5,
             login_failures_per_client: 50,

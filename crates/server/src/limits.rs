@@ -14,20 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub SocketAddr);
 
-/// The part of an address one client is assumed to control: the address
-/// itself for IPv4, the /64 for IPv6 (one subscriber's usual allocation).
-pub fn client_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
+pub use liaison_core::web::client_key;
 
 /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
 #[derive(Clone, Debug, Default)]
@@ -36,36 +23,19 @@ pub struct TrustedProxies(Vec<IpAddr>);
 impl TrustedProxies {
     /// Parses `limits.trusted_proxies` (comma-separated addresses).
     pub fn parse(list: &str) -> Result<TrustedProxies, String> {
-        list.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpAddr>()
-                    .map_err(|_| format!("limits.trusted_proxies: {s:?} is not an IP address"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(TrustedProxies)
+        liaison_core::web::parse_proxies(list).map(TrustedProxies)
     }
 
-    /// The client a request counts against: the socket's address, unless
-    /// that is a trusted proxy, in which case the last address in
-    /// `X-Forwarded-For` that is not a trusted proxy.
+    /// The client a request counts against (see [`liaison_core::web::forwarded_client`]).
     pub fn client(&self, socket: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.0.contains(&socket) {
-            return socket;
-        }
-        let forwarded: Vec<IpAddr> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .collect();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|a| !self.0.contains(a))
-            .unwrap_or(socket)
+        liaison_core::web::forwarded_client(
+            socket,
+            &self.0,
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
     }
 }
 
@@ -153,24 +123,5 @@ mod tests {
         let _x = gate.admit("2001:db8::1".parse().unwrap()).unwrap();
         assert!(gate.admit("2001:db8::ffff".parse().unwrap()).is_none());
         assert!(gate.admit("2001:db8:0:1::1".parse().unwrap()).is_some());
-    }
-
-    #[test]
-    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
-        let proxies = TrustedProxies::parse("10.0.0.1, 10.0.0.2").unwrap();
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7, 10.0.0.2".parse().unwrap(),
-        );
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        let other: IpAddr = "192.0.2.5".parse().unwrap();
-        assert_eq!(
-            proxies.client(proxy, &h),
-            "198.51.100.7".parse::<IpAddr>().unwrap()
-        );
-        assert_eq!(proxies.client(other, &h), other);
-        assert_eq!(TrustedProxies::default().client(proxy, &h), proxy);
-        assert!(TrustedProxies::parse("not-an-ip").is_err());
     }
 }

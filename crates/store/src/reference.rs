@@ -212,7 +212,8 @@ pub fn search_cases(
              SELECT case_id, min(score) AS score, id FROM (
                  SELECT rowid AS id, case_id, bm25(search_cases) AS score FROM search_cases
                  WHERE search_cases MATCH ?1
-                   AND case_id IN (SELECT id FROM cases WHERE tlp IN (SELECT value FROM json_each(?4)))
+                   AND EXISTS (SELECT 1 FROM cases c WHERE c.id = search_cases.case_id
+                               AND c.tlp IN (SELECT value FROM json_each(?4)))
                  ORDER BY rowid DESC LIMIT ?3)
              GROUP BY case_id ORDER BY score LIMIT ?2) best
          JOIN search_cases s ON s.rowid = best.id ORDER BY best.score";

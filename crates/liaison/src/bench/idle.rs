@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::error::CliError;
 
 /// `VmRSS` and `VmHWM` of a process, in MiB (Linux `/proc`).
-fn memory_mib(pid: u32) -> Result<(f64, f64), CliError> {
+pub(super) fn memory_mib(pid: u32) -> Result<(f64, f64), CliError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| CliError::io(format!("cannot read the memory of process {pid}: {e}")))?;
     let field = |name: &str| {
@@ -45,8 +45,44 @@ async fn wait_for_port(port: u16, what: &str) -> Result<(), CliError> {
     ))
 }
 
+/// Initialises a node (party `us`) on free loopback ports; its app port.
+pub(super) fn init_node(exe: &Path, node_dir: &Path) -> Result<u16, CliError> {
+    let (fed, app) = (free_port()?, free_port()?);
+    let init = Command::new(exe)
+        .arg("init")
+        .arg(node_dir)
+        .args(["--party", "us", "--name", "Bench"])
+        .args(["--listen", &format!("127.0.0.1:{fed}")])
+        .args(["--app-listen", &format!("127.0.0.1:{app}")])
+        .output()
+        .map_err(|e| CliError::io(e.to_string()))?;
+    if !init.status.success() {
+        return Err(CliError::new(
+            "bench_failed",
+            String::from_utf8_lossy(&init.stderr).into_owned(),
+        ));
+    }
+    Ok(app)
+}
+
+/// `liaison serve` of a node, once its app port answers.
+pub(super) async fn serve_node(exe: &Path, node_dir: &Path, app: u16) -> Result<Running, CliError> {
+    let serve = Running(
+        Command::new(exe)
+            .arg("serve")
+            .arg(node_dir)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| CliError::io(e.to_string()))?,
+    );
+    wait_for_port(app, "liaison serve").await?;
+    Ok(serve)
+}
+
 /// Kills a child when dropped (also on early returns).
-struct Running(Child);
+pub(super) struct Running(pub(super) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -70,32 +106,8 @@ pub async fn idle(dir: Option<&Path>) -> Result<(), CliError> {
 
     // A fresh node.
     let node_dir = dir.join("node");
-    let (fed, app) = (free_port()?, free_port()?);
-    let init = Command::new(&exe)
-        .arg("init")
-        .arg(&node_dir)
-        .args(["--party", "us", "--name", "Bench"])
-        .args(["--listen", &format!("127.0.0.1:{fed}")])
-        .args(["--app-listen", &format!("127.0.0.1:{app}")])
-        .output()
-        .map_err(|e| CliError::io(e.to_string()))?;
-    if !init.status.success() {
-        return Err(CliError::new(
-            "bench_failed",
-            String::from_utf8_lossy(&init.stderr).into_owned(),
-        ));
-    }
-    let serve = Running(
-        Command::new(&exe)
-            .arg("serve")
-            .arg(&node_dir)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| CliError::io(e.to_string()))?,
-    );
-    wait_for_port(app, "liaison serve").await?;
+    let app = init_node(&exe, &node_dir)?;
+    let serve = serve_node(&exe, &node_dir, app).await?;
     tokio::time::sleep(settle).await;
     let (rss, _) = memory_mib(serve.0.id())?;
     rows.push(("liaison serve, fresh node, idle".into(), rss, rss));

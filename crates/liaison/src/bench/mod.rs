@@ -9,10 +9,12 @@ use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
+mod abuse;
 mod idle;
 mod pdq;
 mod search;
 mod taxii;
+pub use abuse::abuse;
 pub use idle::idle;
 pub use pdq::pdq;
 pub use search::search;

@@ -402,6 +402,12 @@ impl Page {
     }
 }
 
+/// A body as JSON, or its text as a JSON string.
+fn json_or_text(bytes: Vec<u8>) -> serde_json::Value {
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
 /// A script's view of one node's JSON API (and TAXII), as one user.
 #[derive(Clone)]
 pub struct Api {
@@ -429,19 +435,8 @@ impl Api {
 
     /// GET: status and body (JSON, or the text as a JSON string).
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        )
+        let (status, bytes) = self.get_bytes(path).await;
+        (status, json_or_text(bytes))
     }
 
     pub async fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
@@ -465,11 +460,7 @@ impl Api {
             .await
             .unwrap();
         let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-        )
+        (status, json_or_text(r.bytes().await.unwrap().to_vec()))
     }
 
     pub async fn upload(&self, bytes: Vec<u8>) -> (u16, serde_json::Value) {
@@ -551,5 +542,37 @@ impl Drop for ServeProcess {
         // A test that fails half-way leaves no node running.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A fresh login form of a node's UI: the prelogin cookie and its token.
+pub async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
+    let r = http.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("liaison_prelogin="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let html = r.text().await.unwrap();
+    let token = html
+        .split("name=\"prelogin\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    (cookie, token)
+}
+
+impl Served {
+    /// Adds a user to the served node (through the database) and takes a token for it.
+    pub async fn user_with_token(&self, user: &str, role: &str) -> String {
+        let node = Node::open(&self.dir).unwrap();
+        node.add_user(user, role, "a long enough password", "en")
+            .await
+            .unwrap();
+        node.create_token(user, "test").await.unwrap()
     }
 }

@@ -164,17 +164,7 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Where to go after signing in: a plain path on this node, or `/`.
-/// Browsers drop tabs and newlines inside URLs and read `\\` as `/`, so
-/// `/\t/evil.example` would leave the site: only printable ASCII without
-/// backslashes, starting with one `/`, is kept.
-pub fn safe_next(next: &str) -> String {
-    let plain = next.len() <= 2048
-        && next.starts_with('/')
-        && !next[1..].starts_with(['/', '\\'])
-        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
-    if plain { next.to_owned() } else { "/".into() }
-}
+pub use liaison_core::web::safe_next;
 
 /// Renders an askama template as an HTML response.
 pub fn html<T: askama::Template>(status: StatusCode, template: &T) -> Response {
@@ -192,44 +182,6 @@ pub fn html<T: askama::Template>(status: StatusCode, template: &T) -> Response {
                 "the page could not be rendered",
             )
                 .into_response()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_is_a_plain_local_path_or_home() {
-        for ok in ["/", "/cases/us-1", "/search?q=a%20b&lang=ru"] {
-            assert_eq!(safe_next(ok), ok);
-        }
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\r\nSet-Cookie: x=1",
-            "https://evil.example",
-            "evil",
-            "",
-            "/ab c",
-            "/é",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad:?}");
-        }
-        assert_eq!(safe_next(&format!("/{}", "a".repeat(3000))), "/");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn whatever_next_is_the_redirect_stays_on_this_site(next in "\\PC{0,40}|/[\\x00-\\x7f]{0,40}") {
-            let out = safe_next(&next);
-            proptest::prop_assert!(out == "/" || out == next);
-            proptest::prop_assert!(out.starts_with('/') && !out[1..].starts_with(['/', '\\']));
-            proptest::prop_assert!(out.bytes().all(|b| b.is_ascii_graphic() && b != b'\\'));
-            proptest::prop_assert!(axum::http::HeaderValue::from_str(&out).is_ok());
         }
     }
 }

@@ -184,23 +184,8 @@ async fn sign_in_redirects_only_to_plain_local_paths() {
         ("https://evil.example/", "/"),
     ] {
         let c = http();
-        let r = c.get(format!("{base}/login")).send().await.unwrap();
-        let cookie = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("liaison_prelogin="))
-            .map(|v| v.split(';').next().unwrap().to_owned())
-            .unwrap();
-        let html = r.text().await.unwrap();
-        let token = html
-            .split("name=\"prelogin\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
+        let (cookie, token) = login_form(&c, &base).await;
+        let token = token.as_str();
         let r = c
             .post(format!("{base}/login"))
             .header("cookie", format!("liaison_prelogin={cookie}"))

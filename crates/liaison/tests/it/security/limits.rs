@@ -10,27 +10,6 @@ use crate::support::*;
 
 const PASSWORD: &str = "a long enough password";
 
-/// A fresh login form: the prelogin cookie and its token.
-async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
-    let r = http.get(format!("{base}/login")).send().await.unwrap();
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("liaison_prelogin="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-        .unwrap();
-    let html = r.text().await.unwrap();
-    let token = html
-        .split("name=\"prelogin\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap()
-        .to_owned();
-    (cookie, token)
-}
-
 /// Posts the login form as `client` (sent as X-Forwarded-For); the status.
 async fn login(
     http: &reqwest::Client,
@@ -176,12 +155,7 @@ async fn sign_in_failures_are_bounded_cannot_be_spoofed_or_raced_and_lock_out_no
 async fn password_check_floods_stay_in_bounded_memory_and_tokens_keep_working() {
     let tmp = tempfile::tempdir().unwrap();
     let node = Served::start(tmp.path(), "us", |_| {});
-    let admin = liaison_node::Node::open(&node.dir).unwrap();
-    admin
-        .add_user("cert", "cert_analyst", PASSWORD, "en")
-        .await
-        .unwrap();
-    let token = admin.create_token("cert", "script").await.unwrap();
+    let token = node.user_with_token("cert", "cert_analyst").await;
     let http = client();
     let url = format!("{}/api/v1/cases", node.app);
     reset_peak(node.pid());
@@ -353,12 +327,7 @@ fn png16(w: u32, h: u32) -> Vec<u8> {
 async fn image_bombs_are_refused_before_decoding_and_lookups_stay_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let node = Served::start(tmp.path(), "us", |_| {});
-    let admin = liaison_node::Node::open(&node.dir).unwrap();
-    admin
-        .add_user("isp", "provider_liaison", PASSWORD, "en")
-        .await
-        .unwrap();
-    let token = admin.create_token("isp", "t").await.unwrap();
+    let token = node.user_with_token("isp", "provider_liaison").await;
     let http = client();
     let url = format!("{}/api/v1/hashes/lookup", node.app);
     let bomb = tokio::task::spawn_blocking(|| png16(6000, 6000))
