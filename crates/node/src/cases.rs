@@ -8,6 +8,7 @@ use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
 use liaison_store::StoreError;
+use liaison_store::WriteTx;
 use liaison_store::federation::{self as db, CaseRow, Direction};
 use rusqlite::Connection;
 
@@ -25,10 +26,7 @@ struct Step {
 
 fn steps(conn: &Connection, case: &CaseRow) -> Result<Vec<Step>, StoreError> {
     let mut out = Vec::new();
-    for row in db::envelopes_of_case(conn, &case.id)? {
-        if row.kind != TRANSITION {
-            continue;
-        }
+    for row in db::envelopes_of_case_of_kind(conn, &case.id, TRANSITION)? {
         let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
             StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
         })?;
@@ -73,11 +71,7 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
     };
     // Arrival order, as this node's log fixed it: a sender's future date
     // cannot move a thread to the top of the inbox.
-    let updated = db::envelopes_of_case(conn, case_id)?
-        .iter()
-        .map(|r| r.recorded_at.clone())
-        .max()
-        .unwrap_or(case.created.clone());
+    let updated = db::latest_recorded(conn, case_id)?.unwrap_or(case.created.clone());
     let Ok(kind) = CaseKind::parse(&case.kind) else {
         return Ok(());
     };
@@ -425,7 +419,7 @@ pub(crate) fn check_arrival(
 /// updates the case row.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
-    conn: &Connection,
+    tx: &mut WriteTx<'_>,
     me: &str,
     signed: &SignedEnvelope,
     signed_json: String,
@@ -434,7 +428,9 @@ pub(crate) fn record(
     log_index: u64,
     now: &str,
     opening: Option<&BodySummary>,
+    body_stems: &str,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     let e = &signed.envelope;
     if let Some(summary) = opening {
         let (initiator, responder) = match direction {
@@ -477,22 +473,23 @@ pub(crate) fn record(
         db::set_case_tlp(conn, &e.case_id, tlp.as_str())?;
     }
     recompute(conn, &e.case_id)?;
+    let Some(case) = db::case_by_id(conn, &e.case_id)? else {
+        return Ok(());
+    };
     // Incidents are published as STIX to the node's TAXII collection, in this transaction.
-    crate::stix::publish_incident(conn, &e.case_id)?;
-    // The thread is searchable in both languages' titles.
-    if let Some(case) = db::case_by_id(conn, &e.case_id)? {
-        let t = |lang| {
-            liaison_core::case::title(&case.kind, &case.subject, case.offence.as_deref(), lang)
-        };
-        crate::search::index_envelope(
-            conn,
-            hash,
-            &e.case_id,
-            &format!("{} {}", t("en"), t("ru")),
-            &e.body,
-        )?;
+    if case.kind == CaseKind::Incident.as_str() {
+        crate::stix::publish_incident(conn, &e.case_id)?;
     }
-    Ok(())
+    // The thread is searchable in both languages' titles.
+    let t =
+        |lang| liaison_core::case::title(&case.kind, &case.subject, case.offence.as_deref(), lang);
+    crate::search::index_envelope(
+        tx,
+        hash,
+        &e.case_id,
+        &format!("{} {}", t("en"), t("ru")),
+        body_stems,
+    )
 }
 
 #[cfg(test)]

@@ -49,13 +49,14 @@ pub(crate) fn reindex(conn: &Connection, id: &str) -> Result<(), StoreError> {
 
 /// Records a glossary event that arrived in an envelope.
 pub(crate) fn record_arrival(
-    conn: &Connection,
+    tx: &mut liaison_store::WriteTx<'_>,
     signed: &SignedEnvelope,
     signed_json: String,
     hash: &str,
     log_index: u64,
     now: &str,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     let e = &signed.envelope;
     let body = GlossaryBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
     insert_envelope(
@@ -75,7 +76,8 @@ pub(crate) fn record_arrival(
         created: e.created.clone(),
     };
     if refdb::insert_glossary_event(conn, &row, body.action(), Some(hash))? {
-        reindex(conn, body.term())?;
+        let term = body.term().to_owned();
+        tx.defer(move |conn| reindex(conn, &term));
     }
     Ok(())
 }
@@ -204,7 +206,8 @@ impl Node {
                 let now = now_rfc3339();
                 refdb::insert_glossary_event(tx.conn(), &row, action, None)?;
                 envelopes.commit(tx, &now)?;
-                reindex(tx.conn(), &term)
+                tx.defer(move |conn| reindex(conn, &term));
+                Ok(())
             })
             .await?;
         self.wake.notify_waiters();

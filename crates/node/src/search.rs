@@ -7,9 +7,9 @@ use liaison_core::case::title;
 use liaison_core::roles::{Permission, Role};
 use liaison_core::text::{analyze, stems};
 use liaison_core::tlp::Tlp;
+use liaison_store::StoreError;
 use liaison_store::federation as db;
 use liaison_store::reference as refdb;
-use liaison_store::{Connection, StoreError};
 use serde::Serialize;
 
 use crate::{Node, NodeError};
@@ -34,17 +34,27 @@ fn body_text(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// Indexes one envelope of a case (called in the transaction that records it).
+/// The stems of a message body: computed before its write job, so that
+/// the single writer thread does not spend its time stemming.
+pub(crate) fn body_stems(body: &serde_json::Value) -> String {
+    let mut text = String::new();
+    body_text(body, &mut text);
+    analyze(&text)
+}
+
+/// Indexes one envelope of a case, in the transaction that records it (at
+/// the end of its batch, see `WriteTx::defer`).
 pub(crate) fn index_envelope(
-    conn: &Connection,
+    tx: &mut liaison_store::WriteTx<'_>,
     hash: &str,
     case_id: &str,
     case_title: &str,
-    body: &serde_json::Value,
+    body_stems: &str,
 ) -> Result<(), StoreError> {
-    let mut text = case_title.to_owned();
-    body_text(body, &mut text);
-    refdb::index_case_message(conn, hash, case_id, &analyze(&text))
+    let stems = format!("{} {body_stems}", analyze(case_title));
+    let (hash, case_id) = (hash.to_owned(), case_id.to_owned());
+    tx.defer(move |conn| refdb::index_case_message(conn, &hash, &case_id, &stems));
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -185,7 +195,8 @@ impl Node {
                             title(&case.kind, &case.subject, case.offence.as_deref(), "en"),
                             title(&case.kind, &case.subject, case.offence.as_deref(), "ru")
                         );
-                        index_envelope(tx.conn(), hash, case_id, &t, &signed.envelope.body)?;
+                        let stems = body_stems(&signed.envelope.body);
+                        index_envelope(tx, hash, case_id, &t, &stems)?;
                     }
                     Ok(())
                 })

@@ -28,6 +28,17 @@ pub enum StoreError {
 /// timeout so another process's writer is waited for rather than failed on.
 pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
+    // Every statement of the write path stays prepared (the default cache
+    // of 16 would evict and re-parse them at each message).
+    conn.set_prepared_statement_cache_capacity(256);
+    // This SQLite is built with STAT4, which re-prepares a statement at
+    // every new binding of a parameter compared to an indexed column (so,
+    // nearly every statement, every time). Plans that do not depend on
+    // bound values keep them prepared.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;

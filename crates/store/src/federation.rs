@@ -113,6 +113,28 @@ pub fn envelopes_of_case(conn: &Connection, case_id: &str) -> Result<Vec<Envelop
     Ok(rows)
 }
 
+/// The envelopes of one kind in a case, in log order.
+pub fn envelopes_of_case_of_kind(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+) -> Result<Vec<EnvelopeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE case_id = ?1 AND kind = ?2 ORDER BY log_index"
+    ))?;
+    let rows = stmt
+        .query_map([case_id, kind], envelope_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// When this node last recorded an envelope of the case.
+pub fn latest_recorded(conn: &Connection, case_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT max(recorded_at) FROM envelopes WHERE case_id = ?1")?
+        .query_row([case_id], |r| r.get(0))?)
+}
+
 pub fn envelopes_with_receipts_from(
     conn: &Connection,
     peer: &str,

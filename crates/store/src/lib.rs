@@ -28,7 +28,7 @@ pub mod users;
 pub use db::{StoreError, get_meta, set_meta};
 pub use log::LogHead;
 pub use rusqlite::Connection;
-pub use writer::{Committed, WriteTx};
+pub use writer::{Committed, Deferred, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -182,3 +182,21 @@ fn a_tampered_tree_head_is_refused_at_open() {
         .unwrap();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
+
+#[test]
+fn cached_statements_are_not_prepared_again_for_each_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    crate::Store::create(&path).unwrap();
+    let conn = crate::db::open_connection(&path).unwrap();
+    let sql = "SELECT hash FROM envelopes WHERE case_id = ?1 ORDER BY log_index";
+    for i in 0..5 {
+        let mut st = conn.prepare_cached(sql).unwrap();
+        let _: Vec<String> = st
+            .query_map([format!("c{i}")], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+}

@@ -11,17 +11,33 @@ use tokio::sync::oneshot;
 use crate::log::{LogHead, append_leaves, load_frontier, read_head};
 use crate::{StoreError, WriterOptions};
 
+/// Work a job leaves for the end of its batch (still in its transaction).
+pub type Deferred = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
+
 /// What a write job sees: the transaction, and the log to append to.
 pub struct WriteTx<'a> {
     conn: &'a Connection,
     base_size: u64,
     pending: &'a mut Vec<Vec<u8>>,
+    deferred: &'a mut Vec<Deferred>,
 }
 
-impl WriteTx<'_> {
+impl<'a> WriteTx<'a> {
     /// The connection, inside the batch transaction (and the job's savepoint).
-    pub fn conn(&self) -> &Connection {
+    pub fn conn(&self) -> &'a Connection {
         self.conn
+    }
+
+    /// Runs `f` after every job of the batch, in the same transaction,
+    /// outside any job's savepoint — if this job succeeds. For writes to
+    /// the full-text indexes: FTS5 flushes its pending terms at every
+    /// savepoint, so indexing inside each job writes one index segment per
+    /// job; deferred, a batch writes one.
+    pub fn defer(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static,
+    ) {
+        self.deferred.push(Box::new(f));
     }
 
     /// Appends a log entry; returns the index it will have once committed.
@@ -168,20 +184,27 @@ fn execute_batch(
         ));
     }
     let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut deferred: Vec<Deferred> = Vec::new();
     for job in jobs.iter_mut() {
-        conn.execute_batch("SAVEPOINT job")?;
-        let before = pending.len();
+        conn.prepare_cached("SAVEPOINT job")?.execute([])?;
+        let (before, deferred_before) = (pending.len(), deferred.len());
         let ok = job.run(&mut WriteTx {
             conn,
             base_size: head.size,
             pending: &mut pending,
+            deferred: &mut deferred,
         });
         if ok {
-            conn.execute_batch("RELEASE job")?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
             pending.truncate(before);
+            deferred.truncate(deferred_before);
         }
+    }
+    for f in deferred {
+        f(conn)?;
     }
     let new_head = if pending.is_empty() {
         head

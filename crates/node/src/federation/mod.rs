@@ -414,6 +414,7 @@ impl Node {
         .encode();
         let signed_json = serde_json::to_string(&signed)
             .map_err(|e| NodeError::Invalid(format!("cannot encode the envelope: {e}")))?;
+        let stems = crate::search::body_stems(&signed.envelope.body);
         let me = self.party.to_string();
         let committed = self
             .store
@@ -422,7 +423,7 @@ impl Node {
                 let log_index = tx.append_leaf(leaf);
                 let hex = hash.to_hex();
                 crate::cases::record(
-                    tx.conn(),
+                    tx,
                     &me,
                     &signed,
                     signed_json,
@@ -431,6 +432,7 @@ impl Node {
                     log_index,
                     &now,
                     opening.as_ref(),
+                    &stems,
                 )?;
                 db::enqueue(tx.conn(), &signed.envelope.recipient, &hex, &now, now_ms())?;
                 Ok(Sent {
@@ -536,6 +538,7 @@ impl Node {
                 Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
                 Ok((Incoming::New { hash, leaf }, subject)) => fresh.push(Fresh {
                     index: i,
+                    stems: crate::search::body_stems(&signed.envelope.body),
                     signed,
                     hash,
                     leaf,
@@ -573,6 +576,7 @@ impl Node {
                     hash,
                     leaf,
                     summary,
+                    stems,
                 } in batch
                 {
                     let e = &signed.envelope;
@@ -622,7 +626,7 @@ impl Node {
                         })?;
                         let log_index = tx.append_leaf(leaf);
                         crate::glossary::record_arrival(
-                            tx.conn(),
+                            tx,
                             &signed,
                             json,
                             &hash,
@@ -741,7 +745,7 @@ impl Node {
                     })?;
                     let log_index = tx.append_leaf(leaf);
                     crate::cases::record(
-                        tx.conn(),
+                        tx,
                         &me,
                         &signed,
                         json,
@@ -750,6 +754,7 @@ impl Node {
                         log_index,
                         &now_rfc3339(),
                         opening,
+                        &stems,
                     )?;
                     outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
                 }
@@ -1019,6 +1024,8 @@ struct Fresh {
     hash: String,
     leaf: Vec<u8>,
     summary: Option<BodySummary>,
+    /// The body's stems for the search index, computed off the writer.
+    stems: String,
 }
 
 /// What became of an envelope in the receiving transaction.
