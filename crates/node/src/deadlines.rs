@@ -172,8 +172,6 @@ impl Node {
 
     /// One pass: raise what is due, expire what ended, send what is unsent.
     pub async fn check_deadlines(&self) -> Result<(), NodeError> {
-        // Agreed hashes a crash or a failure kept off the list.
-        self.sync_hash_list_if_due().await;
         let now = Timestamp::now();
         let cases = self.store.read(db::open_cases)?;
         let email_on = !self.config.escalation.smtp_url.trim().is_empty()
@@ -408,18 +406,7 @@ impl Node {
 /// Checks deadlines every `deadlines.check_interval_secs` until shutdown.
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
     let interval = Duration::from_secs(node.config.deadlines.check_interval_secs.max(1));
-    // Unlisted attachments are swept every ten minutes (and at start).
-    let sweep_every = Duration::from_secs(600);
-    let mut last_sweep: Option<std::time::Instant> = None;
     loop {
-        if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
-            last_sweep = Some(std::time::Instant::now());
-            match node.sweep_attachments().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(files = n, "removed attachments no message lists"),
-                Err(e) => tracing::error!("attachment sweep: {e}"),
-            }
-        }
         if let Err(e) = node.check_deadlines().await {
             tracing::error!("deadline check: {e}");
         }

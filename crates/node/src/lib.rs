@@ -22,6 +22,7 @@ pub mod federation;
 pub mod glossary;
 mod init;
 pub mod operations;
+mod run;
 pub mod search;
 pub mod stats;
 pub mod stix;

@@ -85,7 +85,10 @@ pub struct Server {
     /// Whether the app listener speaks HTTPS (it does unless on loopback).
     pub app_tls: bool,
     shutdown: watch::Sender<bool>,
+    /// The listeners.
     tasks: JoinSet<()>,
+    /// The node's workers (`Node::run`).
+    workers: JoinSet<()>,
 }
 
 impl Server {
@@ -94,6 +97,7 @@ impl Server {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        while self.workers.join_next().await.is_some() {}
     }
 
     /// Resolves when a listener task stops on its own (which is an error).
@@ -156,25 +160,8 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         ));
     }
 
-    tasks.spawn(liaison_node::federation::delivery::run(
-        node.clone(),
-        watcher.clone(),
-    ));
-    tasks.spawn(liaison_node::federation::witness::run_cosigning(
-        node.clone(),
-        watcher.clone(),
-    ));
-    tasks.spawn(liaison_node::deadlines::run(node.clone(), watcher.clone()));
-    if !node.search_index_complete()? {
-        let node = node.clone();
-        tokio::spawn(async move {
-            tracing::warn!("the search index was being rebuilt when the node stopped: rebuilding");
-            match node.rebuild_search_index(|_, _| {}).await {
-                Ok(n) => tracing::info!(documents = n, "search index rebuilt"),
-                Err(e) => tracing::error!("cannot rebuild the search index: {e}"),
-            }
-        });
-    }
+    // The node's own workers (delivery, witnesses, deadlines, …) run beside the listeners.
+    let workers = node.run(watcher.clone());
 
     tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
     Ok(Server {
@@ -183,6 +170,7 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
         app_tls,
         shutdown,
         tasks,
+        workers,
     })
 }
 
