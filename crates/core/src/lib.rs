@@ -9,6 +9,7 @@ pub mod content;
 pub mod envelope;
 pub mod glossary;
 pub mod incident;
+pub mod kind;
 pub mod leaf;
 pub mod legal;
 pub mod lifecycle;

@@ -5,6 +5,7 @@
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION};
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::incident::{UPDATE, UpdateBody};
+use liaison_core::kind::{Refusal, RefusalCode};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
 use liaison_store::StoreError;
@@ -172,14 +173,17 @@ pub(crate) fn check_created(
     parent_created: Option<&str>,
     now: jiff::Timestamp,
     skew_secs: u64,
-) -> Result<(), (&'static str, String)> {
-    let t = created
-        .parse::<jiff::Timestamp>()
-        .map_err(|_| ("bad_envelope", "created is not an RFC 3339 time".to_owned()))?;
+) -> Result<(), Refusal> {
+    let t = created.parse::<jiff::Timestamp>().map_err(|_| {
+        Refusal::new(
+            RefusalCode::BadEnvelope,
+            "created is not an RFC 3339 time".to_owned(),
+        )
+    })?;
     let skew = jiff::SignedDuration::from_secs(i64::try_from(skew_secs).unwrap_or(i64::MAX));
     if now.checked_add(skew).is_ok_and(|limit| t > limit) {
-        return Err((
-            "from_the_future",
+        return Err(Refusal::new(
+            RefusalCode::FromTheFuture,
             format!(
                 "the envelope is dated {t}, more than {skew_secs} s after its arrival at {now}"
             ),
@@ -188,8 +192,8 @@ pub(crate) fn check_created(
     if let Some(p) = parent_created.and_then(|p| p.parse::<jiff::Timestamp>().ok())
         && t < p
     {
-        return Err((
-            "before_parent",
+        return Err(Refusal::new(
+            RefusalCode::BeforeParent,
             format!("the envelope is dated {t}, before the envelope it follows ({p})"),
         ));
     }
@@ -225,27 +229,24 @@ fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<
 
 /// Whether `sender` may add an update to `case` now (`retag`: the update
 /// changes the marking, which only the notifying party may do).
-pub(crate) fn check_update(
-    case: &CaseRow,
-    sender: &str,
-    retag: bool,
-) -> Result<(), (&'static str, String)> {
-    let kind = CaseKind::parse(&case.kind).map_err(|e| ("wrong_case", e.to_string()))?;
+pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<(), Refusal> {
+    let kind = CaseKind::parse(&case.kind)
+        .map_err(|e| Refusal::new(RefusalCode::WrongCase, e.to_string()))?;
     if !kind.takes_updates() {
-        return Err((
-            "wrong_case",
+        return Err(Refusal::new(
+            RefusalCode::WrongCase,
             format!("case {} is a {}: it takes no updates", case.id, case.kind),
         ));
     }
     if sender != case.initiator && sender != case.responder {
-        return Err((
-            "wrong_sender",
+        return Err(Refusal::new(
+            RefusalCode::WrongSender,
             format!("{sender} is not a party to case {}", case.id),
         ));
     }
     if State::parse(&case.state).is_some_and(State::is_terminal) {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "case {} is {}: it takes no more updates",
                 case.id, case.state
@@ -253,8 +254,8 @@ pub(crate) fn check_update(
         ));
     }
     if retag && sender != case.initiator {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "only {} (who sent case {}) may change its TLP marking",
                 case.initiator, case.id
@@ -335,33 +336,35 @@ pub(crate) fn check_arrival(
     conn: &Connection,
     signed: &SignedEnvelope,
     skew_secs: u64,
-) -> Result<(), (&'static str, String)> {
+) -> Result<(), Refusal> {
     let e = &signed.envelope;
-    let internal = |err: StoreError| ("internal", err.to_string());
+    let internal = |err: StoreError| Refusal::new(RefusalCode::Internal, err.to_string());
     let case = db::case_by_id(conn, &e.case_id)
         .map_err(internal)?
         .ok_or_else(|| {
-            (
-                "unknown_case",
+            Refusal::new(
+                RefusalCode::UnknownCase,
                 format!("case {} is not known here", e.case_id),
             )
         })?;
-    let kind = CaseKind::parse(&case.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
+    let kind = CaseKind::parse(&case.kind)
+        .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
     if !kind.has_lifecycle() {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!("case {} has no lifecycle", e.case_id),
         ));
     }
-    let body = TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
+    let body = TransitionBody::check(&e.body)
+        .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
     let by_requested = e.sender == case.responder;
     let allowed = match body.action.actor() {
         Actor::Requesting => !by_requested,
         Actor::Requested => by_requested,
     };
     if !allowed {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "{} may not {} case {}",
                 e.sender,
@@ -374,8 +377,8 @@ pub(crate) fn check_arrival(
     let steps = steps(conn, &case).map_err(internal)?;
     let preservation = kind == CaseKind::Preservation;
     let Some(state) = state_at(&root, preservation, &steps, &body.parent) else {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "the envelope it follows ({}) is not in case {}",
                 body.parent, e.case_id
@@ -384,7 +387,7 @@ pub(crate) fn check_arrival(
     };
     body.action
         .apply(state, preservation)
-        .map_err(|err| ("illegal_transition", err.to_string()))?;
+        .map_err(|err| Refusal::new(RefusalCode::IllegalTransition, err.to_string()))?;
     // A preservation expires only once its period (with extensions) ended.
     if body.action == Action::Expire {
         let ends = path_to(&root, &steps, &body.parent).and_then(|p| period_end(&case, &p));
@@ -393,8 +396,8 @@ pub(crate) fn check_arrival(
         match ends {
             Some(end) if now.checked_add(skew).is_ok_and(|t| t >= end) => {}
             Some(end) => {
-                return Err((
-                    "illegal_transition",
+                return Err(Refusal::new(
+                    RefusalCode::IllegalTransition,
                     format!(
                         "the preservation period of case {} ends at {end}: it cannot expire before",
                         e.case_id
@@ -402,8 +405,8 @@ pub(crate) fn check_arrival(
                 ));
             }
             None => {
-                return Err((
-                    "illegal_transition",
+                return Err(Refusal::new(
+                    RefusalCode::IllegalTransition,
                     format!(
                         "case {}: no preservation was reported, so no period can have ended",
                         e.case_id

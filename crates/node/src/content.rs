@@ -17,6 +17,7 @@ use liaison_core::content::{
     ItemStatus, ItemStatusBody, ItemType, UrgencyTier, check_answers, item_states,
 };
 use liaison_core::envelope::SignedEnvelope;
+use liaison_core::kind::{Refusal, RefusalCode};
 use liaison_core::lifecycle::State;
 use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image_within};
 use liaison_core::pdq_index::PdqIndex;
@@ -132,11 +133,11 @@ pub(crate) fn check_item_status(
     case: &CaseRow,
     sender: &str,
     body: &serde_json::Value,
-) -> Result<(), (&'static str, String)> {
-    let internal = |e: StoreError| ("internal", e.to_string());
+) -> Result<(), Refusal> {
+    let internal = |e: StoreError| Refusal::new(RefusalCode::Internal, e.to_string());
     if case.kind != CaseKind::ContentReport.as_str() {
-        return Err((
-            "wrong_case",
+        return Err(Refusal::new(
+            RefusalCode::WrongCase,
             format!(
                 "case {} is a {}: items are answered only on content reports",
                 case.id, case.kind
@@ -144,8 +145,8 @@ pub(crate) fn check_item_status(
         ));
     }
     if sender != case.responder {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "only {} (the party the report went to) answers its items",
                 case.responder
@@ -153,22 +154,24 @@ pub(crate) fn check_item_status(
         ));
     }
     if State::parse(&case.state).is_some_and(State::is_terminal) {
-        return Err((
-            "illegal_transition",
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
             format!(
                 "case {} is {}: its items take no more answers",
                 case.id, case.state
             ),
         ));
     }
-    let body = ItemStatusBody::check(body).map_err(|e| ("bad_envelope", e.to_string()))?;
+    let body = ItemStatusBody::check(body)
+        .map_err(|e| Refusal::new(RefusalCode::BadEnvelope, e.to_string()))?;
     let Some((_, states)) = states(conn, case).map_err(internal)? else {
-        return Err((
-            "wrong_case",
+        return Err(Refusal::new(
+            RefusalCode::WrongCase,
             format!("case {} has no readable report", case.id),
         ));
     };
-    check_answers(&states, &body).map_err(|e| ("illegal_transition", e.to_string()))
+    check_answers(&states, &body)
+        .map_err(|e| Refusal::new(RefusalCode::IllegalTransition, e.to_string()))
 }
 
 /// One item of a report as the CLI, API and UI show it.
@@ -492,10 +495,10 @@ impl Node {
             self.store
                 .read(move |c| Ok(check_item_status(c, &case, &me, &body)))?
         };
-        if let Err((code, reason)) = checked {
-            return Err(match code {
-                "bad_envelope" => NodeError::Invalid(reason),
-                _ => NodeError::Store(StoreError::Conflict(reason)),
+        if let Err(refusal) = checked {
+            return Err(match refusal.code {
+                RefusalCode::BadEnvelope => NodeError::Invalid(refusal.message),
+                _ => NodeError::Store(StoreError::Conflict(refusal.message)),
             });
         }
         self.send_in_case(&case.initiator, ITEM_STATUS, case_id, body)

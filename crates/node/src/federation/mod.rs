@@ -13,12 +13,13 @@ pub mod witness;
 
 use liaison_core::card::CheckedCard;
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION, check_body};
-use liaison_core::content::{HASH_LIST, HashListBody, ITEM_STATUS, ItemStatusBody};
+use liaison_core::content::ITEM_STATUS;
 use liaison_core::envelope::{
     AttachmentRef, DeliveryRequest, DeliveryResponse, DeliveryResult, Envelope, SignedEnvelope,
     new_id,
 };
 use liaison_core::incident::{UPDATE, UpdateBody};
+use liaison_core::kind::{Body, Refusal, RefusalCode};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor};
@@ -231,7 +232,7 @@ impl Node {
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
         let (_, tlp) = UpdateBody::check(&body)?;
         crate::cases::check_update(&case, self.party.as_str(), tlp.is_some())
-            .map_err(|(_, reason)| NodeError::Store(StoreError::Conflict(reason)))?;
+            .map_err(|r| NodeError::Store(StoreError::Conflict(r.message)))?;
         let to = if case.initiator == self.party.as_str() {
             case.responder
         } else {
@@ -520,29 +521,29 @@ impl Node {
             ));
         }
         for (i, (signed, check)) in prechecked.into_iter().enumerate() {
-            let outcome = check.and_then(|(hash, subject)| {
+            let outcome = check.and_then(|(hash, body)| {
                 self.check_incoming(&signed, hash)
-                    .map(|incoming| (incoming, subject))
+                    .map(|incoming| (incoming, body))
             });
             match outcome {
-                Err((code, reason)) => {
+                Err(r) => {
                     rejections.push(Rejection {
                         at: now_rfc3339(),
                         peer: peer.party.to_string(),
                         envelope_id: Some(signed.envelope.id.clone()).filter(|s| s.len() <= 64),
-                        code: code.to_owned(),
-                        reason: liaison_core::bounded(reason.clone()),
+                        code: r.code.as_str().to_owned(),
+                        reason: r.message.clone(),
                     });
-                    results[i] = Some(refusal(&signed.envelope.id, code, reason));
+                    results[i] = Some(refusal(&signed.envelope.id, &r));
                 }
                 Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
-                Ok((Incoming::New { hash, leaf }, subject)) => fresh.push(Fresh {
+                Ok((Incoming::New { hash, leaf }, body)) => fresh.push(Fresh {
                     index: i,
                     stems: crate::search::body_stems(&signed.envelope.body),
                     signed,
                     hash,
                     leaf,
-                    summary: subject,
+                    body,
                 }),
             }
         }
@@ -570,193 +571,14 @@ impl Node {
             .write(move |tx| {
                 let mut outcomes = Vec::new();
                 let mut withdrawn: Vec<i64> = Vec::new();
-                for Fresh {
-                    index: i,
-                    signed,
-                    hash,
-                    leaf,
-                    summary,
-                    stems,
-                } in batch
-                {
-                    let e = &signed.envelope;
-                    // A concurrent request may have stored it meanwhile.
-                    if let Some(existing) = db::envelope_by_sender_id(tx.conn(), &e.sender, &e.id)?
-                    {
-                        outcomes.push((
-                            i,
-                            e.id.clone(),
-                            hash,
-                            Arrival::Existing(Box::new(existing)),
-                        ));
-                        continue;
-                    }
-                    // Dates are checked against this node's clock and the
-                    // envelope followed (which may be earlier in this batch).
-                    let parent = crate::cases::parent_created(tx.conn(), &signed)?;
-                    if let Err((code, reason)) = crate::cases::check_created(
-                        &e.created,
-                        parent.as_deref(),
-                        jiff::Timestamp::now(),
-                        skew,
-                    ) {
-                        outcomes.push((i, e.id.clone(), hash, Arrival::Refused(code, reason)));
-                        continue;
-                    }
-                    if e.kind == HASH_LIST {
-                        let json = serde_json::to_string(&signed).map_err(|e| {
-                            StoreError::Invalid(format!("cannot encode the envelope: {e}"))
-                        })?;
-                        let log_index = tx.append_leaf(leaf);
-                        let dropped = crate::content::record_arrival(
-                            tx.conn(),
-                            &signed,
-                            json,
-                            &hash,
-                            log_index,
-                            &now_rfc3339(),
-                        )?;
-                        withdrawn.extend(dropped);
-                        outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
-                        continue;
-                    }
-                    if e.kind == liaison_core::glossary::GLOSSARY {
-                        let json = serde_json::to_string(&signed).map_err(|e| {
-                            StoreError::Invalid(format!("cannot encode the envelope: {e}"))
-                        })?;
-                        let log_index = tx.append_leaf(leaf);
-                        crate::glossary::record_arrival(
-                            tx,
-                            &signed,
-                            json,
-                            &hash,
-                            log_index,
-                            &now_rfc3339(),
-                        )?;
-                        outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
-                        continue;
-                    }
-                    let case = db::case_by_id(tx.conn(), &e.case_id)?;
-                    let opening = match (&case, e.kind.as_str()) {
-                        (_, TRANSITION) => {
-                            // Checked again here: the thread may have moved since.
-                            if let Err((code, reason)) =
-                                crate::cases::check_arrival(tx.conn(), &signed, skew)
-                            {
-                                outcomes.push((
-                                    i,
-                                    e.id.clone(),
-                                    hash,
-                                    Arrival::Refused(code, reason),
-                                ));
-                                continue;
-                            }
-                            None
-                        }
-                        (Some(c), UPDATE) => {
-                            let retag = UpdateBody::check(&e.body)
-                                .map(|(_, tlp)| tlp.is_some())
-                                .unwrap_or(false);
-                            if let Err((code, reason)) =
-                                crate::cases::check_update(c, &e.sender, retag)
-                            {
-                                outcomes.push((
-                                    i,
-                                    e.id.clone(),
-                                    hash,
-                                    Arrival::Refused(code, reason),
-                                ));
-                                continue;
-                            }
-                            None
-                        }
-                        (Some(c), ITEM_STATUS) => {
-                            if let Err((code, reason)) =
-                                crate::content::check_item_status(tx.conn(), c, &e.sender, &e.body)
-                            {
-                                outcomes.push((
-                                    i,
-                                    e.id.clone(),
-                                    hash,
-                                    Arrival::Refused(code, reason),
-                                ));
-                                continue;
-                            }
-                            None
-                        }
-                        (None, UPDATE | ITEM_STATUS) => {
-                            outcomes.push((
-                                i,
-                                e.id.clone(),
-                                hash,
-                                Arrival::Refused("wrong_case", format!("no case {}", e.case_id)),
-                            ));
-                            continue;
-                        }
-                        // Only threads without a lifecycle (notes) take more
-                        // envelopes of their own kind: a second opening of a
-                        // request would rewrite what the other party said.
-                        (Some(c), kind)
-                            if c.kind == kind
-                                && CaseKind::parse(kind).is_ok_and(|k| !k.has_lifecycle()) =>
-                        {
-                            None
-                        }
-                        (Some(c), kind) if c.kind == kind => {
-                            let reason = format!(
-                                "case {} is already open: a {kind} opens a case and cannot be sent into one",
-                                c.id
-                            );
-                            outcomes.push((
-                                i,
-                                e.id.clone(),
-                                hash,
-                                Arrival::Refused("opening_in_case", reason),
-                            ));
-                            continue;
-                        }
-                        (Some(c), kind) => {
-                            let reason = format!("case {} is a {}, not a {kind}", c.id, c.kind);
-                            outcomes.push((
-                                i,
-                                e.id.clone(),
-                                hash,
-                                Arrival::Refused("wrong_case", reason),
-                            ));
-                            continue;
-                        }
-                        (None, _) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {
-                            let reason = format!(
-                                "a new case from {} must have an id starting with \"{}-\"",
-                                e.sender, e.sender
-                            );
-                            outcomes.push((
-                                i,
-                                e.id.clone(),
-                                hash,
-                                Arrival::Refused("wrong_case", reason),
-                            ));
-                            continue;
-                        }
-                        (None, _) => summary.as_ref(),
-                    };
-                    let json = serde_json::to_string(&signed).map_err(|e| {
-                        StoreError::Invalid(format!("cannot encode the envelope: {e}"))
-                    })?;
-                    let log_index = tx.append_leaf(leaf);
-                    crate::cases::record(
-                        tx,
-                        &me,
-                        &signed,
-                        json,
-                        &hash,
-                        Direction::In,
-                        log_index,
-                        &now_rfc3339(),
-                        opening,
-                        &stems,
-                    )?;
-                    outcomes.push((i, e.id.clone(), hash, Arrival::Logged(log_index)));
+                for fresh in batch {
+                    let (i, id, hash) = (
+                        fresh.index,
+                        fresh.signed.envelope.id.clone(),
+                        fresh.hash.clone(),
+                    );
+                    let arrival = arrive(tx, &me, skew, fresh, &mut withdrawn)?;
+                    outcomes.push((i, id, hash, arrival));
                 }
                 Ok((outcomes, withdrawn))
             })
@@ -798,19 +620,19 @@ impl Node {
                     });
                 }
                 Arrival::Existing(existing) => redelivered.push((i, *existing)),
-                Arrival::Refused(code, reason) => {
-                    tracing::warn!(peer = %peer.party, code, "refused an envelope: {reason}");
+                Arrival::Refused(r) => {
+                    tracing::warn!(peer = %peer.party, code = r.code.as_str(), "refused an envelope: {}", r.message);
                     let rejection = Rejection {
                         at: now_rfc3339(),
                         peer: peer.party.to_string(),
                         envelope_id: Some(id.clone()),
-                        code: code.to_owned(),
-                        reason: liaison_core::bounded(reason.clone()),
+                        code: r.code.as_str().to_owned(),
+                        reason: r.message.clone(),
                     };
                     self.store
                         .write(move |tx| db::record_rejection(tx.conn(), &rejection))
                         .await?;
-                    results[i] = Some(refusal(&id, code, reason));
+                    results[i] = Some(refusal(&id, &r));
                 }
             }
         }
@@ -903,16 +725,16 @@ impl Node {
     }
 
     /// The costly, pure checks of one envelope: addressing, signature, body.
-    /// Returns the envelope hash and the subject its body gives the case.
+    /// Returns the envelope hash and its typed body.
     fn precheck(
         peer: &CheckedCard,
         me: &str,
         signed: &SignedEnvelope,
-    ) -> Result<(liaison_log::Hash, Option<BodySummary>), (&'static str, String)> {
+    ) -> Result<(liaison_log::Hash, Body), Refusal> {
         let e = &signed.envelope;
         if e.sender != peer.party.as_str() {
-            return Err((
-                "wrong_sender",
+            return Err(Refusal::new(
+                RefusalCode::WrongSender,
                 format!(
                     "the envelope claims sender {:?} but arrived from {}",
                     e.sender, peer.party
@@ -920,50 +742,15 @@ impl Node {
             ));
         }
         if e.recipient != me {
-            return Err((
-                "wrong_recipient",
+            return Err(Refusal::new(
+                RefusalCode::WrongRecipient,
                 format!("the envelope is addressed to {:?}, not {me}", e.recipient),
             ));
         }
         let hash = signed
             .verify(&peer.log_key)
-            .map_err(|err| ("bad_envelope", err.to_string()))?;
-        if e.kind == TRANSITION {
-            TransitionBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-            return Ok((hash, None));
-        }
-        if e.kind == UPDATE {
-            UpdateBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-            return Ok((hash, None));
-        }
-        if e.kind == ITEM_STATUS {
-            ItemStatusBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-            return Ok((hash, None));
-        }
-        if e.kind == HASH_LIST {
-            HashListBody::check(&e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-            if e.case_id != format!("{HASH_LIST}-{}", e.sender) {
-                return Err((
-                    "bad_envelope",
-                    format!("a hash-list envelope's case_id must be {HASH_LIST}-<sender>"),
-                ));
-            }
-            return Ok((hash, None));
-        }
-        if e.kind == liaison_core::glossary::GLOSSARY {
-            let body = liaison_core::glossary::GlossaryBody::check(&e.body)
-                .map_err(|err| ("bad_envelope", err.to_string()))?;
-            if e.case_id != format!("glossary-{}", body.term()) {
-                return Err((
-                    "bad_envelope",
-                    "a glossary envelope's case_id must be glossary-<term>".to_owned(),
-                ));
-            }
-            return Ok((hash, None));
-        }
-        let kind = CaseKind::parse(&e.kind).map_err(|err| ("bad_envelope", err.to_string()))?;
-        let summary = check_body(kind, &e.body).map_err(|err| ("bad_envelope", err.to_string()))?;
-        Ok((hash, Some(summary)))
+            .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
+        Ok((hash, Body::check(e)?))
     }
 
     /// The checks against what this node already holds: duplicates,
@@ -972,18 +759,18 @@ impl Node {
         &self,
         signed: &SignedEnvelope,
         hash: liaison_log::Hash,
-    ) -> Result<Incoming, (&'static str, String)> {
+    ) -> Result<Incoming, Refusal> {
         let e = &signed.envelope;
         let existing = self
             .store
             .read(|c| db::envelope_by_sender_id(c, &e.sender, &e.id))
-            .map_err(|err| ("internal", err.to_string()))?;
+            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?;
         if let Some(row) = existing {
             if row.hash == hash.to_hex() {
                 return Ok(Incoming::Duplicate(Box::new(row)));
             }
-            return Err((
-                "replayed_with_changes",
+            return Err(Refusal::new(
+                RefusalCode::ReplayedWithChanges,
                 format!(
                     "envelope {} was received before with different content",
                     e.id
@@ -993,12 +780,12 @@ impl Node {
         if let Some(case) = self
             .store
             .read(|c| db::case_by_id(c, &e.case_id))
-            .map_err(|err| ("internal", err.to_string()))?
+            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?
             && case.initiator != e.sender
             && case.responder != e.sender
         {
-            return Err((
-                "wrong_case",
+            return Err(Refusal::new(
+                RefusalCode::WrongCase,
                 format!(
                     "case {} is not between {} and {}",
                     e.case_id, e.sender, self.party
@@ -1023,7 +810,7 @@ struct Fresh {
     signed: SignedEnvelope,
     hash: String,
     leaf: Vec<u8>,
-    summary: Option<BodySummary>,
+    body: Body,
     /// The body's stems for the search index, computed off the writer.
     stems: String,
 }
@@ -1032,7 +819,7 @@ struct Fresh {
 enum Arrival {
     Logged(u64),
     Existing(Box<EnvelopeRow>),
-    Refused(&'static str, String),
+    Refused(Refusal),
 }
 
 enum Incoming {
@@ -1040,15 +827,135 @@ enum Incoming {
     Duplicate(Box<EnvelopeRow>),
 }
 
-fn refusal(id: &str, code: &str, message: String) -> DeliveryResult {
+fn refusal(id: &str, r: &Refusal) -> DeliveryResult {
     DeliveryResult {
         id: id.chars().take(64).collect(),
         receipt: None,
         error: Some(ErrorDetail {
-            code: code.to_owned(),
-            message: liaison_core::bounded(message),
+            code: r.code.as_str().to_owned(),
+            message: r.message.clone(),
         }),
     }
+}
+
+/// Records one new envelope of a batch inside the receiving write job,
+/// after the checks that need what this node holds (its case, the
+/// envelope it follows, its dates); a refusal records nothing. Every kind
+/// is handled here: the match is exhaustive over [`Body`].
+fn arrive(
+    tx: &mut WriteTx<'_>,
+    me: &str,
+    skew: u64,
+    fresh: Fresh,
+    withdrawn: &mut Vec<i64>,
+) -> Result<Arrival, StoreError> {
+    let Fresh {
+        signed,
+        hash,
+        leaf,
+        body,
+        stems,
+        ..
+    } = fresh;
+    let e = &signed.envelope;
+    let conn = tx.conn();
+    // A concurrent request may have stored it meanwhile.
+    if let Some(existing) = db::envelope_by_sender_id(conn, &e.sender, &e.id)? {
+        return Ok(Arrival::Existing(Box::new(existing)));
+    }
+    // Dates are checked against this node's clock and the envelope followed
+    // (which may be earlier in this batch).
+    let parent = crate::cases::parent_created(conn, &signed)?;
+    if let Err(r) =
+        crate::cases::check_created(&e.created, parent.as_deref(), jiff::Timestamp::now(), skew)
+    {
+        return Ok(Arrival::Refused(r));
+    }
+    let json = serde_json::to_string(&signed)
+        .map_err(|err| StoreError::Invalid(format!("cannot encode the envelope: {err}")))?;
+    let now = now_rfc3339();
+    let refused = |code, message: String| Ok(Arrival::Refused(Refusal::new(code, message)));
+    let case = db::case_by_id(conn, &e.case_id)?;
+    let opening = match (&body, &case) {
+        (Body::HashList(_), _) => {
+            let log_index = tx.append_leaf(leaf);
+            withdrawn.extend(crate::content::record_arrival(
+                conn, &signed, json, &hash, log_index, &now,
+            )?);
+            return Ok(Arrival::Logged(log_index));
+        }
+        (Body::Glossary(_), _) => {
+            let log_index = tx.append_leaf(leaf);
+            crate::glossary::record_arrival(tx, &signed, json, &hash, log_index, &now)?;
+            return Ok(Arrival::Logged(log_index));
+        }
+        // Checked again here: the thread may have moved since.
+        (Body::Transition(_), _) => match crate::cases::check_arrival(conn, &signed, skew) {
+            Ok(()) => None,
+            Err(r) => return Ok(Arrival::Refused(r)),
+        },
+        (Body::Update { retag, .. }, Some(c)) => {
+            match crate::cases::check_update(c, &e.sender, retag.is_some()) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
+        (Body::ItemStatus(_), Some(c)) => {
+            match crate::content::check_item_status(conn, c, &e.sender, &e.body) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
+        (Body::Update { .. } | Body::ItemStatus(_), None) => {
+            return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
+        }
+        // Only threads without a lifecycle (notes) take more envelopes of
+        // their own kind: a second opening of a request would rewrite what
+        // the other party said.
+        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() && !kind.has_lifecycle() => {
+            None
+        }
+        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() => {
+            return refused(
+                RefusalCode::OpeningInCase,
+                format!(
+                    "case {} is already open: a {} opens a case and cannot be sent into one",
+                    c.id,
+                    kind.as_str()
+                ),
+            );
+        }
+        (Body::Case { kind, .. }, Some(c)) => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!("case {} is a {}, not a {}", c.id, c.kind, kind.as_str()),
+            );
+        }
+        (Body::Case { .. }, None) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!(
+                    "a new case from {} must have an id starting with \"{}-\"",
+                    e.sender, e.sender
+                ),
+            );
+        }
+        (Body::Case { summary, .. }, None) => Some(summary),
+    };
+    let log_index = tx.append_leaf(leaf);
+    crate::cases::record(
+        tx,
+        me,
+        &signed,
+        json,
+        &hash,
+        Direction::In,
+        log_index,
+        &now,
+        opening,
+        &stems,
+    )?;
+    Ok(Arrival::Logged(log_index))
 }
 
 /// A case with its whole thread, as the CLI, API and UI show it.
