@@ -1,0 +1,527 @@
+//! Receiving a batch of envelopes from a pinned peer: the pure checks
+//! (addressing, signature, typed body) spread over the cores, the checks
+//! against what this node holds inside one write job (`arrive`), refusals
+//! recorded, and a receipt for each envelope logged (the original one for
+//! a redelivery).
+
+use liaison_core::card::CheckedCard;
+use liaison_core::content::ITEM_STATUS;
+use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, DeliveryResult, SignedEnvelope};
+use liaison_core::kind::{Body, Refusal, RefusalCode};
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_log::proof::TlogProof;
+use liaison_proto::ErrorDetail;
+use liaison_store::federation::{self as db, Direction, EnvelopeRow, Rejection};
+use liaison_store::{LogHead, StoreError, WriteTx};
+
+use crate::{Node, NodeError, now_rfc3339};
+
+impl Node {
+    /// Receives a batch of envelopes from `peer` (identified by its TLS
+    /// certificate): refuses what is malformed, forged, misaddressed or
+    /// replayed with changes (recording why), commits the rest to the log,
+    /// and answers each with a receipt.
+    pub async fn receive(
+        &self,
+        peer: &CheckedCard,
+        request: DeliveryRequest,
+    ) -> Result<DeliveryResponse, NodeError> {
+        // Attachments are pushed before their envelopes; one still missing
+        // makes the whole request retry later (not a refusal).
+        for e in &request.envelopes {
+            for a in &e.envelope.attachments {
+                // Only a file this peer pushed (or exchanged with us before)
+                // counts: a peer cannot list what it never sent.
+                if self.has_attachment(&a.sha256) != Some(a.size)
+                    || !self.peer_knows_attachment(peer.party.as_str(), &a.sha256)?
+                {
+                    return Err(NodeError::Store(StoreError::Conflict(format!(
+                        "attachment {} of envelope {} has not arrived; send it first",
+                        a.sha256, e.envelope.id
+                    ))));
+                }
+            }
+        }
+        // Answers about report items may make hashes agreed: list them after.
+        let has_item_answers = request
+            .envelopes
+            .iter()
+            .any(|e| e.envelope.kind == ITEM_STATUS);
+        let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
+        let mut fresh: Vec<Fresh> = Vec::new();
+        let mut rejections: Vec<Rejection> = Vec::new();
+        let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
+        // Signature checks dominate the cost: spread them over the cores.
+        let prechecked = {
+            let peer = peer.clone();
+            let me = self.party.to_string();
+            tokio::task::spawn_blocking(move || {
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let chunk = request.envelopes.len().div_ceil(threads).max(1);
+                let checks: Vec<Vec<_>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = request
+                        .envelopes
+                        .chunks(chunk)
+                        .map(|part| {
+                            scope.spawn(|| {
+                                part.iter()
+                                    .map(|e| Node::precheck(&peer, &me, e))
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_default())
+                        .collect()
+                });
+                request
+                    .envelopes
+                    .into_iter()
+                    .zip(checks.into_iter().flatten())
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| NodeError::Invalid(format!("envelope checks failed: {e}")))?
+        };
+        if prechecked.len() != results.len() {
+            return Err(NodeError::Invalid(
+                "an envelope check did not finish".into(),
+            ));
+        }
+        for (i, (signed, check)) in prechecked.into_iter().enumerate() {
+            let outcome = check.and_then(|(hash, body)| {
+                self.check_incoming(&signed, hash)
+                    .map(|incoming| (incoming, body))
+            });
+            match outcome {
+                Err(r) => {
+                    rejections.push(Rejection {
+                        at: now_rfc3339(),
+                        peer: peer.party.to_string(),
+                        envelope_id: Some(signed.envelope.id.clone()).filter(|s| s.len() <= 64),
+                        code: r.code.as_str().to_owned(),
+                        reason: r.message.clone(),
+                    });
+                    results[i] = Some(refusal(&signed.envelope.id, &r));
+                }
+                Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
+                Ok((Incoming::New { hash, leaf }, body)) => fresh.push(Fresh {
+                    index: i,
+                    stems: crate::search::body_stems(&signed.envelope.body),
+                    signed,
+                    hash,
+                    leaf,
+                    body,
+                }),
+            }
+        }
+        if !rejections.is_empty() {
+            for r in &rejections {
+                tracing::warn!(peer = %r.peer, code = %r.code, "refused an envelope: {}", r.reason);
+            }
+            // Refusals are recorded even though the envelopes are not kept.
+            self.store
+                .write(move |tx| {
+                    for r in &rejections {
+                        db::record_rejection(tx.conn(), r)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+
+        // Commit every new envelope of the batch in one write job.
+        let me = self.party.to_string();
+        let skew = self.config.federation.max_clock_skew_secs;
+        let batch = fresh;
+        let committed = self
+            .store
+            .write(move |tx| {
+                let mut outcomes = Vec::new();
+                let mut withdrawn: Vec<i64> = Vec::new();
+                for fresh in batch {
+                    let (i, id, hash) = (
+                        fresh.index,
+                        fresh.signed.envelope.id.clone(),
+                        fresh.hash.clone(),
+                    );
+                    let arrival = arrive(tx, &me, skew, fresh, &mut withdrawn)?;
+                    outcomes.push((i, id, hash, arrival));
+                }
+                Ok((outcomes, withdrawn))
+            })
+            .await?;
+        let (outcomes, withdrawn) = committed.value;
+        self.drop_from_index(&withdrawn);
+
+        let head = committed.head;
+        let mut receipts_to_store: Vec<(String, String)> = Vec::new();
+        let indices: Vec<u64> = outcomes
+            .iter()
+            .filter_map(|(_, _, _, o)| match o {
+                Arrival::Logged(index) => Some(*index),
+                _ => None,
+            })
+            .collect();
+        let mut proofs = self
+            .store
+            .inclusion_proofs(&indices, head.size)?
+            .into_iter();
+        for (i, id, hash, outcome) in outcomes {
+            match outcome {
+                Arrival::Logged(index) => {
+                    let inclusion = proofs
+                        .next()
+                        .ok_or_else(|| NodeError::Invalid("a receipt proof is missing".into()))?;
+                    let receipt = TlogProof {
+                        extra: None,
+                        index,
+                        inclusion,
+                        checkpoint: committed.checkpoint.to_string(),
+                    }
+                    .encode();
+                    receipts_to_store.push((hash, receipt.clone()));
+                    results[i] = Some(DeliveryResult {
+                        id,
+                        receipt: Some(receipt),
+                        error: None,
+                    });
+                }
+                Arrival::Existing(existing) => redelivered.push((i, *existing)),
+                Arrival::Refused(r) => {
+                    tracing::warn!(peer = %peer.party, code = r.code.as_str(), "refused an envelope: {}", r.message);
+                    let rejection = Rejection {
+                        at: now_rfc3339(),
+                        peer: peer.party.to_string(),
+                        envelope_id: Some(id.clone()),
+                        code: r.code.as_str().to_owned(),
+                        reason: r.message.clone(),
+                    };
+                    self.store
+                        .write(move |tx| db::record_rejection(tx.conn(), &rejection))
+                        .await?;
+                    results[i] = Some(refusal(&id, &r));
+                }
+            }
+        }
+        for (i, row) in redelivered {
+            results[i] = Some(self.redelivery_result(row, &mut receipts_to_store)?);
+        }
+        if !receipts_to_store.is_empty() {
+            // A receipt is derived data (index, proof, signed checkpoint):
+            // storing it need not delay the answer. If the node stops first,
+            // a redelivery rebuilds it from the durable entry.
+            self.issued_receipts()
+                .extend(receipts_to_store.iter().cloned());
+            let node = self.clone();
+            tokio::spawn(async move {
+                let hashes: Vec<String> =
+                    receipts_to_store.iter().map(|(h, _)| h.clone()).collect();
+                let stored = node
+                    .store
+                    .write(move |tx| {
+                        for (hash, receipt) in &receipts_to_store {
+                            db::set_receipt(tx.conn(), hash, receipt)?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = stored {
+                    tracing::error!("cannot store issued receipts: {e}");
+                }
+                let mut issued = node.issued_receipts();
+                for h in hashes {
+                    issued.remove(&h);
+                }
+            });
+        }
+        if has_item_answers {
+            self.request_hash_sync();
+        }
+        Ok(DeliveryResponse {
+            results: results.into_iter().flatten().collect(),
+        })
+    }
+
+    /// A redelivered envelope gets its original receipt and changes nothing
+    /// (a receipt is rebuilt only if the node stopped before storing it).
+    fn issued_receipts(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        // A poisoned map only means a panic elsewhere; its entries are intact.
+        self.issued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn redelivery_result(
+        &self,
+        row: EnvelopeRow,
+        to_store: &mut Vec<(String, String)>,
+    ) -> Result<DeliveryResult, NodeError> {
+        let in_flight = self.issued_receipts().get(&row.hash).cloned();
+        let receipt = match row.receipt.or(in_flight) {
+            Some(r) => r,
+            None => {
+                let head = self.store.log_head()?;
+                let checkpoint = self.store.checkpoint()?;
+                let r = self.receipt_for(row.log_index, head, &checkpoint)?;
+                to_store.push((row.hash.clone(), r.clone()));
+                r
+            }
+        };
+        Ok(DeliveryResult {
+            id: row.id,
+            receipt: Some(receipt),
+            error: None,
+        })
+    }
+
+    fn receipt_for(
+        &self,
+        index: u64,
+        head: LogHead,
+        checkpoint: &str,
+    ) -> Result<String, NodeError> {
+        let proof = TlogProof {
+            extra: None,
+            index,
+            inclusion: self.store.inclusion_proof(index, head.size)?,
+            checkpoint: checkpoint.to_owned(),
+        };
+        Ok(proof.encode())
+    }
+
+    /// The costly, pure checks of one envelope: addressing, signature, body.
+    /// Returns the envelope hash and its typed body.
+    fn precheck(
+        peer: &CheckedCard,
+        me: &str,
+        signed: &SignedEnvelope,
+    ) -> Result<(liaison_log::Hash, Body), Refusal> {
+        let e = &signed.envelope;
+        if e.sender != peer.party.as_str() {
+            return Err(Refusal::new(
+                RefusalCode::WrongSender,
+                format!(
+                    "the envelope claims sender {:?} but arrived from {}",
+                    e.sender, peer.party
+                ),
+            ));
+        }
+        if e.recipient != me {
+            return Err(Refusal::new(
+                RefusalCode::WrongRecipient,
+                format!("the envelope is addressed to {:?}, not {me}", e.recipient),
+            ));
+        }
+        let hash = signed
+            .verify(&peer.log_key)
+            .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
+        Ok((hash, Body::check(e)?))
+    }
+
+    /// The checks against what this node already holds: duplicates,
+    /// replays with changes, cases between other parties.
+    fn check_incoming(
+        &self,
+        signed: &SignedEnvelope,
+        hash: liaison_log::Hash,
+    ) -> Result<Incoming, Refusal> {
+        let e = &signed.envelope;
+        let existing = self
+            .store
+            .read(|c| db::envelope_by_sender_id(c, &e.sender, &e.id))
+            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?;
+        if let Some(row) = existing {
+            if row.hash == hash.to_hex() {
+                return Ok(Incoming::Duplicate(Box::new(row)));
+            }
+            return Err(Refusal::new(
+                RefusalCode::ReplayedWithChanges,
+                format!(
+                    "envelope {} was received before with different content",
+                    e.id
+                ),
+            ));
+        }
+        if let Some(case) = self
+            .store
+            .read(|c| db::case_by_id(c, &e.case_id))
+            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?
+            && case.initiator != e.sender
+            && case.responder != e.sender
+        {
+            return Err(Refusal::new(
+                RefusalCode::WrongCase,
+                format!(
+                    "case {} is not between {} and {}",
+                    e.case_id, e.sender, self.party
+                ),
+            ));
+        }
+        let leaf = LeafEntry {
+            kind: LeafKind::Envelope,
+            content_hash: hash,
+        }
+        .encode();
+        Ok(Incoming::New {
+            hash: hash.to_hex(),
+            leaf,
+        })
+    }
+}
+/// A new envelope of a batch that passed the checks, on its way to the log.
+struct Fresh {
+    index: usize,
+    signed: SignedEnvelope,
+    hash: String,
+    leaf: Vec<u8>,
+    body: Body,
+    /// The body's stems for the search index, computed off the writer.
+    stems: String,
+}
+
+/// What became of an envelope in the receiving transaction.
+enum Arrival {
+    Logged(u64),
+    Existing(Box<EnvelopeRow>),
+    Refused(Refusal),
+}
+
+enum Incoming {
+    New { hash: String, leaf: Vec<u8> },
+    Duplicate(Box<EnvelopeRow>),
+}
+
+fn refusal(id: &str, r: &Refusal) -> DeliveryResult {
+    DeliveryResult {
+        id: id.chars().take(64).collect(),
+        receipt: None,
+        error: Some(ErrorDetail {
+            code: r.code.as_str().to_owned(),
+            message: r.message.clone(),
+        }),
+    }
+}
+
+/// Records one new envelope of a batch inside the receiving write job,
+/// after the checks that need what this node holds (its case, the
+/// envelope it follows, its dates); a refusal records nothing. Every kind
+/// is handled here: the match is exhaustive over [`Body`].
+fn arrive(
+    tx: &mut WriteTx<'_>,
+    me: &str,
+    skew: u64,
+    fresh: Fresh,
+    withdrawn: &mut Vec<i64>,
+) -> Result<Arrival, StoreError> {
+    let Fresh {
+        signed,
+        hash,
+        leaf,
+        body,
+        stems,
+        ..
+    } = fresh;
+    let e = &signed.envelope;
+    let conn = tx.conn();
+    // A concurrent request may have stored it meanwhile.
+    if let Some(existing) = db::envelope_by_sender_id(conn, &e.sender, &e.id)? {
+        return Ok(Arrival::Existing(Box::new(existing)));
+    }
+    // Dates are checked against this node's clock and the envelope followed
+    // (which may be earlier in this batch).
+    let parent = crate::cases::parent_created(conn, &signed)?;
+    if let Err(r) =
+        crate::cases::check_created(&e.created, parent.as_deref(), jiff::Timestamp::now(), skew)
+    {
+        return Ok(Arrival::Refused(r));
+    }
+    let json = serde_json::to_string(&signed)
+        .map_err(|err| StoreError::Invalid(format!("cannot encode the envelope: {err}")))?;
+    let now = now_rfc3339();
+    let refused = |code, message: String| Ok(Arrival::Refused(Refusal::new(code, message)));
+    let case = db::case_by_id(conn, &e.case_id)?;
+    let opening = match (&body, &case) {
+        (Body::HashList(_), _) => {
+            let log_index = tx.append_leaf(leaf);
+            withdrawn.extend(crate::content::record_arrival(
+                conn, &signed, json, &hash, log_index, &now,
+            )?);
+            return Ok(Arrival::Logged(log_index));
+        }
+        (Body::Glossary(_), _) => {
+            let log_index = tx.append_leaf(leaf);
+            crate::glossary::record_arrival(tx, &signed, json, &hash, log_index, &now)?;
+            return Ok(Arrival::Logged(log_index));
+        }
+        // Checked again here: the thread may have moved since.
+        (Body::Transition(_), _) => match crate::cases::check_arrival(conn, &signed, skew) {
+            Ok(()) => None,
+            Err(r) => return Ok(Arrival::Refused(r)),
+        },
+        (Body::Update { retag, .. }, Some(c)) => {
+            match crate::cases::check_update(c, &e.sender, retag.is_some()) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
+        (Body::ItemStatus(_), Some(c)) => {
+            match crate::content::check_item_status(conn, c, &e.sender, &e.body) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
+        (Body::Update { .. } | Body::ItemStatus(_), None) => {
+            return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
+        }
+        // Only threads without a lifecycle (notes) take more envelopes of
+        // their own kind: a second opening of a request would rewrite what
+        // the other party said.
+        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() && !kind.has_lifecycle() => {
+            None
+        }
+        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() => {
+            return refused(
+                RefusalCode::OpeningInCase,
+                format!(
+                    "case {} is already open: a {} opens a case and cannot be sent into one",
+                    c.id,
+                    kind.as_str()
+                ),
+            );
+        }
+        (Body::Case { kind, .. }, Some(c)) => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!("case {} is a {}, not a {}", c.id, c.kind, kind.as_str()),
+            );
+        }
+        (Body::Case { .. }, None) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!(
+                    "a new case from {} must have an id starting with \"{}-\"",
+                    e.sender, e.sender
+                ),
+            );
+        }
+        (Body::Case { summary, .. }, None) => Some(summary),
+    };
+    let log_index = tx.append_leaf(leaf);
+    crate::cases::record(
+        tx,
+        me,
+        &signed,
+        json,
+        &hash,
+        Direction::In,
+        log_index,
+        &now,
+        opening,
+        &stems,
+    )?;
+    Ok(Arrival::Logged(log_index))
+}
