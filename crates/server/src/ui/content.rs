@@ -16,8 +16,8 @@ use liaison_store::hashes::HashRow;
 
 use super::forms::Submitted;
 use super::i18n::Tr;
+use super::layout::{Layout, internal, not_found};
 use super::operations::refusal;
-use super::pages::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
 use crate::api_routes::MAX_LOOKUP_IMAGE_BYTES;
 
@@ -66,7 +66,7 @@ async fn answer_item(
         Ok(_) => Redirect::to(&path).into_response(),
         Err(e) => {
             let text = refusal(&v.t, &e);
-            match super::pages::case_view(&state, &v, &user, &id, text).await {
+            match super::case_page::case_view(&state, &v, &user, &id, text).await {
                 Ok(p) => html(StatusCode::BAD_REQUEST, &p),
                 Err(r) => r,
             }

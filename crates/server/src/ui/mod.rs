@@ -6,15 +6,22 @@
 // would only add noise to a path that renders a whole page anyway.
 #![allow(clippy::result_large_err)]
 
+mod case_page;
+mod cases;
 pub mod charts;
 mod content;
+mod dashboard;
 mod forms;
 pub mod i18n;
+mod layout;
+mod login;
 mod operations;
+mod oversight;
 mod pages;
 mod reference;
 
-pub use pages::{ROUTES, render_inbox_for_benchmark};
+pub use cases::render_inbox_for_benchmark;
+pub use pages::ROUTES;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -135,7 +142,7 @@ impl Visitor {
         match &self.user {
             None => Err(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response()),
             Some(u) if u.role.allows(p) => Ok(u),
-            Some(_) => Err(pages::forbidden(self)),
+            Some(_) => Err(layout::forbidden(self)),
         }
     }
 

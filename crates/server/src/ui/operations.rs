@@ -18,9 +18,10 @@ use liaison_node::operations::PingStats;
 use liaison_store::StoreError;
 use liaison_store::operations::{Shift, TlpRead};
 
+use super::case_page::tlp_label;
 use super::forms::{Submitted, indicators_from_text};
 use super::i18n::Tr;
-use super::pages::{Layout, internal, not_found, tlp_label};
+use super::layout::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
 
 pub fn routes() -> Router<UiState> {

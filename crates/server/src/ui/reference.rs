@@ -20,9 +20,10 @@ use liaison_store::StoreError;
 use liaison_store::reference as refdb;
 use serde::Deserialize;
 
+use super::dashboard::stats_charts;
 use super::forms::Submitted;
 use super::i18n::Tr;
-use super::pages::{Layout, internal, not_found, stats_charts};
+use super::layout::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
 
 pub fn routes() -> Router<UiState> {

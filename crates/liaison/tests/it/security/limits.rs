@@ -44,7 +44,10 @@ async fn login(
 
 fn client() -> reqwest::Client {
     install_crypto();
+    // No kept-alive connections: the node closes one after refusing a huge
+    // body, and a pooled connection could be reused as it closes.
     reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

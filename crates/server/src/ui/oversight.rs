@@ -1,0 +1,286 @@
+//! Peers and their health, the audit, and escalations.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use liaison_core::roles::Permission;
+use liaison_store::federation::{self as db};
+
+use super::forms::Submitted;
+use super::layout::{Layout, internal};
+use super::{UiState, Visitor, html};
+
+pub struct PeerLine {
+    pub party: String,
+    pub name: String,
+    pub role: String,
+    pub url: String,
+    pub pending: i64,
+    pub delivered: i64,
+    pub refused: i64,
+    pub last_delivery: String,
+    pub log_size: String,
+}
+
+#[derive(Template)]
+#[template(path = "peers.html")]
+pub(super) struct PeersPage {
+    l: Layout,
+    rows: Vec<PeerLine>,
+    last_audit: String,
+}
+
+pub(super) async fn peers(State(state): State<UiState>, headers: HeaderMap) -> Response {
+    let v = Visitor::from_headers(&state, &headers);
+    if let Err(r) = v.require(Permission::ReadOperations, "/peers") {
+        return r;
+    }
+    let mut rows = Vec::new();
+    for p in state.node.peers().unwrap_or_default() {
+        let party = p.party.to_string();
+        let (pending, delivered, refused) = state
+            .node
+            .store
+            .read(|c| db::outbox_counts(c, &party))
+            .unwrap_or_default();
+        let last_delivery = state
+            .node
+            .store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT MAX(delivered_at) FROM outbox WHERE peer = ?1",
+                    [&party],
+                    |r| r.get::<_, Option<String>>(0),
+                )?)
+            })
+            .ok()
+            .flatten()
+            .map(|s| s.replace('T', " ").trim_end_matches('Z').to_owned())
+            .unwrap_or_else(|| "—".into());
+        let log_size = state
+            .node
+            .store
+            .read(|c| db::peer_checkpoints(c, &party))
+            .ok()
+            .and_then(|cps| cps.into_iter().map(|c| c.size).max())
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "—".into());
+        rows.push(PeerLine {
+            role: if p.card.role == liaison_proto::NodeRole::Witness {
+                v.t.get("peers.witness").into()
+            } else {
+                v.t.get("peers.party").into()
+            },
+            name: p.card.name.clone(),
+            url: p.card.federation_url.clone(),
+            party,
+            pending,
+            delivered,
+            refused,
+            last_delivery,
+            log_size,
+        });
+    }
+    let last_audit = state
+        .node
+        .store
+        .meta("last_audit_summary")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    html(
+        StatusCode::OK,
+        &PeersPage {
+            l: Layout::new(&state, &v, "peers"),
+            rows,
+            last_audit,
+        },
+    )
+}
+
+pub struct AuditLine {
+    pub party: String,
+    pub ok: bool,
+    pub size: String,
+    pub cosigned: String,
+    pub checkpoints: usize,
+    pub receipts: usize,
+    pub problems: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub(super) struct AuditPage {
+    l: Layout,
+    ran_at: String,
+    rows: Vec<AuditLine>,
+}
+
+pub(super) fn audit_lines(report: &serde_json::Value) -> Vec<AuditLine> {
+    report["peers"]
+        .as_array()
+        .map(|peers| {
+            peers
+                .iter()
+                .map(|p| AuditLine {
+                    party: p["party"].as_str().unwrap_or("").into(),
+                    ok: p["ok"].as_bool().unwrap_or(false),
+                    size: p["size"]
+                        .as_u64()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                    cosigned: p["cosigned_by"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default(),
+                    checkpoints: p["checkpoints_checked"].as_u64().unwrap_or(0) as usize,
+                    receipts: p["receipts_verified"].as_u64().unwrap_or(0) as usize,
+                    problems: p["problems"]
+                        .as_array()
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|x| {
+                                    (
+                                        x["kind"].as_str().unwrap_or("").to_owned(),
+                                        x["message"].as_str().unwrap_or("").to_owned(),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) async fn audit_page(State(state): State<UiState>, headers: HeaderMap) -> Response {
+    let v = Visitor::from_headers(&state, &headers);
+    if let Err(r) = v.require(Permission::ReadOperations, "/audit") {
+        return r;
+    }
+    let last: serde_json::Value = state
+        .node
+        .store
+        .meta("last_audit")
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let page = AuditPage {
+        l: Layout::new(&state, &v, "audit"),
+        ran_at: last["ran_at"]
+            .as_str()
+            .unwrap_or("")
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .to_owned(),
+        rows: audit_lines(&last["report"]),
+    };
+    html(StatusCode::OK, &page)
+}
+
+pub(super) async fn run_audit(
+    State(state): State<UiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = Visitor::from_headers(&state, &headers);
+    if let Err(r) = v.require(Permission::ReadOperations, "/audit") {
+        return r;
+    }
+    if let Err(r) = v.check_csrf(Submitted::parse(&body).one("csrf")) {
+        return r;
+    }
+    match state.node.audit(None).await {
+        Ok(report) => {
+            let summary = format!(
+                "{} — {}",
+                liaison_node::now_rfc3339(),
+                if report.ok { "OK" } else { "PROBLEMS" }
+            );
+            let stored =
+                serde_json::json!({"ran_at": liaison_node::now_rfc3339(), "report": report})
+                    .to_string();
+            let _ = state
+                .node
+                .store
+                .write(move |tx| {
+                    liaison_store::set_meta(tx.conn(), "last_audit", &stored)?;
+                    liaison_store::set_meta(tx.conn(), "last_audit_summary", &summary)
+                })
+                .await;
+            Redirect::to("/audit").into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+pub struct EscalationLine {
+    pub at: String,
+    pub level: String,
+    pub hard: bool,
+    pub deadline: String,
+    pub subject: String,
+    pub case_link: String,
+    pub due: String,
+    pub email: String,
+    pub webhook: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "escalations.html")]
+pub(super) struct EscalationsPage {
+    l: Layout,
+    rows: Vec<EscalationLine>,
+}
+
+pub(super) async fn escalations(State(state): State<UiState>, headers: HeaderMap) -> Response {
+    let v = Visitor::from_headers(&state, &headers);
+    let user = match v.require(Permission::ReadOperations, "/escalations") {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let rows = match state.node.escalations_for(user, 500) {
+        Ok(rows) => rows,
+        Err(e) => return internal(e),
+    };
+    let rows = rows
+        .into_iter()
+        .map(|e| EscalationLine {
+            at: e.at.replace('T', " ").trim_end_matches('Z').to_owned(),
+            hard: e.level == "hard",
+            level: v.t.get(&format!("escalation.{}", e.level)).to_owned(),
+            deadline: v.t.get(&format!("deadline.{}", e.deadline)).to_owned(),
+            case_link: if e.subject.starts_with("alert:") {
+                String::new()
+            } else {
+                format!("/cases/{}", e.subject)
+            },
+            subject: e.subject,
+            due: e.due.replace('T', " ").trim_end_matches('Z').to_owned(),
+            email: e.email_status,
+            webhook: e.webhook_status,
+            message: if v.t.lang == "en" {
+                e.message
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    html(
+        StatusCode::OK,
+        &EscalationsPage {
+            l: Layout::new(&state, &v, "escalations"),
+            rows,
+        },
+    )
+}
