@@ -1,0 +1,248 @@
+//! `liaison case`: opening, continuing and showing cases, with attachments.
+
+use liaison_node::Node;
+use liaison_node::attachments::Attaching;
+use serde_json::json;
+
+use super::output::{print_json, read_body};
+use crate::cli::CaseCommand;
+use crate::error::CliError;
+
+pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
+    match command {
+        CaseCommand::New {
+            dir,
+            to,
+            kind,
+            file,
+            attach,
+        } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let attachments = store_attachments(&node, &attach).await?;
+            let sent = node
+                .open_case_with(&to, &kind, body, Attaching::by_operator(attachments))
+                .await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.case_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Reply { dir, case_id, file } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let sent = node.reply(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Act {
+            dir,
+            case_id,
+            action,
+            file,
+            attach,
+        } => {
+            let node = Node::open(&dir)?;
+            let details = match file {
+                Some(f) => read_body(&f)?,
+                None => serde_json::Value::Null,
+            };
+            let attachments = store_attachments(&node, &attach).await?;
+            let sent = node
+                .act_with(
+                    &case_id,
+                    &action,
+                    details,
+                    Attaching::by_operator(attachments),
+                )
+                .await?;
+            let detail = node.case_detail(&case_id)?;
+            if json {
+                print_json(
+                    &serde_json::json!({"envelope_id": sent.envelope_id, "state": detail.case.state}),
+                )
+            } else {
+                println!("{} → {}", case_id, detail.case.state);
+                Ok(())
+            }
+        }
+        CaseCommand::Update { dir, case_id, file } => {
+            let node = Node::open(&dir)?;
+            let body = read_body(&file)?;
+            let sent = node.update(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Answer {
+            dir,
+            case_id,
+            item,
+            status,
+            reason,
+            file,
+        } => {
+            let node = Node::open(&dir)?;
+            let body = match (file, item, status) {
+                (Some(f), _, _) => read_body(&f)?,
+                (None, Some(item), Some(status)) => {
+                    json!({"answers": [{"item": item, "status": status, "reason": reason}]})
+                }
+                _ => return Err(CliError::invalid("give --item and --status, or --file")),
+            };
+            let sent = node.answer_items(&case_id, body).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!("{}", sent.envelope_id);
+                Ok(())
+            }
+        }
+        CaseCommand::Tag {
+            dir,
+            case_id,
+            norm,
+            remove,
+        } => {
+            let node = Node::open(&dir)?;
+            node.tag_case(&case_id, &norm, !remove).await?;
+            println!(
+                "{case_id}: norm 13({norm}) {}",
+                if remove { "removed" } else { "tagged" }
+            );
+            Ok(())
+        }
+        CaseCommand::List { dir } => {
+            let node = Node::open(&dir)?;
+            let cases = node.list_cases(100_000)?;
+            if json {
+                return print_json(&cases);
+            }
+            for c in cases {
+                let title =
+                    liaison_core::case::title(&c.kind, &c.subject, c.offence.as_deref(), "en");
+                println!(
+                    "{}\t{}\t{} → {}\t{}\t{title}",
+                    c.id, c.kind, c.initiator, c.responder, c.state
+                );
+            }
+            Ok(())
+        }
+        CaseCommand::Show { dir, case_id } => {
+            let node = Node::open(&dir)?;
+            let detail = node.case_detail(&case_id)?;
+            if json {
+                return print_json(&detail);
+            }
+            let c = &detail.case;
+            let title = liaison_core::case::title(&c.kind, &c.subject, c.offence.as_deref(), "en");
+            println!(
+                "Case {} ({}) {} → {}: {title}\nState: {}, opened {}, updated {}",
+                c.id, c.kind, c.initiator, c.responder, c.state, c.created, c.updated
+            );
+            if !c.links.is_empty() {
+                println!("Follows: {}", c.links.join(", "));
+            }
+            if !detail.followed_by.is_empty() {
+                println!("Followed by: {}", detail.followed_by.join(", "));
+            }
+            if let Some(h) = &detail.offence_hint {
+                let statutes: Vec<String> = h
+                    .statutes
+                    .iter()
+                    .map(|s| format!("{} ({})", s.cite, s.en))
+                    .collect();
+                println!(
+                    "Offence: {} (Budapest art. {}); under {} law: {} — indicative, not legal advice",
+                    h.en,
+                    h.budapest_article,
+                    h.jurisdiction,
+                    if statutes.is_empty() {
+                        "no counterpart listed".to_owned()
+                    } else {
+                        statutes.join("; ")
+                    }
+                );
+            }
+            if !detail.available_actions.is_empty() {
+                println!(
+                    "You ({}) may: {}",
+                    detail.role,
+                    detail.available_actions.join(", ")
+                );
+            }
+            for m in &detail.messages {
+                let proof = match m.receipt_verified {
+                    Some(true) => "receipt verified",
+                    Some(false) => "RECEIPT DOES NOT VERIFY",
+                    None => "no receipt yet",
+                };
+                println!(
+                    "- {} {} {} → {} [{}; {}; log entry {}]\n  {}",
+                    m.created,
+                    m.kind,
+                    m.sender,
+                    m.recipient,
+                    m.delivery,
+                    proof,
+                    m.log_index,
+                    m.body
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Stores local files as attachments and describes them for an envelope.
+pub(super) async fn store_attachments(
+    node: &Node,
+    files: &[std::path::PathBuf],
+) -> Result<Vec<liaison_core::envelope::AttachmentRef>, CliError> {
+    let mut out = Vec::new();
+    for path in files {
+        let stored = node
+            .store_attachment_file(path)
+            .await
+            .map_err(|e| CliError::invalid(e.to_string()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push(liaison_core::envelope::AttachmentRef {
+            sha256: stored.sha256,
+            size: stored.size,
+            media_type: media_type(&name).to_owned(),
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The media type of common evidence files, by extension.
+pub(super) fn media_type(name: &str) -> &'static str {
+    match name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("txt" | "log") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
