@@ -1,0 +1,283 @@
+//! Case rows (derived from their threads), lists and pages of them, and the figures statistics read.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaseRow {
+    pub id: String,
+    pub kind: String,
+    pub initiator: String,
+    pub responder: String,
+    /// Opened by this node (the outbox), not received (the inbox).
+    pub outgoing: bool,
+    pub subject: String,
+    pub state: String,
+    pub created: String,
+    pub updated: String,
+    pub offence: Option<String>,
+    pub urgent: bool,
+    pub links: Vec<String>,
+    pub root_hash: Option<String>,
+    pub preservation_days: Option<u32>,
+    /// TLP marking of the thread (`clear` … `red`, see `liaison_core::tlp`).
+    pub tlp: String,
+    #[serde(flatten)]
+    pub times: CaseTimes,
+}
+
+/// Reference times of a case, derived from its thread.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaseTimes {
+    pub delivered_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub executed_at: Option<String>,
+    pub extension_days: i64,
+}
+
+pub(crate) const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, state, created, updated, offence, urgent, links,
+    root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing, tlp";
+
+pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    let links: String = r.get(10)?;
+    Ok(CaseRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        initiator: r.get(2)?,
+        responder: r.get(3)?,
+        subject: r.get(4)?,
+        state: r.get(5)?,
+        created: r.get(6)?,
+        updated: r.get(7)?,
+        offence: r.get(8)?,
+        urgent: r.get(9)?,
+        links: serde_json::from_str(&links).unwrap_or_default(),
+        root_hash: r.get(11)?,
+        preservation_days: r.get(12)?,
+        times: CaseTimes {
+            delivered_at: r.get(13)?,
+            acknowledged_at: r.get(14)?,
+            executed_at: r.get(15)?,
+            extension_days: r.get(16)?,
+        },
+        outgoing: r.get(17)?,
+        tlp: r.get(18)?,
+    })
+}
+
+pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
+    let links = serde_json::to_string(&c.links).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO cases ({CASE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+    ))?
+    .execute(params![
+        c.id,
+        c.kind,
+        c.initiator,
+        c.responder,
+        c.subject,
+        c.state,
+        c.created,
+        c.updated,
+        c.offence,
+        c.urgent,
+        links,
+        c.root_hash,
+        c.preservation_days,
+        c.times.delivered_at,
+        c.times.acknowledged_at,
+                c.times.executed_at,
+        c.times.extension_days,
+        c.outgoing,
+        c.tlp
+    ])?;
+    Ok(())
+}
+
+/// Changes the marking of a case (an update by the notifying party).
+pub fn set_case_tlp(conn: &Connection, id: &str, tlp: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE cases SET tlp = ?2 WHERE id = ?1")?
+        .execute(params![id, tlp])?;
+    Ok(())
+}
+
+pub fn update_case_state(
+    conn: &Connection,
+    id: &str,
+    state: &str,
+    updated: &str,
+    t: &CaseTimes,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE cases SET state = ?2, updated = ?3, delivered_at = ?4, acknowledged_at = ?5, executed_at = ?6,
+         extension_days = ?7 WHERE id = ?1",
+    )?
+    .execute(params![id, state, updated, t.delivered_at, t.acknowledged_at, t.executed_at, t.extension_days])?;
+    Ok(())
+}
+
+pub fn case_by_id(conn: &Connection, id: &str) -> Result<Option<CaseRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?1"))?
+        .query_row([id], case_from_row)
+        .optional()?)
+}
+
+pub fn list_cases(conn: &Connection, limit: usize) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases ORDER BY updated DESC, id LIMIT ?1"
+    ))?;
+    let rows = stmt
+        .query_map([limit as i64], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The newest cases whose marking is one of `tlp_levels`.
+pub fn list_cases_marked(
+    conn: &Connection,
+    limit: usize,
+    tlp_levels: &[&str],
+) -> Result<Vec<CaseRow>, StoreError> {
+    let levels =
+        serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE tlp IN (SELECT value FROM json_each(?2))
+         ORDER BY updated DESC, id LIMIT ?1"
+    ))?;
+    let rows = stmt
+        .query_map(params![limit as i64, levels], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Cases that still run (for deadlines).
+pub fn open_cases(conn: &Connection) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE state NOT IN ('closed', 'refused', 'withdrawn', 'expired', 'open')"
+    ))?;
+    let rows = stmt
+        .query_map([], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Cases that name `case_id` among the cases they follow.
+pub fn cases_linking_to(conn: &Connection, case_id: &str) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE EXISTS (SELECT 1 FROM json_each(cases.links) WHERE value = ?1)"
+    ))?;
+    let rows = stmt
+        .query_map([case_id], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// When the outbox entry of an envelope was delivered (receipt stored).
+pub fn delivered_at(conn: &Connection, envelope_hash: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT delivered_at FROM outbox WHERE envelope_hash = ?1 AND state = 'delivered'",
+        )?
+        .query_row([envelope_hash], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Case ids of envelopes, for recomputing their cases.
+pub fn case_of_envelope(
+    conn: &Connection,
+    envelope_hash: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT case_id FROM envelopes WHERE hash = ?1")?
+        .query_row([envelope_hash], |r| r.get(0))
+        .optional()?)
+}
+
+/// The columns statistics need, for every case.
+#[derive(Clone, Debug)]
+pub struct CaseFigures {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub initiator: String,
+    pub responder: String,
+    pub created: String,
+    pub delivered_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub executed_at: Option<String>,
+}
+
+pub fn case_figures(conn: &Connection) -> Result<Vec<CaseFigures>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, state, initiator, responder, created, delivered_at, acknowledged_at, executed_at FROM cases",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(CaseFigures {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                state: r.get(2)?,
+                initiator: r.get(3)?,
+                responder: r.get(4)?,
+                created: r.get(5)?,
+                delivered_at: r.get(6)?,
+                acknowledged_at: r.get(7)?,
+                executed_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A page of cases, newest first, filtered by direction, kind and state.
+pub struct CaseFilter<'a> {
+    /// `Some(true)`: opened by `me`; `Some(false)`: opened by others.
+    pub outgoing: Option<bool>,
+    pub me: &'a str,
+    pub kind: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub limit: usize,
+    pub offset: usize,
+    /// Only cases with one of these markings (the reader's clearance).
+    pub tlp_levels: &'a [&'a str],
+}
+
+pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    let direction = match f.outgoing {
+        Some(true) => "outgoing = 1 AND ?1 = ?1",
+        Some(false) => "outgoing = 0 AND ?1 = ?1",
+        None => "?1 = ?1",
+    };
+    // Pings are listed on the duty page, not among the cases, unless asked for.
+    let filter = format!(
+        "{direction} AND (?2 IS NULL OR kind = ?2) AND (?2 IS NOT NULL OR kind != 'ping')
+         AND (?3 IS NULL OR state = ?3) AND tlp IN (SELECT value FROM json_each(?6))"
+    );
+    let levels =
+        serde_json::to_string(f.tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM cases WHERE {filter} AND ?4 = ?4 AND ?5 = ?5"
+        ))?
+        .query_row(params![f.me, f.kind, f.state, 0, 0, levels], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY outgoing, updated DESC, id LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![
+                f.me,
+                f.kind,
+                f.state,
+                f.limit as i64,
+                f.offset as i64,
+                levels
+            ],
+            case_from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}

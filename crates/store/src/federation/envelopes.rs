@@ -1,0 +1,154 @@
+//! Envelopes sent and received: their rows, by case, by sender and id, by hash.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeRow {
+    pub hash: String,
+    pub id: String,
+    pub sender: String,
+    pub recipient: String,
+    pub kind: String,
+    pub case_id: String,
+    pub created: String,
+    pub signed_json: String,
+    pub direction: Direction,
+    pub log_index: u64,
+    pub recorded_at: String,
+    pub receipt: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Out,
+    In,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Out => "out",
+            Direction::In => "in",
+        }
+    }
+}
+
+const ENVELOPE_COLUMNS: &str = "hash, id, sender, recipient, kind, case_id, created, signed_json, direction, log_index, recorded_at, receipt";
+
+fn envelope_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvelopeRow> {
+    let direction: String = r.get(8)?;
+    Ok(EnvelopeRow {
+        hash: r.get(0)?,
+        id: r.get(1)?,
+        sender: r.get(2)?,
+        recipient: r.get(3)?,
+        kind: r.get(4)?,
+        case_id: r.get(5)?,
+        created: r.get(6)?,
+        signed_json: r.get(7)?,
+        direction: if direction == "in" {
+            Direction::In
+        } else {
+            Direction::Out
+        },
+        log_index: r.get::<_, i64>(9)? as u64,
+        recorded_at: r.get(10)?,
+        receipt: r.get(11)?,
+    })
+}
+
+pub fn insert_envelope(conn: &Connection, e: &EnvelopeRow) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO envelopes ({ENVELOPE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?
+    .execute(params![
+        e.hash,
+        e.id,
+        e.sender,
+        e.recipient,
+        e.kind,
+        e.case_id,
+        e.created,
+        e.signed_json,
+        e.direction.as_str(),
+        e.log_index as i64,
+        e.recorded_at,
+        e.receipt
+    ])?;
+    Ok(())
+}
+
+pub fn envelope_by_sender_id(
+    conn: &Connection,
+    sender: &str,
+    id: &str,
+) -> Result<Option<EnvelopeRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE sender = ?1 AND id = ?2"
+        ))?
+        .query_row(params![sender, id], envelope_from_row)
+        .optional()?)
+}
+
+pub fn envelope_by_hash(conn: &Connection, hash: &str) -> Result<Option<EnvelopeRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE hash = ?1"
+        ))?
+        .query_row(params![hash], envelope_from_row)
+        .optional()?)
+}
+
+pub fn envelopes_of_case(conn: &Connection, case_id: &str) -> Result<Vec<EnvelopeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE case_id = ?1 ORDER BY created, log_index"
+    ))?;
+    let rows = stmt
+        .query_map([case_id], envelope_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The envelopes of one kind in a case, in log order.
+pub fn envelopes_of_case_of_kind(
+    conn: &Connection,
+    case_id: &str,
+    kind: &str,
+) -> Result<Vec<EnvelopeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE case_id = ?1 AND kind = ?2 ORDER BY log_index"
+    ))?;
+    let rows = stmt
+        .query_map([case_id, kind], envelope_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// When this node last recorded an envelope of the case.
+pub fn latest_recorded(conn: &Connection, case_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT max(recorded_at) FROM envelopes WHERE case_id = ?1")?
+        .query_row([case_id], |r| r.get(0))?)
+}
+
+pub fn envelopes_with_receipts_from(
+    conn: &Connection,
+    peer: &str,
+) -> Result<Vec<EnvelopeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE direction = 'out' AND recipient = ?1 AND receipt IS NOT NULL ORDER BY log_index"
+    ))?;
+    let rows = stmt
+        .query_map([peer], envelope_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn set_receipt(conn: &Connection, hash: &str, receipt: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE envelopes SET receipt = ?2 WHERE hash = ?1")?
+        .execute(params![hash, receipt])?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Federation tables: envelopes sent and received, the durable outbox, cases,
+//! recorded refusals, peers' checkpoints, alerts, and witness state.
+
+mod alerts;
+mod cases;
+mod envelopes;
+mod outbox;
+mod witness;
+
+pub use alerts::*;
+pub use cases::*;
+pub use envelopes::*;
+pub use outbox::*;
+pub use witness::*;

@@ -1,0 +1,134 @@
+//! The durable outbox: what waits for delivery to each peer, and what became of it.
+
+use rusqlite::{Connection, params};
+
+use crate::StoreError;
+
+use super::envelopes::set_receipt;
+
+/// An outbox entry waiting for delivery (or finished).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub seq: i64,
+    pub peer: String,
+    pub envelope_hash: String,
+    pub signed_json: String,
+    pub state: String,
+    pub enqueued_at: String,
+    pub enqueued_ms: i64,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub last_error: Option<String>,
+    pub alerted: bool,
+}
+
+fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        seq: r.get(0)?,
+        peer: r.get(1)?,
+        envelope_hash: r.get(2)?,
+        signed_json: r.get(3)?,
+        state: r.get(4)?,
+        enqueued_at: r.get(5)?,
+        enqueued_ms: r.get(6)?,
+        attempts: r.get(7)?,
+        next_attempt_ms: r.get(8)?,
+        last_error: r.get(9)?,
+        alerted: r.get::<_, Option<String>>(10)?.is_some(),
+    })
+}
+
+const OUTBOX_SELECT: &str =
+    "SELECT o.seq, o.peer, o.envelope_hash, e.signed_json, o.state, o.enqueued_at, o.enqueued_ms,
+        o.attempts, o.next_attempt_ms, o.last_error, o.alerted_at
+     FROM outbox o JOIN envelopes e ON e.hash = o.envelope_hash";
+
+pub fn enqueue(
+    conn: &Connection,
+    peer: &str,
+    envelope_hash: &str,
+    now: &str,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (peer, envelope_hash, state, enqueued_at, enqueued_ms) VALUES (?1, ?2, 'pending', ?3, ?4)",
+    )?
+    .execute(params![peer, envelope_hash, now, now_ms])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The oldest pending entries for `peer`, in order.
+pub fn pending(conn: &Connection, peer: &str, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' ORDER BY o.seq LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![peer, limit as i64], outbox_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Every entry not delivered (pending or refused), for audits and the UI.
+pub fn undelivered(conn: &Connection, peer: Option<&str>) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{OUTBOX_SELECT} WHERE o.state != 'delivered' AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.seq"
+    ))?;
+    let rows = stmt
+        .query_map(params![peer], outbox_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn outbox_counts(conn: &Connection, peer: &str) -> Result<(i64, i64, i64), StoreError> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'refused'), 0)
+         FROM outbox WHERE peer = ?1",
+        [peer],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
+/// The highest outbox sequence number: a cheap "anything new?" probe.
+pub fn last_outbox_seq(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?)
+}
+
+pub fn mark_delivered(
+    conn: &Connection,
+    seq: i64,
+    envelope_hash: &str,
+    receipt: &str,
+    at: &str,
+    at_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, delivered_ms = ?3, last_error = NULL WHERE seq = ?1",
+    )?
+    .execute(params![seq, at, at_ms])?;
+    set_receipt(conn, envelope_hash, receipt)
+}
+
+pub fn mark_refused(conn: &Connection, seq: i64, reason: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE outbox SET state = 'refused', last_error = ?2, attempts = attempts + 1 WHERE seq = ?1")?
+        .execute(params![seq, reason])?;
+    Ok(())
+}
+
+pub fn mark_attempt_failed(
+    conn: &Connection,
+    seq: i64,
+    error: &str,
+    next_attempt_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE seq = ?1",
+    )?
+    .execute(params![seq, error, next_attempt_ms])?;
+    Ok(())
+}
+
+pub fn mark_alerted(conn: &Connection, seq: i64, at: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE outbox SET alerted_at = ?2 WHERE seq = ?1")?
+        .execute(params![seq, at])?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Peers' checkpoints seen, the witness role's views, and the cosignatures our log received.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerCheckpoint {
+    pub size: u64,
+    pub root: [u8; 32],
+    pub note: String,
+    pub seen_at: String,
+}
+
+/// Records a checkpoint seen from `peer`; returns whether it was new.
+pub fn record_peer_checkpoint(
+    conn: &Connection,
+    peer: &str,
+    size: u64,
+    root: &[u8; 32],
+    note: &str,
+    at: &str,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO peer_checkpoints (peer, size, root, note, seen_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![peer, size as i64, &root[..], note, at])?;
+    Ok(n > 0)
+}
+
+pub fn peer_checkpoints(conn: &Connection, peer: &str) -> Result<Vec<PeerCheckpoint>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT size, root, note, seen_at FROM peer_checkpoints WHERE peer = ?1 ORDER BY size, seen_at",
+    )?;
+    let rows = stmt
+        .query_map([peer], |r| {
+            let root: Vec<u8> = r.get(1)?;
+            Ok((r.get::<_, i64>(0)?, root, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<Vec<(i64, Vec<u8>, String, String)>, _>>()?;
+    rows.into_iter()
+        .map(|(size, root, note, seen_at)| {
+            let root: [u8; 32] = root
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("a stored peer root is not 32 bytes".into()))?;
+            Ok(PeerCheckpoint {
+                size: size as u64,
+                root,
+                note,
+                seen_at,
+            })
+        })
+        .collect()
+}
+
+/// Witness role: the latest (size, root) cosigned for a log origin.
+pub fn witness_view(
+    conn: &Connection,
+    origin: &str,
+) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT size, root FROM witness_views WHERE origin = ?1")?
+        .query_row([origin], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(size, root)| {
+        let root: [u8; 32] = root
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a witness root is not 32 bytes".into()))?;
+        Ok((size as u64, root))
+    })
+    .transpose()
+}
+
+/// Witness role: records the latest cosigned (size, root) for `origin`.
+/// Callers check the old view in the same write job, so check and update
+/// are atomic.
+pub fn set_witness_view(
+    conn: &Connection,
+    origin: &str,
+    size: u64,
+    root: &[u8; 32],
+    at: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO witness_views (origin, size, root, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, updated_at = excluded.updated_at",
+        params![origin, size as i64, &root[..], at],
+    )?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosignature {
+    pub witness: String,
+    pub size: u64,
+    pub root: [u8; 32],
+    pub line: String,
+}
+
+pub fn set_cosignature(conn: &Connection, c: &Cosignature) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO cosignatures (witness, size, root, line) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (witness) DO UPDATE SET size = excluded.size, root = excluded.root, line = excluded.line",
+        params![c.witness, c.size as i64, &c.root[..], c.line],
+    )?;
+    Ok(())
+}
+
+pub fn cosignatures(conn: &Connection) -> Result<Vec<Cosignature>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT witness, size, root, line FROM cosignatures ORDER BY witness")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(witness, size, root, line)| {
+            let root: [u8; 32] = root
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("a cosigned root is not 32 bytes".into()))?;
+            Ok(Cosignature {
+                witness,
+                size: size as u64,
+                root,
+                line,
+            })
+        })
+        .collect()
+}
