@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::legal::{Authority, bad, check_authority, labelled_enum, need, optional, parse};
+use crate::body::{Authority, bad, check_authority, labelled_enum, need, optional, parse};
 use crate::pdq::{MIN_MATCH_QUALITY, PdqHash};
 use crate::tlp::Tlp;
 use crate::{CoreError, FieldProblem};

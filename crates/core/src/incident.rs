@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::legal::{
+use crate::body::{
     Authority, bad, check_authority, check_sectors, labelled_enum, need, optional, parse,
 };
 use crate::tlp::Tlp;
@@ -234,7 +234,7 @@ impl HotlineInquiry {
             Some(t) => check_tlp("tlp", t)?,
             None => Tlp::Amber,
         };
-        crate::legal::check_case_ref("incident_case", &h.incident_case)?;
+        crate::body::check_case_ref("incident_case", &h.incident_case)?;
         Ok((h, tlp))
     }
 }

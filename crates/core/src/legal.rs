@@ -9,35 +9,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::body::{
+    Authority, bad, check_authority, check_case_ref, check_sectors, labelled_enum, need, optional,
+    parse,
+};
 use crate::lifecycle::Action;
 use crate::offences::OFFENCES;
 use crate::{CoreError, FieldProblem};
-
-/// Declares an enumeration carried in request bodies, with its wire values
-/// and labels in both languages.
-macro_rules! labelled_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal, $en:literal, $ru:literal;)* }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $value)] $variant,)*
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $value),* }
-            }
-
-            pub fn label(self, lang: &str) -> &'static str {
-                match self { $($name::$variant => if lang == "ru" { $ru } else { $en }),* }
-            }
-        }
-    };
-}
-
-pub(crate) use labelled_enum;
 
 labelled_enum!(
     /// Categories of data a request seeks.
@@ -121,144 +99,6 @@ labelled_enum!(
         Other = "other", "Other ground", "Иное основание";
     }
 );
-
-/// A value of an enumeration: (wire value, English label, Russian label).
-pub type EnumValue = (&'static str, &'static str, &'static str);
-
-/// Every enumeration with its values and labels (for forms and API clients).
-pub fn enumerations() -> Vec<(&'static str, Vec<EnumValue>)> {
-    fn list<T: Copy>(
-        all: &[T],
-        s: fn(T) -> &'static str,
-        l: fn(T, &str) -> &'static str,
-    ) -> Vec<EnumValue> {
-        all.iter()
-            .map(|v| (s(*v), l(*v, "en"), l(*v, "ru")))
-            .collect()
-    }
-    vec![
-        (
-            "data_category",
-            list(DataCategory::ALL, DataCategory::as_str, DataCategory::label),
-        ),
-        (
-            "severity",
-            list(
-                crate::incident::Severity::ALL,
-                crate::incident::Severity::as_str,
-                crate::incident::Severity::label,
-            ),
-        ),
-        (
-            "incident_request",
-            list(
-                crate::incident::IncidentRequest::ALL,
-                crate::incident::IncidentRequest::as_str,
-                crate::incident::IncidentRequest::label,
-            ),
-        ),
-        (
-            "indicator_type",
-            list(
-                crate::incident::IndicatorType::ALL,
-                crate::incident::IndicatorType::as_str,
-                crate::incident::IndicatorType::label,
-            ),
-        ),
-        (
-            "item_type",
-            list(
-                crate::content::ItemType::ALL,
-                crate::content::ItemType::as_str,
-                crate::content::ItemType::label,
-            ),
-        ),
-        (
-            "behaviour",
-            list(
-                crate::content::Behaviour::ALL,
-                crate::content::Behaviour::as_str,
-                crate::content::Behaviour::label,
-            ),
-        ),
-        (
-            "urgency_tier",
-            list(
-                crate::content::UrgencyTier::ALL,
-                crate::content::UrgencyTier::as_str,
-                crate::content::UrgencyTier::label,
-            ),
-        ),
-        (
-            "item_status",
-            list(
-                crate::content::ItemStatus::ALL,
-                crate::content::ItemStatus::as_str,
-                crate::content::ItemStatus::label,
-            ),
-        ),
-        (
-            "tlp",
-            crate::tlp::ALL_LEVELS
-                .iter()
-                .map(|t| (t.as_str(), t.label_in("en"), t.label_in("ru")))
-                .collect(),
-        ),
-        (
-            "urgency",
-            list(Urgency::ALL, Urgency::as_str, Urgency::label),
-        ),
-        (
-            "request_type",
-            list(RequestType::ALL, RequestType::as_str, RequestType::label),
-        ),
-        (
-            "channel",
-            list(Channel::ALL, Channel::as_str, Channel::label),
-        ),
-        (
-            "legal_basis",
-            list(LegalBasis::ALL, LegalBasis::as_str, LegalBasis::label),
-        ),
-        (
-            "assistance_type",
-            list(
-                AssistanceType::ALL,
-                AssistanceType::as_str,
-                AssistanceType::label,
-            ),
-        ),
-        (
-            "risk_type",
-            list(RiskType::ALL, RiskType::as_str, RiskType::label),
-        ),
-        (
-            "refusal_ground",
-            list(
-                RefusalGround::ALL,
-                RefusalGround::as_str,
-                RefusalGround::label,
-            ),
-        ),
-    ]
-}
-
-/// An authority and its contact point.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Authority {
-    pub name: String,
-    pub contact_person: String,
-    pub email: String,
-    #[serde(default)]
-    pub phone: String,
-    /// e.g. "09:00–18:00 Mon–Fri"
-    #[serde(default)]
-    pub office_hours: String,
-    /// IANA time zone, e.g. "Europe/Moscow".
-    #[serde(default)]
-    pub time_zone: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,149 +227,11 @@ pub struct TransitionBody {
     pub days: Option<u32>,
 }
 
-pub(crate) fn need(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
-    if value.trim().is_empty() {
-        return Err(CoreError::field(
-            field,
-            FieldProblem::Required,
-            format!("{field} is required"),
-        ));
-    }
-    optional(field, value, max)
-}
-
-pub(crate) fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreError> {
-    if value.chars().count() > max {
-        return Err(CoreError::field(
-            field,
-            FieldProblem::TooLong,
-            format!("{field} is longer than {max} characters"),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn bad(field: &str, message: impl Into<String>) -> CoreError {
-    CoreError::field(field, FieldProblem::Invalid, message)
-}
-
-pub(crate) fn check_authority(field: &str, a: &Authority) -> Result<(), CoreError> {
-    need(&format!("{field}.name"), &a.name, 300)?;
-    need(&format!("{field}.contact_person"), &a.contact_person, 200)?;
-    need(&format!("{field}.email"), &a.email, 254)?;
-    let at = a.email.find('@');
-    if !at.is_some_and(|i| i > 0 && i + 1 < a.email.len()) || a.email.contains(char::is_whitespace)
-    {
-        return Err(bad(
-            &format!("{field}.email"),
-            format!("{field}.email {:?} is not an e-mail address", a.email),
-        ));
-    }
-    optional(&format!("{field}.phone"), &a.phone, 50)?;
-    optional(&format!("{field}.office_hours"), &a.office_hours, 200)?;
-    if !a.time_zone.is_empty() && jiff::tz::TimeZone::get(&a.time_zone).is_err() {
-        return Err(bad(
-            &format!("{field}.time_zone"),
-            format!(
-                "{field}.time_zone {:?} is not an IANA time zone",
-                a.time_zone
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn check_offence(field: &str, o: &OffenceRef) -> Result<(), CoreError> {
     OFFENCES
         .require(&o.id)
         .map_err(|e| bad(&format!("{field}.id"), format!("{field}: {e}")))?;
     optional(&format!("{field}.description"), &o.description, 1000)
-}
-
-pub(crate) fn check_sectors(sectors: &[String]) -> Result<(), CoreError> {
-    if sectors.len() > 32 {
-        return Err(bad("sectors", "sectors: at most 32"));
-    }
-    for id in sectors {
-        if crate::reference::SECTORS.get(id).is_none() {
-            return Err(bad(
-                "sectors",
-                format!("sectors: {id:?} is not an id of the sector crosswalk"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn check_case_ref(field: &str, id: &Option<String>) -> Result<(), CoreError> {
-    if let Some(id) = id {
-        let ok = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok {
-            return Err(bad(field, format!("{field} {id:?} is not a case id")));
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(
-    what: &str,
-    body: &serde_json::Value,
-) -> Result<T, CoreError> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde names a missing or unknown field in backquotes: `missing field `x``.
-        let named = |prefix: &str| {
-            inner
-                .strip_prefix(prefix)
-                .and_then(|r| r.split('`').next())
-                .map(str::to_owned)
-        };
-        // The path of the value at fault, as forms name fields (`a.b`, `list.0.c`).
-        let at = |field: String| {
-            let base = path
-                .trim_start_matches('.')
-                .replace('[', ".")
-                .replace(']', "");
-            match (base.is_empty() || base == "?", field.is_empty()) {
-                (true, _) => field,
-                (false, true) => base,
-                (false, false) => format!("{base}.{field}"),
-            }
-        };
-        match (named("missing field `"), named("unknown field `")) {
-            (Some(f), _) => {
-                let field = at(f);
-                CoreError::field(
-                    &field,
-                    FieldProblem::Required,
-                    format!("{what}: {field}: {inner}"),
-                )
-            }
-            (_, Some(f)) => {
-                // serde reports an unknown field at the path of its parent.
-                let field = at(f);
-                CoreError::field(
-                    &field,
-                    FieldProblem::Invalid,
-                    format!("{what}: {field}: {inner}"),
-                )
-            }
-            _ if path == "." || path.is_empty() => CoreError::invalid(format!("{what}: {inner}")),
-            _ => {
-                let field = at(String::new());
-                CoreError::field(
-                    &field,
-                    FieldProblem::Invalid,
-                    format!("{what}: {field}: {inner}"),
-                )
-            }
-        }
-    })
 }
 
 impl PreservationRequest {
@@ -847,20 +549,5 @@ mod tests {
                 .contains("parent")
         );
         assert!(TransitionBody::check(&json!({"action": "fly", "parent": parent})).is_err());
-    }
-
-    #[test]
-    fn every_enumeration_has_both_labels() {
-        for (name, values) in enumerations() {
-            for (v, en, ru) in values {
-                assert!(!en.is_empty() && !ru.is_empty(), "{name}.{v}");
-                assert!(
-                    ru.chars()
-                        .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c)))
-                        || v == "liaison",
-                    "{name}.{v} Russian label {ru:?}"
-                );
-            }
-        }
     }
 }

@@ -2,10 +2,12 @@
 //! goes into the log (leaf formats). Later layers persist and transport what
 //! this crate defines and checks.
 
+pub mod body;
 pub mod calendar;
 pub mod card;
 pub mod case;
 pub mod content;
+pub mod enumerations;
 pub mod envelope;
 pub mod glossary;
 pub mod incident;

@@ -294,7 +294,7 @@ async fn peers(
 async fn enumerations(caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::ReadCases)?;
     let mut out = serde_json::Map::new();
-    for (name, values) in liaison_core::legal::enumerations() {
+    for (name, values) in liaison_core::enumerations::all() {
         let values: Vec<serde_json::Value> = values
             .into_iter()
             .map(|(v, en, ru)| serde_json::json!({"value": v, "en": en, "ru": ru}))

@@ -377,7 +377,7 @@ pub(super) async fn case_view(
         liaison_core::lifecycle::State::parse(&d.case.state).is_none_or(|s| !s.is_terminal());
     let may_update = open && kind.is_some_and(|k| k.takes_updates()) && may_act;
     let enum_options = |name: &str| {
-        liaison_core::legal::enumerations()
+        liaison_core::enumerations::all()
             .into_iter()
             .find(|(n, _)| *n == name)
             .map(|(_, values)| {

@@ -346,7 +346,7 @@ pub fn views(
         .map(|field| {
             let submitted = form.all(field.name);
             let options = match field.input {
-                Select(e) | Multi(e) => liaison_core::legal::enumerations()
+                Select(e) | Multi(e) => liaison_core::enumerations::all()
                     .into_iter()
                     .find(|(name, _)| *name == e)
                     .map(|(_, values)| {

@@ -159,7 +159,7 @@ impl Tr {
 
     /// The label of an enumerated value (e.g. `data_category`, `traffic_data`).
     pub fn value(&self, enumeration: &str, value: &str) -> String {
-        liaison_core::legal::enumerations()
+        liaison_core::enumerations::all()
             .into_iter()
             .find(|(name, _)| *name == enumeration)
             .and_then(|(_, values)| values.into_iter().find(|(v, _, _)| *v == value))
