@@ -9,7 +9,7 @@ mod cli;
 mod commands;
 mod demo;
 mod error;
-mod hashes;
+mod output;
 
 use clap::Parser as _;
 

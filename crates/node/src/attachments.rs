@@ -25,7 +25,7 @@ use liaison_core::tlp::Tlp;
 use liaison_store::attachments as adb;
 use liaison_store::operations::TlpRead;
 
-use crate::operations::may_read;
+use crate::access::may_read;
 use crate::users::User;
 use crate::{Node, NodeError, now_rfc3339};
 

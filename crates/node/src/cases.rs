@@ -467,7 +467,7 @@ pub(crate) fn record(
             },
         )?;
     }
-    crate::federation::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
+    crate::envelopes::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
     // Only the notifying party re-marks its incident (checked on arrival too).
     if e.kind == UPDATE
         && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)

@@ -11,7 +11,7 @@ use liaison_store::federation::{self as db, Direction};
 use liaison_store::reference::{self as refdb, GlossaryEventRow};
 use liaison_store::{Connection, StoreError};
 
-use crate::federation::{insert_envelope, random_id};
+use crate::envelopes::{insert_envelope, random_id};
 use crate::{Node, NodeError, now_rfc3339};
 
 fn events(conn: &Connection, term: Option<&str>) -> Result<Vec<GlossaryEvent>, StoreError> {

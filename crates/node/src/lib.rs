@@ -13,11 +13,13 @@
 //! [`init`] creates a node; [`Node::open`] loads one for the CLI or the
 //! server. The node card is derived from the configuration and keys.
 
+pub mod access;
 pub mod attachments;
 mod cases;
 pub mod config;
 pub mod content;
 pub mod deadlines;
+mod envelopes;
 pub mod federation;
 pub mod glossary;
 mod init;

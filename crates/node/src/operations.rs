@@ -41,22 +41,7 @@ fn parse_time(field: &str, t: &str) -> Result<Timestamp, NodeError> {
     })
 }
 
-/// Whether `user` may read a case with this marking.
-pub fn may_read(user: &User, case: &CaseRow) -> bool {
-    Tlp::parse(&case.tlp)
-        // A marking this version cannot read is treated as the strictest.
-        .unwrap_or(Tlp::Red)
-        .visible_to(user.clearance)
-}
-
-/// The markings `user` may read, as stored in `cases.tlp`.
-pub fn readable_levels(user: &User) -> Vec<&'static str> {
-    liaison_core::tlp::ALL_LEVELS
-        .iter()
-        .filter(|l| l.visible_to(user.clearance))
-        .map(|l| l.as_str())
-        .collect()
-}
+pub use crate::access::{may_read, readable_levels};
 
 impl Node {
     /// Adds a shift to the duty roster; returns its id.

@@ -296,7 +296,7 @@ impl Node {
         via: &str,
         mut query: ObjectQuery<'_>,
     ) -> Result<Page, NodeError> {
-        let levels = crate::operations::readable_levels(reader);
+        let levels = crate::access::readable_levels(reader);
         query.tlp_levels = &levels;
         let page = self.store.read(|c| sdb::page(c, &query))?;
         self.record_stix_reads(reader, via, &page).await?;

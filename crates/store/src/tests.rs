@@ -1,3 +1,5 @@
+//! Tests of the store as a whole: opening, migrations, statement reuse.
+
 use super::*;
 use liaison_log::note::ED25519;
 use liaison_log::tiles::{TileKind, TileRef, decode_bundle};

@@ -20,8 +20,8 @@ pub use pdq::pdq;
 pub use search::search;
 pub use taxii::taxii;
 
-use crate::commands::progress_bar;
 use crate::error::CliError;
+use crate::output::progress_bar;
 
 /// Raw `fdatasync` rate: 4 KiB written and synced per operation.
 fn fsync_rate(dir: &Path, duration: Duration) -> Result<f64, CliError> {

@@ -10,8 +10,8 @@ use std::time::Instant;
 use liaison_core::pdq::{DEFAULT_MATCH_RADIUS, PdqHash, hash_image};
 use liaison_core::pdq_index::PdqIndex;
 
-use crate::commands::progress_bar;
 use crate::error::CliError;
+use crate::output::progress_bar;
 
 /// A small deterministic generator (SplitMix64): the same data every run.
 struct Rng(u64);

@@ -12,8 +12,8 @@ use liaison_core::text::{analyze, stems};
 use liaison_store::reference as refdb;
 
 use super::{percentile_ms, rusqlite_params, tempfile_dir};
-use crate::commands::progress_bar;
 use crate::error::CliError;
+use crate::output::progress_bar;
 
 /// Word groups (forms of one word) of the case threads; documents and
 /// queries pick forms independently, so a query must meet its stem.

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::tempfile_dir;
-use crate::commands::progress_bar;
 use crate::error::CliError;
+use crate::output::progress_bar;
 
 const MEDIA: &str = "application/taxii+json;version=2.1";
 const BATCH: usize = 1_000;

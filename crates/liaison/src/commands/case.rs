@@ -4,9 +4,9 @@ use liaison_node::Node;
 use liaison_node::attachments::Attaching;
 use serde_json::json;
 
-use super::output::{print_json, read_body};
 use crate::cli::CaseCommand;
 use crate::error::CliError;
+use crate::output::{print_json, read_body};
 
 pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliError> {
     match command {

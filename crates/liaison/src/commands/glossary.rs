@@ -2,9 +2,9 @@
 
 use liaison_node::Node;
 
-use super::output::{print_json, read_body};
 use crate::cli::GlossaryCommand;
 use crate::error::CliError;
+use crate::output::{print_json, read_body};
 
 pub(super) async fn glossary(command: GlossaryCommand, json: bool) -> Result<(), CliError> {
     match command {

@@ -1,6 +1,6 @@
 //! What each command does: `run` dispatches to one module per command group
 //! (`node`, `peer`, `case`, `user`, `stix`, `operations`, `glossary`) on the
-//! shared leaf `output`.
+//! shared leaf `crate::output`.
 
 use std::io::Write as _;
 
@@ -12,9 +12,9 @@ use crate::error::CliError;
 
 mod case;
 mod glossary;
+mod hashes;
 mod node;
 mod operations;
-mod output;
 mod peer;
 mod stix;
 mod user;
@@ -23,10 +23,10 @@ use self::case::case;
 use self::glossary::glossary;
 use self::node::{audit, log, serve};
 use self::operations::{duty, ping};
-pub use self::output::{print_json, progress_bar};
 use self::peer::peer;
 use self::stix::stix;
 use self::user::user;
+use crate::output::{print_json, progress_bar};
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let json = cli.json;
@@ -175,7 +175,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Glossary { command } => glossary(command, json).await,
         Command::Duty { command } => duty(command, json).await,
         Command::Stix { command } => stix(command, json).await,
-        Command::Hash { command } => crate::hashes::run(command, json).await,
+        Command::Hash { command } => hashes::run(command, json).await,
         Command::Ping { command } => ping(command, json).await,
         Command::TlpReads { dir, limit } => {
             let node = Node::open(&dir)?;

@@ -7,9 +7,9 @@ use liaison_log::note::NoteVerifier;
 use liaison_node::Node;
 use liaison_node::verify::{TileSource, VerifyReport, verify_log};
 
-use super::output::{print_json, progress_bar};
 use crate::cli::LogCommand;
 use crate::error::CliError;
+use crate::output::{print_json, progress_bar};
 
 pub(super) async fn serve(dir: &Path) -> Result<(), CliError> {
     use tokio::signal::unix::{SignalKind, signal};

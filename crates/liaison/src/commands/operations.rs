@@ -3,9 +3,9 @@
 use liaison_node::Node;
 use serde_json::json;
 
-use super::output::print_json;
 use crate::cli::{DutyCommand, PingCommand};
 use crate::error::CliError;
+use crate::output::print_json;
 
 pub(super) async fn duty(command: DutyCommand, json: bool) -> Result<(), CliError> {
     match command {

@@ -7,9 +7,9 @@ use liaison_proto::NodeCard;
 use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
-use super::output::print_json;
 use crate::cli::PeerCommand;
 use crate::error::CliError;
+use crate::output::print_json;
 
 pub(super) fn read_card(path: &Path) -> Result<NodeCard, CliError> {
     let text = std::fs::read_to_string(path)

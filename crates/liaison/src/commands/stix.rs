@@ -2,9 +2,9 @@
 
 use liaison_node::Node;
 
-use super::output::{print_json, progress_bar};
 use crate::cli::StixCommand;
 use crate::error::CliError;
+use crate::output::{print_json, progress_bar};
 
 pub(super) async fn stix(command: StixCommand, json: bool) -> Result<(), CliError> {
     match command {

@@ -19,6 +19,7 @@ mod reference;
 mod security;
 mod support;
 mod taxii;
+mod tidy;
 mod tls;
 mod ui;
 mod witness;

@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::Digest as _;
 
 use super::states;
-use crate::federation::insert_envelope;
+use crate::envelopes::insert_envelope;
 use crate::{Node, NodeError, now_rfc3339};
 
 /// The in-memory PDQ index of every live list entry (keys: row ids), and

@@ -25,7 +25,7 @@ use liaison_store::hashes::{self as hdb};
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::federation::Sent;
+use crate::envelopes::Sent;
 use crate::{Node, NodeError};
 
 /// The report a case opened with.

@@ -16,7 +16,7 @@ use liaison_store::federation::{self as db, OutboxItem};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::now_ms;
+use crate::envelopes::now_ms;
 use crate::{Node, NodeError, now_rfc3339};
 
 const FIRST_BACKOFF_MS: u64 = 250;

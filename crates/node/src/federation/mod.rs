@@ -12,23 +12,11 @@ pub mod delivery;
 pub mod witness;
 
 mod detail;
-mod envelopes;
 mod receive;
 mod send;
 
+pub use crate::envelopes::Sent;
 pub use detail::{CaseDetail, MessageView, OffenceHint};
-pub(crate) use envelopes::{Broadcast, insert_envelope, now_ms, random_id};
-
-use serde::Serialize;
 
 /// Largest delivery request body accepted.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
-
-/// What `send` committed.
-#[derive(Clone, Debug, Serialize)]
-pub struct Sent {
-    pub case_id: String,
-    pub envelope_id: String,
-    pub envelope_hash: String,
-    pub log_index: u64,
-}

@@ -13,8 +13,8 @@ use liaison_proto::NodeRole;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, Direction};
 
-use super::{Broadcast, Sent, now_ms, random_id};
 use crate::attachments::Attaching;
+use crate::envelopes::{Broadcast, Sent, now_ms, random_id};
 use crate::{Node, NodeError, now_rfc3339};
 
 impl Node {

@@ -1,11 +1,14 @@
-//! Envelope plumbing shared by sending, receiving and broadcasting: ids,
-//! the stored row of an envelope (with its attachment references), and a
-//! message signed for several parties, committed with what it carries.
+//! Envelope plumbing, a leaf every module that records envelopes builds on:
+//! ids, the stored row of an envelope (with its attachment references),
+//! what a send committed, and a message signed for several parties,
+//! committed with what it carries.
 
 use liaison_core::envelope::{SignedEnvelope, new_id};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_store::federation::{self as db, Direction, EnvelopeRow};
 use liaison_store::{StoreError, WriteTx};
+
+use serde::Serialize;
 
 use crate::NodeError;
 
@@ -54,7 +57,7 @@ pub(crate) fn insert_envelope(
 
 /// One message signed for every pinned party (glossary events, hash-list
 /// changes), to be committed with the change it carries.
-pub(crate) struct Broadcast(pub(super) Vec<(SignedEnvelope, liaison_log::Hash, String)>);
+pub(crate) struct Broadcast(pub(crate) Vec<(SignedEnvelope, liaison_log::Hash, String)>);
 
 impl Broadcast {
     pub(crate) fn is_empty(&self) -> bool {
@@ -89,4 +92,13 @@ impl Broadcast {
 
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// What `send` committed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sent {
+    pub case_id: String,
+    pub envelope_id: String,
+    pub envelope_hash: String,
+    pub log_index: u64,
 }

@@ -1,4 +1,5 @@
-//! What every command shares: JSON output, progress bars, reading JSON files.
+//! What every command shares: JSON output, progress bars, reading JSON files
+//! (a leaf of the binary).
 
 use std::path::Path;
 

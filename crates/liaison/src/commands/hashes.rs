@@ -8,8 +8,8 @@ use liaison_node::content::{HashQuery, LookupResult};
 use serde_json::json;
 
 use crate::cli::HashCommand;
-use crate::commands::{print_json, progress_bar};
 use crate::error::CliError;
+use crate::output::{print_json, progress_bar};
 
 pub async fn run(command: HashCommand, json: bool) -> Result<(), CliError> {
     match command {
