@@ -123,7 +123,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
             node.role.to_string(),
             server.app_addr,
             server.federation_addr,
-            node.store.log_origin()
+            node.log_origin()
         );
     }
     println!("\nLogins on us and ru (password {DEMO_PASSWORD}):");

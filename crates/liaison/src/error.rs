@@ -2,7 +2,6 @@
 
 use liaison_node::NodeError;
 use liaison_server::ServerError;
-use liaison_store::StoreError;
 
 #[derive(Debug)]
 pub struct CliError {
@@ -35,33 +34,7 @@ impl CliError {
 
 impl From<NodeError> for CliError {
     fn from(e: NodeError) -> CliError {
-        let code = match &e {
-            NodeError::Config(_) => "config_error",
-            NodeError::Invalid(_) | NodeError::Core(_) => "invalid_input",
-            NodeError::Io(_) => "io_error",
-            NodeError::Tls(_) => "tls_error",
-            NodeError::Store(s) => return CliError::from_store(s),
-        };
-        CliError::new(code, e.to_string())
-    }
-}
-
-impl CliError {
-    fn from_store(e: &StoreError) -> CliError {
-        let code = match e {
-            StoreError::NotFound(_) => "not_found",
-            StoreError::Conflict(_) => "conflict",
-            StoreError::Invalid(_) => "invalid_input",
-            StoreError::Corrupt(_) => "corrupt",
-            _ => "store_error",
-        };
-        CliError::new(code, e.to_string())
-    }
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> CliError {
-        CliError::from_store(&e)
+        CliError::new(e.code(), e.to_string())
     }
 }
 

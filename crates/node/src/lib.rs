@@ -19,6 +19,7 @@ mod cases;
 pub mod config;
 pub mod content;
 pub mod deadlines;
+mod door;
 mod envelopes;
 pub mod federation;
 pub mod glossary;
@@ -35,6 +36,7 @@ pub mod verify;
 pub mod workers;
 
 pub use config::Config;
+pub use door::{PeerHealth, rows};
 pub use init::{InitOptions, init};
 
 use std::path::{Path, PathBuf};
@@ -64,7 +66,52 @@ pub enum NodeError {
     Tls(String),
 }
 
+/// What kind of failure a [`NodeError`] is, for whoever maps it to an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Invalid,
+    Conflict,
+    Internal,
+}
+
 impl NodeError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            NodeError::Store(StoreError::NotFound(_)) => ErrorKind::NotFound,
+            NodeError::Store(StoreError::Conflict(_)) => ErrorKind::Conflict,
+            NodeError::Store(StoreError::Invalid(_) | StoreError::Log(_))
+            | NodeError::Invalid(_)
+            | NodeError::Core(_) => ErrorKind::Invalid,
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// A stable code for the command line's `--json` errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NodeError::Config(_) => "config_error",
+            NodeError::Invalid(_) | NodeError::Core(_) => "invalid_input",
+            NodeError::Io(_) => "io_error",
+            NodeError::Tls(_) => "tls_error",
+            NodeError::Store(StoreError::NotFound(_)) => "not_found",
+            NodeError::Store(StoreError::Conflict(_)) => "conflict",
+            NodeError::Store(StoreError::Invalid(_)) => "invalid_input",
+            NodeError::Store(StoreError::Corrupt(_)) => "corrupt",
+            NodeError::Store(_) => "store_error",
+        }
+    }
+
+    /// The sentence of the error, without a layer's prefix ("not found: ").
+    pub fn message(&self) -> String {
+        match self {
+            NodeError::Store(
+                StoreError::NotFound(m) | StoreError::Conflict(m) | StoreError::Invalid(m),
+            ) => m.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn io(what: impl std::fmt::Display, err: std::io::Error) -> NodeError {
         NodeError::Io(format!("{what}: {err}"))
     }

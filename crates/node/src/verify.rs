@@ -7,19 +7,20 @@
 
 use std::collections::BTreeMap;
 
+use crate::Node;
 use liaison_core::leaf::LeafEntry;
 use liaison_log::hash::{leaf_hash, node_hash};
 use liaison_log::note::NoteVerifier;
 use liaison_log::tiles::{TILE_WIDTH, TileKind, TileRef, decode_bundle, tiles_at_level};
 use liaison_log::tree::Frontier;
 use liaison_log::{Checkpoint, Hash};
-use liaison_store::Store;
 
 use crate::NodeError;
 
 /// Where tiles come from.
 pub enum TileSource {
-    Local(Store),
+    /// This node's own log.
+    Local(Box<Node>),
     Remote {
         client: reqwest::Client,
         base_url: String,
@@ -29,12 +30,12 @@ pub enum TileSource {
 impl TileSource {
     async fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, NodeError> {
         match self {
-            TileSource::Local(store) => {
+            TileSource::Local(node) => {
                 if path == "checkpoint" {
-                    return Ok(Some(store.checkpoint()?.as_bytes().to_vec()));
+                    return Ok(Some(node.store.checkpoint()?.as_bytes().to_vec()));
                 }
                 let tile = TileRef::parse(path).map_err(|e| NodeError::Invalid(e.to_string()))?;
-                Ok(store.tile(tile)?)
+                Ok(node.store.tile(tile)?)
             }
             TileSource::Remote { client, base_url } => {
                 let url = format!("{}/{path}", base_url.trim_end_matches('/'));

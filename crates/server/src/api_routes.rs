@@ -16,9 +16,8 @@ use liaison_core::roles::Permission;
 use liaison_node::Node;
 use liaison_node::attachments::Holder;
 use liaison_node::federation::{CaseDetail, Sent};
+use liaison_node::rows::{Alert, CaseRow, Escalation, TlpRead};
 use liaison_node::search::SearchHit;
-use liaison_store::federation::{self as db, Alert, CaseRow};
-use liaison_store::reference as refdb;
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -260,13 +259,13 @@ async fn download(
 
 async fn alerts(State(node): State<Node>, caller: Caller) -> Result<Json<Vec<Alert>>, ApiError> {
     caller.require(Permission::ReadOperations)?;
-    Ok(Json(node.store.read(|c| db::alerts(c, false))?))
+    Ok(Json(node.alerts(false)?))
 }
 
 async fn escalations(
     State(node): State<Node>,
     caller: Caller,
-) -> Result<Json<Vec<db::Escalation>>, ApiError> {
+) -> Result<Json<Vec<Escalation>>, ApiError> {
     let user = caller.require(Permission::ReadOperations)?;
     Ok(Json(node.escalations_for(user, 1000)?))
 }
@@ -279,7 +278,8 @@ async fn peers(
     let mut out = Vec::new();
     for p in node.peers()? {
         let party = p.party.to_string();
-        let (pending, delivered, refused) = node.store.read(|c| db::outbox_counts(c, &party))?;
+        let h = node.peer_health(&party)?;
+        let (pending, delivered, refused) = (h.pending, h.delivered, h.refused);
         out.push(serde_json::json!({
             "party": party,
             "name": p.card.name,
@@ -322,7 +322,7 @@ async fn norms(
     caller: Caller,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     caller.require(Permission::ReadReference)?;
-    let counts = node.store.read(refdb::norm_tag_counts)?;
+    let counts = node.norm_tag_counts()?;
     Ok(Json(
         NORMS
             .norms
@@ -360,7 +360,7 @@ async fn tag_case(
         return Err(ApiError::not_found(format!("no case {id}")));
     }
     node.tag_case(&id, &req.norm, req.tagged).await?;
-    let norms = node.store.read(|c| refdb::case_norm_tags(c, &id))?;
+    let norms = node.case_norm_tags(&id)?;
     Ok(Json(serde_json::json!({ "case_id": id, "norms": norms })))
 }
 
@@ -566,7 +566,7 @@ async fn tlp_reads(
     State(node): State<Node>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ReadsQuery>,
-) -> Result<Json<Vec<liaison_store::operations::TlpRead>>, ApiError> {
+) -> Result<Json<Vec<TlpRead>>, ApiError> {
     caller.require(Permission::ManageUsers)?;
     Ok(Json(node.tlp_reads(q.limit.unwrap_or(100).min(10_000))?))
 }

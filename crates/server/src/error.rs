@@ -4,10 +4,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use liaison_node::NodeError;
 use liaison_node::attachments::AttachmentError;
+use liaison_node::{ErrorKind, NodeError};
 use liaison_proto::ErrorBody;
-use liaison_store::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -65,25 +64,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::NotFound(m) => ApiError::not_found(m),
-            StoreError::Invalid(m) => ApiError::bad_request(m),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Log(e) => ApiError::bad_request(e.to_string()),
-            other => ApiError::internal(other.to_string()),
-        }
-    }
-}
-
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> ApiError {
-        match e {
-            NodeError::Store(s) => s.into(),
-            NodeError::Invalid(m) => ApiError::bad_request(m),
-            NodeError::Core(c) => ApiError::bad_request(c.to_string()),
-            other => ApiError::internal(other.to_string()),
+        let message = e.message();
+        match e.kind() {
+            ErrorKind::NotFound => ApiError::not_found(message),
+            ErrorKind::Invalid => ApiError::bad_request(message),
+            ErrorKind::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            ErrorKind::Internal => ApiError::internal(message),
         }
     }
 }

@@ -10,8 +10,8 @@ use liaison_core::envelope::DeliveryRequest;
 use liaison_node::Node;
 use liaison_node::attachments::{AttachmentError, Holder};
 use liaison_node::federation::MAX_REQUEST_BYTES;
+use liaison_node::rows::Rejection;
 use liaison_proto::NodeRole;
-use liaison_store::federation::{self as db, Rejection};
 
 use crate::PeerIdentity;
 use crate::error::ApiError;
@@ -120,9 +120,7 @@ async fn receive_attachment(
                 reason: e.to_string(),
             };
             tracing::warn!(peer = %peer.card.party, "refused an attachment: {e}");
-            node.store
-                .write(move |tx| db::record_rejection(tx.conn(), &rejection))
-                .await?;
+            node.record_rejection(rejection).await?;
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "attachment_corrupted",

@@ -38,8 +38,7 @@ async fn tile(
     let tile =
         TileRef::parse(&format!("tile/{path}")).map_err(|e| ApiError::not_found(e.to_string()))?;
     let bytes = node
-        .store
-        .tile(tile)?
+        .log_tile(tile)?
         .ok_or_else(|| ApiError::not_found(format!("the log has no tile {}", tile.path())))?;
     Ok((
         [
@@ -64,7 +63,7 @@ async fn inclusion(
     State(node): State<Node>,
     Path((index, size)): Path<(u64, u64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(proof_text(node.store.inclusion_proof(index, size)?))
+    Ok(proof_text(node.inclusion_proof(index, size)?))
 }
 
 /// Consistency proof between two tree sizes (one base64 hash per line).
@@ -72,5 +71,5 @@ async fn consistency(
     State(node): State<Node>,
     Path((old, new)): Path<(u64, u64)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(proof_text(node.store.consistency_proof(old, new)?))
+    Ok(proof_text(node.consistency_proof(old, new)?))
 }

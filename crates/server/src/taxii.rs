@@ -15,8 +15,8 @@ use liaison_core::roles::Permission;
 use liaison_core::stix;
 use liaison_core::taxii::EnvelopeError;
 use liaison_node::Node;
+use liaison_node::rows::{Collection, ObjectQuery, Page, Status, Versions};
 use liaison_node::users::User;
-use liaison_store::stix::{self as sdb, Collection, ObjectQuery, Page, Versions};
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -116,12 +116,6 @@ impl From<ApiError> for TaxiiError {
 
 impl From<liaison_node::NodeError> for TaxiiError {
     fn from(e: liaison_node::NodeError) -> TaxiiError {
-        ApiError::from(e).into()
-    }
-}
-
-impl From<liaison_store::StoreError> for TaxiiError {
-    fn from(e: liaison_store::StoreError) -> TaxiiError {
         ApiError::from(e).into()
     }
 }
@@ -285,8 +279,7 @@ async fn collections(
 }
 
 fn find_collection(node: &Node, cid: &str) -> Result<Collection, TaxiiError> {
-    node.store
-        .read(|c| sdb::collection(c, cid))?
+    node.taxii_collection(cid)?
         .ok_or_else(|| TaxiiError::not_found(format!("no collection {cid}")))
 }
 
@@ -506,15 +499,12 @@ async fn delete_object(
             c.alias
         )));
     }
-    let (collection, id, filter) = (c.id.clone(), oid.clone(), probe.versions.clone());
-    let levels = liaison_node::operations::readable_levels(&user);
-    node.store
-        .write(move |tx| sdb::delete_object(tx.conn(), &collection, &id, &filter, &levels))
+    node.delete_stix_object(&user, &c.id, &oid, probe.versions.clone())
         .await?;
     Ok(taxii(StatusCode::OK, String::new()))
 }
 
-fn status_json(s: &sdb::Status) -> String {
+fn status_json(s: &Status) -> String {
     let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Array(Vec::new()));
     json!({
         "id": s.id,
@@ -610,7 +600,7 @@ async fn add_objects(
             })
         })
         .collect();
-    let status = sdb::Status {
+    let status = Status {
         id: random_uuid()?,
         collection: c.id.clone(),
         username: user.username.clone(),
@@ -621,10 +611,7 @@ async fn add_objects(
         successes: Value::Array(successes).to_string(),
         failures: Value::Array(failures).to_string(),
     };
-    let stored = status.clone();
-    node.store
-        .write(move |tx| sdb::put_status(tx.conn(), &stored))
-        .await?;
+    node.put_taxii_status(status.clone()).await?;
     Ok(taxii(StatusCode::ACCEPTED, status_json(&status)))
 }
 
@@ -659,8 +646,7 @@ async fn status(
     // A status names the objects its poster sent: only the poster reads it.
     let user = admit(&caller, &headers, Permission::ReadIntel)?;
     let s = node
-        .store
-        .read(|c| sdb::status(c, &sid, &user.username))?
+        .taxii_status(&sid, user)?
         .ok_or_else(|| TaxiiError::not_found(format!("no status {sid}")))?;
     Ok(taxii(StatusCode::OK, status_json(&s)))
 }

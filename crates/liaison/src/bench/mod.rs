@@ -21,6 +21,14 @@ pub use search::search;
 pub use taxii::taxii;
 
 use crate::error::CliError;
+
+// The benchmarks measure the store itself (its writer, its indexes) beside
+// references: they are the one part of the binary that reads it directly.
+impl From<liaison_store::StoreError> for CliError {
+    fn from(e: liaison_store::StoreError) -> CliError {
+        liaison_node::NodeError::from(e).into()
+    }
+}
 use crate::output::progress_bar;
 
 /// Raw `fdatasync` rate: 4 KiB written and synced per operation.

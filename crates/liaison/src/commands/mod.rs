@@ -55,8 +55,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 print_json(&json!({
                     "dir": dir,
                     "party": node.party.as_str(),
-                    "log_origin": node.store.log_origin(),
-                    "log_key": node.store.log_signer().verifier().to_encoded(),
+                    "log_origin": node.log_origin(),
+                    "log_key": node.log_verifier().to_encoded(),
                 }))
             } else {
                 println!(
@@ -64,8 +64,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     node.party,
                     node.config.node.name,
                     dir.display(),
-                    node.store.log_origin(),
-                    node.store.log_signer().verifier().to_encoded(),
+                    node.log_origin(),
+                    node.log_verifier().to_encoded(),
                     dir.display(),
                     dir.display()
                 );
@@ -98,9 +98,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Audit { dir, peer } => audit(&dir, peer.as_deref(), json).await,
         Command::Alerts { dir } => {
             let node = Node::open(&dir)?;
-            let alerts = node
-                .store
-                .read(|c| liaison_store::federation::alerts(c, false))?;
+            let alerts = node.alerts(false)?;
             if json {
                 return print_json(&alerts);
             }
@@ -194,7 +192,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Norms { dir } => {
             let node = Node::open(&dir)?;
             let stats = node.stats()?;
-            let tags = node.store.read(liaison_store::reference::norm_tag_counts)?;
+            let tags = node.norm_tag_counts()?;
             if json {
                 return print_json(
                     &json!({"norms": liaison_core::reference::NORMS.norms, "tagged_cases": tags, "norm_h_responsiveness": stats.responsiveness}),
@@ -267,9 +265,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Escalations { dir } => {
             let node = Node::open(&dir)?;
-            let rows = node
-                .store
-                .read(|c| liaison_store::federation::escalations(c, 1000))?;
+            let rows = node.all_escalations(1000)?;
             if json {
                 return print_json(&rows);
             }

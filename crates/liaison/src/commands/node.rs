@@ -45,7 +45,7 @@ pub(super) async fn log(command: LogCommand, json: bool) -> Result<(), CliError>
     match command {
         LogCommand::Checkpoint { dir } => {
             let node = Node::open(&dir)?;
-            print!("{}", node.store.checkpoint()?);
+            print!("{}", node.log_checkpoint()?);
             Ok(())
         }
         LogCommand::Verify {
@@ -109,9 +109,9 @@ pub(super) fn verify_source(
         let node = Node::open(Path::new(target))?;
         let log_key = match key {
             Some(k) => parse_key(k)?,
-            None => node.store.log_signer().verifier(),
+            None => node.log_verifier(),
         };
-        return Ok((TileSource::Local(node.store.clone()), log_key));
+        return Ok((TileSource::Local(Box::new(node)), log_key));
     }
     let base_url = target.trim_end_matches('/').to_owned();
     if base_url.starts_with("http://") {

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use liaison_node::Node;
+use liaison_node::rows::PinOutcome;
 use liaison_proto::NodeCard;
-use liaison_store::peers::PinOutcome;
 use serde_json::json;
 
 use crate::cli::PeerCommand;

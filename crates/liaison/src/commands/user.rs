@@ -116,7 +116,7 @@ pub(super) async fn user(command: UserCommand, json: bool) -> Result<(), CliErro
         }
         UserCommand::List { dir } => {
             let node = Node::open(&dir)?;
-            let users = node.store.read(liaison_store::users::all)?;
+            let users = node.users()?;
             if json {
                 return print_json(&users);
             }

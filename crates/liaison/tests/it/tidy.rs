@@ -194,3 +194,32 @@ fn the_readme_names_every_configuration_key() {
     }
     assert!(missing.is_empty(), "README.md does not name: {missing:?}");
 }
+
+#[test]
+fn only_the_node_reaches_the_store() {
+    // The listeners and the command line go through `liaison_node`; only
+    // the benchmarks, which measure the store itself, read it directly.
+    let mut files = Vec::new();
+    rust_files(&root().join("crates/server/src"), &mut files);
+    rust_files(&root().join("crates/liaison/src"), &mut files);
+    let bench = root().join("crates/liaison/src/bench");
+    let mut problems = Vec::new();
+    for f in files.iter().filter(|f| !f.starts_with(&bench)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("liaison_store")
+                || code.contains(".store.")
+                || code.trim_end().ends_with(".store")
+            {
+                problems.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let server = std::fs::read_to_string(root().join("crates/server/Cargo.toml")).unwrap();
+    assert!(
+        !server.contains("liaison-store"),
+        "the server depends on the store"
+    );
+}

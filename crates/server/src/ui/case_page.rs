@@ -10,9 +10,9 @@ use liaison_core::CoreError;
 use liaison_core::case::CaseKind;
 use liaison_core::lifecycle::Action;
 use liaison_core::roles::Permission;
-use liaison_node::NodeError;
 use liaison_node::federation::CaseDetail;
 use liaison_node::users::User;
+use liaison_node::{ErrorKind, NodeError};
 
 use super::forms::{self, Submitted};
 use super::i18n::Tr;
@@ -211,7 +211,7 @@ pub(super) async fn case_view(
     let t = v.t;
     let d = match state.node.case_detail_for(user, id, "ui").await {
         Ok(d) => d,
-        Err(NodeError::Store(liaison_store::StoreError::NotFound(_))) => {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(not_found(state, v));
         }
         Err(e) => return Err(internal(e)),
@@ -346,11 +346,7 @@ pub(super) async fn case_view(
         ),
         None => (String::new(), Vec::new()),
     };
-    let tags = state
-        .node
-        .store
-        .read(|c| liaison_store::reference::case_norm_tags(c, id))
-        .map_err(internal)?;
+    let tags = state.node.case_norm_tags(id).map_err(internal)?;
     let norm_text = |n: &liaison_core::reference::Norm| {
         let text = n.text(t.lang);
         match text.char_indices().nth(90) {
@@ -540,9 +536,7 @@ pub(super) async fn act(
                         v.t.get(&format!("error.{}", problem.as_str()))
                     )
                 }
-                NodeError::Store(liaison_store::StoreError::Conflict(_)) => {
-                    v.t.get("error.not_allowed").to_owned()
-                }
+                e if e.kind() == ErrorKind::Conflict => v.t.get("error.not_allowed").to_owned(),
                 other if v.t.lang == "en" => other.to_string(),
                 _ => v.t.get("error.form").to_owned(),
             };

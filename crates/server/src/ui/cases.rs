@@ -12,8 +12,8 @@ use liaison_core::lifecycle::ALL_STATES;
 use liaison_core::roles::Permission;
 use liaison_core::{CoreError, FieldProblem};
 use liaison_node::NodeError;
+use liaison_node::rows::CaseFilter;
 use liaison_node::users::User;
-use liaison_store::federation::{self as db, CaseFilter};
 use serde::Deserialize;
 
 use super::case_page::tlp_label;
@@ -108,7 +108,7 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
-    let (rows, total) = match node.store.read(|c| db::case_page(c, &filter)) {
+    let (rows, total) = match node.case_page(&filter) {
         Ok(r) => r,
         Err(e) => return internal(e),
     };

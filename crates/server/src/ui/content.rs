@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use liaison_core::case::CaseKind;
 use liaison_core::roles::Permission;
 use liaison_node::content::{HashQuery, LookupResult};
-use liaison_store::hashes::HashRow;
+use liaison_node::rows::HashRow;
 
 use super::forms::Submitted;
 use super::i18n::Tr;

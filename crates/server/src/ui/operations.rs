@@ -13,10 +13,9 @@ use axum::routing::{get, post};
 use liaison_core::CoreError;
 use liaison_core::case::CaseKind;
 use liaison_core::roles::Permission;
-use liaison_node::NodeError;
 use liaison_node::operations::PingStats;
-use liaison_store::StoreError;
-use liaison_store::operations::{Shift, TlpRead};
+use liaison_node::rows::{CaseRow, Shift, TlpRead};
+use liaison_node::{ErrorKind, NodeError};
 
 use super::case_page::tlp_label;
 use super::forms::{Submitted, indicators_from_text};
@@ -147,13 +146,12 @@ impl DutyPage {
 fn duty_view(state: &UiState, v: &Visitor, error: String) -> Result<DutyPage, Response> {
     let node = &state.node;
     let user = v.user.clone();
-    let readable = |c: &liaison_store::federation::CaseRow| {
+    let readable = |c: &CaseRow| {
         user.as_ref()
             .is_some_and(|u| liaison_node::operations::may_read(u, c))
     };
     let waiting = node
-        .store
-        .read(liaison_store::federation::open_cases)
+        .open_cases()
         .map_err(internal)?
         .into_iter()
         .filter(|c| !c.outgoing && matches!(c.state.as_str(), "sent" | "delivered"))
@@ -213,7 +211,7 @@ async fn duty_page(State(state): State<UiState>, headers: HeaderMap) -> Response
 fn back_to_duty(state: &UiState, v: &Visitor, result: Result<(), NodeError>) -> Response {
     match result {
         Ok(()) => Redirect::to("/duty").into_response(),
-        Err(NodeError::Store(StoreError::NotFound(_))) => not_found(state, v),
+        Err(e) if e.kind() == ErrorKind::NotFound => not_found(state, v),
         Err(e) => match duty_view(state, v, refusal(&v.t, &e)) {
             Ok(p) => html(StatusCode::BAD_REQUEST, &p),
             Err(r) => r,

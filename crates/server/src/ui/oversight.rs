@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::roles::Permission;
-use liaison_store::federation::{self as db};
 
 use super::forms::Submitted;
 use super::layout::{Layout, internal};
@@ -40,31 +39,14 @@ pub(super) async fn peers(State(state): State<UiState>, headers: HeaderMap) -> R
     let mut rows = Vec::new();
     for p in state.node.peers().unwrap_or_default() {
         let party = p.party.to_string();
-        let (pending, delivered, refused) = state
-            .node
-            .store
-            .read(|c| db::outbox_counts(c, &party))
-            .unwrap_or_default();
-        let last_delivery = state
-            .node
-            .store
-            .read(|c| {
-                Ok(c.query_row(
-                    "SELECT MAX(delivered_at) FROM outbox WHERE peer = ?1",
-                    [&party],
-                    |r| r.get::<_, Option<String>>(0),
-                )?)
-            })
-            .ok()
-            .flatten()
+        let health = state.node.peer_health(&party).unwrap_or_default();
+        let (pending, delivered, refused) = (health.pending, health.delivered, health.refused);
+        let last_delivery = health
+            .last_delivery
             .map(|s| s.replace('T', " ").trim_end_matches('Z').to_owned())
             .unwrap_or_else(|| "—".into());
-        let log_size = state
-            .node
-            .store
-            .read(|c| db::peer_checkpoints(c, &party))
-            .ok()
-            .and_then(|cps| cps.into_iter().map(|c| c.size).max())
+        let log_size = health
+            .log_size
             .map(|s| s.to_string())
             .unwrap_or_else(|| "—".into());
         rows.push(PeerLine {
@@ -85,10 +67,9 @@ pub(super) async fn peers(State(state): State<UiState>, headers: HeaderMap) -> R
     }
     let last_audit = state
         .node
-        .store
-        .meta("last_audit_summary")
+        .last_audit()
         .ok()
-        .flatten()
+        .and_then(|(_, summary)| summary)
         .unwrap_or_default();
     html(
         StatusCode::OK,
@@ -168,10 +149,9 @@ pub(super) async fn audit_page(State(state): State<UiState>, headers: HeaderMap)
     }
     let last: serde_json::Value = state
         .node
-        .store
-        .meta("last_audit")
+        .last_audit()
         .ok()
-        .flatten()
+        .and_then(|(report, _)| report)
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or(serde_json::Value::Null);
     let page = AuditPage {
@@ -209,14 +189,7 @@ pub(super) async fn run_audit(
             let stored =
                 serde_json::json!({"ran_at": liaison_node::now_rfc3339(), "report": report})
                     .to_string();
-            let _ = state
-                .node
-                .store
-                .write(move |tx| {
-                    liaison_store::set_meta(tx.conn(), "last_audit", &stored)?;
-                    liaison_store::set_meta(tx.conn(), "last_audit_summary", &summary)
-                })
-                .await;
+            let _ = state.node.keep_audit(stored, summary).await;
             Redirect::to("/audit").into_response()
         }
         Err(e) => internal(e),

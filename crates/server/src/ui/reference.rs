@@ -15,9 +15,7 @@ use liaison_core::glossary::{TermState, TermStatus};
 use liaison_core::offences::OFFENCES;
 use liaison_core::reference::{GLOSSARY_SEED, NORMS, SECTORS, Sector};
 use liaison_core::roles::Permission;
-use liaison_node::NodeError;
-use liaison_store::StoreError;
-use liaison_store::reference as refdb;
+use liaison_node::{ErrorKind, NodeError};
 use serde::Deserialize;
 
 use super::dashboard::stats_charts;
@@ -217,7 +215,7 @@ fn term_view_page(
 ) -> Result<TermPage, Response> {
     let s = match state.node.glossary_term(id) {
         Ok(s) => s,
-        Err(NodeError::Store(StoreError::NotFound(_))) => return Err(not_found(state, v)),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(state, v)),
         Err(e) => return Err(internal(e)),
     };
     let me = state.node.party.to_string();
@@ -330,7 +328,7 @@ fn after_change(
 ) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/glossary/{}", urlencode(id))).into_response(),
-        Err(NodeError::Store(StoreError::NotFound(_))) => not_found(state, v),
+        Err(e) if e.kind() == ErrorKind::NotFound => not_found(state, v),
         Err(e) => match term_view_page(state, v, id, refusal(&v.t, &e), form) {
             Ok(p) => html(StatusCode::BAD_REQUEST, &p),
             Err(r) => r,
@@ -552,10 +550,7 @@ async fn norms(State(state): State<UiState>, headers: HeaderMap) -> Response {
         return r;
     }
     let t = v.t;
-    let (counts, stats) = match (
-        state.node.store.read(refdb::norm_tag_counts),
-        state.node.stats(),
-    ) {
+    let (counts, stats) = match (state.node.norm_tag_counts(), state.node.stats()) {
         (Ok(c), Ok(s)) => (c, s),
         (Err(e), _) => return internal(e),
         (_, Err(e)) => return internal(e),
@@ -623,7 +618,7 @@ async fn tag_case(
     let on = form.one("op") != "remove";
     match state.node.tag_case(&id, form.one("norm"), on).await {
         Ok(()) => Redirect::to(&format!("{path}#norms")).into_response(),
-        Err(NodeError::Store(StoreError::NotFound(_))) => not_found(&state, &v),
+        Err(e) if e.kind() == ErrorKind::NotFound => not_found(&state, &v),
         Err(e) => (StatusCode::BAD_REQUEST, refusal(&v.t, &e)).into_response(),
     }
 }

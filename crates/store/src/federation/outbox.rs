@@ -132,3 +132,10 @@ pub fn mark_alerted(conn: &Connection, seq: i64, at: &str) -> Result<(), StoreEr
         .execute(params![seq, at])?;
     Ok(())
 }
+
+/// When an envelope to `peer` was last delivered.
+pub fn last_delivery(conn: &Connection, peer: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT MAX(delivered_at) FROM outbox WHERE peer = ?1")?
+        .query_row([peer], |r| r.get(0))?)
+}
