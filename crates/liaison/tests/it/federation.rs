@@ -517,6 +517,20 @@ async fn cli_cases_work_without_serve_and_are_delivered_once_it_runs() {
     let list = liaison(&["--json", "case", "list", &us_dir_s]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
+    // ru holding an envelope does not mean us stored its receipt yet.
+    for id in [&case_id, &second] {
+        let mut receipted = false;
+        for _ in 0..100 {
+            let out = liaison(&["--json", "case", "show", &us_dir_s, id]);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            if v["messages"][0]["delivery"] == "delivered" {
+                receipted = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(receipted, "us never stored the receipt of {id}");
+    }
     let audit = liaison(&["audit", &us_dir_s]);
     assert!(
         audit.status.success(),
