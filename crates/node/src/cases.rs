@@ -431,7 +431,7 @@ pub(crate) fn record(
     log_index: u64,
     now: &str,
     opening: Option<&BodySummary>,
-    body_stems: &str,
+    stems: &crate::search::Stems,
 ) -> Result<(), StoreError> {
     let conn = tx.conn();
     let e = &signed.envelope;
@@ -484,15 +484,12 @@ pub(crate) fn record(
         crate::stix::publish_incident(conn, &e.case_id)?;
     }
     // The thread is searchable in both languages' titles.
-    let t =
-        |lang| liaison_core::case::title(&case.kind, &case.subject, case.offence.as_deref(), lang);
-    crate::search::index_envelope(
-        tx,
-        hash,
-        &e.case_id,
-        &format!("{} {}", t("en"), t("ru")),
-        body_stems,
-    )
+    let parts = crate::search::TitleParts {
+        kind: &case.kind,
+        subject: &case.subject,
+        offence: case.offence.as_deref(),
+    };
+    crate::search::index_envelope(tx, hash, &e.case_id, &parts, stems)
 }
 
 #[cfg(test)]

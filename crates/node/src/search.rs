@@ -34,12 +34,37 @@ fn body_text(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// The stems of a message body: computed before its write job, so that
-/// the single writer thread does not spend its time stemming.
-pub(crate) fn body_stems(body: &serde_json::Value) -> String {
+/// What a message is indexed under, stemmed before its write job so that
+/// the single writer thread does not spend its time stemming: its body,
+/// and its case's title when known (an opening, or a case read before).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Stems {
+    pub title: Option<String>,
+    pub body: String,
+}
+
+/// The stems of a message body, and of its case's title if `title` is given.
+pub(crate) fn stems_of(body: &serde_json::Value, title: Option<&TitleParts<'_>>) -> Stems {
     let mut text = String::new();
     body_text(body, &mut text);
-    analyze(&text)
+    Stems {
+        title: title.map(|t| analyze(&t.both_languages())),
+        body: analyze(&text),
+    }
+}
+
+/// What a case's title is made of.
+pub(crate) struct TitleParts<'a> {
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub offence: Option<&'a str>,
+}
+
+impl TitleParts<'_> {
+    pub(crate) fn both_languages(&self) -> String {
+        let t = |lang| title(self.kind, self.subject, self.offence, lang);
+        format!("{} {}", t("en"), t("ru"))
+    }
 }
 
 /// Indexes one envelope of a case, in the transaction that records it (at
@@ -48,10 +73,14 @@ pub(crate) fn index_envelope(
     tx: &mut liaison_store::WriteTx<'_>,
     hash: &str,
     case_id: &str,
-    case_title: &str,
-    body_stems: &str,
+    case_title: &TitleParts<'_>,
+    stems: &Stems,
 ) -> Result<(), StoreError> {
-    let stems = format!("{} {body_stems}", analyze(case_title));
+    let title = match &stems.title {
+        Some(t) => t.clone(),
+        None => analyze(&case_title.both_languages()),
+    };
+    let stems = format!("{title} {}", stems.body);
     let (hash, case_id) = (hash.to_owned(), case_id.to_owned());
     tx.defer(move |conn| refdb::index_case_message(conn, &hash, &case_id, &stems));
     Ok(())
@@ -190,13 +219,13 @@ impl Node {
                             serde_json::from_str(&row.signed_json).map_err(|e| {
                                 StoreError::Corrupt(format!("envelope {hash}: {e}"))
                             })?;
-                        let t = format!(
-                            "{} {}",
-                            title(&case.kind, &case.subject, case.offence.as_deref(), "en"),
-                            title(&case.kind, &case.subject, case.offence.as_deref(), "ru")
-                        );
-                        let stems = body_stems(&signed.envelope.body);
-                        index_envelope(tx, hash, case_id, &t, &stems)?;
+                        let stems = stems_of(&signed.envelope.body, None);
+                        let parts = TitleParts {
+                            kind: &case.kind,
+                            subject: &case.subject,
+                            offence: case.offence.as_deref(),
+                        };
+                        index_envelope(tx, hash, case_id, &parts, &stems)?;
                     }
                     Ok(())
                 })

@@ -108,7 +108,18 @@ impl Node {
                 Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
                 Ok((Incoming::New { hash, leaf }, body)) => fresh.push(Fresh {
                     index: i,
-                    stems: crate::search::body_stems(&signed.envelope.body),
+                    stems: {
+                        // An opening's title is known from its body.
+                        let parts = match &body {
+                            Body::Case { summary, kind } => Some(crate::search::TitleParts {
+                                kind: kind.as_str(),
+                                subject: &summary.subject,
+                                offence: summary.offence.as_deref(),
+                            }),
+                            _ => None,
+                        };
+                        crate::search::stems_of(&signed.envelope.body, parts.as_ref())
+                    },
                     signed,
                     hash,
                     leaf,
@@ -379,8 +390,8 @@ struct Fresh {
     hash: String,
     leaf: Vec<u8>,
     body: Body,
-    /// The body's stems for the search index, computed off the writer.
-    stems: String,
+    /// The stems for the search index, computed off the writer.
+    stems: crate::search::Stems,
 }
 
 /// What became of an envelope in the receiving transaction.
@@ -509,6 +520,15 @@ fn arrive(
             );
         }
         (Body::Case { summary, .. }, None) => Some(summary),
+    };
+    // A reply's title is its case's, not its own subject's.
+    let stems = if opening.is_some() {
+        stems
+    } else {
+        crate::search::Stems {
+            title: None,
+            ..stems
+        }
     };
     let log_index = tx.append_leaf(leaf);
     crate::cases::record(

@@ -305,7 +305,25 @@ impl Node {
         .encode();
         let signed_json = serde_json::to_string(&signed)
             .map_err(|e| NodeError::Invalid(format!("cannot encode the envelope: {e}")))?;
-        let stems = crate::search::body_stems(&signed.envelope.body);
+        // The title's stems too, when the case is known before the write.
+        let existing = match &opening {
+            Some(_) => None,
+            None => self.store.read(|c| db::case_by_id(c, case_id))?,
+        };
+        let parts = match (&opening, &existing) {
+            (Some(s), _) => Some(crate::search::TitleParts {
+                kind,
+                subject: &s.subject,
+                offence: s.offence.as_deref(),
+            }),
+            (None, Some(c)) => Some(crate::search::TitleParts {
+                kind: &c.kind,
+                subject: &c.subject,
+                offence: c.offence.as_deref(),
+            }),
+            (None, None) => None,
+        };
+        let stems = crate::search::stems_of(&signed.envelope.body, parts.as_ref());
         let me = self.party.to_string();
         let committed = self
             .store
