@@ -1,10 +1,13 @@
 //! Who is calling the app API: a bearer token (`Authorization: Bearer
-//! lia_…`, or `Token lia_…`) or HTTP Basic (username and password, argon2id-checked). Each
-//! handler then asks for the permission it needs.
+//! lia_…`, or `Token lia_…`) or HTTP Basic (username and password, argon2id-checked). The
+//! API's `guard` checks the permission a route declares; handlers whose need depends on
+//! the request (the kind of case) ask for it themselves.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use liaison_core::roles::Permission;
@@ -16,6 +19,7 @@ use crate::limits::{ClientAddr, TrustedProxies, client_key};
 use crate::error::ApiError;
 
 /// The authenticated caller of an API request.
+#[derive(Clone)]
 pub struct Caller(pub User);
 
 impl Caller {
@@ -70,10 +74,37 @@ pub fn sign_in_refused(e: SignInError) -> ApiError {
     }
 }
 
+/// Runs before a declared route's handler (see `api_routes`): authenticates
+/// the caller and refuses it unless its role allows `needed`, when the route
+/// declares a fixed permission. The handler's `Caller` is then this one, so
+/// a request is authenticated once.
+pub async fn guard(
+    State((node, needed)): State<(Node, Option<Permission>)>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let caller = Caller::authenticate(&mut parts, &node).await?;
+    if let Some(p) = needed {
+        caller.require(p)?;
+    }
+    parts.extensions.insert(caller);
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
 impl FromRequestParts<Node> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, node: &Node) -> Result<Caller, ApiError> {
+        match parts.extensions.remove::<Caller>() {
+            Some(guarded) => Ok(guarded),
+            None => Caller::authenticate(parts, node).await,
+        }
+    }
+}
+
+impl Caller {
+    async fn authenticate(parts: &mut Parts, node: &Node) -> Result<Caller, ApiError> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -226,7 +226,7 @@ pub fn app_router(
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
-        .merge(api_routes::routes())
+        .merge(api_routes::routes(&node))
         .merge(taxii::routes(tls, bound))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))

@@ -3,7 +3,7 @@
 
 use liaison_core::case::CaseKind;
 use liaison_core::roles::{ALL_ROLES, Permission, Role};
-use liaison_server::api_routes::ROUTES;
+use liaison_server::api_routes::{Need, ROUTES, Route};
 use serde_json::{Value, json};
 
 use crate::legal::mla_body;
@@ -253,18 +253,37 @@ async fn every_role_is_checked_on_every_api_route() {
             role.as_str(),
         )
         .await;
-        for (method, template) in ROUTES {
-            let id = if template.starts_with("/api/v1/glossary") {
-                "cyberspace"
+        for route in ROUTES {
+            let Route {
+                method,
+                path: template,
+                need,
+            } = route;
+            let (id, kind) = if template.starts_with("/api/v1/glossary") {
+                ("cyberspace", CaseKind::Note)
             } else if template.contains("messages") {
-                &note
+                (note.as_str(), CaseKind::Note)
             } else if template.contains("updates") {
-                &incident
+                (incident.as_str(), CaseKind::Incident)
             } else if template.contains("items") {
-                &report
+                (report.as_str(), CaseKind::ContentReport)
             } else {
-                &mla
+                (mla.as_str(), CaseKind::Mla)
             };
+            // The declared need, resolved for this request, is what the
+            // independent matrix below expects.
+            let declared = match *need {
+                Need::Nobody => None,
+                Need::Role(p) => Some(p),
+                Need::OpenTheKind => Some(Permission::Open(CaseKind::Note)),
+                Need::ActOnTheCase => Some(Permission::Act(kind)),
+                Need::ActOnAnyCase => Some(Permission::Act(CaseKind::Note)),
+            };
+            assert_eq!(
+                declared,
+                permission(method, template),
+                "{method} {template}"
+            );
             let path = template
                 .replace("{id}", id)
                 .replace("{action}", "withdraw")
@@ -309,13 +328,9 @@ async fn every_role_is_checked_on_every_api_route() {
                     .json(&json!({"reasons_en": "Too broad.", "reasons_ru": "Слишком широко."})),
                 _ => request,
             };
-            let status = request
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16();
+            let response = request.bearer_auth(&token).send().await.unwrap();
+            let status = response.status().as_u16();
+            let answer = response.text().await.unwrap();
             let allowed = permission(method, template).is_none_or(|p| role.allows(p));
             if allowed {
                 assert!(
@@ -324,7 +339,7 @@ async fn every_role_is_checked_on_every_api_route() {
                     role.as_str()
                 );
             } else {
-                assert_eq!(status, 403, "{} {method} {template}", role.as_str());
+                assert_eq!(status, 403, "{} {method} {template}: {answer}", role.as_str());
             }
             checked += 1;
         }
