@@ -6,6 +6,7 @@
 //! Attackers connect from other loopback addresses (127.0.0.2 …) than the
 //! user (127.0.0.1): they are other clients, as on a real network.
 
+use super::report::{Report, say};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -215,15 +216,9 @@ fn attack(
     Ok(tasks)
 }
 
-pub async fn abuse(dir: Option<&std::path::Path>, seconds: u64) -> Result<(), CliError> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => {
-            tmp = super::tempfile_dir()?;
-            tmp.clone()
-        }
-    };
+pub async fn abuse(dir: Option<&std::path::Path>, seconds: u64) -> Result<Report, CliError> {
+    let scratch = super::Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     let exe = std::env::current_exe().map_err(|e| CliError::io(e.to_string()))?;
     let node_dir = dir.join("node");
     let app = init_node(&exe, &node_dir)?;
@@ -262,22 +257,47 @@ pub async fn abuse(dir: Option<&std::path::Path>, seconds: u64) -> Result<(), Cl
     }
     drop(serve);
 
-    println!(
+    let mut report = Report::new("abuse");
+    for (what, l, peak) in [
+        ("quiet", &quiet, quiet_peak),
+        ("attacked", &attacked, attacked_peak),
+    ] {
+        report.figure(
+            what,
+            serde_json::json!({
+                "page_p50_ms": l.page.0, "page_p99_ms": l.page.1,
+                "api_p50_ms": l.api.0, "api_p99_ms": l.api.1,
+                "failed": l.errors, "peak_rss_mib": peak,
+            }),
+        );
+    }
+    report.figure("attack_requests", sent.load(Ordering::Relaxed));
+    say!(
+        report,
         "A signed-in user's requests during {} s, without and with attacks from other addresses\n",
         duration.as_secs()
     );
-    println!("| | page p50 | page p99 | API p50 | API p99 | failed | peak RSS |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    let row = |what: &str, l: &Latency, peak: f64| {
-        println!(
+    say!(
+        report,
+        "| | page p50 | page p99 | API p50 | API p99 | failed | peak RSS |"
+    );
+    say!(report, "|---|---:|---:|---:|---:|---:|---:|");
+    let row = |report: &mut Report, what: &str, l: &Latency, peak: f64| {
+        say!(
+            report,
             "| {what} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {} | {peak:.0} MiB |",
-            l.page.0, l.page.1, l.api.0, l.api.1, l.errors
+            l.page.0,
+            l.page.1,
+            l.api.0,
+            l.api.1,
+            l.errors
         );
     };
-    row("no attack", &quiet, quiet_peak);
-    row("under attack", &attacked, attacked_peak);
+    row(&mut report, "no attack", &quiet, quiet_peak);
+    row(&mut report, "under attack", &attacked, attacked_peak);
     let ratio = |a: f64, b: f64| a / b.max(0.001);
-    println!(
+    say!(
+        report,
         "| ratio (attack / none) | {:.2}× | {:.2}× | {:.2}× | {:.2}× | | {:.2}× |",
         ratio(attacked.page.0, quiet.page.0),
         ratio(attacked.page.1, quiet.page.1),
@@ -285,9 +305,10 @@ pub async fn abuse(dir: Option<&std::path::Path>, seconds: u64) -> Result<(), Cl
         ratio(attacked.api.1, quiet.api.1),
         ratio(attacked_peak, quiet_peak)
     );
-    println!(
+    say!(
+        report,
         "\nAttack traffic: 300 slow-header connections, 50 parallel bad HTTP Basic passwords, 4 parallel image lookups (6000×6000 and 4000×4000 16-bit PNGs), 4 parallel 4 MB TAXII posts of empty objects; {} connections and requests sent.",
         sent.load(Ordering::Relaxed)
     );
-    Ok(())
+    Ok(report)
 }

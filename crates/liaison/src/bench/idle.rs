@@ -2,6 +2,7 @@
 //! fresh node, then after a few requests) and of the seeded demo (three
 //! nodes in one process), beside medallion 3.0.0 idle in the same run.
 
+use super::report::{Report, say};
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -91,15 +92,9 @@ impl Drop for Running {
     }
 }
 
-pub async fn idle(dir: Option<&Path>) -> Result<(), CliError> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => {
-            tmp = super::tempfile_dir()?;
-            tmp.clone()
-        }
-    };
+pub async fn idle(dir: Option<&Path>) -> Result<Report, CliError> {
+    let scratch = super::Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     let exe = std::env::current_exe().map_err(|e| CliError::io(e.to_string()))?;
     let settle = Duration::from_secs(3);
     let mut rows: Vec<(String, f64, f64)> = Vec::new();
@@ -180,18 +175,34 @@ pub async fn idle(dir: Option<&Path>) -> Result<(), CliError> {
     let (reference, _) = memory_mib(medallion.0.id())?;
     drop(medallion);
 
-    println!(
+    let mut report = Report::new("idle");
+    report.figure("medallion_idle_rss_mib", reference);
+    for (what, rss, peak) in &rows {
+        report.row(
+            "processes",
+            serde_json::json!({
+                "process": what, "rss_mib": rss, "peak_mib": peak,
+                "ratio_to_medallion": rss / reference.max(f64::MIN_POSITIVE),
+            }),
+        );
+    }
+    say!(
+        report,
         "Resident memory (VmRSS after {} s idle; peak is VmHWM)\n",
         settle.as_secs()
     );
-    println!("| process | RSS | peak | ratio to medallion idle |");
-    println!("|---|---:|---:|---:|");
+    say!(report, "| process | RSS | peak | ratio to medallion idle |");
+    say!(report, "|---|---:|---:|---:|");
     for (what, rss, peak) in &rows {
-        println!(
+        say!(
+            report,
             "| {what} | {rss:.1} MiB | {peak:.1} MiB | {:.2}× |",
             rss / reference.max(f64::MIN_POSITIVE)
         );
     }
-    println!("| medallion 3.0.0 (memory backend), idle | {reference:.1} MiB | | 1× |");
-    Ok(())
+    say!(
+        report,
+        "| medallion 3.0.0 (memory backend), idle | {reference:.1} MiB | | 1× |"
+    );
+    Ok(report)
 }

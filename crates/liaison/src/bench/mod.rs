@@ -2,7 +2,7 @@
 //! measured in the same run on the same disk.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use liaison_core::leaf::{LeafEntry, LeafKind};
@@ -12,6 +12,7 @@ use liaison_store::{Store, WriterOptions};
 mod abuse;
 mod idle;
 mod pdq;
+mod report;
 mod search;
 mod taxii;
 pub use abuse::abuse;
@@ -21,6 +22,8 @@ pub use search::search;
 pub use taxii::taxii;
 
 use crate::error::CliError;
+pub use report::Report;
+use report::say;
 
 // The benchmarks measure the store itself (its writer, its indexes) beside
 // references: they are the one part of the binary that reads it directly.
@@ -148,16 +151,9 @@ async fn concurrent(dir: &Path, writers: u64, entries: u64) -> Result<Row, CliEr
     })
 }
 
-pub async fn log(dir: Option<&Path>, entries: u64) -> Result<(), CliError> {
-    let scratch_used = dir.is_none();
-    let dir = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(d)
-                .map_err(|e| CliError::io(format!("cannot create {}: {e}", d.display())))?;
-            d.to_owned()
-        }
-        None => tempfile_dir()?,
-    };
+pub async fn log(dir: Option<&Path>, entries: u64) -> Result<Report, CliError> {
+    let scratch = Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     eprintln!("Measuring the raw fsync rate of {} …", dir.display());
     let fsync = fsync_rate(&dir, Duration::from_secs(3))?;
     let mut rows = Vec::new();
@@ -168,13 +164,27 @@ pub async fn log(dir: Option<&Path>, entries: u64) -> Result<(), CliError> {
     eprintln!("Appending from 256 concurrent writers …");
     rows.push(concurrent(&dir, 256, entries).await?);
 
-    println!("Raw fdatasync rate of this disk (4 KiB per op): {fsync:.0}/s\n");
-    println!(
+    let mut report = Report::new("log");
+    report.figure("fsync_per_s", fsync);
+    say!(
+        report,
+        "Raw fdatasync rate of this disk (4 KiB per op): {fsync:.0}/s\n"
+    );
+    say!(
+        report,
         "| durable appends | entries | commits (fsyncs) | entries/s | ratio to raw fsync rate |"
     );
-    println!("|---|---:|---:|---:|---:|");
+    say!(report, "|---|---:|---:|---:|---:|");
     for r in &rows {
-        println!(
+        report.row(
+            "appends",
+            serde_json::json!({
+                "what": r.what, "entries": r.entries, "commits": r.commits,
+                "entries_per_s": r.rate(), "ratio_to_fsync": r.rate() / fsync,
+            }),
+        );
+        say!(
+            report,
             "| {} | {} | {} | {:.0} | {:.1}× |",
             r.what,
             r.entries,
@@ -183,13 +193,48 @@ pub async fn log(dir: Option<&Path>, entries: u64) -> Result<(), CliError> {
             r.rate() / fsync
         );
     }
-    if scratch_used {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+    Ok(report)
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf, CliError> {
+/// The directory a benchmark works in: the one given (created if missing,
+/// kept afterwards), or a new one here, removed when the run ends.
+struct Scratch {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl Scratch {
+    fn new(dir: Option<&Path>) -> Result<Scratch, CliError> {
+        match dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)
+                    .map_err(|e| CliError::io(format!("cannot create {}: {e}", d.display())))?;
+                Ok(Scratch {
+                    path: d.to_owned(),
+                    remove: false,
+                })
+            }
+            None => Ok(Scratch {
+                path: tempfile_dir()?,
+                remove: true,
+            }),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn tempfile_dir() -> Result<PathBuf, CliError> {
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).map_err(|e| CliError::io(format!("no randomness: {e}")))?;
     // In the working directory, not /tmp: /tmp may be a RAM disk, which
@@ -305,12 +350,9 @@ pub async fn federation(
     messages: u64,
     rate: u64,
     seconds: u64,
-) -> Result<(), CliError> {
-    let scratch_used = dir.is_none();
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => tempfile_dir()?,
-    };
+) -> Result<Report, CliError> {
+    let scratch = Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     eprintln!("Measuring Ed25519 sign+verify and the raw fsync rate …");
     let ed = ed25519_rate(Duration::from_secs(2))?;
     let fsync = fsync_rate(&dir, Duration::from_secs(2))?;
@@ -380,41 +422,59 @@ pub async fn federation(
         server.shutdown().await;
     }
 
-    println!(
-        "Reference, same run: Ed25519 sign+verify {ed:.0}/s on one core; raw fdatasync {fsync:.0}/s\n"
-    );
-    println!(
-        "| signed + receipted messages, us → ru on one machine | figure | ratio to reference |"
-    );
-    println!("|---|---:|---:|");
-    println!(
-        "| throughput ({messages} messages, 64 concurrent senders) | {:.0}/s | {:.2}× Ed25519 sign+verify, {:.2}× fsync |",
-        messages as f64 / total,
-        messages as f64 / total / ed,
-        messages as f64 / total / fsync
-    );
-    println!("| time to queue them durably (sender side) | {queued:.2} s | |");
-    println!(
-        "| latency at {rate}/s for {seconds} s: p50 / p90 / p99 / max | {} / {} / {} / {} ms | |",
+    let throughput = messages as f64 / total;
+    let (p50, p90, p99, max) = (
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.9),
         percentile(&latencies, 0.99),
-        latencies.last().copied().unwrap_or(0)
+        latencies.last().copied().unwrap_or(0),
     );
-    if scratch_used {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+    let mut report = Report::new("federation");
+    report.figure("ed25519_sign_verify_per_s", ed);
+    report.figure("fsync_per_s", fsync);
+    report.figure("messages", messages);
+    report.figure("throughput_per_s", throughput);
+    report.figure("ratio_to_ed25519", throughput / ed);
+    report.figure("ratio_to_fsync", throughput / fsync);
+    report.figure("queued_secs", queued);
+    report.figure("latency_rate_per_s", rate);
+    report.figure("latency_secs", seconds);
+    report.figure("latency_p50_ms", p50);
+    report.figure("latency_p90_ms", p90);
+    report.figure("latency_p99_ms", p99);
+    report.figure("latency_max_ms", max);
+    say!(
+        report,
+        "Reference, same run: Ed25519 sign+verify {ed:.0}/s on one core; raw fdatasync {fsync:.0}/s\n"
+    );
+    say!(
+        report,
+        "| signed + receipted messages, us → ru on one machine | figure | ratio to reference |"
+    );
+    say!(report, "|---|---:|---:|");
+    say!(
+        report,
+        "| throughput ({messages} messages, 64 concurrent senders) | {:.0}/s | {:.2}× Ed25519 sign+verify, {:.2}× fsync |",
+        throughput,
+        throughput / ed,
+        throughput / fsync
+    );
+    say!(
+        report,
+        "| time to queue them durably (sender side) | {queued:.2} s | |"
+    );
+    say!(
+        report,
+        "| latency at {rate}/s for {seconds} s: p50 / p90 / p99 / max | {p50} / {p90} / {p99} / {max} ms | |"
+    );
+    Ok(report)
 }
 
 /// Server time to render the inbox page with 100,000 cases in the database,
 /// beside the bare SQL query for the same page (the reference).
-pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<(), CliError> {
-    let scratch_used = dir.is_none();
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => tempfile_dir()?,
-    };
+pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<Report, CliError> {
+    let scratch = Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     let mut options = liaison_node::InitOptions::new("us", "Benchmark party us");
     options.listen = "127.0.0.1:0".into();
     options.app_listen = "127.0.0.1:0".into();
@@ -491,20 +551,33 @@ pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<(), CliEr
     };
     let (p50, p99) = (pct(&mut page_times, 0.5), pct(&mut page_times, 0.99));
     let (s50, s99) = (pct(&mut sql_times, 0.5), pct(&mut sql_times, 0.99));
-    println!(
+    let mut report = Report::new("ui");
+    report.figure("cases", cases);
+    report.figure("renders", runs);
+    report.figure("page_p50_ms", p50);
+    report.figure("page_p99_ms", p99);
+    report.figure("sql_p50_ms", s50);
+    report.figure("sql_p99_ms", s99);
+    report.figure("ratio_to_sql", p50 / s50.max(0.001));
+    say!(
+        report,
         "Inbox page (50 rows of {cases} cases, count, deadlines, template, English and Russian), {runs} renders:\n"
     );
-    println!("| what | p50 | p99 | ratio to the bare SQL page query (p50) |");
-    println!("|---|---:|---:|---:|");
-    println!(
+    say!(
+        report,
+        "| what | p50 | p99 | ratio to the bare SQL page query (p50) |"
+    );
+    say!(report, "|---|---:|---:|---:|");
+    say!(
+        report,
         "| render the inbox page | {p50:.2} ms | {p99:.2} ms | {:.1}× |",
         p50 / s50.max(0.001)
     );
-    println!("| reference: the page's SQL query alone | {s50:.2} ms | {s99:.2} ms | 1.0× |");
-    if scratch_used {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+    say!(
+        report,
+        "| reference: the page's SQL query alone | {s50:.2} ms | {s99:.2} ms | 1.0× |"
+    );
+    Ok(report)
 }
 
 fn rusqlite_params<'a>(values: &'a [&'a str]) -> impl rusqlite::Params + 'a {

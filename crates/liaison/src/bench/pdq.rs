@@ -2,6 +2,7 @@
 //! beside Python threatexchange 1.2.17's `PDQIndex` and Python `pdqhash`
 //! on the same hashes, queries and images, in the same run, one core each.
 
+use super::report::{Report, say};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -171,23 +172,21 @@ pub async fn pdq(
     query_count: usize,
     reference_queries: usize,
     images: usize,
-) -> Result<(), CliError> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => {
-            tmp = super::tempfile_dir()?;
-            tmp.clone()
-        }
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(e.to_string()))?;
-    println!(
+) -> Result<Report, CliError> {
+    let scratch = super::Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
+    let mut report = Report::new("pdq");
+    report.figure("radius", DEFAULT_MATCH_RADIUS);
+    report.figure("queries", query_count);
+    say!(
+        report,
         "PDQ matching at Hamming distance ≤ {DEFAULT_MATCH_RADIUS}: {query_count} queries (half near-duplicates, half random), one core"
     );
-    println!(
+    say!(
+        report,
         "| hashes | Liaison load (s) | Liaison additions/s (one by one) | Liaison queries/s | recall | threatexchange PDQIndex queries/s | recall | ratio |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    say!(report, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     for size in sizes {
         let mut rng = Rng(0x5eed_0000 + size as u64);
         let hashes: Vec<PdqHash> = (0..size).map(|_| rng.hash()).collect();
@@ -221,7 +220,19 @@ pub async fn pdq(
         })?;
         eprintln!("done");
         let ref_qps = r["queries"].as_f64().unwrap_or(0.0) / r["seconds"].as_f64().unwrap_or(1.0);
-        println!(
+        report.row(
+            "matching",
+            serde_json::json!({
+                "hashes": size, "load_secs": ours.load_secs,
+                "additions_per_s": ours.inserts_per_sec,
+                "queries_per_s": ours.queries_per_sec, "recall": ours.recall,
+                "reference_queries_per_s": ref_qps,
+                "reference_recall": r["recall"].as_f64().unwrap_or(0.0),
+                "ratio": ours.queries_per_sec / ref_qps.max(f64::MIN_POSITIVE),
+            }),
+        );
+        say!(
+            report,
             "| {size} | {:.2} | {:.0} | {:.0} | {:.3} | {:.0} | {:.3} | {:.0}× |",
             ours.load_secs,
             ours.inserts_per_sec,
@@ -265,11 +276,20 @@ pub async fn pdq(
         args.extend(files.iter().map(|f| f.as_os_str()));
         let r = tokio::task::block_in_place(|| run_python(&args))?;
         let reference = r["images"].as_f64().unwrap_or(0.0) / r["seconds"].as_f64().unwrap_or(1.0);
-        println!(
+        report.figure(
+            "hashing",
+            serde_json::json!({
+                "images": files.len(), "images_per_s": ours,
+                "reference_images_per_s": reference,
+                "ratio": ours / reference.max(f64::MIN_POSITIVE),
+            }),
+        );
+        say!(
+            report,
             "\nPDQ hashing (decode + hash, {} JPEG/PNG/WebP files up to 1024×683, one core): Liaison {ours:.0} images/s, Python pdqhash (PIL decode) {reference:.0} images/s, ratio {:.1}×",
             files.len(),
             ours / reference.max(f64::MIN_POSITIVE)
         );
     }
-    Ok(())
+    Ok(report)
 }

@@ -4,6 +4,7 @@
 //! FTS5 lookup of the same stems (no ranking, nothing else) and, for a few
 //! queries, a scan of the stored text without the index.
 
+use super::report::{Report, say};
 use std::path::Path;
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use liaison_core::roles::Role;
 use liaison_core::text::{analyze, stems};
 use liaison_store::reference as refdb;
 
-use super::{percentile_ms, rusqlite_params, tempfile_dir};
+use super::{percentile_ms, rusqlite_params};
 use crate::error::CliError;
 use crate::output::progress_bar;
 
@@ -232,18 +233,15 @@ pub async fn search(
     messages: u64,
     per_case: u64,
     runs: usize,
-) -> Result<(), CliError> {
+) -> Result<Report, CliError> {
     if per_case == 0 || messages == 0 || runs == 0 {
         return Err(CliError::new(
             "invalid_input",
             "--messages, --per-case and --queries must be at least 1",
         ));
     }
-    let scratch_used = dir.is_none();
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => tempfile_dir()?,
-    };
+    let scratch = super::Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     let mut options = liaison_node::InitOptions::new("us", "Benchmark party us");
     options.listen = "127.0.0.1:0".into();
     options.app_listen = "127.0.0.1:0".into();
@@ -373,15 +371,35 @@ pub async fn search(
     let all: Vec<i64> = full.iter().map(|(_, t)| *t).collect();
     let (p50, p99) = (percentile_ms(&all, 0.5), percentile_ms(&all, 0.99));
     let (b50, b99) = (percentile_ms(&bare, 0.5), percentile_ms(&bare, 0.99));
-    println!(
+    let mut report = Report::new("search");
+    report.figure("messages", messages);
+    report.figure("index_messages_per_s", messages as f64 / index_secs);
+    report.figure("queries", qs.len());
+    report.figure("queries_without_hits", empty);
+    report.figure("p50_ms", p50);
+    report.figure("p99_ms", p99);
+    report.figure("max_ms", ms(*all.iter().max().unwrap_or(&0)));
+    report.figure("bare_fts5_p50_ms", b50);
+    report.figure("bare_fts5_p99_ms", b99);
+    report.figure("ratio_to_bare_fts5", p50 / b50.max(0.001));
+    report.figure("exact_bm25_p50_ms", percentile_ms(&exact, 0.5));
+    if !scans.is_empty() {
+        report.figure("scan_p50_ms", percentile_ms(&scans, 0.5));
+    }
+    say!(
+        report,
         "Search over {messages} indexed messages ({} cases; English and Russian; index built at {:.0} messages/s), {} queries ({empty} without hits):\n",
         messages.div_ceil(per_case),
         messages as f64 / index_secs,
         qs.len()
     );
-    println!("| queries | p50 | p99 | max | ratio to the bare FTS5 lookup (p50) |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
+    say!(
+        report,
+        "| queries | p50 | p99 | max | ratio to the bare FTS5 lookup (p50) |"
+    );
+    say!(report, "|---|---:|---:|---:|---:|");
+    say!(
+        report,
         "| all, through `Node::search` | {p50:.2} ms | **{p99:.2} ms** | {:.2} ms | {:.1}× |",
         ms(*all.iter().max().unwrap_or(&0)),
         p50 / b50.max(0.001)
@@ -392,18 +410,21 @@ pub async fn search(
             .filter(|(c, _)| *c == class)
             .map(|(_, t)| *t)
             .collect();
-        println!(
+        say!(
+            report,
             "| — {class} | {:.2} ms | {:.2} ms | {:.2} ms | |",
             percentile_ms(&t, 0.5),
             percentile_ms(&t, 0.99),
             ms(*t.iter().max().unwrap_or(&0))
         );
     }
-    println!(
+    say!(
+        report,
         "| reference: bare FTS5 lookup, same stems, first 80, unranked | {b50:.2} ms | {b99:.2} ms | {:.2} ms | 1.0× |",
         ms(*bare.iter().max().unwrap_or(&0))
     );
-    println!(
+    say!(
+        report,
         "| comparison: exact BM25 over every match (no window), store query only | {:.2} ms | {:.2} ms | {:.2} ms | {:.1}× |",
         percentile_ms(&exact, 0.5),
         percentile_ms(&exact, 0.99),
@@ -411,15 +432,13 @@ pub async fn search(
         percentile_ms(&exact, 0.5) / b50.max(0.001)
     );
     if !scans.is_empty() {
-        println!(
+        say!(
+            report,
             "| reference: no index, scan of the stored text ({} queries) | {:.0} ms | | | {:.0}× |",
             scans.len(),
             percentile_ms(&scans, 0.5),
             percentile_ms(&scans, 0.5) / b50.max(0.001)
         );
     }
-    if scratch_used {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+    Ok(report)
 }

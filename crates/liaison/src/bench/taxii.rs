@@ -2,13 +2,13 @@
 //! medallion 3.0.0 (the OASIS reference server, memory backend) in the same
 //! run, through the same HTTP client, batches and page size.
 
+use super::report::{Report, say};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::tempfile_dir;
 use crate::error::CliError;
 use crate::output::progress_bar;
 
@@ -196,19 +196,15 @@ pub async fn taxii(
     objects: usize,
     medallion_objects: usize,
     medallion_budget_secs: u64,
-) -> Result<(), CliError> {
+) -> Result<Report, CliError> {
     if objects < 10_000 || medallion_objects < 1 {
         return Err(CliError::new(
             "invalid_input",
             "--objects must be at least 10000 (the paging measure) and --medallion-objects at least 1",
         ));
     }
-    let scratch_used = dir.is_none();
-    let dir = match dir {
-        Some(d) => d.to_owned(),
-        None => tempfile_dir()?,
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(e.to_string()))?;
+    let scratch = super::Scratch::new(dir)?;
+    let dir = scratch.path().to_owned();
     // Liaison: a node serving its app listener, a CERT analyst with an API token.
     let app = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -305,13 +301,16 @@ pub async fn taxii(
         let n = rows.iter().filter(|(n, _)| *n > from && *n <= to).count() * BATCH;
         (n > 0 && secs > 0.0).then(|| n as f64 / secs)
     };
-    println!(
+    let mut report = Report::new("taxii");
+    say!(
+        report,
         "TAXII 2.1 ingest ({BATCH} objects per POST) and paging ({PAGE} per page), Liaison beside medallion 3.0.0 (memory backend):\n"
     );
-    println!(
+    say!(
+        report,
         "| objects already in the collection | Liaison objects/s | medallion objects/s | ratio |"
     );
-    println!("|---|---:|---:|---:|");
+    say!(report, "|---|---:|---:|---:|");
     let mut edges: Vec<usize> = vec![0, 1_000, 5_000, 10_000, 20_000, 50_000];
     let mut e = 100_000;
     while e < objects {
@@ -327,41 +326,60 @@ pub async fn taxii(
         }
         let ours = block_rate(&ours, from, to);
         let theirs = block_rate(&theirs, from, to);
+        report.row(
+            "ingest",
+            serde_json::json!({
+                "from": from, "to": to, "objects_per_s": ours,
+                "medallion_objects_per_s": theirs,
+            }),
+        );
         let fmt = |r: Option<f64>| r.map(|r| format!("{r:.0}")).unwrap_or_else(|| "—".into());
         let ratio = match (ours, theirs) {
             (Some(a), Some(b)) => format!("{:.1}×", a / b),
             _ => String::new(),
         };
-        println!(
+        say!(
+            report,
             "| {from}–{to} | {} | {} | {ratio} |",
             fmt(ours),
             fmt(theirs)
         );
     }
     let total_ours: f64 = ours.iter().map(|r| r.1).sum();
-    println!(
+    say!(
+        report,
         "\nLiaison: {} objects in {total_ours:.1} s ({:.0} objects/s overall), every batch committed durably (fsync) before it is answered.",
         ours.last().map_or(0, |l| l.0),
         ours.last().map_or(0, |l| l.0) as f64 / total_ours.max(1e-9)
     );
     let medallion_done = theirs.last().map_or(0, |l| l.0);
+    report.figure("objects", ours.last().map_or(0, |l| l.0));
+    report.figure("ingest_secs", total_ours);
+    report.figure("medallion_objects", medallion_done);
+    report.figure("paging_secs", page_ours);
+    report.figure("medallion_paging_secs", page_theirs);
     if medallion_done < medallion_objects {
-        println!(
+        say!(
+            report,
             "medallion: stopped after {medallion_done} objects (time budget {medallion_budget_secs} s)."
         );
     }
-    println!("\n| paging through 10,000 objects | seconds |");
-    println!("|---|---:|");
-    println!("| Liaison (collection of {objects}) | **{page_ours:.2}** |");
+    say!(report, "\n| paging through 10,000 objects | seconds |");
+    say!(report, "|---|---:|");
+    say!(
+        report,
+        "| Liaison (collection of {objects}) | **{page_ours:.2}** |"
+    );
     match page_theirs {
-        Some(s) => println!(
+        Some(s) => say!(
+            report,
             "| medallion (collection of {medallion_done}) | {s:.2} |\n\nRatio: {:.0}×",
             s / page_ours.max(1e-9)
         ),
-        None => println!("| medallion | — (fewer than 10,000 objects ingested) |"),
+        None => say!(
+            report,
+            "| medallion | — (fewer than 10,000 objects ingested) |"
+        ),
     }
-    if scratch_used {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    Ok(())
+    Ok(report)
 }

@@ -292,48 +292,57 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             base_port,
             no_seed,
         } => crate::demo::run(&dir, base_port, !no_seed).await,
-        Command::Bench { command } => match command {
-            BenchCommand::Log { dir, entries } => crate::bench::log(dir.as_deref(), entries).await,
-            BenchCommand::Federation {
-                dir,
-                messages,
-                rate,
-                seconds,
-            } => crate::bench::federation(dir.as_deref(), messages, rate, seconds).await,
-            BenchCommand::Ui { dir, cases, runs } => {
-                crate::bench::ui(dir.as_deref(), cases, runs).await
-            }
-            BenchCommand::Taxii {
-                dir,
-                objects,
-                medallion_objects,
-                medallion_budget_secs,
-            } => {
-                crate::bench::taxii(
-                    dir.as_deref(),
+        Command::Bench { command } => {
+            let report = match command {
+                BenchCommand::Log { dir, entries } => {
+                    crate::bench::log(dir.as_deref(), entries).await
+                }
+                BenchCommand::Federation {
+                    dir,
+                    messages,
+                    rate,
+                    seconds,
+                } => crate::bench::federation(dir.as_deref(), messages, rate, seconds).await,
+                BenchCommand::Ui { dir, cases, runs } => {
+                    crate::bench::ui(dir.as_deref(), cases, runs).await
+                }
+                BenchCommand::Taxii {
+                    dir,
                     objects,
                     medallion_objects,
                     medallion_budget_secs,
-                )
-                .await
-            }
-            BenchCommand::Idle { dir } => crate::bench::idle(dir.as_deref()).await,
-            BenchCommand::Abuse { dir, seconds } => {
-                crate::bench::abuse(dir.as_deref(), seconds).await
-            }
-            BenchCommand::Pdq {
-                dir,
-                sizes,
-                queries,
-                reference_queries,
-                images,
-            } => crate::bench::pdq(dir.as_deref(), sizes, queries, reference_queries, images).await,
-            BenchCommand::Search {
-                dir,
-                messages,
-                per_case,
-                queries,
-            } => crate::bench::search(dir.as_deref(), messages, per_case, queries).await,
-        },
+                } => {
+                    crate::bench::taxii(
+                        dir.as_deref(),
+                        objects,
+                        medallion_objects,
+                        medallion_budget_secs,
+                    )
+                    .await
+                }
+                BenchCommand::Idle { dir } => crate::bench::idle(dir.as_deref()).await,
+                BenchCommand::Abuse { dir, seconds } => {
+                    crate::bench::abuse(dir.as_deref(), seconds).await
+                }
+                BenchCommand::Pdq {
+                    dir,
+                    sizes,
+                    queries,
+                    reference_queries,
+                    images,
+                } => {
+                    crate::bench::pdq(dir.as_deref(), sizes, queries, reference_queries, images)
+                        .await
+                }
+                BenchCommand::Search {
+                    dir,
+                    messages,
+                    per_case,
+                    queries,
+                } => crate::bench::search(dir.as_deref(), messages, per_case, queries).await,
+            }?;
+            report.print(json);
+            Ok(())
+        }
     }
 }

@@ -339,7 +339,12 @@ async fn every_role_is_checked_on_every_api_route() {
                     role.as_str()
                 );
             } else {
-                assert_eq!(status, 403, "{} {method} {template}: {answer}", role.as_str());
+                assert_eq!(
+                    status,
+                    403,
+                    "{} {method} {template}: {answer}",
+                    role.as_str()
+                );
             }
             checked += 1;
         }

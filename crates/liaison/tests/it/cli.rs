@@ -226,3 +226,50 @@ fn serve_stops_cleanly_on_sigterm() {
     let verify = liaison(&["log", "verify", dir.to_str().unwrap()]);
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
+
+#[test]
+fn bench_json_prints_the_figures_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bench");
+    let out = liaison(&[
+        "--json",
+        "bench",
+        "federation",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--messages",
+        "200",
+        "--rate",
+        "50",
+        "--seconds",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&out)));
+    assert_eq!(figures["bench"], "federation");
+    assert_eq!(figures["messages"], 200);
+    let throughput = figures["throughput_per_s"].as_f64().unwrap();
+    let ed = figures["ed25519_sign_verify_per_s"].as_f64().unwrap();
+    assert!(throughput > 0.0 && ed > 0.0);
+    let ratio = figures["ratio_to_ed25519"].as_f64().unwrap();
+    assert!((ratio - throughput / ed).abs() < 1e-9);
+    assert!(
+        figures["latency_p99_ms"].as_i64().unwrap() >= figures["latency_p50_ms"].as_i64().unwrap()
+    );
+
+    let out = liaison(&[
+        "bench",
+        "log",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--entries",
+        "64",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("| durable appends |"),
+        "{}",
+        stdout(&out)
+    );
+}
