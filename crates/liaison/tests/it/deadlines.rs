@@ -125,17 +125,22 @@ async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webho
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["escalation"]["subject"], case);
 
-    // Escalations are recorded and visible, each channel's status kept.
-    let rows = ru
-        .node
-        .store
-        .read(|c| liaison_store::federation::escalations(c, 10))
-        .unwrap();
-    assert!(
-        rows.iter()
-            .any(|e| e.level == "hard" && e.email_status == "sent" && e.webhook_status == "sent"),
-        "{rows:#?}"
-    );
+    // Escalations are recorded and visible, each channel's status kept (the
+    // status is written once the channel answered, so just after the sinks
+    // saw the messages).
+    let escalations = || {
+        ru.node
+            .store
+            .read(|c| liaison_store::federation::escalations(c, 10))
+            .unwrap()
+    };
+    wait_until(10, "both channels recorded as sent", || {
+        escalations()
+            .iter()
+            .any(|e| e.level == "hard" && e.email_status == "sent" && e.webhook_status == "sent")
+    })
+    .await;
+    let rows = escalations();
     let dir = ru.dir.to_str().unwrap().to_owned();
     let out = tokio::task::spawn_blocking(move || liaison(&["escalations", &dir]))
         .await
