@@ -24,68 +24,21 @@ use serde::Deserialize;
 use crate::auth::{Caller, guard};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::route_table::{Need, route_table};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// What a route asks of its caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Need {
-    /// Nothing: anyone may read it (the OpenAPI document).
-    Nobody,
-    /// A caller whose role allows this.
-    Role(Permission),
-    /// A caller whose role may open a case of the kind the body names.
-    OpenTheKind,
-    /// A caller whose role may act on the case the path names, by its kind.
-    ActOnTheCase,
-    /// A caller whose role may act on some legal case or note (uploads).
-    ActOnAnyCase,
-}
-
-/// One declared route.
-#[derive(Clone, Copy, Debug)]
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub need: Need,
-}
-
-/// Declares the routes once: the table (which the OpenAPI and role × route
-/// tests read) and the router built from it, so that no route exists
-/// without a declared need.
-macro_rules! api_routes {
-    ($( $method:ident $path:literal, $need:expr => $router:expr ;)*) => {
-        /// Every API route with what it asks of its caller.
-        pub const ROUTES: &[Route] = &[
-            $( Route { method: method_name(stringify!($method)), path: $path, need: $need }, )*
-        ];
-
-        pub fn routes(node: &Node) -> Router<Node> {
-            Router::new()
-                $( .route($path, guarded($router, $need, node)) )*
-                .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
-        }
-    };
-}
 
 /// Puts the route behind `auth::guard`: every route but a public one
 /// authenticates its caller first, and a fixed permission is checked there.
 fn guarded(route: MethodRouter<Node>, need: Need, node: &Node) -> MethodRouter<Node> {
-    let needed = match need {
-        Need::Nobody => return route,
-        Need::Role(p) => Some(p),
-        Need::OpenTheKind | Need::ActOnTheCase | Need::ActOnAnyCase => None,
-    };
-    route.route_layer(from_fn_with_state((node.clone(), needed), guard))
+    if need == Need::Nobody {
+        return route;
+    }
+    route.route_layer(from_fn_with_state((node.clone(), need.fixed()), guard))
 }
 
-const fn method_name(ident: &str) -> &'static str {
-    match ident.as_bytes() {
-        b"get" => "GET",
-        b"post" => "POST",
-        b"delete" => "DELETE",
-        _ => "UNKNOWN",
-    }
+pub fn routes(node: &Node) -> Router<Node> {
+    table_router(node).layer(DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
 use Need::{ActOnAnyCase, ActOnTheCase, Nobody, OpenTheKind, Role};
@@ -93,7 +46,9 @@ use Permission::{
     EditReference, ManageHashes, ManageUsers, MatchHashes, ReadCases, ReadOperations, ReadReference,
 };
 
-api_routes! {
+route_table! {
+    state: Node, guard: guarded;
+
     get "/api/v1/openapi.json", Nobody => get(openapi);
     get "/api/v1/cases", Role(ReadCases) => get(list_cases);
     post "/api/v1/cases", OpenTheKind => post(open_case);

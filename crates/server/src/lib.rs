@@ -18,6 +18,7 @@ mod extract;
 mod federation_routes;
 pub mod limits;
 mod log_routes;
+pub mod route_table;
 pub mod taxii;
 pub mod ui;
 
