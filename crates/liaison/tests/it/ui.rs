@@ -3,6 +3,7 @@
 
 use liaison_core::case::CaseKind;
 use liaison_core::roles::{ALL_ROLES, Permission};
+use liaison_server::route_table::{Need, Route};
 use liaison_server::ui::ROUTES;
 
 use crate::legal::mla_body;
@@ -72,7 +73,28 @@ async fn every_role_is_checked_on_every_page() {
             .add_user(&user, role.as_str(), PASSWORD, "en")
             .await
             .unwrap();
-        for (method, template) in ROUTES {
+        for route in ROUTES {
+            let Route {
+                method,
+                path: template,
+                need,
+            } = route;
+            // The declared need, resolved for this request (the case is an
+            // MLA; the new-case page defaults to MLA, the form sends a note),
+            // is what the independent matrix expects.
+            let declared = match *need {
+                Need::Nobody => None,
+                Need::Role(p) => Some(p),
+                Need::OpenTheKind if *method == "GET" => Some(Permission::Open(CaseKind::Mla)),
+                Need::OpenTheKind => Some(Permission::Open(CaseKind::Note)),
+                Need::ActOnTheCase => Some(Permission::Act(CaseKind::Mla)),
+                Need::ActOnAnyCase => Some(Permission::Act(CaseKind::Note)),
+            };
+            assert_eq!(
+                declared,
+                permission(method, template),
+                "{method} {template}"
+            );
             if *template == "/logout" || (*method, *template) == ("POST", "/login") {
                 continue; // their own tokens and sessions are tested below
             }
@@ -142,10 +164,80 @@ async fn every_role_is_checked_on_every_page() {
     }
     assert_eq!(checked, ALL_ROLES.len() * (ROUTES.len() - 2));
 
+    // Every form refuses a session's request whose CSRF token is not the
+    // session's, before it does anything, for every role that may send it.
+    let mut forms = 0;
+    for role in ALL_ROLES {
+        let user = format!("u-{}", role.as_str().replace('_', "-"));
+        for route in ROUTES
+            .iter()
+            .filter(|r| r.method == "POST" && r.path != "/login")
+        {
+            if !permission(route.method, route.path).is_none_or(|p| role.allows(p)) {
+                continue;
+            }
+            let (cookie, _csrf) = us.node.start_session(&user).await.unwrap();
+            let url = format!(
+                "{}{}",
+                us.app_url(),
+                route
+                    .path
+                    .replace("{id}", &case)
+                    .replace("{term}", "cyberspace")
+                    .replace("{shift}", "1")
+            );
+            let request = if route.path == "/hashes/lookup" {
+                http.post(&url)
+                    .header("content-type", "multipart/form-data; boundary=XyZ")
+                    .body(
+                        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nforged\r\n--XyZ--\r\n",
+                    )
+            } else {
+                http.post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("csrf=forged&kind=note&to=ru&subject=s&text=t&lang=ru")
+            };
+            let status = request
+                .header("cookie", format!("liaison_session={cookie}"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(
+                status,
+                403,
+                "{} POST {} with a forged token",
+                role.as_str(),
+                route.path
+            );
+            forms += 1;
+        }
+    }
+    assert!(forms > 20, "{forms}");
+
+    // A form sent without a session sends the visitor to the login, and back
+    // to the page the form is on.
+    let r = http
+        .post(format!("{}/cases/{case}/act", us.app_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=x&action=withdraw")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/login?next=/cases/{case}")
+    );
+
     // Without a session every protected page sends the visitor to the login.
-    for (method, template) in ROUTES
+    for Route {
+        method,
+        path: template,
+        ..
+    } in ROUTES
         .iter()
-        .filter(|(m, p)| *m == "GET" && permission(m, p).is_some())
+        .filter(|r| r.method == "GET" && permission(r.method, r.path).is_some())
     {
         let r = http
             .get(format!(

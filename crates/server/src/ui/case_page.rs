@@ -2,9 +2,8 @@
 //! the user may take, and its attachments.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::CoreError;
 use liaison_core::case::CaseKind;
@@ -14,7 +13,9 @@ use liaison_node::federation::CaseDetail;
 use liaison_node::users::User;
 use liaison_node::{ErrorKind, NodeError};
 
-use super::forms::{self, Submitted};
+use super::CheckedForm;
+use super::SignedIn;
+use super::forms::{self};
 use super::i18n::Tr;
 use super::layout::{Layout, internal, not_found};
 use super::{UiState, Visitor, html};
@@ -467,14 +468,10 @@ pub(super) async fn case_view(
 
 pub(super) async fn case_page(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let user = match v.require(Permission::ReadCases, &format!("/cases/{id}")) {
-        Ok(u) => u.clone(),
-        Err(r) => return r,
-    };
     // A case whose marking excludes the user is not found; restricted reads are recorded.
     match case_view(&state, &v, &user, &id, String::new()).await {
         Ok(p) => html(StatusCode::OK, &p),
@@ -484,11 +481,10 @@ pub(super) async fn case_page(
 
 pub(super) async fn act(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let user = match v.require(Permission::ReadCases, &format!("/cases/{id}")) {
         Ok(u) => u.clone(),
         Err(r) => return r,
@@ -499,10 +495,6 @@ pub(super) async fn act(
         Err(e) => return internal(e),
     };
     if let Err(r) = v.require(Permission::Act(kind), &format!("/cases/{id}")) {
-        return r;
-    }
-    let form = Submitted::parse(&body);
-    if let Err(r) = v.check_csrf(form.one("csrf")) {
         return r;
     }
     let mut details = serde_json::Map::new();
@@ -551,15 +543,11 @@ pub(super) async fn act(
 /// An attachment, downloaded by a signed-in reader of every case listing it.
 pub(super) async fn attachment(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
+    SignedIn(user): SignedIn,
     Path(sha256): Path<String>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let path = format!("/attachments/{}", super::urlencode(&sha256));
-    let user = match v.require(Permission::ReadCases, &path) {
-        Ok(u) => u.clone(),
-        Err(r) => return r,
-    };
+    let _path = format!("/attachments/{}", super::urlencode(&sha256));
     match crate::downloads::attachment(&state.node, &user, &sha256, "ui").await {
         Ok(r) => r,
         Err(e) if e.status == StatusCode::NOT_FOUND => not_found(&state, &v),

@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::case::{ALL_KINDS, CaseKind};
 use liaison_core::lifecycle::ALL_STATES;
@@ -16,6 +15,7 @@ use liaison_node::rows::CaseFilter;
 use liaison_node::users::User;
 use serde::Deserialize;
 
+use super::CheckedForm;
 use super::case_page::tlp_label;
 use super::forms::{self, FieldView, Submitted};
 use super::i18n::Tr;
@@ -66,13 +66,9 @@ pub(super) const PAGE_SIZE: usize = 50;
 
 pub(super) async fn cases(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Query(q): Query<CasesQuery>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadCases, "/cases") {
-        return r;
-    }
     render_cases(&state, &v, q)
 }
 
@@ -268,10 +264,9 @@ pub(super) fn new_case_view(
 
 pub(super) async fn new_case_page(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Query(q): Query<KindQuery>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let kind = CaseKind::parse(q.kind.as_deref().unwrap_or("mla")).unwrap_or(CaseKind::Mla);
     if let Err(r) = v.require(Permission::Open(kind), "/cases/new") {
         return r;
@@ -342,19 +337,14 @@ pub(super) fn field_errors(
 
 pub(super) async fn new_case(
     State(state): State<UiState>,
-    headers: HeaderMap,
-    body: Bytes,
+    v: Visitor,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let form = Submitted::parse(&body);
     let kind = match CaseKind::parse(form.one("kind")) {
         Ok(k) => k,
         Err(_) => return not_found(&state, &v),
     };
     if let Err(r) = v.require(Permission::Open(kind), "/cases/new") {
-        return r;
-    }
-    if let Err(r) = v.check_csrf(form.one("csrf")) {
         return r;
     }
     let to = form.one("to").to_owned();

@@ -3,42 +3,29 @@
 //! against every party's hash list and lists the entries.
 
 use askama::Template;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest as _, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use liaison_core::case::CaseKind;
 use liaison_core::roles::Permission;
 use liaison_node::content::{HashQuery, LookupResult};
 use liaison_node::rows::HashRow;
 
-use super::forms::Submitted;
 use super::i18n::Tr;
 use super::layout::{Layout, internal, not_found};
 use super::operations::refusal;
+use super::{CheckedForm, SignedIn};
 use super::{UiState, Visitor, html, urlencode};
 use crate::api_routes::MAX_LOOKUP_IMAGE_BYTES;
 
-pub fn routes() -> Router<UiState> {
-    Router::new()
-        .route("/cases/{id}/items", post(answer_item))
-        .route("/hashes", get(hashes_page))
-        .route(
-            "/hashes/lookup",
-            post(lookup).layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES + 64 * 1024)),
-        )
-        .route("/hashes/withdraw", post(withdraw))
-}
+/// Largest lookup form: the image and the other fields.
+pub(super) const MAX_LOOKUP_FORM_BYTES: usize = MAX_LOOKUP_IMAGE_BYTES + 64 * 1024;
 
-async fn answer_item(
+pub(super) async fn answer_item(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let path = format!("/cases/{}", urlencode(&id));
     let user = match v.require(Permission::ReadCases, &path) {
         Ok(u) => u.clone(),
@@ -48,13 +35,6 @@ async fn answer_item(
         Ok(Some(_)) => {}
         Ok(None) => return not_found(&state, &v),
         Err(e) => return internal(e),
-    }
-    if let Err(r) = v.require(Permission::Act(CaseKind::ContentReport), &path) {
-        return r;
-    }
-    let form = Submitted::parse(&body);
-    if let Err(r) = v.check_csrf(form.one("csrf")) {
-        return r;
     }
     let item = form.one("item").parse::<usize>().unwrap_or(usize::MAX);
     let answer = serde_json::json!({"answers": [{
@@ -193,22 +173,19 @@ fn page(state: &UiState, v: &Visitor, error: String, result: Option<&LookupResul
     }
 }
 
-async fn hashes_page(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::MatchHashes, "/hashes") {
-        return r;
-    }
+pub(super) async fn hashes_page(State(state): State<UiState>, v: Visitor) -> Response {
     html(StatusCode::OK, &page(&state, &v, String::new(), None))
 }
 
-/// The lookup form: an image (multipart upload) or a typed hash.
-async fn lookup(State(state): State<UiState>, request: Request) -> Response {
-    let v = Visitor::from_headers(&state, request.headers());
-    // The role is checked before the body is even parsed.
-    let clearance = match v.require(Permission::MatchHashes, "/hashes") {
-        Ok(u) => u.clearance,
-        Err(r) => return r,
-    };
+/// The lookup form: an image (multipart upload) or a typed hash. The
+/// route guard checked the role before the body is even read.
+pub(super) async fn lookup(
+    State(state): State<UiState>,
+    v: Visitor,
+    SignedIn(user): SignedIn,
+    request: Request,
+) -> Response {
+    let clearance = user.clearance;
     let mut multipart = match Multipart::from_request(request, &()).await {
         Ok(m) => m,
         Err(e) => {
@@ -281,15 +258,11 @@ async fn lookup(State(state): State<UiState>, request: Request) -> Response {
     }
 }
 
-async fn withdraw(State(state): State<UiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ManageHashes, "/hashes") {
-        return r;
-    }
-    let form = Submitted::parse(&body);
-    if let Err(r) = v.check_csrf(form.one("csrf")) {
-        return r;
-    }
+pub(super) async fn withdraw(
+    State(state): State<UiState>,
+    v: Visitor,
+    CheckedForm(form): CheckedForm,
+) -> Response {
     let reason = form.one("reason").trim().to_owned();
     match state
         .node

@@ -2,11 +2,12 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::roles::Permission;
 use liaison_node::stats::{Stats, median};
 
+use super::SignedIn;
 use super::charts::{self, Bar};
 use super::i18n::Tr;
 use super::layout::{Layout, internal};
@@ -78,12 +79,11 @@ pub(super) fn stats_charts(t: &Tr, s: &Stats) -> (String, String, String, String
     (by_kind, ack, exec, resp)
 }
 
-pub(super) async fn dashboard(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let user = match v.require(Permission::ReadAggregates, "/") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub(super) async fn dashboard(
+    State(state): State<UiState>,
+    v: Visitor,
+    SignedIn(user): SignedIn,
+) -> Response {
     if !user.role.allows(Permission::ReadCases) {
         return Redirect::to("/transparency").into_response();
     }
@@ -117,11 +117,7 @@ pub(super) struct TransparencyPage {
     medians: Vec<(String, String, String)>,
 }
 
-pub(super) async fn transparency(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadAggregates, "/transparency") {
-        return r;
-    }
+pub(super) async fn transparency(State(state): State<UiState>, v: Visitor) -> Response {
     let s = match state.node.stats() {
         Ok(s) => s,
         Err(e) => return internal(e),
@@ -165,14 +161,7 @@ pub(super) async fn transparency(State(state): State<UiState>, headers: HeaderMa
 
 /// The transparency report as JSON: aggregate figures only, with the log
 /// checkpoints they were computed at.
-pub(super) async fn transparency_json(
-    State(state): State<UiState>,
-    headers: HeaderMap,
-) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadAggregates, "/transparency") {
-        return r;
-    }
+pub(super) async fn transparency_json(State(state): State<UiState>, _v: Visitor) -> Response {
     match state.node.stats() {
         Ok(s) => (
             [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"liaison-transparency.json\"")],

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_node::users::SignInError;
 use serde::Deserialize;
@@ -34,10 +34,9 @@ pub(super) fn random_token() -> String {
 
 pub(super) async fn login_page(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let prelogin = random_token();
     let page = LoginPage {
         l: Layout::new(&state, &v, "login"),
@@ -119,12 +118,7 @@ pub(super) async fn login(
     r
 }
 
-pub(super) async fn logout(
-    State(state): State<UiState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
+pub(super) async fn logout(State(state): State<UiState>, v: Visitor, body: Bytes) -> Response {
     if let Err(r) = v.check_csrf(Submitted::parse(&body).one("csrf")) {
         return r;
     }
@@ -140,12 +134,7 @@ pub(super) async fn logout(
 }
 
 /// Switches the language: the user's setting, or a cookie before login.
-pub(super) async fn set_lang(
-    State(state): State<UiState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
+pub(super) async fn set_lang(State(state): State<UiState>, v: Visitor, body: Bytes) -> Response {
     let form = Submitted::parse(&body);
     let lang = if form.one("lang") == "ru" { "ru" } else { "en" };
     let back = super::safe_next(form.one("next"));

@@ -23,13 +23,18 @@ mod reference;
 pub use cases::render_inbox_for_benchmark;
 pub use pages::ROUTES;
 
+use std::convert::Infallible;
+
 use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::roles::Permission;
 use liaison_node::Node;
 use liaison_node::users::User;
 
+use self::forms::Submitted;
 use self::i18n::Tr;
 
 pub const SESSION_COOKIE: &str = "liaison_session";
@@ -57,7 +62,7 @@ impl UiState {
 }
 
 pub fn routes(state: UiState) -> Router {
-    pages::routes().with_state(state)
+    pages::routes(&state).with_state(state)
 }
 
 /// Headers on every response of both listeners (pages, API, TAXII, log,
@@ -96,7 +101,9 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The visitor of a page: signed in or not, in which language.
+/// The visitor of a page: signed in or not, in which language. An
+/// extractor: the route guard (see `pages`) reads it once per request.
+#[derive(Clone)]
 pub struct Visitor {
     pub user: Option<User>,
     pub csrf: String,
@@ -153,6 +160,68 @@ impl Visitor {
         } else {
             Err((StatusCode::FORBIDDEN, self.t.get("error.csrf")).into_response())
         }
+    }
+}
+
+impl FromRequestParts<UiState> for Visitor {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Visitor, Infallible> {
+        Ok(match parts.extensions.get::<Visitor>() {
+            Some(v) => v.clone(),
+            None => Visitor::from_headers(state, &parts.headers),
+        })
+    }
+}
+
+/// The signed-in user of a page; without a session, the visitor is sent to
+/// the login (the guard did so already on every route that needs a role).
+pub struct SignedIn(pub User);
+
+impl FromRequestParts<UiState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<SignedIn, Response> {
+        let v = Visitor::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        match v.user {
+            Some(user) => Ok(SignedIn(user)),
+            None => Err(
+                Redirect::to(&format!("/login?next={}", urlencode(parts.uri.path())))
+                    .into_response(),
+            ),
+        }
+    }
+}
+
+/// Largest form a page accepts (the image lookup streams its own).
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+/// A submitted form whose CSRF token is the session's: the only way a
+/// handler reads a signed-in visitor's form.
+pub struct CheckedForm(pub Submitted);
+
+impl FromRequest<UiState> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &UiState) -> Result<CheckedForm, Response> {
+        let (mut parts, body) = request.into_parts();
+        let v = Visitor::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    v.t.get("error.form_too_large"),
+                )
+                    .into_response()
+            })?;
+        let form = Submitted::parse(&body);
+        v.check_csrf(form.one("csrf"))?;
+        Ok(CheckedForm(form))
     }
 }
 

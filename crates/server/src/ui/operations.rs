@@ -4,12 +4,9 @@
 //! reads of restricted content.
 
 use askama::Template;
-use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use liaison_core::CoreError;
 use liaison_core::case::CaseKind;
 use liaison_core::roles::Permission;
@@ -17,21 +14,12 @@ use liaison_node::operations::PingStats;
 use liaison_node::rows::{CaseRow, Shift, TlpRead};
 use liaison_node::{ErrorKind, NodeError};
 
+use super::CheckedForm;
 use super::case_page::tlp_label;
-use super::forms::{Submitted, indicators_from_text};
+use super::forms::indicators_from_text;
 use super::i18n::Tr;
 use super::layout::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
-
-pub fn routes() -> Router<UiState> {
-    Router::new()
-        .route("/cases/{id}/update", post(add_update))
-        .route("/duty", get(duty_page))
-        .route("/duty/shifts", post(add_shift))
-        .route("/duty/shifts/{shift}/remove", post(remove_shift))
-        .route("/duty/ping", post(send_ping))
-        .route("/restricted-reads", get(reads_page))
-}
 
 /// A refusal in the visitor's language (field errors named by their label,
 /// or by their path when the catalogue has none, e.g. `answers[0].reason`).
@@ -51,19 +39,12 @@ pub(super) fn refusal(t: &Tr, e: &NodeError) -> String {
     }
 }
 
-fn form_of(v: &Visitor, body: &Bytes) -> Result<Submitted, Response> {
-    let form = Submitted::parse(body);
-    v.check_csrf(form.one("csrf"))?;
-    Ok(form)
-}
-
-async fn add_update(
+pub(super) async fn add_update(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let path = format!("/cases/{}", urlencode(&id));
     let user = match v.require(Permission::ReadCases, &path) {
         Ok(u) => u.clone(),
@@ -77,10 +58,6 @@ async fn add_update(
     if let Err(r) = v.require(Permission::Act(kind), &path) {
         return r;
     }
-    let form = match form_of(&v, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let mut update = serde_json::Map::new();
     update.insert("text".into(), form.one("text").trim().into());
     if !form.one("severity").is_empty() {
@@ -197,11 +174,7 @@ fn duty_view(state: &UiState, v: &Visitor, error: String) -> Result<DutyPage, Re
     })
 }
 
-async fn duty_page(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadOperations, "/duty") {
-        return r;
-    }
+pub(super) async fn duty_page(State(state): State<UiState>, v: Visitor) -> Response {
     match duty_view(&state, &v, String::new()) {
         Ok(p) => html(StatusCode::OK, &p),
         Err(r) => r,
@@ -219,15 +192,11 @@ fn back_to_duty(state: &UiState, v: &Visitor, result: Result<(), NodeError>) -> 
     }
 }
 
-async fn add_shift(State(state): State<UiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ManageUsers, "/duty") {
-        return r;
-    }
-    let form = match form_of(&v, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+pub(super) async fn add_shift(
+    State(state): State<UiState>,
+    v: Visitor,
+    CheckedForm(form): CheckedForm,
+) -> Response {
     // The form's datetime-local fields are UTC.
     let utc = |s: &str| {
         let s = s.trim();
@@ -251,19 +220,12 @@ async fn add_shift(State(state): State<UiState>, headers: HeaderMap, body: Bytes
     back_to_duty(&state, &v, result)
 }
 
-async fn remove_shift(
+pub(super) async fn remove_shift(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(shift): Path<String>,
-    body: Bytes,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ManageUsers, "/duty") {
-        return r;
-    }
-    if let Err(r) = form_of(&v, &body) {
-        return r;
-    }
     let Ok(id) = shift.parse::<i64>() else {
         return not_found(&state, &v);
     };
@@ -271,15 +233,11 @@ async fn remove_shift(
     back_to_duty(&state, &v, result)
 }
 
-async fn send_ping(State(state): State<UiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::Open(CaseKind::Ping), "/duty") {
-        return r;
-    }
-    let form = match form_of(&v, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+pub(super) async fn send_ping(
+    State(state): State<UiState>,
+    v: Visitor,
+    CheckedForm(form): CheckedForm,
+) -> Response {
     let result = state.node.ping(form.one("to"), false).await.map(|_| ());
     back_to_duty(&state, &v, result)
 }
@@ -291,11 +249,7 @@ struct ReadsPage {
     reads: Vec<TlpRead>,
 }
 
-async fn reads_page(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ManageUsers, "/restricted-reads") {
-        return r;
-    }
+pub(super) async fn reads_page(State(state): State<UiState>, v: Visitor) -> Response {
     match state.node.tlp_reads(1000) {
         Ok(reads) => html(
             StatusCode::OK,

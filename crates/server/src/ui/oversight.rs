@@ -1,13 +1,12 @@
 //! Peers and their health, the audit, and escalations.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use liaison_core::roles::Permission;
 
-use super::forms::Submitted;
+use super::CheckedForm;
+use super::SignedIn;
 use super::layout::{Layout, internal};
 use super::{UiState, Visitor, html};
 
@@ -31,11 +30,7 @@ pub(super) struct PeersPage {
     last_audit: String,
 }
 
-pub(super) async fn peers(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadOperations, "/peers") {
-        return r;
-    }
+pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response {
     let mut rows = Vec::new();
     for p in state.node.peers().unwrap_or_default() {
         let party = p.party.to_string();
@@ -142,11 +137,7 @@ pub(super) fn audit_lines(report: &serde_json::Value) -> Vec<AuditLine> {
         .unwrap_or_default()
 }
 
-pub(super) async fn audit_page(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadOperations, "/audit") {
-        return r;
-    }
+pub(super) async fn audit_page(State(state): State<UiState>, v: Visitor) -> Response {
     let last: serde_json::Value = state
         .node
         .last_audit()
@@ -169,16 +160,9 @@ pub(super) async fn audit_page(State(state): State<UiState>, headers: HeaderMap)
 
 pub(super) async fn run_audit(
     State(state): State<UiState>,
-    headers: HeaderMap,
-    body: Bytes,
+    _v: Visitor,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadOperations, "/audit") {
-        return r;
-    }
-    if let Err(r) = v.check_csrf(Submitted::parse(&body).one("csrf")) {
-        return r;
-    }
     match state.node.audit(None).await {
         Ok(report) => {
             let summary = format!(
@@ -216,13 +200,12 @@ pub(super) struct EscalationsPage {
     rows: Vec<EscalationLine>,
 }
 
-pub(super) async fn escalations(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let user = match v.require(Permission::ReadOperations, "/escalations") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let rows = match state.node.escalations_for(user, 500) {
+pub(super) async fn escalations(
+    State(state): State<UiState>,
+    v: Visitor,
+    SignedIn(user): SignedIn,
+) -> Response {
+    let rows = match state.node.escalations_for(&user, 500) {
         Ok(rows) => rows,
         Err(e) => return internal(e),
     };

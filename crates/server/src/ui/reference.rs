@@ -4,12 +4,9 @@
 //! on cases.
 
 use askama::Template;
-use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use liaison_core::CoreError;
 use liaison_core::glossary::{TermState, TermStatus};
 use liaison_core::offences::OFFENCES;
@@ -18,24 +15,13 @@ use liaison_core::roles::Permission;
 use liaison_node::{ErrorKind, NodeError};
 use serde::Deserialize;
 
+use super::CheckedForm;
+use super::SignedIn;
 use super::dashboard::stats_charts;
 use super::forms::Submitted;
 use super::i18n::Tr;
 use super::layout::{Layout, internal, not_found};
 use super::{UiState, Visitor, html, urlencode};
-
-pub fn routes() -> Router<UiState> {
-    Router::new()
-        .route("/glossary", get(glossary).post(new_term))
-        .route("/glossary/{term}", get(term_page))
-        .route("/glossary/{term}/propose", post(propose))
-        .route("/glossary/{term}/sign", post(sign))
-        .route("/glossary/{term}/diverge", post(diverge))
-        .route("/crosswalks", get(crosswalks))
-        .route("/norms", get(norms))
-        .route("/search", get(search))
-        .route("/cases/{id}/norms", post(tag_case))
-}
 
 // ---------- glossary ----------
 
@@ -124,7 +110,7 @@ struct GlossaryPage {
 }
 
 #[derive(Deserialize)]
-struct StatusQuery {
+pub(super) struct StatusQuery {
     status: Option<String>,
 }
 
@@ -171,15 +157,11 @@ fn may(v: &Visitor, p: Permission) -> bool {
     v.user.as_ref().is_some_and(|u| u.role.allows(p))
 }
 
-async fn glossary(
+pub(super) async fn glossary(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Query(q): Query<StatusQuery>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadReference, "/glossary") {
-        return r;
-    }
     let status = q
         .status
         .as_deref()
@@ -274,15 +256,11 @@ fn term_view_page(
     })
 }
 
-async fn term_page(
+pub(super) async fn term_page(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadReference, &format!("/glossary/{id}")) {
-        return r;
-    }
     match term_view_page(&state, &v, &id, String::new(), None) {
         Ok(p) => html(StatusCode::OK, &p),
         Err(r) => r,
@@ -300,14 +278,6 @@ fn refusal(t: &Tr, e: &NodeError) -> String {
         other if t.lang == "en" => other.to_string(),
         other => format!("{} ({other})", t.get("glossary.refused")),
     }
-}
-
-/// Checks the visitor may edit and the form is genuine; the form on success.
-fn edit_form(v: &Visitor, path: &str, body: &Bytes) -> Result<Submitted, Response> {
-    v.require(Permission::EditReference, path)?;
-    let form = Submitted::parse(body);
-    v.check_csrf(form.one("csrf"))?;
-    Ok(form)
 }
 
 fn sources(form: &Submitted) -> Vec<String> {
@@ -336,17 +306,12 @@ fn after_change(
     }
 }
 
-async fn propose(
+pub(super) async fn propose(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let form = match edit_form(&v, &format!("/glossary/{id}"), &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let result = state
         .node
         .glossary_propose(
@@ -361,31 +326,22 @@ async fn propose(
     after_change(&state, &v, &id, result, Some(form))
 }
 
-async fn sign(
+pub(super) async fn sign(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(_): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = edit_form(&v, &format!("/glossary/{id}"), &body) {
-        return r;
-    }
     let result = state.node.glossary_sign(&id).await;
     after_change(&state, &v, &id, result, None)
 }
 
-async fn diverge(
+pub(super) async fn diverge(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let form = match edit_form(&v, &format!("/glossary/{id}"), &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let result = state
         .node
         .glossary_diverge(
@@ -398,12 +354,11 @@ async fn diverge(
 }
 
 /// Proposes a term the glossary does not have yet.
-async fn new_term(State(state): State<UiState>, headers: HeaderMap, body: Bytes) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let form = match edit_form(&v, "/glossary", &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+pub(super) async fn new_term(
+    State(state): State<UiState>,
+    v: Visitor,
+    CheckedForm(form): CheckedForm,
+) -> Response {
     let id = form.one("id").trim().to_owned();
     let result = if state.node.glossary_term(&id).is_ok() {
         Err(NodeError::Core(CoreError::field(
@@ -474,11 +429,7 @@ fn sector_lines(t: &Tr, sectors: &[Sector]) -> Vec<SectorLine> {
         .collect()
 }
 
-async fn crosswalks(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadReference, "/crosswalks") {
-        return r;
-    }
+pub(super) async fn crosswalks(State(state): State<UiState>, v: Visitor) -> Response {
     let t = v.t;
     let statutes = |o: &liaison_core::offences::Offence, j: &str| {
         o.statutes
@@ -544,11 +495,7 @@ struct NormsPage {
     generated_at: String,
 }
 
-async fn norms(State(state): State<UiState>, headers: HeaderMap) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    if let Err(r) = v.require(Permission::ReadReference, "/norms") {
-        return r;
-    }
+pub(super) async fn norms(State(state): State<UiState>, v: Visitor) -> Response {
     let t = v.t;
     let (counts, stats) = match (state.node.norm_tag_counts(), state.node.stats()) {
         (Ok(c), Ok(s)) => (c, s),
@@ -595,18 +542,13 @@ async fn norms(State(state): State<UiState>, headers: HeaderMap) -> Response {
 }
 
 /// Tags or untags a case with a norm (form fields `norm`, `op=add|remove`).
-async fn tag_case(
+pub(super) async fn tag_case(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
     Path(id): Path<String>,
-    body: Bytes,
+    CheckedForm(form): CheckedForm,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
     let path = format!("/cases/{id}");
-    let form = match edit_form(&v, &path, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     match v.require(Permission::ReadCases, &path) {
         Err(r) => return r,
         Ok(user) => match state.node.case_for(user, &id) {
@@ -641,20 +583,16 @@ struct SearchPage {
 }
 
 #[derive(Deserialize)]
-struct SearchQuery {
+pub(super) struct SearchQuery {
     q: Option<String>,
 }
 
-async fn search(
+pub(super) async fn search(
     State(state): State<UiState>,
-    headers: HeaderMap,
+    v: Visitor,
+    SignedIn(user): SignedIn,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let v = Visitor::from_headers(&state, &headers);
-    let user = match v.require(Permission::ReadReference, "/search") {
-        Ok(u) => u.clone(),
-        Err(r) => return r,
-    };
     let query = q.q.unwrap_or_default();
     let hits = if query.trim().is_empty() {
         Vec::new()
