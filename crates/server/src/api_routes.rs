@@ -38,7 +38,7 @@ fn guarded(route: MethodRouter<Node>, need: Need, node: &Node) -> MethodRouter<N
 }
 
 pub fn routes(node: &Node) -> Router<Node> {
-    table_router(node).layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+    table_router(node, Router::route).layer(DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
 use Need::{ActOnAnyCase, ActOnTheCase, Nobody, OpenTheKind, Role};

@@ -228,7 +228,7 @@ pub fn app_router(
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
         .merge(api_routes::routes(&node))
-        .merge(taxii::routes(tls, bound))
+        .merge(taxii::routes(&node, tls, bound))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))
         .layer(axum::Extension(trusted))

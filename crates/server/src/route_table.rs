@@ -55,7 +55,7 @@ pub const fn method_name(ident: &str) -> &'static str {
     }
 }
 
-/// Declares `ROUTES` and `table_router(state)`: each line is
+/// Declares `ROUTES` and `table_router(state, add)`: each line is
 /// `method "path", need => method_router;` and `guard(method_router, need,
 /// state)` puts the route behind the listener's checks.
 macro_rules! route_table {
@@ -69,9 +69,20 @@ macro_rules! route_table {
             }, )*
         ];
 
-        fn table_router(state: &$state) -> axum::Router<$state> {
-            axum::Router::new()
-                $( .route($path, $guard($router, $need, state)) )*
+        /// The router of the table; `add` puts each guarded route in it
+        /// (`Router::route`, or a listener's variant such as TAXII's
+        /// with and without the trailing slash).
+        fn table_router(
+            state: &$state,
+            add: impl Fn(
+                axum::Router<$state>,
+                &'static str,
+                axum::routing::MethodRouter<$state>,
+            ) -> axum::Router<$state>,
+        ) -> axum::Router<$state> {
+            let router = axum::Router::new();
+            $( let router = add(router, $path, $guard($router, $need, state)); )*
+            router
         }
     };
 }

@@ -6,10 +6,11 @@
 //! clearance (restricted reads recorded). Pages follow the collection's
 //! order of addition through an index (`next` carries the position).
 
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Extension, Router};
 use liaison_core::roles::Permission;
 use liaison_core::stix;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::route_table::{Need, route_table};
 
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// Largest request body the API root accepts (announced as max_content_length).
@@ -33,55 +35,56 @@ const DEFAULT_PAGE: usize = 1_000;
 #[derive(Clone, Copy)]
 struct Secure(bool, std::net::SocketAddr);
 
-pub fn routes(tls: bool, bound: std::net::SocketAddr) -> Router<Node> {
+use Need::Role;
+use Permission::{ReadIntel, WriteIntel};
+
+route_table! {
+    state: Node, guard: guarded;
+
+    get "/taxii2/", Role(ReadIntel) => get(discovery);
+    get "/taxii2/api/", Role(ReadIntel) => get(api_root);
+    get "/taxii2/api/collections/", Role(ReadIntel) => get(collections);
+    get "/taxii2/api/collections/{cid}/", Role(ReadIntel) => get(collection);
+    get "/taxii2/api/collections/{cid}/objects/", Role(ReadIntel) => get(get_objects);
+    // Who may not write is refused before a byte of the body is read.
+    post "/taxii2/api/collections/{cid}/objects/", Role(WriteIntel) => post(add_objects);
+    get "/taxii2/api/collections/{cid}/objects/{oid}/", Role(ReadIntel) => get(get_object);
+    delete "/taxii2/api/collections/{cid}/objects/{oid}/", Role(WriteIntel) => delete(delete_object);
+    get "/taxii2/api/collections/{cid}/objects/{oid}/versions/", Role(ReadIntel) => get(versions);
+    get "/taxii2/api/collections/{cid}/manifest/", Role(ReadIntel) => get(manifest);
+    get "/taxii2/api/status/{sid}/", Role(ReadIntel) => get(status);
+}
+
+pub fn routes(node: &Node, tls: bool, bound: std::net::SocketAddr) -> Router<Node> {
     // TAXII URLs end with a slash; clients also build some without it.
-    let both = |r: Router<Node>, path: &str, m: axum::routing::MethodRouter<Node>| {
+    let both = |r: Router<Node>, path: &'static str, m: MethodRouter<Node>| {
         r.route(path, m.clone())
             .route(path.trim_end_matches('/'), m)
     };
-    let mut r = Router::new();
-    r = both(r, "/taxii2/", get(discovery));
-    r = both(r, "/taxii2/api/", get(api_root));
-    r = both(r, "/taxii2/api/collections/", get(collections));
-    r = both(r, "/taxii2/api/collections/{cid}/", get(collection));
-    r = both(
-        r,
-        "/taxii2/api/collections/{cid}/objects/",
-        get(get_objects).post(add_objects),
-    );
-    r = both(
-        r,
-        "/taxii2/api/collections/{cid}/objects/{oid}/",
-        get(get_object).delete(delete_object),
-    );
-    r = both(
-        r,
-        "/taxii2/api/collections/{cid}/objects/{oid}/versions/",
-        get(versions),
-    );
-    r = both(r, "/taxii2/api/collections/{cid}/manifest/", get(manifest));
-    r = both(r, "/taxii2/api/status/{sid}/", get(status));
-    r.layer(DefaultBodyLimit::max(MAX_CONTENT))
+    table_router(node, both)
+        .layer(DefaultBodyLimit::max(MAX_CONTENT))
         .layer(Extension(Secure(tls, bound)))
 }
 
-/// Every TAXII route, for the role × route matrix and the documentation.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/taxii2/"),
-    ("GET", "/taxii2/api/"),
-    ("GET", "/taxii2/api/collections/"),
-    ("GET", "/taxii2/api/collections/{cid}/"),
-    ("GET", "/taxii2/api/collections/{cid}/objects/"),
-    ("POST", "/taxii2/api/collections/{cid}/objects/"),
-    ("GET", "/taxii2/api/collections/{cid}/objects/{oid}/"),
-    ("DELETE", "/taxii2/api/collections/{cid}/objects/{oid}/"),
-    (
-        "GET",
-        "/taxii2/api/collections/{cid}/objects/{oid}/versions/",
-    ),
-    ("GET", "/taxii2/api/collections/{cid}/manifest/"),
-    ("GET", "/taxii2/api/status/{sid}/"),
-];
+fn guarded(route: MethodRouter<Node>, need: Need, node: &Node) -> MethodRouter<Node> {
+    route.route_layer(from_fn_with_state((node.clone(), need), guard))
+}
+
+/// Runs before every TAXII handler: authenticates the caller, then asks for
+/// TAXII 2.1 (406) and the route's permission (403), each refusal a TAXII
+/// error resource; the handler's `TaxiiCaller` is this caller.
+async fn guard(State((node, need)): State<(Node, Need)>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &node).await {
+        Ok(c) => c,
+        Err(e) => return TaxiiError::from(e).into_response(),
+    };
+    if let Err(e) = admit(&caller, &parts.headers, need) {
+        return e.into_response();
+    }
+    parts.extensions.insert(caller);
+    next.run(Request::from_parts(parts, body)).await
+}
 
 /// A TAXII error message resource.
 struct TaxiiError {
@@ -179,12 +182,9 @@ fn is_taxii_21(media: &str) -> bool {
     })
 }
 
-/// The caller, allowed `p`, asking for TAXII 2.1 (406 otherwise).
-fn admit<'a>(
-    caller: &'a Caller,
-    headers: &HeaderMap,
-    p: Permission,
-) -> Result<&'a User, TaxiiError> {
+/// The caller asking for TAXII 2.1 (406 otherwise), allowed what the route
+/// needs (every TAXII route names a permission; anything else is refused).
+fn admit(caller: &Caller, headers: &HeaderMap, need: Need) -> Result<(), TaxiiError> {
     let acceptable = headers
         .get_all(header::ACCEPT)
         .iter()
@@ -198,7 +198,17 @@ fn admit<'a>(
             format!("send Accept: {MEDIA_TYPE}"),
         ));
     }
-    Ok(caller.require(p)?)
+    match need.fixed() {
+        Some(p) => {
+            caller.require(p)?;
+            Ok(())
+        }
+        None => Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "this route declares no permission",
+        )),
+    }
 }
 
 /// Where clients reach this node: `app.public_url`, or the address the app
@@ -212,13 +222,7 @@ fn base_url(node: &Node, secure: Secure) -> String {
     format!("{}://{}", if secure.0 { "https" } else { "http" }, secure.1)
 }
 
-async fn discovery(
-    State(node): State<Node>,
-    Extension(secure): Extension<Secure>,
-    TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
-) -> TaxiiResult {
-    admit(&caller, &headers, Permission::ReadIntel)?;
+async fn discovery(State(node): State<Node>, Extension(secure): Extension<Secure>) -> TaxiiResult {
     let root = format!("{}/taxii2/api/", base_url(&node, secure));
     Ok(taxii(
         StatusCode::OK,
@@ -232,12 +236,7 @@ async fn discovery(
     ))
 }
 
-async fn api_root(
-    State(node): State<Node>,
-    TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
-) -> TaxiiResult {
-    admit(&caller, &headers, Permission::ReadIntel)?;
+async fn api_root(State(node): State<Node>) -> TaxiiResult {
     Ok(taxii(
         StatusCode::OK,
         json!({
@@ -261,12 +260,8 @@ fn collection_json(c: &Collection, user: &User) -> Value {
     })
 }
 
-async fn collections(
-    State(node): State<Node>,
-    TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
-) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+async fn collections(State(node): State<Node>, TaxiiCaller(caller): TaxiiCaller) -> TaxiiResult {
+    let user = &caller.0;
     let list: Vec<Value> = node
         .taxii_collections()?
         .iter()
@@ -286,10 +281,9 @@ fn find_collection(node: &Node, cid: &str) -> Result<Collection, TaxiiError> {
 async fn collection(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path(cid): Path<String>,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let user = &caller.0;
     let c = find_collection(&node, &cid)?;
     Ok(taxii(StatusCode::OK, collection_json(&c, user).to_string()))
 }
@@ -369,12 +363,11 @@ enum Reading {
 async fn read(
     node: &Node,
     caller: &Caller,
-    headers: &HeaderMap,
     cid: &str,
     raw: Option<String>,
     reading: &Reading,
 ) -> TaxiiResult {
-    let user = admit(caller, headers, Permission::ReadIntel)?;
+    let user = &caller.0;
     let c = find_collection(node, cid)?;
     let mut p = params(raw, !matches!(reading, Reading::Versions(_)))?;
     if let Reading::Object(oid) | Reading::Versions(oid) = reading {
@@ -429,51 +422,46 @@ async fn read(
 async fn get_objects(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    read(&node, &caller, &headers, &cid, raw, &Reading::Objects).await
+    read(&node, &caller, &cid, raw, &Reading::Objects).await
 }
 
 async fn manifest(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path(cid): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    read(&node, &caller, &headers, &cid, raw, &Reading::Manifest).await
+    read(&node, &caller, &cid, raw, &Reading::Manifest).await
 }
 
 async fn get_object(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    read(&node, &caller, &headers, &cid, raw, &Reading::Object(oid)).await
+    read(&node, &caller, &cid, raw, &Reading::Object(oid)).await
 }
 
 async fn versions(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    read(&node, &caller, &headers, &cid, raw, &Reading::Versions(oid)).await
+    read(&node, &caller, &cid, raw, &Reading::Versions(oid)).await
 }
 
 async fn delete_object(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path((cid, oid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult {
-    let user = admit(&caller, &headers, Permission::WriteIntel)?.clone();
+    let user = caller.0;
     let c = find_collection(&node, &cid)?;
     if !c.writable {
         return Err(TaxiiError::new(
@@ -530,8 +518,7 @@ async fn add_objects(
     Path(cid): Path<String>,
     body: axum::body::Body,
 ) -> TaxiiResult {
-    // Who may not write is refused before a byte of the body is read.
-    let user = admit(&caller, &headers, Permission::WriteIntel)?.clone();
+    let user = caller.0;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -640,11 +627,10 @@ fn random_uuid() -> Result<String, TaxiiError> {
 async fn status(
     State(node): State<Node>,
     TaxiiCaller(caller): TaxiiCaller,
-    headers: HeaderMap,
     Path(sid): Path<String>,
 ) -> TaxiiResult {
     // A status names the objects its poster sent: only the poster reads it.
-    let user = admit(&caller, &headers, Permission::ReadIntel)?;
+    let user = &caller.0;
     let s = node
         .taxii_status(&sid, user)?
         .ok_or_else(|| TaxiiError::not_found(format!("no status {sid}")))?;

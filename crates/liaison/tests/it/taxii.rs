@@ -219,7 +219,8 @@ async fn every_role_is_checked_on_every_taxii_route() {
             .add_user(&user, role.as_str(), PASSWORD, "en")
             .await
             .unwrap();
-        for (method, template) in liaison_server::taxii::ROUTES {
+        for route in liaison_server::taxii::ROUTES {
+            let (method, template) = (&route.method, &route.path);
             let path = template
                 .replace("{cid}", liaison_store::stix::SHARED_ID)
                 .replace("{oid}", object)
@@ -248,6 +249,11 @@ async fn every_role_is_checked_on_every_taxii_route() {
             } else {
                 Permission::ReadIntel
             };
+            assert_eq!(
+                route.need,
+                liaison_server::route_table::Need::Role(needed),
+                "{method} {template}"
+            );
             if role.allows(needed) {
                 assert!(
                     status != 401 && status != 403 && status < 500,

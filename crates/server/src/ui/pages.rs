@@ -90,7 +90,7 @@ route_table! {
 }
 
 pub fn routes(state: &UiState) -> Router<UiState> {
-    table_router(state)
+    table_router(state, Router::route)
 }
 
 /// Puts every page behind `guard`.
