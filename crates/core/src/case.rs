@@ -7,7 +7,7 @@ use crate::CoreError;
 use crate::tlp::Tlp;
 
 /// The kinds of case this version knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseKind {
     /// A free-text message between parties.
@@ -152,7 +152,7 @@ impl CaseKind {
 }
 
 /// Body of a `note` message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     pub subject: String,

@@ -92,7 +92,7 @@ impl ItemStatus {
 }
 
 /// One reported item.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContentItem {
     #[serde(rename = "type")]
@@ -180,7 +180,7 @@ impl ContentItem {
 }
 
 /// A report of terrorist content sent to a provider's authority.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContentReport {
     pub title: String,
@@ -232,7 +232,7 @@ impl ContentReport {
 }
 
 /// The provider's answer about one item.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemAnswer {
     /// Index of the item in the report (from 0).
@@ -244,7 +244,7 @@ pub struct ItemAnswer {
 }
 
 /// Body of an `item_status` envelope.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemStatusBody {
     pub answers: Vec<ItemAnswer>,
@@ -283,7 +283,7 @@ impl ItemStatusBody {
 }
 
 /// Where one item stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ItemState {
     pub status: ItemStatus,
     pub reason: String,
@@ -341,7 +341,7 @@ pub fn item_states<'a>(
 }
 
 /// An entry of a party's shared hash list, as it travels between nodes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HashEntry {
     /// The owner's stable id for the entry (e.g. `<case>#<item>`).
@@ -369,7 +369,7 @@ fn strictest() -> Tlp {
 
 /// Body of a `hashlist` envelope: additions to, or withdrawals from, the
 /// sender's list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HashListBody {
     Add {

@@ -35,7 +35,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Most attachments one envelope may reference.
 pub const MAX_ATTACHMENTS: usize = 64;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRef {
     pub sha256: String,
@@ -44,7 +44,7 @@ pub struct AttachmentRef {
     pub media_type: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     pub id: String,
@@ -59,7 +59,7 @@ pub struct Envelope {
 }
 
 /// An envelope with its sender's signature (base64 Ed25519).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedEnvelope {
     pub envelope: Envelope,
@@ -204,20 +204,20 @@ impl SignedEnvelope {
 }
 
 /// `POST /federation/v1/envelopes`: envelopes for one recipient, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryRequest {
     pub envelopes: Vec<SignedEnvelope>,
 }
 
 /// The answer: one result per envelope, in the same order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryResponse {
     pub results: Vec<DeliveryResult>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryResult {
     pub id: String,

@@ -18,7 +18,7 @@ use crate::reference::SeedTerm;
 /// Envelope kind of glossary events.
 pub const GLOSSARY: &str = "glossary";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GlossaryBody {
     Propose {
@@ -159,7 +159,7 @@ pub struct GlossaryEvent {
     pub body: GlossaryBody,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TermStatus {
     Proposed,
@@ -177,7 +177,7 @@ impl TermStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Definition {
     pub en: String,
     pub ru: String,
@@ -185,7 +185,7 @@ pub struct Definition {
     pub created: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Agreed {
     pub en: String,
     pub ru: String,
@@ -194,7 +194,7 @@ pub struct Agreed {
     pub at: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HistoryLine {
     pub at: String,
     pub party: String,
@@ -204,7 +204,7 @@ pub struct HistoryLine {
 }
 
 /// A term as the glossary shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TermState {
     pub id: String,
     pub term_en: String,

@@ -68,7 +68,7 @@ labelled_enum!(
 );
 
 /// A technical indicator of an incident.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     #[serde(rename = "type")]
@@ -159,7 +159,7 @@ fn check_time(field: &str, t: &Option<String>) -> Result<(), CoreError> {
 }
 
 /// A critical-infrastructure incident notification.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentReport {
     pub title: String,
@@ -209,7 +209,7 @@ impl IncidentReport {
 }
 
 /// A formal inquiry through the hotline, for the other party's duty officer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HotlineInquiry {
     pub subject: String,
@@ -240,7 +240,7 @@ impl HotlineInquiry {
 }
 
 /// A reachability check of the other party's duty officer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PingBody {
     /// Sent by the schedule rather than by a person.
@@ -264,7 +264,7 @@ pub const UPDATE: &str = "update";
 /// An update either party adds to an incident or hotline thread: new
 /// information, indicators, a changed severity, or (by the notifying party
 /// only) a changed marking.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub text: String,

@@ -100,7 +100,7 @@ labelled_enum!(
     }
 );
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OffenceRef {
     /// An id of the offence crosswalk.
@@ -111,7 +111,7 @@ pub struct OffenceRef {
 }
 
 /// Budapest Convention art. 29: expedited preservation of stored data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreservationRequest {
     pub requesting_authority: Authority,
@@ -146,7 +146,7 @@ fn normal() -> Urgency {
     Urgency::Normal
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProsecutorOrCourt {
     pub name: String,
@@ -155,7 +155,7 @@ pub struct ProsecutorOrCourt {
 }
 
 /// Art. 31 mutual assistance request (T-CY template fields).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MlaRequest {
     /// YYYY-MM-DD
@@ -193,7 +193,7 @@ pub struct MlaRequest {
 
 /// Emergency disclosure (Second Additional Protocol art. 9): risk to life,
 /// hours not days, the narrowest data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyDisclosureRequest {
     pub requesting_authority: Authority,
@@ -210,7 +210,7 @@ pub struct EmergencyDisclosureRequest {
 }
 
 /// The body of a lifecycle transition envelope.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     pub action: Action,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Crosswalk {
     pub version: String,
@@ -18,7 +18,7 @@ pub struct Crosswalk {
     pub offences: Vec<Offence>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Offence {
     pub id: String,
@@ -32,7 +32,7 @@ pub struct Offence {
     pub statutes: Vec<Statute>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statute {
     pub jurisdiction: String,

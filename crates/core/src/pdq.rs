@@ -100,6 +100,19 @@ impl Serialize for PdqHash {
     }
 }
 
+/// In JSON, 64 hex digits (either case).
+impl utoipa::PartialSchema for PdqHash {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^\s*[0-9A-Fa-f]{64}\s*$"))
+            .description(Some("A PDQ hash: 64 hex digits."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PdqHash {}
+
 impl<'de> Deserialize<'de> for PdqHash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -108,7 +121,7 @@ impl<'de> Deserialize<'de> for PdqHash {
 }
 
 /// A hashed image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PdqOutput {
     pub hash: PdqHash,
     /// 0–100: how much gradient detail the image has.

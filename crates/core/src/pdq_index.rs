@@ -35,7 +35,7 @@ const RECENT_MAX: usize = 2048;
 const MERGE_RATIO: usize = 8;
 
 /// A hash found near a query.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Match {
     /// The caller's key for the hash (e.g. a hash-list entry id).
     pub key: i64,

@@ -42,7 +42,7 @@ fn check_labels(what: &str, id: &str, en: &str, ru: &str) -> Result<(), CoreErro
 
 // ---------- norms ----------
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Norms {
     pub version: String,
@@ -50,7 +50,7 @@ pub struct Norms {
     pub norms: Vec<Norm>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Norm {
     /// `a` … `k` (paragraph 13 of A/70/174).
@@ -87,7 +87,7 @@ impl Norms {
 
 // ---------- sectors ----------
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sectors {
     pub version: String,
@@ -95,7 +95,7 @@ pub struct Sectors {
     pub ru: Vec<Sector>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sector {
     pub id: String,
@@ -186,7 +186,7 @@ impl Sectors {
 
 // ---------- glossary seed ----------
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GlossarySeed {
     pub version: String,
@@ -195,7 +195,7 @@ pub struct GlossarySeed {
     pub terms: Vec<SeedTerm>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedTerm {
     pub id: String,

@@ -53,7 +53,7 @@ const CHUNK: usize = 64 * 1024;
 const TAG: usize = 16;
 
 /// An attachment stored here.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredAttachment {
     pub sha256: String,
     pub size: u64,

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use crate::{Node, NodeError, now_rfc3339};
 
 /// One deadline of a case.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Deadline {
     /// `acknowledge`, `respond` or `preservation_expiry`.
     pub name: &'static str,

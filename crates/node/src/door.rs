@@ -25,7 +25,7 @@ pub mod rows {
 }
 
 /// How delivery to one peer stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct PeerHealth {
     pub pending: i64,
     pub delivered: i64,

@@ -95,7 +95,7 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// What `send` committed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Sent {
     pub case_id: String,
     pub envelope_id: String,

@@ -33,6 +33,7 @@ pub mod throttle;
 pub mod tls;
 pub mod users;
 pub mod verify;
+pub mod wire;
 pub mod workers;
 
 pub use config::Config;

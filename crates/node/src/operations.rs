@@ -19,7 +19,7 @@ use crate::users::User;
 use crate::{Node, NodeError, now_rfc3339};
 
 /// Ping results for one peer, from the ping cases this node sent it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PingStats {
     pub party: String,
     pub sent: u64,

@@ -86,7 +86,7 @@ pub(crate) fn index_envelope(
     Ok(())
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// `case` or `glossary`.
     pub kind: String,

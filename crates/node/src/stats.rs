@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::{Node, NodeError};
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub generated_at: String,
     /// Cases by kind → state → (received, sent).
@@ -34,7 +34,7 @@ pub struct Stats {
     pub checkpoints: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Responsiveness {
     pub party: String,
     /// Legal requests it received (from this node, or — for this node — from anyone).

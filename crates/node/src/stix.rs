@@ -173,7 +173,7 @@ pub(crate) fn publish_incident(conn: &Connection, case_id: &str) -> Result<(), S
 }
 
 /// One object refused by an import or a TAXII add.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Refused {
     /// Its position in the bundle.
     pub index: usize,
@@ -183,7 +183,7 @@ pub struct Refused {
 }
 
 /// One object accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     pub id: String,
     pub version: String,
@@ -191,7 +191,7 @@ pub struct Accepted {
     pub already_present: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AddOutcome {
     pub accepted: Vec<Accepted>,
     pub refused: Vec<Refused>,

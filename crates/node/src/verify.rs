@@ -64,7 +64,7 @@ impl TileSource {
 }
 
 /// What a successful verification established.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     pub origin: String,
     pub size: u64,

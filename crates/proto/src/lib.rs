@@ -2,6 +2,8 @@
 //! and the JSON error body of every API. Shared by the server, the CLI and
 //! any client; no logic beyond (de)serialisation lives here.
 
+pub mod api;
+
 use serde::{Deserialize, Serialize};
 
 /// Format version of [`NodeCard`].
@@ -10,7 +12,7 @@ pub const CARD_VERSION: u32 = 1;
 /// What a party hands to another out of band to be pinned: who it is, where
 /// its federation listener is, which key signs its log, and which TLS
 /// certificate it presents.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeCard {
     pub liaison_card: u32,
@@ -40,7 +42,7 @@ pub struct NodeCard {
     pub calendar: Option<CardCalendar>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardCalendar {
     /// IANA time zone.
@@ -51,7 +53,7 @@ pub struct CardCalendar {
     pub business_hours: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeRole {
     Party,
@@ -69,12 +71,12 @@ impl std::fmt::Display for NodeRole {
 
 /// `{"error": {"code": …, "message": …}}`: the body of every error answer
 /// and of `--json` CLI errors.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `not_found`, `invalid_input`.
     pub code: String,

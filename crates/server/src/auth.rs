@@ -74,7 +74,7 @@ pub fn sign_in_refused(e: SignInError) -> ApiError {
     }
 }
 
-/// Runs before a declared route's handler (see `api_routes`): authenticates
+/// Runs before a declared route's handler (see `api`): authenticates
 /// the caller and refuses it unless its role allows `needed`, when the route
 /// declares a fixed permission. The handler's `Caller` is then this one, so
 /// a request is authenticated once.

@@ -10,7 +10,7 @@
 //! `127.0.0.1:0`); [`Server::shutdown`] stops accepting, lets requests in
 //! flight finish, and returns.
 
-pub mod api_routes;
+pub mod api;
 pub mod auth;
 mod downloads;
 pub mod error;
@@ -227,7 +227,7 @@ pub fn app_router(
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes::routes())
-        .merge(api_routes::routes(&node))
+        .merge(api::routes(&node))
         .merge(taxii::routes(&node, tls, bound))
         .with_state(node.clone())
         .merge(ui::routes(ui::UiState::new(node, tls)))

@@ -3,7 +3,7 @@
 
 use liaison_core::case::CaseKind;
 use liaison_core::roles::{ALL_ROLES, Permission, Role};
-use liaison_server::api_routes::ROUTES;
+use liaison_server::api::ROUTES;
 use liaison_server::route_table::{Need, Route};
 use serde_json::{Value, json};
 

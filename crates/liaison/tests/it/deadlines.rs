@@ -271,9 +271,7 @@ async fn a_preservation_expires_on_its_own_and_an_extended_one_does_not() {
         "executed"
     );
     assert!(!escalated(&us.node, extended, "warning") && !escalated(&us.node, extended, "hard"));
-    let deadlines = us
-        .node
-        .case_deadlines(&us.node.case_detail(extended).unwrap().case);
+    let deadlines = us.node.case_detail(extended).unwrap().deadlines;
     let expiry = deadlines
         .iter()
         .find(|d| d.name == "preservation_expiry")

@@ -68,16 +68,16 @@ fn levels_within(clearance: Tlp) -> Vec<&'static str> {
 }
 
 /// A hash-list entry found for a lookup.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct HashMatch {
     /// Bits that differ (PDQ); 0 for exact MD5/SHA-256 matches.
     pub distance: u32,
     #[serde(flatten)]
-    pub entry: HashRow,
+    pub entry: liaison_proto::api::HashEntry,
 }
 
 /// What a lookup was asked and found.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct LookupResult {
     pub pdq: Option<String>,
     pub quality: Option<u8>,
@@ -88,7 +88,7 @@ pub struct LookupResult {
 }
 
 /// A lookup by hashes (at least one).
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HashQuery {
     #[serde(default)]
@@ -449,9 +449,9 @@ impl Node {
         limit: usize,
         offset: usize,
         clearance: Tlp,
-    ) -> Result<Vec<HashRow>, NodeError> {
+    ) -> Result<Vec<liaison_proto::api::HashEntry>, NodeError> {
         let levels = levels_within(clearance);
-        Ok(self.store.read(|c| {
+        Ok(crate::wire::Wire::wire(self.store.read(|c| {
             hdb::page(
                 c,
                 owner,
@@ -460,7 +460,7 @@ impl Node {
                 offset,
                 &levels,
             )
-        })?)
+        })?))
     }
 
     /// Live entries per list owner and hash type, among those `clearance` covers.
@@ -531,17 +531,16 @@ impl Node {
                 if let Some(entry) = hdb::by_id(c, *id)?.filter(|r| r.withdrawn_at.is_none()) {
                     out.push(HashMatch {
                         distance: *distance,
-                        entry,
+                        entry: crate::wire::Wire::wire(entry),
                     });
                 }
             }
             Ok(out)
         })?;
-        matches.extend(
-            exact
-                .into_iter()
-                .map(|entry| HashMatch { distance: 0, entry }),
-        );
+        matches.extend(exact.into_iter().map(|entry| HashMatch {
+            distance: 0,
+            entry: crate::wire::Wire::wire(entry),
+        }));
         matches.retain(|m| {
             Tlp::parse(&m.entry.tlp)
                 .unwrap_or(Tlp::Red)

@@ -127,7 +127,7 @@ pub(crate) fn check_item_status(
 }
 
 /// One item of a report as the CLI, API and UI show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
     pub index: usize,
     #[serde(flatten)]

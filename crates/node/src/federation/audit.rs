@@ -15,13 +15,13 @@ use serde::Serialize;
 use super::delivery::{SeenCheckpoint, record_checkpoint};
 use crate::{Node, NodeError, now_rfc3339};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditReport {
     pub ok: bool,
     pub peers: Vec<PeerAudit>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PeerAudit {
     pub party: String,
     pub ok: bool,
@@ -35,7 +35,7 @@ pub struct PeerAudit {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `unreachable`, `bad_checkpoint`, `equivocation`, `inconsistent`,
     /// `bad_receipt`, `unreceipted` or `refused`.

@@ -14,10 +14,10 @@ use serde::Serialize;
 use crate::{Node, NodeError};
 
 /// A case with its whole thread, as the CLI, API and UI show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseDetail {
     #[serde(flatten)]
-    pub case: CaseRow,
+    pub case: liaison_proto::api::Case,
     /// Which side of the case this node is: `requesting` or `requested`.
     pub role: &'static str,
     /// Actions this node may take now.
@@ -35,7 +35,7 @@ pub struct CaseDetail {
     pub messages: Vec<MessageView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OffenceHint {
     pub id: String,
     pub budapest_article: String,
@@ -45,7 +45,7 @@ pub struct OffenceHint {
     pub statutes: Vec<liaison_core::offences::Statute>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: String,
     pub direction: &'static str,
@@ -181,7 +181,7 @@ impl Node {
         Ok(CaseDetail {
             deadlines,
             items,
-            case,
+            case: crate::wire::Wire::wire(case),
             role: if requesting {
                 "requesting"
             } else {

@@ -8,14 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::roles::Permission;
 use liaison_node::content::{HashQuery, LookupResult};
-use liaison_node::rows::HashRow;
+use liaison_proto::api::HashEntry;
 
 use super::i18n::Tr;
 use super::layout::{Layout, internal, not_found};
 use super::operations::refusal;
 use super::{CheckedForm, SignedIn};
 use super::{UiState, Visitor, html, urlencode};
-use crate::api_routes::MAX_LOOKUP_IMAGE_BYTES;
+use crate::api::MAX_LOOKUP_IMAGE_BYTES;
 
 /// Largest lookup form: the image and the other fields.
 pub(super) const MAX_LOOKUP_FORM_BYTES: usize = MAX_LOOKUP_IMAGE_BYTES + 64 * 1024;
@@ -68,7 +68,7 @@ pub struct EntryLine {
     pub ours: bool,
 }
 
-fn entry_line(t: &Tr, r: &HashRow, me: &str, distance: Option<u32>) -> EntryLine {
+fn entry_line(t: &Tr, r: &HashEntry, me: &str, distance: Option<u32>) -> EntryLine {
     EntryLine {
         owner: r.owner.clone(),
         entry_id: r.entry_id.clone(),
