@@ -236,6 +236,7 @@ impl ContentReport {
 #[serde(deny_unknown_fields)]
 pub struct ItemAnswer {
     /// Index of the item in the report (from 0).
+    #[schema(value_type = u32)]
     pub item: usize,
     pub status: ItemStatus,
     /// Required when disputing; otherwise an optional note.

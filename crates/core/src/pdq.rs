@@ -105,7 +105,7 @@ impl utoipa::PartialSchema for PdqHash {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^\s*[0-9A-Fa-f]{64}\s*$"))
+            .pattern(Some(r"^[0-9A-Fa-f]{64}$"))
             .description(Some("A PDQ hash: 64 hex digits."))
             .into()
     }
@@ -116,6 +116,12 @@ impl utoipa::ToSchema for PdqHash {}
 impl<'de> Deserialize<'de> for PdqHash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
+        // On the wire exactly 64 hex digits; only typed input is trimmed.
+        if s.len() != 64 {
+            return Err(serde::de::Error::custom(
+                "a PDQ hash is exactly 64 hex digits",
+            ));
+        }
         PdqHash::parse(&s).map_err(serde::de::Error::custom)
     }
 }

@@ -33,6 +33,12 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
     }
 
+    /// Well-formed and of the declared shape, but a rule of the domain is
+    /// not met (a required text is blank, a party is not pinned, …).
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
+    }
+
     pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -69,7 +75,7 @@ impl From<NodeError> for ApiError {
         let message = e.message();
         match e.kind() {
             ErrorKind::NotFound => ApiError::not_found(message),
-            ErrorKind::Invalid => ApiError::bad_request(message),
+            ErrorKind::Invalid => ApiError::unprocessable(message),
             ErrorKind::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             ErrorKind::Internal => ApiError::internal(message),
         }

@@ -70,7 +70,8 @@ async fn the_legal_workflow_runs_through_the_api_and_callers_are_checked() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    // Of the declared shape, but a rule is not met: 422, naming the field.
+    assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("legal_basis"));
 
     // Upload evidence, open an MLA request with it.

@@ -246,8 +246,8 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
     assert_eq!(v["matches"][0]["distance"], 0);
     for (body, ctype, status) in [
         (b"not json".to_vec(), "application/json", 400),
-        (flat.clone(), "image/png", 400),
-        (b"GIF89a".to_vec(), "image/gif", 400),
+        (flat.clone(), "image/png", 422),
+        (b"GIF89a".to_vec(), "image/gif", 415),
         (b"x".to_vec(), "text/plain", 415),
     ] {
         let r = http

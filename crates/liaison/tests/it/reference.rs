@@ -268,7 +268,7 @@ async fn the_reference_is_served_and_edited_through_the_api() {
         Some(serde_json::json!({"reasons_en": "", "reasons_ru": ""})),
     )
     .await;
-    assert_eq!(status, 400, "{err}");
+    assert_eq!(status, 422, "{err}");
     assert_eq!(err["error"]["code"], "invalid_input");
     assert_eq!(
         call(
@@ -353,7 +353,7 @@ async fn the_reference_is_served_and_edited_through_the_api() {
         )
         .await
         .0,
-        400
+        422
     );
     let (_, norms) = call(
         Method::GET,

@@ -129,8 +129,10 @@ pub(crate) fn check_item_status(
 /// One item of a report as the CLI, API and UI show it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
+    #[schema(value_type = u32)]
     pub index: usize,
     #[serde(flatten)]
+    #[schema(inline)]
     pub item: ContentItem,
     pub state: ItemState,
     /// When the item must be removed or answered (while it is open).

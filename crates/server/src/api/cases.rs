@@ -7,17 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use liaison_core::case::{CaseKind, NoteBody};
-use liaison_core::content::{ContentReport, ItemStatusBody};
+use liaison_core::content::ItemStatusBody;
 use liaison_core::envelope::AttachmentRef;
-use liaison_core::incident::{HotlineInquiry, IncidentReport, PingBody, UpdateBody};
-use liaison_core::legal::{EmergencyDisclosureRequest, MlaRequest, PreservationRequest};
+use liaison_core::incident::UpdateBody;
 use liaison_core::roles::Permission;
 use liaison_node::Node;
 use liaison_node::attachments::{Holder, StoredAttachment};
 use liaison_node::federation::{CaseDetail, Sent};
 use liaison_node::wire::Wire as _;
 use liaison_proto::api;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
@@ -29,7 +28,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 pub(super) struct ListQuery {
     /// Most cases to list (default 100, at most 10,000), newest first.
     #[param(minimum = 0)]
-    limit: Option<usize>,
+    limit: Option<u32>,
 }
 
 /// The cases the caller may read, newest first.
@@ -41,7 +40,7 @@ pub(super) async fn list_cases(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<api::Case>>, ApiError> {
     let user = &caller.0;
-    let limit = q.limit.unwrap_or(100).min(10_000);
+    let limit = q.limit.unwrap_or(100).min(10_000) as usize;
     Ok(Json(node.list_cases_for(user, limit)?.wire()))
 }
 
@@ -58,22 +57,6 @@ pub(super) async fn show_case(
     Ok(Json(node.case_detail_for(&caller.0, &id, "api").await?))
 }
 
-/// The body of an opening, by the kind named beside it.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-// Never built: it describes the accepted bodies; the node parses them by kind.
-#[allow(dead_code, clippy::large_enum_variant)]
-pub(super) enum OpeningBody {
-    Note(NoteBody),
-    Preservation(PreservationRequest),
-    Mla(MlaRequest),
-    EmergencyDisclosure(EmergencyDisclosureRequest),
-    Incident(IncidentReport),
-    Hotline(HotlineInquiry),
-    Ping(PingBody),
-    ContentReport(ContentReport),
-}
-
 /// A case to open with a pinned party.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,8 +66,8 @@ pub(super) struct OpenCase {
     /// `note`, `preservation`, `mla`, `emergency_disclosure`, `incident`,
     /// `hotline`, `ping` or `content_report`.
     kind: String,
-    /// The body the kind calls for.
-    #[schema(value_type = OpeningBody)]
+    /// The body the kind calls for (the document names it per kind).
+    #[schema(value_type = Object)]
     body: serde_json::Value,
     /// Files uploaded by the caller beforehand (`POST /api/v1/attachments`).
     #[serde(default)]
@@ -139,10 +122,11 @@ pub(super) async fn act(
     State(node): State<Node>,
     caller: Caller,
     ApiPath((id, action)): ApiPath<(String, String)>,
-    body: Option<ApiJson<ActionRequest>>,
+    body: Option<ApiJson<Option<ActionRequest>>>,
 ) -> Result<Json<api::ActionDone>, ApiError> {
     caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    let req = body.map(|ApiJson(b)| b).unwrap_or_default();
+    // No body, or `null`: an action without details.
+    let req = body.and_then(|ApiJson(b)| b).unwrap_or_default();
     let attaching = node.attaching_for(&caller.0, req.attachments)?;
     let sent = node
         .act_with(
@@ -217,8 +201,16 @@ pub(super) async fn answer_items(
 pub(super) async fn upload(
     State(node): State<Node>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<StoredAttachment>), ApiError> {
+    let empty = || ApiError::bad_request("the body is empty: send the file's bytes");
+    if headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0")
+    {
+        return Err(empty());
+    }
     let allowed = [
         CaseKind::Note,
         CaseKind::Preservation,
@@ -237,6 +229,11 @@ pub(super) async fn upload(
             None,
         )
         .await?;
+    if stored.size == 0 {
+        // Streamed without a length: nothing came. The empty file stays
+        // unlisted and is swept like any unlisted upload.
+        return Err(empty());
+    }
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -22,6 +22,14 @@ pub(super) struct LookupParams {
     radius: Option<u32>,
 }
 
+/// The media types an image to look up may be sent as.
+const IMAGE_TYPES: [&str; 4] = [
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/octet-stream",
+];
+
 /// Looks hashes up in every list the caller may read: by hashes (JSON), or
 /// by an image (its bytes), hashed here.
 #[utoipa::path(post, path = "/api/v1/hashes/lookup", tag = "content", params(LookupParams),
@@ -46,14 +54,12 @@ pub(super) async fn lookup(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let result = if content_type.starts_with("image/")
-        || content_type.starts_with("application/octet-stream")
-    {
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    let result = if IMAGE_TYPES.contains(&media_type) {
         node.lookup_upload(body.to_vec(), params.radius, clearance)
             .await?
-    } else if content_type.starts_with("application/json") {
-        let mut query: HashQuery = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("the lookup is not valid JSON: {e}")))?;
+    } else if media_type == "application/json" {
+        let mut query: HashQuery = crate::extract::ApiJson::parse(&body)?;
         query.radius = query.radius.or(params.radius);
         node.lookup(&query, clearance)?
     } else {
@@ -74,9 +80,9 @@ pub(super) struct HashListQuery {
     withdrawn: bool,
     /// Most entries (default 100, at most 1,000).
     #[param(minimum = 0)]
-    limit: Option<usize>,
+    limit: Option<u32>,
     #[param(minimum = 0)]
-    offset: Option<usize>,
+    offset: Option<u32>,
 }
 
 /// The hash lists within the caller's clearance: counts per list, and a page of entries.
@@ -91,8 +97,8 @@ pub(super) async fn hash_list(
     let entries = node.hash_list(
         q.owner.as_deref(),
         q.withdrawn,
-        q.limit.unwrap_or(100),
-        q.offset.unwrap_or(0),
+        q.limit.unwrap_or(100) as usize,
+        q.offset.unwrap_or(0) as usize,
         clearance,
     )?;
     let counts = node

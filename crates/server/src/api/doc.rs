@@ -13,7 +13,7 @@ use utoipa::openapi::{
     ContentBuilder, Header, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
 };
 
-use super::{ROUTES, cases, content, operations, reference};
+use super::{ROUTES, cases, content, operations, reference, shape};
 use crate::route_table::Need;
 
 #[derive(OpenApi)]
@@ -57,7 +57,17 @@ use crate::route_table::Need;
         content::withdraw_hashes,
         openapi_document,
     ),
-    components(schemas(ErrorBody))
+    components(schemas(
+        ErrorBody,
+        liaison_core::case::NoteBody,
+        liaison_core::legal::PreservationRequest,
+        liaison_core::legal::MlaRequest,
+        liaison_core::legal::EmergencyDisclosureRequest,
+        liaison_core::incident::IncidentReport,
+        liaison_core::incident::HotlineInquiry,
+        liaison_core::incident::PingBody,
+        liaison_core::content::ContentReport,
+    ))
 )]
 struct ApiDoc;
 
@@ -68,7 +78,9 @@ struct ApiDoc;
 fn openapi_document() {}
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    serde_json::to_string_pretty(&document()).unwrap_or_else(|e| {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    shape::complete(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
         // Infallible in practice: the document is plain data.
         format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}")
     })
@@ -137,30 +149,35 @@ fn complete(op: &mut Operation, method: &str, path: &str, need: Need) {
         .iter()
         .flatten()
         .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+    let has_path = path.contains('{');
+    let has_body = op.request_body.is_some();
     if has_query {
-        refusals.push((400, "The query string is not valid"));
+        refusals.push((400, "The query string does not match its parameters"));
     }
-    if path.contains('{') {
-        refusals.push((404, "Nothing by that name (or nothing the caller may read)"));
+    if has_path {
+        refusals.push((400, "A path parameter does not match its declaration"));
     }
-    if op.request_body.is_some() {
+    if has_body {
         refusals.extend([
             (
                 400,
-                "The body is not well-formed, or a field or a rule of the domain is not met (the message names it)",
+                "The body is not well-formed or does not match its schema",
             ),
             (413, "The body is too large"),
             (415, "The body is not of a media type this route takes"),
         ]);
     }
+    if has_path || method != "GET" {
+        refusals.push((404, "Nothing by that name (or nothing the caller may read)"));
+    }
     if method != "GET" {
-        refusals.extend([
-            (409, "The case or entry is not in a state that allows this"),
-            (
-                400,
-                "The request is not valid: a field or a rule of the domain (the message names it)",
-            ),
-        ]);
+        refusals.push((409, "The case or entry is not in a state that allows this"));
+    }
+    if has_query || has_path || has_body {
+        refusals.push((
+            422,
+            "Of the declared shape, but a rule of the domain is not met (the message names the field or the rule)",
+        ));
     }
     for (status, description) in refusals {
         op.responses

@@ -8,6 +8,7 @@ mod content;
 mod doc;
 mod operations;
 mod reference;
+mod shape;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

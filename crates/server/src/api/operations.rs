@@ -138,7 +138,7 @@ pub(super) async fn send_ping(
 pub(super) struct ReadsQuery {
     /// Most reads to list (default 100, at most 10,000), newest first.
     #[param(minimum = 0)]
-    limit: Option<usize>,
+    limit: Option<u32>,
 }
 
 /// Reads of restricted content: who read what, when, through which door.
@@ -149,6 +149,7 @@ pub(super) async fn tlp_reads(
     ApiQuery(q): ApiQuery<ReadsQuery>,
 ) -> Result<Json<Vec<api::TlpRead>>, ApiError> {
     Ok(Json(
-        node.tlp_reads(q.limit.unwrap_or(100).min(10_000))?.wire(),
+        node.tlp_reads(q.limit.unwrap_or(100).min(10_000) as usize)?
+            .wire(),
     ))
 }

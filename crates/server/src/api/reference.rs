@@ -220,7 +220,7 @@ pub(super) struct SearchQuery {
     /// Most hits (default 20; 1 to 200).
     #[serde(default)]
     #[param(minimum = 0)]
-    limit: Option<usize>,
+    limit: Option<u32>,
 }
 
 /// Searches cases, messages, the glossary and the crosswalk, within the
@@ -237,7 +237,7 @@ pub(super) async fn search(
         Some("ru") => "ru",
         _ => "en",
     };
-    let limit = q.limit.unwrap_or(20).clamp(1, 200);
+    let limit = q.limit.unwrap_or(20).clamp(1, 200) as usize;
     Ok(Json(node.search_as(
         user.role,
         user.clearance,

@@ -95,7 +95,7 @@ async fn a_red_attachment_stays_red_whatever_else_names_it() {
                    "attachments": [red_file]}),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 422, "{body}");
     assert_eq!(
         count(&ru.node, "cases WHERE kind = 'note' AND outgoing = 1"),
         0

@@ -361,7 +361,7 @@ async fn image_bombs_are_refused_before_decoding_and_lookups_stay_in_bounded_mem
     )
     .await;
     for (status, body) in &answers {
-        assert_eq!(*status, 400, "{body}");
+        assert_eq!(*status, 422, "{body}");
         assert!(body.contains("pixels"), "{body}");
     }
     // Within the bound, four at once are decoded one after another.
