@@ -44,6 +44,11 @@ pub(super) async fn user(command: UserCommand, json: bool) -> Result<(), CliErro
                 let token = node
                     .create_token_for_days(&username, &args.label, days)
                     .await?;
+                if json {
+                    return print_json(&json!({
+                        "username": username, "label": args.label, "days": days, "token": token,
+                    }));
+                }
                 println!("{token}");
                 Ok(())
             }
@@ -79,6 +84,9 @@ pub(super) async fn user(command: UserCommand, json: bool) -> Result<(), CliErro
                         "{username} has no token with that id"
                     )));
                 }
+                if json {
+                    return print_json(&json!({"username": username, "revoked": n}));
+                }
                 println!("revoked {n} token(s) of {username}");
                 Ok(())
             }
@@ -86,12 +94,18 @@ pub(super) async fn user(command: UserCommand, json: bool) -> Result<(), CliErro
         UserCommand::Disable { dir, username } => {
             let node = Node::open(&dir)?;
             node.set_user_disabled(&username, true).await?;
+            if json {
+                return print_json(&json!({"username": username, "disabled": true}));
+            }
             println!("{username} is disabled: its sessions ended and its tokens no longer work");
             Ok(())
         }
         UserCommand::Enable { dir, username } => {
             let node = Node::open(&dir)?;
             node.set_user_disabled(&username, false).await?;
+            if json {
+                return print_json(&json!({"username": username, "disabled": false}));
+            }
             println!("{username} is enabled");
             Ok(())
         }

@@ -273,3 +273,41 @@ fn bench_json_prints_the_figures_as_json() {
         stdout(&out)
     );
 }
+
+#[test]
+fn user_commands_answer_json_when_asked() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("us");
+    cli_init(&dir, "us");
+    let d = dir.to_str().unwrap();
+    let mut add = std::process::Command::new(bin())
+        .args(["--json", "user", "add", d, "ivan", "--role", "observer"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added["created"], true);
+
+    let out = liaison(&["--json", "user", "token", d, "ivan", "--days", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&out)));
+    assert_eq!(token["username"], "ivan");
+    assert_eq!(token["days"], 3);
+    assert!(token["token"].as_str().unwrap().len() > 20);
+    let out = liaison(&["--json", "user", "token", "revoke", d, "ivan", "--all"]);
+    let revoked: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(revoked["revoked"], 1);
+    let out = liaison(&["--json", "user", "disable", d, "ivan"]);
+    let disabled: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(disabled["disabled"], true);
+}
