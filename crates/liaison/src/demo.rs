@@ -92,7 +92,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
     }
     for a in &nodes {
         for b in &nodes {
-            if a.party != b.party {
+            if a.party() != b.party() {
                 a.pin_peer(&b.card(), true).await?;
             }
         }
@@ -119,8 +119,8 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
     for (node, server) in &servers {
         println!(
             "  {:<8} {:<8} web http://{}   federation https://{}   log {}",
-            node.party.as_str(),
-            node.role.to_string(),
+            node.party().as_str(),
+            node.role().to_string(),
             server.app_addr,
             server.federation_addr,
             node.log_origin()
@@ -232,7 +232,7 @@ async fn reach(node: &Node, case: &str, state: &str) -> Result<(), CliError> {
     }
     Err(CliError::new(
         "demo_failed",
-        format!("case {case} did not reach {state} on {}", node.party),
+        format!("case {case} did not reach {state} on {}", node.party()),
     ))
 }
 
@@ -245,7 +245,10 @@ async fn play(
     body: Value,
     steps: &[(bool, &str, Value)],
 ) -> Result<String, CliError> {
-    let case = from.open_case(to.party.as_str(), kind, body).await?.case_id;
+    let case = from
+        .open_case(to.party().as_str(), kind, body)
+        .await?
+        .case_id;
     // Notes have no lifecycle: they stay "open".
     let arrived = if kind == "note" { "open" } else { "delivered" };
     reach(to, &case, arrived).await?;

@@ -159,15 +159,15 @@ impl NodeDir {
 /// An opened node: configuration, keys and database.
 #[derive(Clone)]
 pub struct Node {
-    pub dir: NodeDir,
-    pub config: Config,
-    pub party: PartyCode,
-    pub role: NodeRole,
-    pub store: Store,
-    pub cosigner: Option<NoteSigner>,
-    pub tls: Arc<tls::TlsIdentity>,
+    dir: NodeDir,
+    config: Config,
+    party: PartyCode,
+    role: NodeRole,
+    store: Store,
+    cosigner: Option<NoteSigner>,
+    tls: Arc<tls::TlsIdentity>,
     /// Wakes delivery workers when this process queues an envelope.
-    pub wake: Arc<tokio::sync::Notify>,
+    pub(crate) wake: Arc<tokio::sync::Notify>,
     /// Receipts issued but not yet stored (they are stored in the
     /// background), so a quick redelivery still gets the original one.
     pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
@@ -180,7 +180,7 @@ pub struct Node {
     /// Images being decoded for lookups (`limits.image_hashes` at once).
     pub(crate) image_workers: Arc<workers::Workers>,
     /// Failed sign-ins, password checks at once, remembered Basic successes.
-    pub guard: users::Guard,
+    pub(crate) guard: users::Guard,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -199,6 +199,34 @@ pub(crate) fn parse_role(role: &str) -> Result<NodeRole, NodeError> {
 }
 
 impl Node {
+    pub fn dir(&self) -> &NodeDir {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// This node's party code.
+    pub fn party(&self) -> &PartyCode {
+        &self.party
+    }
+
+    pub fn role(&self) -> NodeRole {
+        self.role
+    }
+
+    pub fn tls(&self) -> &Arc<tls::TlsIdentity> {
+        &self.tls
+    }
+
+    /// The store itself, for tests and benchmarks only: the listeners and
+    /// the CLI go through the node (the tidy test keeps them off it).
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Opens the node in `dir`, with environment overrides applied.
     pub fn open(dir: &Path) -> Result<Node, NodeError> {
         let dir = NodeDir::new(dir);

@@ -127,22 +127,7 @@ impl Node {
 
     /// Response times of each pinned party's duty officer to our pings.
     pub fn ping_stats(&self) -> Result<Vec<PingStats>, NodeError> {
-        let pings = self.store.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT responder, created, acknowledged_at FROM cases
-                 WHERE kind = 'ping' AND outgoing = 1 ORDER BY created",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })?;
+        let pings = self.store.read(liaison_store::federation::sent_pings)?;
         let mut per: BTreeMap<String, (PingStats, Vec<i64>)> = BTreeMap::new();
         for p in self.peers()? {
             if p.card.role == NodeRole::Party {
@@ -150,7 +135,12 @@ impl Node {
                 per.entry(party.clone()).or_default().0.party = party.clone();
             }
         }
-        for (party, created, acked) in pings {
+        for liaison_store::federation::SentPing {
+            responder: party,
+            created,
+            acknowledged_at: acked,
+        } in pings
+        {
             let (s, times) = per.entry(party.clone()).or_default();
             s.party = party;
             s.sent += 1;

@@ -184,15 +184,7 @@ impl Node {
         &self,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<u64, NodeError> {
-        let hashes: Vec<(String, String)> = self.store.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT hash, case_id FROM envelopes WHERE kind != 'glossary' ORDER BY log_index",
-            )?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
-        })?;
+        let hashes = self.store.read(db::case_envelope_hashes)?;
         let terms: Vec<String> = self.glossary()?.into_iter().map(|t| t.id).collect();
         let total = (hashes.len() + terms.len()) as u64;
         // Marked until the last chunk: a rebuild cut short resumes at the next start.

@@ -104,12 +104,7 @@ fn below(tlp: Tlp) -> Vec<&'static str> {
 /// The least strict marking among the incidents `party` takes part in: its
 /// identity object is visible exactly to readers of one of them.
 fn identity_level(conn: &Connection, party: &str) -> Result<Tlp, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT tlp FROM cases WHERE kind = 'incident' AND (initiator = ?1 OR responder = ?1)",
-    )?;
-    let levels = stmt
-        .query_map([party], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let levels = liaison_store::federation::incident_markings_of(conn, party)?;
     Ok(levels
         .iter()
         .map(|l| Tlp::parse(l).unwrap_or(Tlp::Red))

@@ -74,8 +74,8 @@ pub async fn bind(node: &Node) -> Result<Listeners, ServerError> {
             .map_err(|source| ServerError::Bind { addr, source })
     };
     Ok(Listeners {
-        federation: bind(node.config.federation.listen.clone()).await?,
-        app: bind(node.config.app.listen.clone()).await?,
+        federation: bind(node.config().federation.listen.clone()).await?,
+        app: bind(node.config().app.listen.clone()).await?,
     })
 }
 
@@ -111,7 +111,7 @@ struct StorePins(Node);
 
 impl std::fmt::Debug for StorePins {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StorePins({})", self.0.party)
+        write!(f, "StorePins({})", self.0.party())
     }
 }
 
@@ -129,8 +129,8 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();
 
-    let fed_tls = liaison_node::tls::server_config(&node.tls, Arc::new(StorePins(node.clone())))?;
-    let trusted = limits::TrustedProxies::parse(&node.config.limits.trusted_proxies)
+    let fed_tls = liaison_node::tls::server_config(node.tls(), Arc::new(StorePins(node.clone())))?;
+    let trusted = limits::TrustedProxies::parse(&node.config().limits.trusted_proxies)
         .map_err(ServerError::Config)?;
     tasks.spawn(serve_tls(
         listeners.federation,
@@ -164,7 +164,7 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
     // The node's own workers (delivery, witnesses, deadlines, …) run beside the listeners.
     let workers = node.run(watcher.clone());
 
-    tracing::info!(%federation_addr, %app_addr, party = %node.party, "serving");
+    tracing::info!(%federation_addr, %app_addr, party = %node.party(), "serving");
     Ok(Server {
         federation_addr,
         app_addr,
@@ -185,9 +185,9 @@ fn local_addr(l: &TcpListener) -> Result<SocketAddr, ServerError> {
 fn app_tls_config(node: &Node) -> Result<rustls::ServerConfig, ServerError> {
     // The app listener authenticates users, not certificates: no client auth.
     let provider = liaison_node::tls::provider();
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_file_compat(&node.dir.tls_key())?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file_compat(&node.dir().tls_key())?;
     let cert = rustls::pki_types::CertificateDer::from_pem_slice_compat(
-        node.tls.certificate_pem.as_bytes(),
+        node.tls().certificate_pem.as_bytes(),
     )?;
     rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -248,7 +248,7 @@ struct Bounds {
 
 impl Bounds {
     fn of(node: &Node) -> Bounds {
-        let l = &node.config.limits;
+        let l = &node.config().limits;
         Bounds {
             gate: limits::ConnectionGate::new(l.max_connections, l.max_connections_per_client),
             header_timeout: Duration::from_secs(l.header_timeout_secs.max(1)),

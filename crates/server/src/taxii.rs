@@ -215,7 +215,7 @@ fn admit(caller: &Caller, headers: &HeaderMap, need: Need) -> Result<(), TaxiiEr
 /// listener is bound to — never the request's `Host` header, which the
 /// client chooses. (Listening on all interfaces needs `app.public_url`.)
 fn base_url(node: &Node, secure: Secure) -> String {
-    let configured = node.config.app.public_url.trim().trim_end_matches('/');
+    let configured = node.config().app.public_url.trim().trim_end_matches('/');
     if !configured.is_empty() {
         return configured.to_owned();
     }
@@ -227,7 +227,7 @@ async fn discovery(State(node): State<Node>, Extension(secure): Extension<Secure
     Ok(taxii(
         StatusCode::OK,
         json!({
-            "title": format!("Liaison — {}", node.config.node.name),
+            "title": format!("Liaison — {}", node.config().node.name),
             "description": "TAXII 2.1 server of a Liaison node: incident notifications exchanged through it, and indicators shared by CERTs.",
             "default": root,
             "api_roots": [root],
@@ -240,7 +240,7 @@ async fn api_root(State(node): State<Node>) -> TaxiiResult {
     Ok(taxii(
         StatusCode::OK,
         json!({
-            "title": format!("Liaison {} ({})", node.party, node.config.node.name),
+            "title": format!("Liaison {} ({})", node.party(), node.config().node.name),
             "versions": [MEDIA_TYPE],
             "max_content_length": MAX_CONTENT,
         })
@@ -546,7 +546,7 @@ async fn add_objects(
         )
     })?;
     let request_timestamp = stix::format_timestamp(jiff::Timestamp::now());
-    let max = node.config.limits.taxii_objects.max(1) as usize;
+    let max = node.config().limits.taxii_objects.max(1) as usize;
     let objects = {
         // Parsed one object at a time from the borrowed body: one copy.
         let raw = liaison_core::taxii::envelope_objects(&body, max).map_err(|e| match e {

@@ -202,3 +202,21 @@ fn cached_statements_are_not_prepared_again_for_each_binding() {
         assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 }
+
+#[test]
+fn migrations_are_the_numbered_files_in_order() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    let listed: Vec<String> = crate::db::MIGRATIONS
+        .iter()
+        .map(|(name, _)| format!("{name}.sql"))
+        .collect();
+    assert_eq!(files, listed, "every file is a migration, in order");
+    for (i, name) in listed.iter().enumerate() {
+        assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name}");
+    }
+}

@@ -295,7 +295,7 @@ async fn node_pair(
 }
 
 fn delivered_count(node: &liaison_node::Node) -> Result<i64, CliError> {
-    Ok(node.store.read(|c| {
+    Ok(node.store().read(|c| {
         Ok(c.query_row(
             "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'",
             [],
@@ -406,7 +406,7 @@ pub async fn federation(
         began.insert(hash, t);
     }
     wait_delivered(&us, count as i64, "delivered and receipted").await?;
-    let delivered: Vec<(String, i64)> = us.store.read(|c| {
+    let delivered: Vec<(String, i64)> = us.store().read(|c| {
         let mut stmt = c.prepare("SELECT envelope_hash, delivered_ms FROM outbox")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -486,7 +486,7 @@ pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<Report, C
     let mut done = 0u64;
     while done < cases {
         let (from, to) = (done, (done + chunk).min(cases));
-        node.store
+        node.store()
             .write(move |tx| {
                 let mut stmt = tx.conn().prepare_cached(
                     "INSERT INTO cases (id, kind, initiator, responder, outgoing, subject, state, created, updated, offence, urgent, links, root_hash, delivered_at)
@@ -536,7 +536,7 @@ pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<Report, C
             ));
         }
         let start = Instant::now();
-        node.store.read(|c| {
+        node.store().read(|c| {
             let mut stmt = c.prepare_cached("SELECT id, kind, subject, state, updated FROM cases WHERE outgoing = 0 ORDER BY outgoing, updated DESC, id LIMIT 50 OFFSET ?1")?;
             let rows: Vec<(String, String, String, String, String)> = stmt
                 .query_map([((page - 1) * 50) as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?

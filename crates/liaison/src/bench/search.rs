@@ -283,7 +283,7 @@ pub async fn search(
                 )
             })
             .collect();
-        node.store
+        node.store()
             .write(move |tx| {
                 let mut case = tx.conn().prepare_cached(
                     "INSERT OR IGNORE INTO cases (id, kind, initiator, responder, outgoing, subject, state, created, updated, offence, urgent, links, root_hash, delivered_at)
@@ -303,7 +303,7 @@ pub async fn search(
     bar.finish_and_clear();
     let index_secs = started.elapsed().as_secs_f64();
     eprintln!("Optimizing the index …");
-    node.store
+    node.store()
         .write(|tx| refdb::optimize_index(tx.conn()))
         .await?;
 
@@ -331,7 +331,7 @@ pub async fn search(
         }
         let terms = stems(&q.text);
         let start = Instant::now();
-        node.store.read(|c| {
+        node.store().read(|c| {
             let query = terms
                 .iter()
                 .map(|s| format!("\"{s}\""))
@@ -345,7 +345,7 @@ pub async fn search(
         })?;
         bare.push(start.elapsed().as_micros() as i64);
         let start = Instant::now();
-        node.store
+        node.store()
             .read(|c| refdb::search_cases(c, &terms, 80, None, &every_level))?;
         exact.push(start.elapsed().as_micros() as i64);
         bar.inc(1);
@@ -356,7 +356,7 @@ pub async fn search(
     for q in qs.iter().filter(|q| q.class == "rare word").take(3) {
         let stem = stems(&q.text).join(" ");
         let start = Instant::now();
-        node.store.read(|c| {
+        node.store().read(|c| {
             let n: i64 = c.query_row(
                 "SELECT count(*) FROM search_cases_content WHERE c2 LIKE ?1",
                 [format!("%{stem}%")],

@@ -54,15 +54,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             if json {
                 print_json(&json!({
                     "dir": dir,
-                    "party": node.party.as_str(),
+                    "party": node.party().as_str(),
                     "log_origin": node.log_origin(),
                     "log_key": node.log_verifier().to_encoded(),
                 }))
             } else {
                 println!(
                     "Created node {} ({}) in {}.\nLog {} — verifier key {}\nNext: `liaison card {}` to share its card, `liaison serve {}` to run it.",
-                    node.party,
-                    node.config.node.name,
+                    node.party(),
+                    node.config().node.name,
                     dir.display(),
                     node.log_origin(),
                     node.log_verifier().to_encoded(),
@@ -82,7 +82,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Log { command } => log(command, json).await,
         Command::Config { dir } => {
             let node = Node::open(&dir)?;
-            let vars = node.config.variables()?;
+            let vars = node.config().variables()?;
             if json {
                 let map: serde_json::Map<String, serde_json::Value> =
                     vars.into_iter().map(|(k, v)| (k, json!(v))).collect();

@@ -25,7 +25,9 @@ pub(super) async fn serve(dir: &Path) -> Result<(), CliError> {
     let scheme = if server.app_tls { "https" } else { "http" };
     println!(
         "liaison: serving party {} — federation https://{}, app {scheme}://{}",
-        node.party, server.federation_addr, server.app_addr
+        node.party(),
+        server.federation_addr,
+        server.app_addr
     );
     let _ = std::io::stdout().flush();
     tokio::select! {
@@ -139,7 +141,7 @@ pub(super) fn verify_source(
         Some(k) => parse_key(k)?,
         None => peer.log_key.clone(),
     };
-    let client = liaison_node::tls::peer_http_client(&node.tls, peer.fingerprint)?;
+    let client = liaison_node::tls::peer_http_client(node.tls(), peer.fingerprint)?;
     Ok((TileSource::Remote { client, base_url }, log_key))
 }
 

@@ -40,7 +40,7 @@ pub(super) async fn user(command: UserCommand, json: bool) -> Result<(), CliErro
                     ));
                 };
                 let node = Node::open(&dir)?;
-                let days = args.days.unwrap_or(node.config.accounts.token_days);
+                let days = args.days.unwrap_or(node.config().accounts.token_days);
                 let token = node
                     .create_token_for_days(&username, &args.label, days)
                     .await?;

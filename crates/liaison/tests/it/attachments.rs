@@ -56,7 +56,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
         .clone();
     let signed: String = ru
         .node
-        .store
+        .store()
         .read(|c| {
             Ok(c.query_row(
                 "SELECT signed_json FROM envelopes WHERE hash = ?1",
@@ -72,7 +72,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
 
     // In transit, content that does not match its hash is refused and recorded.
     let client =
-        liaison_node::tls::peer_http_client(&us.node.tls, ru.node.tls.fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let claimed = liaison_log::Hash::of_content(b"the real evidence").to_hex();
     let r = client
         .put(format!(
@@ -108,7 +108,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
         name: "x".into(),
         media_type: "text/plain".into(),
     }];
-    let signed = e.sign(us.node.store.log_signer()).unwrap();
+    let signed = e.sign(us.node.store().log_signer()).unwrap();
     let r = client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
         .json(&liaison_core::envelope::DeliveryRequest {

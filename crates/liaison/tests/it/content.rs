@@ -311,7 +311,7 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
             count(node, "envelopes WHERE kind = 'hashlist'"),
             2,
             "{}",
-            node.party
+            node.party()
         );
         assert!(node.audit(None).await.unwrap().ok);
     }
@@ -500,7 +500,7 @@ async fn rows_another_process_adds_reach_the_serving_index() {
     // Another process (the CLI) writes to the same database.
     let other = liaison_node::Node::open(&us.dir).unwrap();
     other
-        .store
+        .store()
         .write(|tx| {
             liaison_store::hashes::add(
                 tx.conn(),
@@ -529,7 +529,7 @@ async fn rows_another_process_adds_reach_the_serving_index() {
     assert_eq!(found.matches[0].entry.entry_id, "ru-abc#0");
     // And a withdrawal by the other process is honoured at once.
     other
-        .store
+        .store()
         .write(|tx| {
             liaison_store::hashes::withdraw(
                 tx.conn(),

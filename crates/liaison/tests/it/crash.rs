@@ -133,7 +133,7 @@ async fn kill_9_of_sender_and_recipient_during_a_stream_loses_and_duplicates_not
         "received exactly once"
     );
     assert_eq!(
-        ru_node.store.log_head().unwrap().size,
+        ru_node.store().log_head().unwrap().size,
         1 + sent,
         "one log entry per message"
     );
@@ -161,9 +161,10 @@ async fn kill_9_of_sender_and_recipient_during_a_stream_loses_and_duplicates_not
     for (party, note) in &published {
         let node = nodes.iter().find(|(p, _)| p == party).unwrap().1;
         let (cp, _) =
-            liaison_log::Checkpoint::open(note, &node.store.log_signer().verifier(), &[]).unwrap();
-        let head = node.store.log_head().unwrap();
-        let proof = node.store.consistency_proof(cp.size, head.size).unwrap();
+            liaison_log::Checkpoint::open(note, &node.store().log_signer().verifier(), &[])
+                .unwrap();
+        let head = node.store().log_head().unwrap();
+        let proof = node.store().consistency_proof(cp.size, head.size).unwrap();
         liaison_log::tree::verify_consistency(cp.size, head.size, &cp.root, &head.root, &proof)
             .unwrap_or_else(|e| {
                 panic!(

@@ -117,7 +117,7 @@ async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webho
         .unwrap();
     let sig = base64_decode(&sig);
     ru.node
-        .store
+        .store()
         .log_signer()
         .verifier()
         .verify_raw(&body, &sig)
@@ -130,7 +130,7 @@ async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webho
     // saw the messages).
     let escalations = || {
         ru.node
-            .store
+            .store()
             .read(|c| liaison_store::federation::escalations(c, 10))
             .unwrap()
     };
@@ -156,7 +156,7 @@ async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webho
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let after = ru
         .node
-        .store
+        .store()
         .read(|c| liaison_store::federation::escalations(c, 10))
         .unwrap();
     assert_eq!(
@@ -178,7 +178,7 @@ async fn preserved_days_ago(node: &liaison_node::Node, case: &str, days: i64) {
         .unwrap()
         .to_string();
     let case = case.to_owned();
-    node.store
+    node.store()
         .write(move |tx| {
             tx.conn().execute(
                 "UPDATE cases SET executed_at = ?1 WHERE id = ?2",
@@ -254,7 +254,7 @@ async fn a_preservation_expires_on_its_own_and_an_extended_one_does_not() {
     })
     .await;
     let escalated = |node: &liaison_node::Node, case: &str, level: &str| {
-        node.store
+        node.store()
             .read(|c| liaison_store::federation::escalations(c, 100))
             .unwrap()
             .iter()

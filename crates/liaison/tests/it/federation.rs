@@ -12,7 +12,7 @@ async fn post(
     url: &str,
     envelopes: Vec<SignedEnvelope>,
 ) -> reqwest::Response {
-    let client = liaison_node::tls::peer_http_client(&from.tls, to.tls.fingerprint()).unwrap();
+    let client = liaison_node::tls::peer_http_client(from.tls(), to.tls().fingerprint()).unwrap();
     client
         .post(format!("{url}/federation/v1/envelopes"))
         .json(&DeliveryRequest { envelopes })
@@ -24,10 +24,10 @@ async fn post(
 fn envelope(from: &Node, to: &str, id: &str, subject: &str) -> Envelope {
     Envelope {
         id: id.into(),
-        sender: from.party.to_string(),
+        sender: from.party().to_string(),
         recipient: to.into(),
         kind: "note".into(),
-        case_id: format!("{}-{id}", from.party),
+        case_id: format!("{}-{id}", from.party()),
         created: "2026-11-23T12:00:00Z".into(),
         body: note(subject),
         attachments: vec![],
@@ -39,7 +39,8 @@ async fn assert_clean_audit(node: &Node) {
     assert!(
         report.ok,
         "audit of {} found problems: {:#?}",
-        node.party, report.peers
+        node.party(),
+        report.peers
     );
 }
 
@@ -116,7 +117,7 @@ async fn recipient_down_while_500_messages_are_sent_then_started() {
     assert_eq!(count(&ru, "envelopes WHERE direction = 'in'"), 500);
     assert_eq!(count(&ru, "cases"), 500);
     // The card, then exactly one entry per message.
-    assert_eq!(ru.store.log_head().unwrap().size, 501);
+    assert_eq!(ru.store().log_head().unwrap().size, 501);
     assert_clean_audit(&us.node).await;
     assert_clean_audit(&ru).await;
     ru_server.shutdown().await;
@@ -129,14 +130,14 @@ async fn redelivery_returns_the_original_receipt_and_changes_nothing() {
     let ru = live_node(tmp.path(), "ru", "party").await;
     pin_each_other(&us.node, &ru.node).await;
     let e = envelope(&us.node, "ru", "0000000000aa", "twice")
-        .sign(us.node.store.log_signer())
+        .sign(us.node.store().log_signer())
         .unwrap();
     let first: DeliveryResponse = post(&us.node, &ru.node, &ru.fed_url(), vec![e.clone()])
         .await
         .json()
         .await
         .unwrap();
-    let size = ru.node.store.log_head().unwrap().size;
+    let size = ru.node.store().log_head().unwrap().size;
     let second: DeliveryResponse = post(&us.node, &ru.node, &ru.fed_url(), vec![e])
         .await
         .json()
@@ -144,7 +145,7 @@ async fn redelivery_returns_the_original_receipt_and_changes_nothing() {
         .unwrap();
     assert!(first.results[0].receipt.is_some());
     assert_eq!(first, second);
-    assert_eq!(ru.node.store.log_head().unwrap().size, size);
+    assert_eq!(ru.node.store().log_head().unwrap().size, size);
     assert_eq!(count(&ru.node, "envelopes"), 1);
 }
 
@@ -156,7 +157,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     let cn = live_node(tmp.path(), "cn", "party").await;
     pin_each_other(&us.node, &ru.node).await;
     pin_each_other(&cn.node, &ru.node).await;
-    let signer = us.node.store.log_signer();
+    let signer = us.node.store().log_signer();
 
     let mut tampered = envelope(&us.node, "ru", "000000000001", "original")
         .sign(signer)
@@ -236,7 +237,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     // Requests beyond the size limit are refused before parsing.
     let huge = "x".repeat(17 * 1024 * 1024);
     let client =
-        liaison_node::tls::peer_http_client(&us.node.tls, ru.node.tls.fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     // The server answers 413 or closes the connection before reading it all.
     match client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
@@ -249,7 +250,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     }
     // A fresh connection: the server may have closed the previous one.
     let client =
-        liaison_node::tls::peer_http_client(&us.node.tls, ru.node.tls.fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let status = client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
         .body("{not json")
@@ -274,7 +275,7 @@ async fn a_refused_envelope_is_kept_and_raised_not_dropped() {
     // ru already holds other content under the same envelope id, so it
     // refuses the delivery as replayed with changes.
     let id = sent.envelope_id.clone();
-    ru.store
+    ru.store()
         .write(move |tx| {
             tx.conn().execute(
                 "INSERT INTO envelopes (hash, id, sender, recipient, kind, case_id, created, signed_json, direction, log_index, recorded_at)
@@ -383,7 +384,7 @@ async fn a_peer_that_rewrites_its_log_is_caught_by_the_audit() {
 
     // ru rewrites history: entry 2 replaced, tree rebuilt, head re-signed.
     ru.node
-        .store
+        .store()
         .write(|tx| {
             let c = tx.conn();
             c.execute("UPDATE log_entries SET data = CAST('envelope ' || hex(randomblob(32)) AS BLOB) WHERE idx = 2", [])?;

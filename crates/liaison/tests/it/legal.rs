@@ -191,7 +191,7 @@ async fn forged_transitions_are_refused_and_recorded() {
     // ru tries to close the case (only the requesting party may) and to
     // follow an envelope that is not in the case.
     let client =
-        liaison_node::tls::peer_http_client(&ru.node.tls, us.node.tls.fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let make = |id: &str, body: Value| {
         liaison_core::envelope::Envelope {
             id: id.into(),
@@ -203,7 +203,7 @@ async fn forged_transitions_are_refused_and_recorded() {
             body,
             attachments: vec![],
         }
-        .sign(ru.node.store.log_signer())
+        .sign(ru.node.store().log_signer())
         .unwrap()
     };
     let envelopes = vec![

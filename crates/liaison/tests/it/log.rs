@@ -10,7 +10,7 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
     // Grow the log past a full tile and a level-1 tile.
     for chunk in 0..3u32 {
         us.node
-            .store
+            .store()
             .write(move |tx| {
                 for i in 0..200u32 {
                     let e = liaison_core::leaf::LeafEntry::new(
@@ -24,7 +24,7 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
             .await
             .unwrap();
     }
-    let key = us.node.store.log_signer().verifier().to_encoded();
+    let key = us.node.store().log_signer().verifier().to_encoded();
     let url = format!("{}/log", us.app_url());
     let dir = us.dir.to_str().unwrap().to_owned();
     let out = tokio::task::spawn_blocking(move || liaison(&["log", "verify", &url, "--key", &key]))
@@ -73,7 +73,8 @@ async fn tiles_and_checkpoint_follow_the_c2sp_layout() {
     assert_eq!(cp.headers()["content-type"], "text/plain; charset=utf-8");
     let text = cp.text().await.unwrap();
     let (checkpoint, _) =
-        liaison_log::Checkpoint::open(&text, &us.node.store.log_signer().verifier(), &[]).unwrap();
+        liaison_log::Checkpoint::open(&text, &us.node.store().log_signer().verifier(), &[])
+            .unwrap();
     assert_eq!(checkpoint.size, 1);
     let tile = http
         .get(format!("{base}/log/tile/0/000.p/1"))

@@ -575,7 +575,7 @@ async fn a_rebuild_cut_short_is_finished_when_the_node_starts() {
     };
     assert!(found(&us));
     // As if the node stopped in the middle of `liaison reindex`.
-    us.store
+    us.store()
         .write(|tx| {
             liaison_store::reference::clear_index(tx.conn())?;
             liaison_store::set_meta(tx.conn(), "search_index", "rebuilding")

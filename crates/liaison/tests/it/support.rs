@@ -163,7 +163,7 @@ pub async fn wait_until<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F)
 /// Counts rows of a table with a condition, in the node's database.
 pub fn count(node: &Node, sql_where: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {sql_where}");
-    node.store
+    node.store()
         .read(|c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
         .unwrap()
 }

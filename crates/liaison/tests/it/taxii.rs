@@ -48,7 +48,7 @@ async fn the_real_taxii_client_adds_pages_and_filters_within_the_readers_marking
     let incident_id = liaison_core::stix::derived_id("incident", &case);
     let published = ru
         .node
-        .store
+        .store()
         .read(|c| liaison_store::stix::count(c, liaison_store::stix::INCIDENTS_ID))
         .unwrap();
     assert!(published > 0, "published {published}");
@@ -188,7 +188,7 @@ async fn exports_pass_stix2_validator_and_imports_keep_the_valid_objects() {
     );
     let held = ru
         .node
-        .store
+        .store()
         .read(|c| liaison_store::stix::count(c, liaison_store::stix::SHARED_ID))
         .unwrap();
     assert_eq!(held as usize, n - 1);

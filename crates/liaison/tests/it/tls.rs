@@ -13,7 +13,7 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
 
     // us fetches ru's checkpoint over mutual TLS, pinned to ru's certificate.
     let ru_card = us.node.peer("ru").unwrap().unwrap();
-    let client = liaison_node::tls::peer_http_client(&us.node.tls, ru_card.fingerprint).unwrap();
+    let client = liaison_node::tls::peer_http_client(us.node.tls(), ru_card.fingerprint).unwrap();
     let text = client
         .get(format!("{}/log/checkpoint", ru.fed_url()))
         .send()
@@ -32,11 +32,11 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
             .await
             .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(ru.node.store.log_origin()));
+    assert!(stdout(&out).contains(ru.node.store().log_origin()));
 
     // A stranger (not pinned by ru) cannot get past the handshake.
     let stranger_client =
-        liaison_node::tls::peer_http_client(&stranger.node.tls, ru_card.fingerprint).unwrap();
+        liaison_node::tls::peer_http_client(stranger.node.tls(), ru_card.fingerprint).unwrap();
     assert!(
         stranger_client
             .get(format!("{}/log/checkpoint", ru.fed_url()))
@@ -59,7 +59,7 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
     );
 
     // us refuses to talk to a server whose certificate is not ru's pin.
-    let wrong = liaison_node::tls::peer_http_client(&us.node.tls, ru_card.fingerprint).unwrap();
+    let wrong = liaison_node::tls::peer_http_client(us.node.tls(), ru_card.fingerprint).unwrap();
     assert!(
         wrong
             .get(format!("{}/log/checkpoint", stranger.fed_url()))
@@ -81,5 +81,5 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
         .text()
         .await
         .unwrap();
-    assert!(text.starts_with(ru.node.store.log_origin()));
+    assert!(text.starts_with(ru.node.store().log_origin()));
 }

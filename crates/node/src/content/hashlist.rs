@@ -7,6 +7,7 @@
 
 use std::sync::{OnceLock, RwLock};
 
+use liaison_core::case::CaseKind;
 use liaison_core::content::{HASH_LIST, HashEntry, HashListBody, ItemStatus, ItemType};
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image_within};
@@ -170,17 +171,6 @@ pub(crate) fn record_arrival(
     apply_list_change(conn, &e.sender, &body, now)
 }
 
-/// Ids of the content reports this node sent.
-fn outgoing_reports(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id FROM cases WHERE kind = 'content_report' AND outgoing = 1 ORDER BY created",
-    )?;
-    let rows = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
-}
-
 impl Node {
     /// The index, loaded on first use and caught up with every row added
     /// since, by this process or another (the CLI while `serve` runs): one
@@ -253,7 +243,7 @@ impl Node {
         let me = self.party.to_string();
         let entries: Vec<HashEntry> = self.store.read(|c| {
             let mut out = Vec::new();
-            for id in outgoing_reports(c)? {
+            for id in db::outgoing_case_ids(c, CaseKind::ContentReport.as_str())? {
                 let Some(case) = db::case_by_id(c, &id)? else {
                     continue;
                 };

@@ -436,7 +436,7 @@ pub(super) async fn case_view(
             tlp.meaning(t.lang).to_owned(),
         ),
         may_update,
-        may_retag: may_update && d.case.initiator == state.node.party.as_str(),
+        may_retag: may_update && d.case.initiator == state.node.party().as_str(),
         severities: enum_options("severity"),
         tlps: enum_options("tlp"),
         norm_tags,

@@ -85,7 +85,7 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
         .state
         .filter(|s| liaison_core::lifecycle::State::parse(s).is_some() || s == "open");
     let page = q.page.unwrap_or(1).max(1);
-    let me = node.party.to_string();
+    let me = node.party().to_string();
     let levels = v
         .user
         .as_ref()
@@ -271,7 +271,7 @@ pub(super) async fn new_case_page(
     if let Err(r) = v.require(Permission::Open(kind), "/cases/new") {
         return r;
     }
-    let defaults = forms::defaults(kind, &state.node.config.node.name);
+    let defaults = forms::defaults(kind, &state.node.config().node.name);
     let to = party_peers(&state)
         .first()
         .map(|p| p.0.clone())

@@ -116,7 +116,7 @@ struct HashesPage {
 
 fn page(state: &UiState, v: &Visitor, error: String, result: Option<&LookupResult>) -> HashesPage {
     let t = v.t;
-    let me = state.node.party.to_string();
+    let me = state.node.party().to_string();
     let mut computed = Vec::new();
     let mut matches = Vec::new();
     if let Some(r) = result {
@@ -169,7 +169,7 @@ fn page(state: &UiState, v: &Visitor, error: String, result: Option<&LookupResul
             .user
             .as_ref()
             .is_some_and(|u| u.role.allows(Permission::ManageHashes)),
-        radius: result.map_or(state.node.config.content.match_radius, |r| r.radius),
+        radius: result.map_or(state.node.config().content.match_radius, |r| r.radius),
     }
 }
 

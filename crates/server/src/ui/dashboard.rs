@@ -166,7 +166,7 @@ pub(super) async fn transparency_json(State(state): State<UiState>, _v: Visitor)
         Ok(s) => (
             [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"liaison-transparency.json\"")],
             serde_json::to_string_pretty(&serde_json::json!({
-                "party": state.node.party.as_str(),
+                "party": state.node.party().as_str(),
                 "generated_at": s.generated_at,
                 "cases_by_kind_and_state": s.by_kind_state,
                 "open_received": s.open_received,

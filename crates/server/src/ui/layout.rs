@@ -26,8 +26,8 @@ impl Layout {
             t: v.t,
             user: v.user.clone(),
             csrf: v.csrf.clone(),
-            party: state.node.party.to_string(),
-            node_name: state.node.config.node.name.clone(),
+            party: state.node.party().to_string(),
+            node_name: state.node.config().node.name.clone(),
             active,
         }
     }

@@ -200,7 +200,7 @@ fn term_view_page(
         Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found(state, v)),
         Err(e) => return Err(internal(e)),
     };
-    let me = state.node.party.to_string();
+    let me = state.node.party().to_string();
     let latest = s
         .definitions
         .iter()

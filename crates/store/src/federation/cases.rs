@@ -281,3 +281,50 @@ pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>,
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }
+
+/// Ids of the cases of `kind` this node opened, oldest first.
+pub fn outgoing_case_ids(conn: &Connection, kind: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM cases WHERE kind = ?1 AND outgoing = 1 ORDER BY created")?;
+    let rows = stmt
+        .query_map([kind], |r| r.get("id"))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// A ping this node sent: to whom, when, and when it was acknowledged.
+#[derive(Clone, Debug)]
+pub struct SentPing {
+    pub responder: String,
+    pub created: String,
+    pub acknowledged_at: Option<String>,
+}
+
+/// Every ping this node sent, oldest first.
+pub fn sent_pings(conn: &Connection) -> Result<Vec<SentPing>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT responder, created, acknowledged_at FROM cases
+         WHERE kind = 'ping' AND outgoing = 1 ORDER BY created",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SentPing {
+                responder: r.get("responder")?,
+                created: r.get("created")?,
+                acknowledged_at: r.get("acknowledged_at")?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The markings (as stored) of the incidents `party` takes part in.
+pub fn incident_markings_of(conn: &Connection, party: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tlp FROM cases WHERE kind = 'incident' AND (initiator = ?1 OR responder = ?1)",
+    )?;
+    let rows = stmt
+        .query_map([party], |r| r.get("tlp"))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -152,3 +152,15 @@ pub fn set_receipt(conn: &Connection, hash: &str, receipt: &str) -> Result<(), S
         .execute(params![hash, receipt])?;
     Ok(())
 }
+
+/// Every envelope of a case (glossary events have none), as (hash, case id)
+/// in log order: what the search index is rebuilt from.
+pub fn case_envelope_hashes(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT hash, case_id FROM envelopes WHERE kind != 'glossary' ORDER BY log_index",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get("hash")?, r.get("case_id")?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

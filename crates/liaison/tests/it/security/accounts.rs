@@ -106,7 +106,7 @@ async fn resets_revocations_expiry_and_disabling_end_every_credential() {
     // Tokens expire.
     let c = node.create_token("ivan", "c").await.unwrap();
     let digest = liaison_log::Hash::of_content(c.as_bytes()).to_hex();
-    node.store
+    node.store()
         .write(move |tx| {
             tx.conn().execute(
                 "UPDATE api_tokens SET expires = 1 WHERE token_sha256 = ?1",
@@ -227,7 +227,8 @@ async fn every_response_carries_security_headers_and_api_refusals_their_error_bo
     let ru = live_node(tmp.path(), "ru", "party").await;
     pin_each_other(&us.node, &ru.node).await;
     let api = Api::as_user(&us.node, us.app_url(), "admin", "administrator").await;
-    let fed = liaison_node::tls::peer_http_client(&ru.node.tls, us.node.tls.fingerprint()).unwrap();
+    let fed =
+        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let base = us.app_url();
     let mut responses = vec![
         http()

@@ -13,8 +13,8 @@ use crate::support::*;
 /// federation listener, as `from`'s node would.
 async fn forge(from: &LiveNode, to: &LiveNode, e: Envelope) -> DeliveryResponse {
     let client =
-        liaison_node::tls::peer_http_client(&from.node.tls, to.node.tls.fingerprint()).unwrap();
-    let signed = e.sign(from.node.store.log_signer()).unwrap();
+        liaison_node::tls::peer_http_client(from.node.tls(), to.node.tls().fingerprint()).unwrap();
+    let signed = e.sign(from.node.store().log_signer()).unwrap();
     client
         .post(format!("{}/federation/v1/envelopes", to.fed_url()))
         .json(&DeliveryRequest {
@@ -114,7 +114,7 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
     assert_eq!(refusal(&r), "accepted");
     let published: Vec<Value> = ru
         .node
-        .store
+        .store()
         .read(|c| {
             let mut s = c.prepare("SELECT json FROM stix_objects WHERE collection = ?1")?;
             let rows = s
@@ -271,7 +271,7 @@ async fn proofs_from_size_zero_and_verifier_lists_naming_a_key_twice_are_refused
     us.node.open_case("ru", "note", note("a")).await.unwrap();
     // ru's view of us: us's checkpoint, fetched over the federation.
     let client =
-        liaison_node::tls::peer_http_client(&ru.node.tls, us.node.tls.fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let note = client
         .get(format!("{}/log/checkpoint", us.fed_url()))
         .send()
@@ -280,7 +280,7 @@ async fn proofs_from_size_zero_and_verifier_lists_naming_a_key_twice_are_refused
         .text()
         .await
         .unwrap();
-    let key = us.node.store.log_signer().verifier();
+    let key = us.node.store().log_signer().verifier();
     let (cp, _) = liaison_log::checkpoint::Checkpoint::open(&note, &key, &[]).unwrap();
     // A "consistency proof" from size 0 proves nothing about a claimed root.
     let claimed = liaison_log::hash::leaf_hash(b"a tree that never was");

@@ -31,7 +31,7 @@ async fn escalations_carry_no_case_content_and_only_readers_of_the_case_see_them
     .await;
     let rows = ru
         .node
-        .store
+        .store()
         .read(|c| liaison_store::federation::escalations(c, 100))
         .unwrap();
     for e in &rows {
