@@ -50,7 +50,7 @@ pub fn name_of(conn: &Connection, sha256: &str) -> Result<Option<String>, StoreE
         .prepare_cached(
             "SELECT name FROM envelope_attachments WHERE sha256 = ?1 ORDER BY rowid LIMIT 1",
         )?
-        .query_row([sha256], |r| r.get(0))
+        .query_row([sha256], |r| r.get("name"))
         .optional()?)
 }
 

@@ -95,7 +95,9 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
 
 pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+            r.get("value")
+        })
         .optional()?)
 }
 

@@ -29,19 +29,19 @@ const COLUMNS: &str = "id, owner, entry_id, kind, value, entity, behaviour, urge
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashRow> {
     Ok(HashRow {
-        id: r.get(0)?,
-        owner: r.get(1)?,
-        entry_id: r.get(2)?,
-        kind: r.get(3)?,
-        value: r.get(4)?,
-        entity: r.get(5)?,
-        behaviour: r.get(6)?,
-        urgency: r.get(7)?,
-        origin_case: r.get(8)?,
-        added_at: r.get(9)?,
-        withdrawn_at: r.get(10)?,
-        withdraw_reason: r.get(11)?,
-        tlp: r.get(12)?,
+        id: r.get("id")?,
+        owner: r.get("owner")?,
+        entry_id: r.get("entry_id")?,
+        kind: r.get("kind")?,
+        value: r.get("value")?,
+        entity: r.get("entity")?,
+        behaviour: r.get("behaviour")?,
+        urgency: r.get("urgency")?,
+        origin_case: r.get("origin_case")?,
+        added_at: r.get("added_at")?,
+        withdrawn_at: r.get("withdrawn_at")?,
+        withdraw_reason: r.get("withdraw_reason")?,
+        tlp: r.get("tlp")?,
     })
 }
 
@@ -126,7 +126,7 @@ pub fn live_pdq_after(conn: &Connection, after_id: i64) -> Result<Vec<(i64, Stri
         "SELECT id, value FROM hash_list WHERE id > ?1 AND kind = 'pdq' AND withdrawn_at IS NULL",
     )?;
     let rows = stmt
-        .query_map([after_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([after_id], |r| Ok((r.get("id")?, r.get("value")?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -178,14 +178,16 @@ pub fn counts(
     tlp_levels: &[&str],
 ) -> Result<Vec<(String, String, i64)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT owner, kind, count(*) FROM hash_list
+        "SELECT owner, kind, count(*) AS entries FROM hash_list
          WHERE withdrawn_at IS NULL AND tlp IN (SELECT value FROM json_each(?1))
          GROUP BY owner, kind ORDER BY owner, kind",
     )?;
     let levels =
         serde_json::to_string(tlp_levels).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let rows = stmt
-        .query_map([levels], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([levels], |r| {
+            Ok((r.get("owner")?, r.get("kind")?, r.get("entries")?))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -24,7 +24,7 @@ fn node_key(level: u8, index: u64) -> i64 {
 pub(crate) fn read_head(conn: &Connection) -> Result<LogHead, StoreError> {
     let (size, root): (i64, Vec<u8>) =
         conn.query_row("SELECT size, root FROM log_head WHERE id = 0", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get("size")?, r.get("root")?))
         })?;
     let root = Hash::from_slice(&root)
         .ok_or_else(|| StoreError::Corrupt("the stored root is not 32 bytes".into()))?;
@@ -170,7 +170,7 @@ pub(crate) fn read_entry(conn: &Connection, index: u64) -> Result<Option<Vec<u8>
         .query_row(
             "SELECT data FROM log_entries WHERE idx = ?1",
             [index as i64],
-            |r| r.get(0),
+            |r| r.get("data"),
         )
         .optional()?)
 }

@@ -40,12 +40,12 @@ fn shifts_where(
     ))?;
     let map = |r: &rusqlite::Row<'_>| {
         Ok(Shift {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            email: r.get(2)?,
-            phone: r.get(3)?,
-            starts: r.get(4)?,
-            ends: r.get(5)?,
+            id: r.get("id")?,
+            name: r.get("name")?,
+            email: r.get("email")?,
+            phone: r.get("phone")?,
+            starts: r.get("starts")?,
+            ends: r.get("ends")?,
         })
     };
     let rows = match at {
@@ -94,11 +94,11 @@ pub fn recent_reads(conn: &Connection, limit: usize) -> Result<Vec<TlpRead>, Sto
     let rows = stmt
         .query_map([limit as i64], |r| {
             Ok(TlpRead {
-                at: r.get(0)?,
-                username: r.get(1)?,
-                object: r.get(2)?,
-                tlp: r.get(3)?,
-                via: r.get(4)?,
+                at: r.get("at")?,
+                username: r.get("username")?,
+                object: r.get("object")?,
+                tlp: r.get("tlp")?,
+                via: r.get("via")?,
             })
         })?
         .collect::<Result<_, _>>()?;

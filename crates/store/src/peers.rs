@@ -56,10 +56,10 @@ pub fn pin(conn: &Connection, peer: &PinnedPeer, replace: bool) -> Result<PinOut
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PinnedPeer> {
     Ok(PinnedPeer {
-        party: r.get(0)?,
-        card_json: r.get(1)?,
-        fingerprint: r.get(2)?,
-        pinned_at: r.get(3)?,
+        party: r.get("party")?,
+        card_json: r.get("card_json")?,
+        fingerprint: r.get("fingerprint")?,
+        pinned_at: r.get("pinned_at")?,
     })
 }
 

@@ -39,11 +39,11 @@ pub fn glossary_events(
     let rows = stmt
         .query_map([term], |r| {
             Ok(GlossaryEventRow {
-                event_id: r.get(0)?,
-                term: r.get(1)?,
-                party: r.get(2)?,
-                body: r.get(3)?,
-                created: r.get(4)?,
+                event_id: r.get("event_id")?,
+                term: r.get("term")?,
+                party: r.get("party")?,
+                body: r.get("body")?,
+                created: r.get("created")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -60,11 +60,11 @@ pub fn glossary_event(
         )?
         .query_row([event_id], |r| {
             Ok(GlossaryEventRow {
-                event_id: r.get(0)?,
-                term: r.get(1)?,
-                party: r.get(2)?,
-                body: r.get(3)?,
-                created: r.get(4)?,
+                event_id: r.get("event_id")?,
+                term: r.get("term")?,
+                party: r.get("party")?,
+                body: r.get("body")?,
+                created: r.get("created")?,
             })
         })
         .optional()?)
@@ -89,17 +89,18 @@ pub fn case_norm_tags(conn: &Connection, case_id: &str) -> Result<Vec<String>, S
     let mut stmt =
         conn.prepare_cached("SELECT norm FROM case_norms WHERE case_id = ?1 ORDER BY norm")?;
     let rows = stmt
-        .query_map([case_id], |r| r.get(0))?
+        .query_map([case_id], |r| r.get("norm"))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
 /// Number of cases tagged with each norm.
 pub fn norm_tag_counts(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT norm, COUNT(*) FROM case_norms GROUP BY norm ORDER BY norm")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT norm, COUNT(*) AS cases FROM case_norms GROUP BY norm ORDER BY norm",
+    )?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get("norm")?, r.get("cases")?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -180,9 +181,9 @@ pub fn search_glossary(
     let rows = stmt
         .query_map(params![fts_query(stems), limit as i64], |r| {
             Ok(Hit {
-                doc: r.get(0)?,
+                doc: r.get("term")?,
                 case_id: None,
-                rank: r.get(1)?,
+                rank: r.get("score")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -207,7 +208,7 @@ pub fn search_cases(
         return Ok(Vec::new());
     }
     // Rank on rowids and scores alone; read the stored columns of the best only.
-    let sql = "SELECT s.doc, best.case_id, best.score FROM (
+    let sql = "SELECT s.doc, best.case_id, best.score AS rank FROM (
              -- SQLite takes a bare column from the row that gives min().
              SELECT case_id, min(score) AS score, id FROM (
                  SELECT rowid AS id, case_id, bm25(search_cases) AS score FROM search_cases
@@ -226,9 +227,9 @@ pub fn search_cases(
             params![fts_query(stems), limit as i64, window, levels],
             |r| {
                 Ok(Hit {
-                    doc: r.get(0)?,
-                    case_id: r.get(1)?,
-                    rank: r.get(2)?,
+                    doc: r.get("doc")?,
+                    case_id: r.get("case_id")?,
+                    rank: r.get("rank")?,
                 })
             },
         )?

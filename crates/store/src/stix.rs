@@ -31,11 +31,11 @@ pub fn collections(conn: &Connection) -> Result<Vec<Collection>, StoreError> {
     let rows = stmt
         .query_map([], |r| {
             Ok(Collection {
-                id: r.get(0)?,
-                alias: r.get(1)?,
-                title: r.get(2)?,
-                description: r.get(3)?,
-                writable: r.get(4)?,
+                id: r.get("id")?,
+                alias: r.get("alias")?,
+                title: r.get("title")?,
+                description: r.get("description")?,
+                writable: r.get("writable")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -97,7 +97,8 @@ pub fn add_objects(
         .unwrap_or(0);
     let mut next = jiff::Timestamp::now().as_microsecond().max(last_micros + 1);
     let mut bounds = conn.prepare_cached(
-        "SELECT min(version), max(version), count(*) FROM stix_objects WHERE collection = ?1 AND id = ?2",
+        "SELECT min(version) AS earliest, max(version) AS latest, count(*) AS versions
+         FROM stix_objects WHERE collection = ?1 AND id = ?2",
     )?;
     let mut exists = conn.prepare_cached(
         "SELECT 1 FROM stix_objects WHERE collection = ?1 AND id = ?2 AND version = ?3",
@@ -133,7 +134,7 @@ pub fn add_objects(
         }
         let (min, max, n): (Option<String>, Option<String>, i64) = bounds
             .query_row(params![collection, o.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get("earliest")?, r.get("latest")?, r.get("versions")?))
             })?;
         let is_last = n == 0 || max.as_deref().is_some_and(|m| version.as_str() > m);
         let is_first = n == 0 || min.as_deref().is_some_and(|m| version.as_str() < m);
@@ -287,13 +288,13 @@ pub fn page(conn: &Connection, q: &ObjectQuery<'_>) -> Result<Page, StoreError> 
             ],
             |r| {
                 Ok(StoredObject {
-                    seq: r.get(0)?,
-                    id: r.get(1)?,
-                    kind: r.get(2)?,
-                    version: r.get(3)?,
-                    date_added: r.get(4)?,
-                    tlp: r.get(5)?,
-                    json: r.get(6)?,
+                    seq: r.get("seq")?,
+                    id: r.get("id")?,
+                    kind: r.get("type")?,
+                    version: r.get("version")?,
+                    date_added: r.get("date_added")?,
+                    tlp: r.get("tlp")?,
+                    json: r.get("json")?,
                 })
             },
         )?
@@ -410,15 +411,15 @@ pub fn status(conn: &Connection, id: &str, username: &str) -> Result<Option<Stat
         )?
         .query_row([id, username], |r| {
             Ok(Status {
-                id: r.get(0)?,
-                collection: r.get(1)?,
-                request_timestamp: r.get(2)?,
-                total: r.get(3)?,
-                success: r.get(4)?,
-                failure: r.get(5)?,
-                successes: r.get(6)?,
-                failures: r.get(7)?,
-                username: r.get(8)?,
+                id: r.get("id")?,
+                collection: r.get("collection")?,
+                request_timestamp: r.get("request_timestamp")?,
+                total: r.get("total")?,
+                success: r.get("success")?,
+                failure: r.get("failure")?,
+                successes: r.get("successes")?,
+                failures: r.get("failures")?,
+                username: r.get("username")?,
             })
         })
         .optional()?)

@@ -19,13 +19,13 @@ pub struct UserRow {
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
-        username: r.get(0)?,
-        role: r.get(1)?,
-        password_hash: r.get(2)?,
-        lang: r.get(3)?,
-        created: r.get(4)?,
-        disabled: r.get(5)?,
-        clearance: r.get(6)?,
+        username: r.get("username")?,
+        role: r.get("role")?,
+        password_hash: r.get("password_hash")?,
+        lang: r.get("lang")?,
+        created: r.get("created")?,
+        disabled: r.get("disabled")?,
+        clearance: r.get("clearance")?,
     })
 }
 
@@ -118,16 +118,16 @@ pub struct TokenRow {
 
 pub fn tokens_of(conn: &Connection, username: &str) -> Result<Vec<TokenRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT substr(token_sha256, 1, 12), label, created, coalesce(expires, 0)
+        "SELECT substr(token_sha256, 1, 12) AS id, label, created, coalesce(expires, 0) AS expires
          FROM api_tokens WHERE username = ?1 ORDER BY created",
     )?;
     let rows = stmt
         .query_map([username], |r| {
             Ok(TokenRow {
-                id: r.get(0)?,
-                label: r.get(1)?,
-                created: r.get(2)?,
-                expires: r.get(3)?,
+                id: r.get("id")?,
+                label: r.get("label")?,
+                created: r.get("created")?,
+                expires: r.get("expires")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -205,7 +205,7 @@ pub fn session(
             "SELECT s.username, s.csrf, s.expires FROM sessions s JOIN users u ON u.username = s.username
              WHERE s.id_sha256 = ?1 AND s.expires > ?2 AND u.disabled = 0",
         )?
-        .query_row(params![id_sha256, now], |r| Ok(SessionRow { username: r.get(0)?, csrf: r.get(1)?, expires: r.get(2)? }))
+        .query_row(params![id_sha256, now], |r| Ok(SessionRow { username: r.get("username")?, csrf: r.get("csrf")?, expires: r.get("expires")? }))
         .optional()?)
 }
 

@@ -28,11 +28,11 @@ pub fn rejections(conn: &Connection, limit: usize) -> Result<Vec<Rejection>, Sto
     let rows = stmt
         .query_map([limit as i64], |r| {
             Ok(Rejection {
-                at: r.get(0)?,
-                peer: r.get(1)?,
-                envelope_id: r.get(2)?,
-                code: r.get(3)?,
-                reason: r.get(4)?,
+                at: r.get("at")?,
+                peer: r.get("peer")?,
+                envelope_id: r.get("envelope_id")?,
+                code: r.get("code")?,
+                reason: r.get("reason")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -84,12 +84,12 @@ pub fn alerts(conn: &Connection, include_resolved: bool) -> Result<Vec<Alert>, S
     let rows = stmt
         .query_map([include_resolved], |r| {
             Ok(Alert {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                kind: r.get(2)?,
-                subject: r.get(3)?,
-                message: r.get(4)?,
-                resolved_at: r.get(5)?,
+                id: r.get("id")?,
+                at: r.get("at")?,
+                kind: r.get("kind")?,
+                subject: r.get("subject")?,
+                message: r.get("message")?,
+                resolved_at: r.get("resolved_at")?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -112,16 +112,16 @@ pub struct Escalation {
 
 fn escalation_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Escalation> {
     Ok(Escalation {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        subject: r.get(2)?,
-        deadline: r.get(3)?,
-        level: r.get(4)?,
-        due: r.get(5)?,
-        message: r.get(6)?,
-        email_status: r.get(7)?,
-        webhook_status: r.get(8)?,
-        attempts: r.get(9)?,
+        id: r.get("id")?,
+        at: r.get("at")?,
+        subject: r.get("subject")?,
+        deadline: r.get("deadline")?,
+        level: r.get("level")?,
+        due: r.get("due")?,
+        message: r.get("message")?,
+        email_status: r.get("email_status")?,
+        webhook_status: r.get("webhook_status")?,
+        attempts: r.get("attempts")?,
     })
 }
 
@@ -227,12 +227,12 @@ pub fn alerts_to_escalate(conn: &Connection) -> Result<Vec<Alert>, StoreError> {
     let rows = stmt
         .query_map([], |r| {
             Ok(Alert {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                kind: r.get(2)?,
-                subject: r.get(3)?,
-                message: r.get(4)?,
-                resolved_at: r.get(5)?,
+                id: r.get("id")?,
+                at: r.get("at")?,
+                kind: r.get("kind")?,
+                subject: r.get("subject")?,
+                message: r.get("message")?,
+                resolved_at: r.get("resolved_at")?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -40,29 +40,29 @@ pub(crate) const CASE_COLUMNS: &str = "id, kind, initiator, responder, subject, 
     root_hash, preservation_days, delivered_at, acknowledged_at, executed_at, extension_days, outgoing, tlp";
 
 pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
-    let links: String = r.get(10)?;
+    let links: String = r.get("links")?;
     Ok(CaseRow {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        initiator: r.get(2)?,
-        responder: r.get(3)?,
-        subject: r.get(4)?,
-        state: r.get(5)?,
-        created: r.get(6)?,
-        updated: r.get(7)?,
-        offence: r.get(8)?,
-        urgent: r.get(9)?,
+        id: r.get("id")?,
+        kind: r.get("kind")?,
+        initiator: r.get("initiator")?,
+        responder: r.get("responder")?,
+        subject: r.get("subject")?,
+        state: r.get("state")?,
+        created: r.get("created")?,
+        updated: r.get("updated")?,
+        offence: r.get("offence")?,
+        urgent: r.get("urgent")?,
         links: serde_json::from_str(&links).unwrap_or_default(),
-        root_hash: r.get(11)?,
-        preservation_days: r.get(12)?,
+        root_hash: r.get("root_hash")?,
+        preservation_days: r.get("preservation_days")?,
         times: CaseTimes {
-            delivered_at: r.get(13)?,
-            acknowledged_at: r.get(14)?,
-            executed_at: r.get(15)?,
-            extension_days: r.get(16)?,
+            delivered_at: r.get("delivered_at")?,
+            acknowledged_at: r.get("acknowledged_at")?,
+            executed_at: r.get("executed_at")?,
+            extension_days: r.get("extension_days")?,
         },
-        outgoing: r.get(17)?,
-        tlp: r.get(18)?,
+        outgoing: r.get("outgoing")?,
+        tlp: r.get("tlp")?,
     })
 }
 
@@ -180,7 +180,7 @@ pub fn delivered_at(conn: &Connection, envelope_hash: &str) -> Result<Option<Str
         .prepare_cached(
             "SELECT delivered_at FROM outbox WHERE envelope_hash = ?1 AND state = 'delivered'",
         )?
-        .query_row([envelope_hash], |r| r.get(0))
+        .query_row([envelope_hash], |r| r.get("delivered_at"))
         .optional()?
         .flatten())
 }
@@ -192,7 +192,7 @@ pub fn case_of_envelope(
 ) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT case_id FROM envelopes WHERE hash = ?1")?
-        .query_row([envelope_hash], |r| r.get(0))
+        .query_row([envelope_hash], |r| r.get("case_id"))
         .optional()?)
 }
 
@@ -217,15 +217,15 @@ pub fn case_figures(conn: &Connection) -> Result<Vec<CaseFigures>, StoreError> {
     let rows = stmt
         .query_map([], |r| {
             Ok(CaseFigures {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                state: r.get(2)?,
-                initiator: r.get(3)?,
-                responder: r.get(4)?,
-                created: r.get(5)?,
-                delivered_at: r.get(6)?,
-                acknowledged_at: r.get(7)?,
-                executed_at: r.get(8)?,
+                id: r.get("id")?,
+                kind: r.get("kind")?,
+                state: r.get("state")?,
+                initiator: r.get("initiator")?,
+                responder: r.get("responder")?,
+                created: r.get("created")?,
+                delivered_at: r.get("delivered_at")?,
+                acknowledged_at: r.get("acknowledged_at")?,
+                executed_at: r.get("executed_at")?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -38,24 +38,24 @@ impl Direction {
 const ENVELOPE_COLUMNS: &str = "hash, id, sender, recipient, kind, case_id, created, signed_json, direction, log_index, recorded_at, receipt";
 
 fn envelope_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvelopeRow> {
-    let direction: String = r.get(8)?;
+    let direction: String = r.get("direction")?;
     Ok(EnvelopeRow {
-        hash: r.get(0)?,
-        id: r.get(1)?,
-        sender: r.get(2)?,
-        recipient: r.get(3)?,
-        kind: r.get(4)?,
-        case_id: r.get(5)?,
-        created: r.get(6)?,
-        signed_json: r.get(7)?,
+        hash: r.get("hash")?,
+        id: r.get("id")?,
+        sender: r.get("sender")?,
+        recipient: r.get("recipient")?,
+        kind: r.get("kind")?,
+        case_id: r.get("case_id")?,
+        created: r.get("created")?,
+        signed_json: r.get("signed_json")?,
         direction: if direction == "in" {
             Direction::In
         } else {
             Direction::Out
         },
-        log_index: r.get::<_, i64>(9)? as u64,
-        recorded_at: r.get(10)?,
-        receipt: r.get(11)?,
+        log_index: r.get::<_, i64>("log_index")? as u64,
+        recorded_at: r.get("recorded_at")?,
+        receipt: r.get("receipt")?,
     })
 }
 

@@ -24,16 +24,16 @@ pub struct OutboxItem {
 
 fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     Ok(OutboxItem {
-        seq: r.get(0)?,
-        peer: r.get(1)?,
-        envelope_hash: r.get(2)?,
-        signed_json: r.get(3)?,
-        state: r.get(4)?,
-        enqueued_at: r.get(5)?,
-        enqueued_ms: r.get(6)?,
-        attempts: r.get(7)?,
-        next_attempt_ms: r.get(8)?,
-        last_error: r.get(9)?,
+        seq: r.get("seq")?,
+        peer: r.get("peer")?,
+        envelope_hash: r.get("envelope_hash")?,
+        signed_json: r.get("signed_json")?,
+        state: r.get("state")?,
+        enqueued_at: r.get("enqueued_at")?,
+        enqueued_ms: r.get("enqueued_ms")?,
+        attempts: r.get("attempts")?,
+        next_attempt_ms: r.get("next_attempt_ms")?,
+        last_error: r.get("last_error")?,
         alerted: r.get::<_, Option<String>>(10)?.is_some(),
     })
 }
@@ -81,10 +81,12 @@ pub fn undelivered(conn: &Connection, peer: Option<&str>) -> Result<Vec<OutboxIt
 
 pub fn outbox_counts(conn: &Connection, peer: &str) -> Result<(i64, i64, i64), StoreError> {
     Ok(conn.query_row(
-        "SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'refused'), 0)
+        "SELECT COALESCE(SUM(state = 'pending'), 0) AS pending,
+                COALESCE(SUM(state = 'delivered'), 0) AS delivered,
+                COALESCE(SUM(state = 'refused'), 0) AS refused
          FROM outbox WHERE peer = ?1",
         [peer],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get("pending")?, r.get("delivered")?, r.get("refused")?)),
     )?)
 }
 

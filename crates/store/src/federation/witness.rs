@@ -35,8 +35,13 @@ pub fn peer_checkpoints(conn: &Connection, peer: &str) -> Result<Vec<PeerCheckpo
     )?;
     let rows = stmt
         .query_map([peer], |r| {
-            let root: Vec<u8> = r.get(1)?;
-            Ok((r.get::<_, i64>(0)?, root, r.get(2)?, r.get(3)?))
+            let root: Vec<u8> = r.get("root")?;
+            Ok((
+                r.get::<_, i64>("size")?,
+                root,
+                r.get("note")?,
+                r.get("seen_at")?,
+            ))
         })?
         .collect::<Result<Vec<(i64, Vec<u8>, String, String)>, _>>()?;
     rows.into_iter()
@@ -61,7 +66,7 @@ pub fn witness_view(
 ) -> Result<Option<(u64, [u8; 32])>, StoreError> {
     let row: Option<(i64, Vec<u8>)> = conn
         .prepare_cached("SELECT size, root FROM witness_views WHERE origin = ?1")?
-        .query_row([origin], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([origin], |r| Ok((r.get("size")?, r.get("root")?)))
         .optional()?;
     row.map(|(size, root)| {
         let root: [u8; 32] = root
@@ -113,10 +118,10 @@ pub fn cosignatures(conn: &Connection) -> Result<Vec<Cosignature>, StoreError> {
     let rows = stmt
         .query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
+                r.get::<_, String>("witness")?,
+                r.get::<_, i64>("size")?,
                 r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, String>("line")?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
