@@ -7,7 +7,6 @@ use liaison_server::api::ROUTES;
 use liaison_server::route_table::{Need, Route};
 use serde_json::{Value, json};
 
-use crate::legal::mla_body;
 use crate::support::*;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -19,10 +18,8 @@ pub async fn token(node: &liaison_node::Node, user: &str, role: &str) -> String 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_legal_workflow_runs_through_the_api_and_callers_are_checked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let us_lo = token(&us.node, "alice", "legal_officer").await;
     ru.node
         .add_user("ivan", "legal_officer", PASSWORD, "ru")
@@ -204,10 +201,8 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_role_is_checked_on_every_api_route() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let us = &net["us"];
     let mla = us
         .node
         .open_case("ru", "mla", mla_body(None))
@@ -222,24 +217,20 @@ async fn every_role_is_checked_on_every_api_route() {
         .case_id;
     let incident = us
         .node
-        .open_case(
-            "ru",
-            "incident",
-            crate::incidents::incident_body("TLP:AMBER"),
-        )
+        .open_case("ru", "incident", incident_body("TLP:AMBER"))
         .await
         .unwrap()
         .case_id;
     let report = us
         .node
-        .open_case("ru", "content_report", crate::content::report_body())
+        .open_case("ru", "content_report", report_body())
         .await
         .unwrap()
         .case_id;
     let sha = us
         .node
         .store_attachment_file(&{
-            let p = tmp.path().join("a.txt");
+            let p = net.root().join("a.txt");
             std::fs::write(&p, "x").unwrap();
             p
         })

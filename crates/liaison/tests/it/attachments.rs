@@ -4,7 +4,6 @@
 use futures_util::StreamExt as _;
 use liaison_core::envelope::AttachmentRef;
 
-use crate::legal::mla_body;
 use crate::support::*;
 
 async fn content(node: &liaison_node::Node, sha: &str) -> Vec<u8> {
@@ -18,15 +17,17 @@ async fn content(node: &liaison_node::Node, sha: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| c.attachments.max_bytes = 1_000_000).await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::of(vec![
+        party("us"),
+        party("ru").config(|c| c.attachments.max_bytes = 1_000_000),
+    ])
+    .await;
+    let (us, ru) = (&net["us"], &net["ru"]);
 
     let evidence: Vec<u8> = (0..300_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let path = tmp.path().join("phishing-kit.zip");
+    let path = net.root().join("phishing-kit.zip");
     std::fs::write(&path, &evidence).unwrap();
     let stored = us.node.store_attachment_file(&path).await.unwrap();
     let reference = AttachmentRef {
@@ -136,7 +137,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
 
     // The CLI writes a received attachment out.
     let dir = ru.dir.to_str().unwrap().to_owned();
-    let out = tmp.path().join("out.zip");
+    let out = net.root().join("out.zip");
     let out_s = out.to_str().unwrap().to_owned();
     let sha = stored.sha256.clone();
     let o = tokio::task::spawn_blocking(move || {

@@ -9,29 +9,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-pub const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
-
-pub fn report_body() -> Value {
-    report_with(PDQ, &"ab".repeat(32), &"cd".repeat(16))
-}
-
-fn report_with(pdq: &str, sha256: &str, md5: &str) -> Value {
-    json!({
-        "title": "Recruitment videos of Group X",
-        "reporting_unit": {"name": "Referral Unit", "contact_person": "A. Smith", "email": "iru@example.org"},
-        "provider": "ExampleTube",
-        "tlp": "amber",
-        "items": [
-            {"type": "url", "value": "https://video.example/watch?v=1", "behaviour": "recruitment",
-             "urgency": "removal_order", "entity": "Group X"},
-            {"type": "pdq", "value": pdq, "quality": 100, "behaviour": "glorification",
-             "urgency": "standard", "entity": "Group X"},
-            {"type": "sha256", "value": sha256, "behaviour": "instruction", "urgency": "priority"},
-            {"type": "md5", "value": md5, "behaviour": "threat", "urgency": "standard"}
-        ]
-    })
-}
-
 /// A photo-like image and a re-encoded, resized copy of it (PIL).
 fn images(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let script = "import sys, numpy as np\nfrom PIL import Image, ImageDraw\n\
@@ -59,13 +36,11 @@ fn items_of(node: &liaison_node::Node, case: &str) -> Vec<liaison_node::content:
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_withdrawn() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let (usn, run) = (&us.node, &ru.node);
 
-    let (orig, copy, flat) = images(tmp.path());
+    let (orig, copy, flat) = images(net.root());
     let pdq = liaison_core::pdq::hash_image(&orig).unwrap();
     assert!(pdq.quality >= 80);
     let sha256 = {
@@ -375,10 +350,12 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unanswered_removal_order_escalates_when_its_hour_is_up() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| c.content.removal_order_minutes = 0).await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::of(vec![
+        party("us"),
+        party("ru").config(|c| c.content.removal_order_minutes = 0),
+    ])
+    .await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let case = us
         .node
         .open_case("ru", "content_report", report_body())
@@ -483,8 +460,8 @@ fn the_cli_matches_images_against_the_list() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rows_another_process_adds_reach_the_serving_index() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
     let query = liaison_node::content::HashQuery {
         pdq: Some(PDQ.to_owned()),
         ..Default::default()

@@ -5,19 +5,7 @@ use std::io::{Read as _, Write as _};
 
 use serde_json::{Value, json};
 
-use crate::legal::{authority, preservation_body};
 use crate::support::*;
-
-fn emergency_body() -> Value {
-    json!({
-        "requesting_authority": authority("U.S. Department of Justice, Office of International Affairs", "oia@usdoj.example", "America/New_York"),
-        "risk_type": "kidnapping",
-        "risk_description": "A child was abducted; the kidnapper used the account to demand ransom an hour ago.",
-        "data_sought": ["subscriber_information", "traffic_data"],
-        "data_description": "Subscriber data and the last IP log-ins of the account, last 48 hours only.",
-        "custodian": "Mail provider Example, Moscow"
-    })
-}
 
 /// A webhook receiver: accepts connections and keeps each request body with
 /// its headers.
@@ -69,20 +57,21 @@ fn webhook_sink() -> (String, Received) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unacknowledged_emergency_request_escalates_by_email_and_signed_webhook() {
-    let tmp = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start();
     let (hook, hooks) = webhook_sink();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| {
-        c.deadlines.emergency_ack_secs = 2;
-        c.deadlines.check_interval_secs = 1;
-        c.escalation.email_to = "duty-officer@genproc.example".into();
-        c.escalation.email_from = "liaison-ru@genproc.example".into();
-        c.escalation.smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
-        c.escalation.webhook_url = hook.clone();
-    })
+    let net = Net::of(vec![
+        party("us"),
+        party("ru").config(|c| {
+            c.deadlines.emergency_ack_secs = 2;
+            c.deadlines.check_interval_secs = 1;
+            c.escalation.email_to = "duty-officer@genproc.example".into();
+            c.escalation.email_from = "liaison-ru@genproc.example".into();
+            c.escalation.smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+            c.escalation.webhook_url = hook.clone();
+        }),
+    ])
     .await;
-    pin_each_other(&us.node, &ru.node).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let case = us
         .node
         .open_case("ru", "emergency_disclosure", emergency_body())
@@ -197,11 +186,9 @@ async fn preserved_days_ago(node: &liaison_node::Node, case: &str, days: i64) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_preservation_expires_on_its_own_and_an_extended_one_does_not() {
-    let tmp = tempfile::tempdir().unwrap();
     let fast = |c: &mut liaison_node::Config| c.deadlines.check_interval_secs = 1;
-    let us = live_node_with(tmp.path(), "us", fast).await;
-    let ru = live_node_with(tmp.path(), "ru", fast).await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::of(vec![party("us").config(fast), party("ru").config(fast)]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let mut cases = Vec::new();
     for _ in 0..2 {
         let case = us

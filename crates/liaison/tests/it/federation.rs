@@ -46,10 +46,8 @@ async fn assert_clean_audit(node: &Node) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_note_is_delivered_receipted_and_shown_on_both_sides() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let sent = us
         .node
         .open_case("ru", "note", note("Phishing wave"))
@@ -89,9 +87,9 @@ async fn a_note_is_delivered_receipted_and_shown_on_both_sides() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recipient_down_while_500_messages_are_sent_then_started() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = idle_node(tmp.path(), "ru").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
+    let ru = idle_node(net.root(), "ru").await;
     pin_each_other(&us.node, &ru).await;
     let mut sends = tokio::task::JoinSet::new();
     for i in 0..500 {
@@ -125,10 +123,8 @@ async fn recipient_down_while_500_messages_are_sent_then_started() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redelivery_returns_the_original_receipt_and_changes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let e = envelope(&us.node, "ru", "0000000000aa", "twice")
         .sign(us.node.store().log_signer())
         .unwrap();
@@ -263,9 +259,9 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_envelope_is_kept_and_raised_not_dropped() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = idle_node(tmp.path(), "ru").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
+    let ru = idle_node(net.root(), "ru").await;
     pin_each_other(&us.node, &ru).await;
     let sent = us
         .node
@@ -366,10 +362,8 @@ async fn undelivered_envelopes_raise_an_alert_and_are_still_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_peer_that_rewrites_its_log_is_caught_by_the_audit() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     for i in 0..5 {
         us.node
             .open_case("ru", "note", note(&format!("m{i}")))

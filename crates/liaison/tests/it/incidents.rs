@@ -6,33 +6,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-pub fn incident_body(tlp: &str) -> Value {
-    json!({
-        "title": "Wiper malware at a regional grid operator",
-        "reporting_team": {"name": "US-CERT", "contact_person": "Duty analyst", "email": "soc@cert.example"},
-        "sectors": ["us-energy"],
-        "severity": "severe",
-        "tlp": tlp,
-        "description": "Destructive malware disabled SCADA workstations; its command servers are hosted in the recipient's territory.",
-        "indicators": [
-            {"type": "ipv4-addr", "value": "198.51.100.23"},
-            {"type": "domain-name", "value": "update-check.example"}
-        ],
-        "request": "mitigation",
-        "request_details": "Take down the two command servers and preserve their logs.",
-        "first_seen": "2026-11-22T03:10:00Z"
-    })
-}
-
-pub fn hotline_body() -> Value {
-    json!({
-        "subject": "Scanning of our grid operators from your address space",
-        "inquiry": "Is the activity from 203.0.113.0/24 known to you, and is it state-sponsored?",
-        "contact": {"name": "NRRC", "contact_person": "Watch officer", "email": "watch@nrrc.example"},
-        "tlp": "TLP:RED"
-    })
-}
-
 async fn state_on(node: &liaison_node::Node, case: &str, state: &str) {
     wait_until(10, &format!("{case} {state}"), || {
         node.case_detail(case)
@@ -44,10 +17,8 @@ async fn state_on(node: &liaison_node::Node, case: &str, state: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_incident_runs_with_updates_and_only_its_sender_changes_the_marking() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let (us, ru) = (&us.node, &ru.node);
 
     // Bad notifications are refused before anything is sent.
@@ -151,10 +122,8 @@ async fn an_incident_runs_with_updates_and_only_its_sender_changes_the_marking()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn markings_hide_cases_from_users_without_clearance_and_reads_are_audited() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let red = us
         .node
         .open_case("ru", "incident", incident_body("TLP:RED"))
@@ -283,17 +252,18 @@ async fn markings_hide_cases_from_users_without_clearance_and_reads_are_audited(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unacknowledged_hotline_inquiry_escalates_to_whoever_is_on_duty() {
-    let tmp = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| {
-        c.deadlines.hotline_ack_minutes = 0;
-        c.deadlines.check_interval_secs = 1;
-        c.escalation.email_from = "liaison-ru@nrrc.example".into();
-        c.escalation.smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
-    })
+    let net = Net::of(vec![
+        party("us"),
+        party("ru").config(|c| {
+            c.deadlines.hotline_ack_minutes = 0;
+            c.deadlines.check_interval_secs = 1;
+            c.escalation.email_from = "liaison-ru@nrrc.example".into();
+            c.escalation.smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+        }),
+    ])
     .await;
-    pin_each_other(&us.node, &ru.node).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let now = jiff::Timestamp::now();
     let ago = |h: i64| {
         now.checked_sub(jiff::SignedDuration::from_hours(h))
@@ -356,14 +326,15 @@ async fn an_unacknowledged_hotline_inquiry_escalates_to_whoever_is_on_duty() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pings_measure_the_duty_officers_response_time_manual_and_scheduled() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node_with(tmp.path(), "us", |c| {
-        c.hotline.ping_interval_minutes = 1;
-        c.deadlines.check_interval_secs = 1;
-    })
+    let net = Net::of(vec![
+        party("us").config(|c| {
+            c.hotline.ping_interval_minutes = 1;
+            c.deadlines.check_interval_secs = 1;
+        }),
+        party("ru"),
+    ])
     .await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     // The schedule sends the first ping on its own.
     wait_until(10, "a scheduled ping", || {
         us.node
@@ -420,10 +391,8 @@ async fn pings_measure_the_duty_officers_response_time_manual_and_scheduled() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_duty_page_and_the_case_page_carry_incidents_and_markings() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let analyst = Page::new(&us.node, us.app_url(), "ana", "cert_analyst", "en").await;
     let duty = Page::new(&ru.node, ru.app_url(), "duty", "duty_officer", "ru").await;
     let provider = Page::new(&ru.node, ru.app_url(), "prov", "provider_liaison", "ru").await;

@@ -6,43 +6,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-pub fn authority(name: &str, email: &str, tz: &str) -> Value {
-    json!({"name": name, "contact_person": "Duty prosecutor", "email": email, "time_zone": tz})
-}
-
-pub fn mla_body(preservation_case: Option<&str>) -> Value {
-    let mut b = json!({
-        "date": "2026-11-23", "reference_number": "OIA-2026-0042", "request_type": "new",
-        "requested_authority": authority("Генеральная прокуратура Российской Федерации", "mla@genproc.example", "Europe/Moscow"),
-        "requesting_authority": authority("U.S. Department of Justice, Office of International Affairs", "oia@usdoj.example", "America/New_York"),
-        "preferred_channel": "liaison", "investigating_authority": "FBI Cyber Division",
-        "prosecutor_or_court": {"name": "U.S. Attorney's Office, E.D. Va.", "case_numbers": ["1:26-cr-00042"]},
-        "legal_basis": "bilateral_treaty", "offence": {"id": "computer-fraud"},
-        "summary_of_facts": "A phishing campaign defrauded bank customers of USD 2 million.",
-        "assistance_sought": ["subscriber_information", "traffic_data"],
-        "assistance_description": "Subscriber records and IP log-ins of the account used to host the phishing kit.",
-        "urgency": "normal"
-    });
-    if let Some(p) = preservation_case {
-        b["preservation_case"] = json!(p);
-    }
-    b
-}
-
-pub fn preservation_body() -> Value {
-    json!({
-        "requesting_authority": authority("U.S. Department of Justice, Office of International Affairs", "oia@usdoj.example", "America/New_York"),
-        "offence": {"id": "illegal-access"},
-        "summary_of_facts": "Intrusion into a hospital network from a server hosted in the requested state.",
-        "data_sought": ["traffic_data", "subscriber_information"],
-        "data_description": "Connection logs and subscriber data of server 203.0.113.5",
-        "relation_to_offence": "The intruder connected from this server.",
-        "custodian": "Hosting provider Example LLC, Moscow",
-        "necessity": "The provider deletes logs after 30 days.",
-        "mla_to_follow": true
-    })
-}
-
 fn state(node: &Node, case: &str) -> String {
     node.case_detail(case)
         .map(|d| d.case.state)
@@ -58,10 +21,8 @@ async fn both_reach(a: &Node, b: &Node, case: &str, want: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_mla_lifecycle_with_a_clarification_round_is_shared_by_both_nodes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let (us, ru) = (&us.node, &ru.node);
     let case = us
         .open_case("ru", "mla", mla_body(None))
@@ -173,10 +134,8 @@ async fn a_full_mla_lifecycle_with_a_clarification_round_is_shared_by_both_nodes
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_transitions_are_refused_and_recorded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let case = us
         .node
         .open_case("ru", "mla", mla_body(None))
@@ -242,10 +201,8 @@ async fn forged_transitions_are_refused_and_recorded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_preservation_followed_by_an_mla_request_shows_the_chain_on_both_sides() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let preservation = us
         .node
         .open_case("ru", "preservation", preservation_body())
@@ -290,10 +247,8 @@ async fn a_preservation_followed_by_an_mla_request_shows_the_chain_on_both_sides
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_actions_by_both_parties_converge_to_one_state() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     for _ in 0..3 {
         let case = us
             .node
@@ -325,11 +280,9 @@ async fn concurrent_actions_by_both_parties_converge_to_one_state() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_opens_and_moves_legal_cases() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
-    let body = tmp.path().join("mla.json");
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let body = net.root().join("mla.json");
     std::fs::write(&body, serde_json::to_string(&mla_body(None)).unwrap()).unwrap();
     let (us_dir, ru_dir) = (
         us.dir.to_str().unwrap().to_owned(),
@@ -372,7 +325,7 @@ async fn the_cli_opens_and_moves_legal_cases() {
         stdout(&out),
         stderr(&out)
     );
-    let refuse = tmp.path().join("refuse.json");
+    let refuse = net.root().join("refuse.json");
     std::fs::write(&refuse, r#"{"ground": "no_dual_criminality", "text": "Не является преступлением по законодательству Российской Федерации."}"#).unwrap();
     let out = cli(vec![
         "case".into(),

@@ -5,8 +5,8 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn served_log_verifies_over_http_and_tampering_is_caught() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
     // Grow the log past a full tile and a level-1 tile.
     for chunk in 0..3u32 {
         us.node
@@ -61,8 +61,8 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tiles_and_checkpoint_follow_the_c2sp_layout() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
     let http = reqwest::Client::new();
     let base = us.app_url();
     let cp = http

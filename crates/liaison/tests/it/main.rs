@@ -12,6 +12,7 @@ mod crash;
 mod deadlines;
 mod federation;
 mod incidents;
+mod kit;
 mod legal;
 mod log;
 mod pdq;

@@ -12,10 +12,8 @@ fn state_json(node: &liaison_node::Node, term: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn both_glossaries_converge_through_proposals_signatures_and_divergence() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let (us, ru) = (&us.node, &ru.node);
     assert!(us.glossary().unwrap().len() >= 40);
 
@@ -97,10 +95,8 @@ async fn both_glossaries_converge_through_proposals_signatures_and_divergence() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_stems_both_languages_and_respects_access_rights() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let ru_case = us.node.open_case("ru", "note", serde_json::json!({"subject": "Запрос о фишинговой атаке", "text": "Просим сохранить данные о подключениях."})).await.unwrap().case_id;
     let en_case = us.node.open_case("ru", "note", serde_json::json!({"subject": "Botnet takedown", "text": "We request assistance with the command servers."})).await.unwrap().case_id;
     wait_until(10, "delivery", || ru.node.case_detail(&en_case).is_ok()).await;
@@ -166,10 +162,8 @@ async fn search_stems_both_languages_and_respects_access_rights() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_is_served_and_edited_through_the_api() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     for (node, user, role) in [
         (&us.node, "ana", "cert_analyst"),
         (&us.node, "obs", "observer"),
@@ -383,10 +377,8 @@ async fn the_reference_is_served_and_edited_through_the_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_pages_show_and_change_the_shared_reference() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let analyst = Page::new(&us.node, us.app_url(), "ana", "cert_analyst", "en").await;
     let observer = Page::new(&us.node, us.app_url(), "obs", "observer", "en").await;
     let ivan = Page::new(&ru.node, ru.app_url(), "ivan", "legal_officer", "ru").await;
@@ -507,7 +499,7 @@ async fn the_reference_pages_show_and_change_the_shared_reference() {
     );
     let case = us
         .node
-        .open_case("ru", "mla", crate::legal::mla_body(None))
+        .open_case("ru", "mla", mla_body(None))
         .await
         .unwrap()
         .case_id;

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+pub use crate::kit::fixtures::*;
+pub use crate::kit::{Net, party, witness};
 use liaison_node::{InitOptions, Node};
 use liaison_server::{Listeners, Server};
 
@@ -65,6 +67,17 @@ impl LiveNode {
 
 /// Initialises a node in `root/party` and serves it on 127.0.0.1:0.
 pub async fn live_node(root: &Path, party: &str, role: &str) -> LiveNode {
+    live_node_as(root, party, role, None).await
+}
+
+/// Initialises a node with `role`, changes its configuration, and serves it
+/// on 127.0.0.1:0.
+pub async fn live_node_as<'a>(
+    root: &Path,
+    party: &str,
+    role: &str,
+    change: Option<crate::kit::ConfigChange<'a>>,
+) -> LiveNode {
     install_crypto();
     let federation = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -72,7 +85,19 @@ pub async fn live_node(root: &Path, party: &str, role: &str) -> LiveNode {
     let mut options = InitOptions::new(party, &format!("Test party {party}"));
     options.role = role.to_owned();
     options.public_url = format!("https://{}", federation.local_addr().unwrap());
-    let node = liaison_node::init(&dir, &options).await.unwrap();
+    let mut node = liaison_node::init(&dir, &options).await.unwrap();
+    if let Some(change) = change {
+        drop(node);
+        let path = dir.join("liaison.toml");
+        let mut config = liaison_node::Config::from_toml_with_env(
+            &std::fs::read_to_string(&path).unwrap(),
+            |_| None,
+        )
+        .unwrap();
+        change(&mut config);
+        std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+        node = Node::open(&dir).unwrap();
+    }
     let server = liaison_server::start(node.clone(), Listeners { federation, app })
         .await
         .unwrap();
@@ -186,10 +211,6 @@ pub async fn start(node: &Node) -> Server {
         .unwrap()
 }
 
-pub fn note(subject: &str) -> serde_json::Value {
-    serde_json::json!({"subject": subject, "text": format!("Text of {subject} — текст")})
-}
-
 /// The Python of the test virtual environment (created by scripts/test),
 /// for the reference tools the tests talk to.
 pub fn python() -> PathBuf {
@@ -272,26 +293,7 @@ pub async fn live_node_with(
     party: &str,
     change: impl FnOnce(&mut liaison_node::Config),
 ) -> LiveNode {
-    install_crypto();
-    let federation = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dir = root.join(party);
-    let mut options = InitOptions::new(party, &format!("Test party {party}"));
-    options.public_url = format!("https://{}", federation.local_addr().unwrap());
-    drop(liaison_node::init(&dir, &options).await.unwrap());
-    let path = dir.join("liaison.toml");
-    let mut config =
-        liaison_node::Config::from_toml_with_env(&std::fs::read_to_string(&path).unwrap(), |_| {
-            None
-        })
-        .unwrap();
-    change(&mut config);
-    std::fs::write(&path, config.to_toml().unwrap()).unwrap();
-    let node = Node::open(&dir).unwrap();
-    let server = liaison_server::start(node.clone(), Listeners { federation, app })
-        .await
-        .unwrap();
-    LiveNode { node, server, dir }
+    live_node_as(root, party, "party", Some(Box::new(change))).await
 }
 
 /// A signed-in browser-less visitor of one node's UI.

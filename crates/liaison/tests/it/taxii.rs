@@ -7,17 +7,14 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::incidents::incident_body;
 use crate::support::*;
 
 const PASSWORD: &str = "a long enough password";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_real_taxii_client_adds_pages_and_filters_within_the_readers_marking() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     // An incident thread, published to ru's incidents collection as it arrives.
     let case = us
         .node
@@ -86,10 +83,8 @@ async fn the_real_taxii_client_adds_pages_and_filters_within_the_readers_marking
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_pass_stix2_validator_and_imports_keep_the_valid_objects() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let green = us
         .node
         .open_case("ru", "incident", incident_body("TLP:GREEN"))
@@ -110,7 +105,7 @@ async fn exports_pass_stix2_validator_and_imports_keep_the_valid_objects() {
         .await
         .unwrap();
     let dir = us.dir.to_str().unwrap().to_owned();
-    let file = tmp.path().join("export.json");
+    let file = net.root().join("export.json");
     let (d, f) = (dir.clone(), file.to_str().unwrap().to_owned());
     let out = tokio::task::spawn_blocking(move || liaison(&["stix", "export", &d, "--out", &f]))
         .await
@@ -168,7 +163,7 @@ async fn exports_pass_stix2_validator_and_imports_keep_the_valid_objects() {
     objects.push(json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--b0000000-0000-4000-8000-000000000001",
         "created": "2026-11-23T00:00:00.000Z", "modified": "2026-11-23T00:00:00.000Z", "pattern_type": "stix", "valid_from": "2026-11-23T00:00:00Z"}));
     let n = objects.len();
-    let import = tmp.path().join("import.json");
+    let import = net.root().join("import.json");
     std::fs::write(&import, json!({"type": "bundle", "id": "bundle--b0000000-0000-4000-8000-000000000002", "objects": objects}).to_string()).unwrap();
     let rdir = ru.dir.to_str().unwrap().to_owned();
     let i = import.to_str().unwrap().to_owned();
@@ -208,8 +203,8 @@ async fn exports_pass_stix2_validator_and_imports_keep_the_valid_objects() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_role_is_checked_on_every_taxii_route() {
     use liaison_core::roles::{ALL_ROLES, Permission};
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
     let http = reqwest::Client::new();
     let object = "indicator--c0000000-0000-4000-8000-000000000001";
     let mut checked = 0;

@@ -6,7 +6,6 @@ use liaison_core::roles::{ALL_ROLES, Permission};
 use liaison_server::route_table::{Need, Route};
 use liaison_server::ui::ROUTES;
 
-use crate::legal::mla_body;
 use crate::support::*;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -55,10 +54,8 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_role_is_checked_on_every_page() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let us = &net["us"];
     let case = us
         .node
         .open_case("ru", "mla", mla_body(None))
@@ -260,8 +257,8 @@ async fn every_role_is_checked_on_every_page() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_csrf_rate_limit_languages_and_headers() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let us = &net["us"];
     us.node
         .add_user("alice", "legal_officer", PASSWORD, "ru")
         .await

@@ -41,8 +41,8 @@ async fn status_with_session(base: &str, cookie: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn resets_revocations_expiry_and_disabling_end_every_credential() {
-    let tmp = tempfile::tempdir().unwrap();
-    let n = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let n = &net["us"];
     let (node, base) = (&n.node, n.app_url());
     node.add_user("ivan", "legal_officer", PASSWORD, "en")
         .await
@@ -168,8 +168,8 @@ async fn resets_revocations_expiry_and_disabling_end_every_credential() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_redirects_only_to_plain_local_paths() {
-    let tmp = tempfile::tempdir().unwrap();
-    let n = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let n = &net["us"];
     n.node
         .add_user("ivan", "legal_officer", PASSWORD, "en")
         .await
@@ -222,10 +222,8 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_response_carries_security_headers_and_api_refusals_their_error_body() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let api = Api::as_user(&us.node, us.app_url(), "admin", "administrator").await;
     let fed =
         liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();

@@ -7,7 +7,6 @@ use liaison_core::tlp::Tlp;
 use liaison_node::attachments::Attaching;
 use serde_json::json;
 
-use crate::incidents::incident_body;
 use crate::support::*;
 
 fn evidence(seed: u32, len: usize) -> Vec<u8> {
@@ -30,12 +29,10 @@ async fn attach(node: &liaison_node::Node, dir: &std::path::Path, bytes: &[u8]) 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_red_attachment_stays_red_whatever_else_names_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let secret = evidence(1, 70_000);
-    let red_file = attach(&us.node, tmp.path(), &secret).await;
+    let red_file = attach(&us.node, net.root(), &secret).await;
     let sha = red_file.sha256.clone();
     let red = us
         .node
@@ -157,17 +154,17 @@ async fn a_red_attachment_stays_red_whatever_else_names_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn peers_and_users_are_held_to_quotas_cannot_probe_and_witnesses_push_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let wit = live_node(tmp.path(), "wit", "witness").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| {
-        c.attachments.peer_pending_bytes = 120_000;
-        c.attachments.user_pending_bytes = 50_000;
-        c.attachments.unreferenced_hours = 0;
-    })
+    let net = Net::of(vec![
+        party("us"),
+        witness("wit"),
+        party("ru").config(|c| {
+            c.attachments.peer_pending_bytes = 120_000;
+            c.attachments.user_pending_bytes = 50_000;
+            c.attachments.unreferenced_hours = 0;
+        }),
+    ])
     .await;
-    pin_each_other(&us.node, &ru.node).await;
-    ru.node.pin_peer(&wit.node.card(), false).await.unwrap();
+    let (us, wit, ru) = (&net["us"], &net["wit"], &net["ru"]);
     let from_us =
         liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let from_wit =
@@ -244,13 +241,13 @@ async fn peers_and_users_are_held_to_quotas_cannot_probe_and_witnesses_push_noth
     assert_eq!(ru.node.has_attachment(&sha_of(&private)), None);
     assert_eq!(user.upload(evidence(12, 15_000)).await.0, 201);
     // A listed attachment stays.
-    let listed = attach(&us.node, tmp.path(), &evidence(50, 20_000)).await;
+    let listed = attach(&us.node, net.root(), &evidence(50, 20_000)).await;
     let case = us
         .node
         .open_case_with(
             "ru",
             "mla",
-            crate::legal::mla_body(None),
+            mla_body(None),
             Attaching::by_operator(vec![listed.clone()]),
         )
         .await

@@ -191,8 +191,8 @@ async fn password_check_floods_stay_in_bounded_memory_and_tokens_keep_working() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn basic_guesses_against_one_user_are_throttled_and_successes_need_no_second_check() {
-    let tmp = tempfile::tempdir().unwrap();
-    let n = live_node(tmp.path(), "us", "party").await;
+    let net = Net::with(&["us"]).await;
+    let n = &net["us"];
     n.node
         .add_user("cert", "cert_analyst", PASSWORD, "en")
         .await

@@ -5,8 +5,6 @@
 use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, Envelope};
 use serde_json::{Value, json};
 
-use crate::incidents::incident_body;
-use crate::legal::preservation_body;
 use crate::support::*;
 
 /// Signs `e` with `from`'s real log key and delivers it to `to` over the
@@ -78,10 +76,8 @@ async fn delivered(node: &liaison_node::Node, case: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let case = ru
         .node
         .open_case("us", "incident", incident_body("TLP:CLEAR"))
@@ -93,8 +89,8 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
     let mut forged = incident_body("TLP:CLEAR");
     forged["title"] = json!("FORGED: the grid operator attacked itself");
     let r = forge(
-        &us,
-        &ru,
+        us,
+        ru,
         envelope("us", "ru", "incident", &case, at(0), forged),
     )
     .await;
@@ -105,12 +101,7 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
     );
     // An update is accepted and published as us's note, not as ru's words.
     let update = json!({"text": "Our side sees the same servers."});
-    let r = forge(
-        &us,
-        &ru,
-        envelope("us", "ru", "update", &case, at(0), update),
-    )
-    .await;
+    let r = forge(us, ru, envelope("us", "ru", "update", &case, at(0), update)).await;
     assert_eq!(refusal(&r), "accepted");
     let published: Vec<Value> = ru
         .node
@@ -146,10 +137,8 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invented_dates_are_refused_and_deadlines_count_from_arrival() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let sent = us
         .node
         .open_case("ru", "preservation", preservation_body())
@@ -168,10 +157,10 @@ async fn invented_dates_are_refused_and_deadlines_count_from_arrival() {
         )
     };
     // Before the request it acknowledges: refused.
-    let r = forge(&ru, &us, ack("2020-01-01T00:00:00Z".into())).await;
+    let r = forge(ru, us, ack("2020-01-01T00:00:00Z".into())).await;
     assert_eq!(refusal(&r), "before_parent");
     // An hour in the future: refused (it would reorder the thread).
-    let r = forge(&ru, &us, ack(at(3600))).await;
+    let r = forge(ru, us, ack(at(3600))).await;
     assert_eq!(refusal(&r), "from_the_future");
     assert_eq!(
         count(
@@ -189,7 +178,7 @@ async fn invented_dates_are_refused_and_deadlines_count_from_arrival() {
     // later: accepted, but the acknowledgement counts from its arrival.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let before = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap();
-    let r = forge(&ru, &us, ack(root.created.clone())).await;
+    let r = forge(ru, us, ack(root.created.clone())).await;
     assert_eq!(refusal(&r), "accepted");
     let case = us.node.case_detail(&sent.case_id).unwrap().case;
     assert_eq!(case.state, "acknowledged");
@@ -202,10 +191,8 @@ async fn invented_dates_are_refused_and_deadlines_count_from_arrival() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_the_node_itself_expires_a_preservation_and_only_when_its_period_ended() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let case = us
         .node
         .open_case("ru", "preservation", preservation_body())
@@ -245,8 +232,8 @@ async fn only_the_node_itself_expires_a_preservation_and_only_when_its_period_en
         .envelope_hash
         .clone();
     let r = forge(
-        &ru,
-        &us,
+        ru,
+        us,
         envelope(
             "ru",
             "us",
@@ -264,10 +251,8 @@ async fn only_the_node_itself_expires_a_preservation_and_only_when_its_period_en
 
 #[tokio::test(flavor = "multi_thread")]
 async fn proofs_from_size_zero_and_verifier_lists_naming_a_key_twice_are_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     us.node.open_case("ru", "note", note("a")).await.unwrap();
     // ru's view of us: us's checkpoint, fetched over the federation.
     let client =

@@ -4,19 +4,19 @@
 use liaison_core::tlp::Tlp;
 use serde_json::json;
 
-use crate::incidents::{hotline_body, incident_body};
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn escalations_carry_no_case_content_and_only_readers_of_the_case_see_them() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node_with(tmp.path(), "ru", |c| {
-        c.deadlines.hotline_ack_minutes = 0;
-        c.deadlines.check_interval_secs = 1;
-    })
+    let net = Net::of(vec![
+        party("us"),
+        party("ru").config(|c| {
+            c.deadlines.hotline_ack_minutes = 0;
+            c.deadlines.check_interval_secs = 1;
+        }),
+    ])
     .await;
-    pin_each_other(&us.node, &ru.node).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let mut body = hotline_body();
     body["subject"] = json!("Codename NIGHTJAR: our source inside the group");
     let red = us
@@ -80,10 +80,8 @@ async fn escalations_carry_no_case_content_and_only_readers_of_the_case_see_them
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_limits_count_only_what_the_reader_may_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     // Five RED incidents rank far above the one CLEAR incident for the word.
     for _ in 0..5 {
         let mut b = incident_body("TLP:RED");
@@ -128,10 +126,8 @@ async fn search_limits_count_only_what_the_reader_may_read() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_action_renders_the_case_only_with_the_read_recorded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let us = live_node(tmp.path(), "us", "party").await;
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
     let red = us
         .node
         .open_case("ru", "incident", incident_body("TLP:RED"))
@@ -274,10 +270,8 @@ impl Taxii {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stix_markings_fail_closed_and_taxii_is_bounded_by_clearance_everywhere() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ru = live_node(tmp.path(), "ru", "party").await;
-    let us = live_node(tmp.path(), "us", "party").await;
-    pin_each_other(&us.node, &ru.node).await;
+    let net = Net::with(&["ru", "us"]).await;
+    let (ru, us) = (&net["ru"], &net["us"]);
     let red = Taxii::new(&ru.node, ru.app_url(), "olga", "cert_analyst", Tlp::Red).await;
     let green = Taxii::new(&ru.node, ru.app_url(), "gleb", "cert_analyst", Tlp::Green).await;
 
