@@ -1,17 +1,13 @@
 //! Who may read what a marking covers: the rule every read path applies
 //! (a leaf, so that each module enforcing it can use it).
 
-use liaison_core::tlp::Tlp;
 use liaison_store::federation::CaseRow;
 
 use crate::users::User;
 
 /// Whether `user` may read a case with this marking.
 pub fn may_read(user: &User, case: &CaseRow) -> bool {
-    Tlp::parse(&case.tlp)
-        // A marking this version cannot read is treated as the strictest.
-        .unwrap_or(Tlp::Red)
-        .visible_to(user.clearance)
+    case.tlp.visible_to(user.clearance)
 }
 
 /// The markings `user` may read, as stored in `cases.tlp`.

@@ -262,11 +262,7 @@ impl Node {
         let Some(size) = self.has_attachment(sha) else {
             return Ok(None);
         };
-        let strictest = cases
-            .iter()
-            .map(|c| Tlp::parse(&c.tlp).unwrap_or(Tlp::Red))
-            .max()
-            .unwrap_or(Tlp::Red);
+        let strictest = cases.iter().map(|c| c.tlp).max().unwrap_or(Tlp::Red);
         if strictest.audited() {
             self.record_reads(vec![TlpRead {
                 at: now_rfc3339(),

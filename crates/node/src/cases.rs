@@ -73,9 +73,7 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
     // Arrival order, as this node's log fixed it: a sender's future date
     // cannot move a thread to the top of the inbox.
     let updated = db::latest_recorded(conn, case_id)?.unwrap_or(case.created.clone());
-    let Ok(kind) = CaseKind::parse(&case.kind) else {
-        return Ok(());
-    };
+    let kind = case.kind;
     if !kind.has_lifecycle() {
         return db::update_case_state(conn, case_id, "open", &updated, &db::CaseTimes::default());
     }
@@ -230,12 +228,15 @@ fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<
 /// Whether `sender` may add an update to `case` now (`retag`: the update
 /// changes the marking, which only the notifying party may do).
 pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<(), Refusal> {
-    let kind = CaseKind::parse(&case.kind)
-        .map_err(|e| Refusal::new(RefusalCode::WrongCase, e.to_string()))?;
+    let kind = case.kind;
     if !kind.takes_updates() {
         return Err(Refusal::new(
             RefusalCode::WrongCase,
-            format!("case {} is a {}: it takes no updates", case.id, case.kind),
+            format!(
+                "case {} is a {}: it takes no updates",
+                case.id,
+                kind.as_str()
+            ),
         ));
     }
     if sender != case.initiator && sender != case.responder {
@@ -282,7 +283,7 @@ pub(crate) fn plan(
 ) -> Result<Planned, StoreError> {
     let case = db::case_by_id(conn, case_id)?
         .ok_or_else(|| StoreError::NotFound(format!("no case {case_id}")))?;
-    let kind = CaseKind::parse(&case.kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let kind = case.kind;
     if !kind.has_lifecycle() {
         return Err(StoreError::Invalid(format!(
             "case {case_id} is a {} and has no lifecycle",
@@ -347,8 +348,7 @@ pub(crate) fn check_arrival(
                 format!("case {} is not known here", e.case_id),
             )
         })?;
-    let kind = CaseKind::parse(&case.kind)
-        .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
+    let kind = case.kind;
     if !kind.has_lifecycle() {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
@@ -445,7 +445,7 @@ pub(crate) fn record(
             conn,
             &CaseRow {
                 id: e.case_id.clone(),
-                kind: e.kind.clone(),
+                kind,
                 outgoing: direction == Direction::Out,
                 initiator,
                 responder,
@@ -462,7 +462,7 @@ pub(crate) fn record(
                 links: summary.links.clone(),
                 root_hash: Some(hash.to_owned()),
                 preservation_days: summary.preservation_days,
-                tlp: summary.tlp.as_str().to_owned(),
+                tlp: summary.tlp,
                 times: db::CaseTimes::default(),
             },
         )?;
@@ -473,19 +473,19 @@ pub(crate) fn record(
         && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)
         && db::case_by_id(conn, &e.case_id)?.is_some_and(|c| c.initiator == e.sender)
     {
-        db::set_case_tlp(conn, &e.case_id, tlp.as_str())?;
+        db::set_case_tlp(conn, &e.case_id, tlp)?;
     }
     recompute(conn, &e.case_id)?;
     let Some(case) = db::case_by_id(conn, &e.case_id)? else {
         return Ok(());
     };
     // Incidents are published as STIX to the node's TAXII collection, in this transaction.
-    if case.kind == CaseKind::Incident.as_str() {
+    if case.kind == CaseKind::Incident {
         crate::stix::publish_incident(conn, &e.case_id)?;
     }
     // The thread is searchable in both languages' titles.
     let parts = crate::search::TitleParts {
-        kind: &case.kind,
+        kind: case.kind.as_str(),
         subject: &case.subject,
         offence: case.offence.as_deref(),
     };
@@ -544,7 +544,7 @@ mod tests {
     fn a_period_runs_from_the_preservation_report_plus_extensions() {
         let mut case = CaseRow {
             id: "us-1".into(),
-            kind: "preservation".into(),
+            kind: CaseKind::Preservation,
             initiator: "us".into(),
             responder: "ru".into(),
             outgoing: true,
@@ -557,7 +557,7 @@ mod tests {
             links: vec![],
             root_hash: Some("r".into()),
             preservation_days: Some(60),
-            tlp: "clear".into(),
+            tlp: liaison_core::tlp::Tlp::Clear,
             times: db::CaseTimes::default(),
         };
         let ack = step(Action::Acknowledge, 10, 10, 0);

@@ -58,9 +58,7 @@ impl Node {
 
     /// The deadlines running for a case now.
     pub fn case_deadlines(&self, case: &CaseRow) -> Vec<Deadline> {
-        let Ok(kind) = CaseKind::parse(&case.kind) else {
-            return Vec::new();
-        };
+        let kind = case.kind;
         let Some(state) = State::parse(&case.state) else {
             return Vec::new();
         };
@@ -201,7 +199,7 @@ impl Node {
                 };
                 // Case id and kind only: escalations go by e-mail and webhook
                 // and are listed to operations roles, whatever the marking.
-                let subject = format!("{} {}", case.kind, case.id);
+                let subject = format!("{} {}", case.kind.as_str(), case.id);
                 if now >= due {
                     raise.push((
                         case.id.clone(),

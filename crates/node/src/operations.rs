@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use liaison_core::case::CaseKind;
-use liaison_core::tlp::Tlp;
 use liaison_proto::NodeRole;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow};
@@ -229,7 +228,7 @@ impl Node {
         let case = self
             .case_for(user, id)?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {id}"))))?;
-        let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
+        let tlp = case.tlp;
         if tlp.audited() {
             self.record_reads(vec![TlpRead {
                 at: now_rfc3339(),

@@ -154,8 +154,8 @@ impl Node {
             }
             let title = if kind == "case" {
                 match self.store.read(|c| db::case_by_id(c, &id))? {
-                    Some(c) if Tlp::parse(&c.tlp).unwrap_or(Tlp::Red).visible_to(clearance) => {
-                        title(&c.kind, &c.subject, c.offence.as_deref(), lang)
+                    Some(c) if c.tlp.visible_to(clearance) => {
+                        title(c.kind.as_str(), &c.subject, c.offence.as_deref(), lang)
                     }
                     _ => continue,
                 }
@@ -213,7 +213,7 @@ impl Node {
                             })?;
                         let stems = stems_of(&signed.envelope.body, None);
                         let parts = TitleParts {
-                            kind: &case.kind,
+                            kind: case.kind.as_str(),
                             subject: &case.subject,
                             offence: case.offence.as_deref(),
                         };

@@ -24,7 +24,7 @@ pub(crate) fn incident_objects(conn: &Connection, case_id: &str) -> Result<Vec<V
     let Some(case) = db::case_by_id(conn, case_id)? else {
         return Ok(Vec::new());
     };
-    if case.kind != CaseKind::Incident.as_str() {
+    if case.kind != CaseKind::Incident {
         return Ok(Vec::new());
     }
     let mut report = None;
@@ -66,7 +66,7 @@ pub(crate) fn incident_objects(conn: &Connection, case_id: &str) -> Result<Vec<V
         created: &case.created,
         updated: &case.updated,
         state: &case.state,
-        tlp: Tlp::parse(&case.tlp).unwrap_or(Tlp::Red),
+        tlp: case.tlp,
         report: &report,
         updates,
     };
@@ -125,7 +125,7 @@ pub(crate) fn publish_incident(conn: &Connection, case_id: &str) -> Result<(), S
     if objects.is_empty() {
         return Ok(());
     }
-    let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
+    let tlp = case.tlp;
     let parties = [case.initiator.as_str(), case.responder.as_str()];
     let mut news = to_new(&objects)?;
     let mut identities = Vec::new();
@@ -334,10 +334,10 @@ impl Node {
                 let c = self.store.read(|c| db::case_by_id(c, id))?.ok_or_else(|| {
                     NodeError::Store(StoreError::NotFound(format!("no case {id}")))
                 })?;
-                if c.kind != CaseKind::Incident.as_str() {
+                if c.kind != CaseKind::Incident {
                     return Err(NodeError::Invalid(format!(
                         "case {id} is a {}, not an incident",
-                        c.kind
+                        c.kind.as_str()
                     )));
                 }
                 vec![c.id]
@@ -346,7 +346,7 @@ impl Node {
                 .store
                 .read(|c| db::list_cases(c, usize::MAX >> 1))?
                 .into_iter()
-                .filter(|c| c.kind == CaseKind::Incident.as_str())
+                .filter(|c| c.kind == CaseKind::Incident)
                 .map(|c| c.id)
                 .collect(),
         };
@@ -356,7 +356,7 @@ impl Node {
         for id in &cases {
             let row = self.store.read(|c| db::case_by_id(c, id))?;
             let Some(row) = row else { continue };
-            let tlp = Tlp::parse(&row.tlp).unwrap_or(Tlp::Red);
+            let tlp = row.tlp;
             if !tlp.visible_to(ceiling) {
                 if case.is_some() {
                     return Err(NodeError::Invalid(format!(

@@ -23,7 +23,7 @@ impl Wire for CaseRow {
         } = self.times;
         api::Case {
             id: self.id,
-            kind: self.kind,
+            kind: self.kind.as_str().to_owned(),
             initiator: self.initiator,
             responder: self.responder,
             outgoing: self.outgoing,
@@ -36,7 +36,7 @@ impl Wire for CaseRow {
             links: self.links,
             root_hash: self.root_hash,
             preservation_days: self.preservation_days,
-            tlp: self.tlp,
+            tlp: self.tlp.as_str().to_owned(),
             times: api::CaseTimes {
                 delivered_at,
                 acknowledged_at,

@@ -14,6 +14,7 @@
 
 mod db;
 mod log;
+mod text;
 mod writer;
 
 pub mod attachments;
@@ -28,6 +29,7 @@ pub mod users;
 pub use db::{StoreError, get_meta, set_meta};
 pub use log::LogHead;
 pub use rusqlite::Connection;
+pub use text::{Stored, StoredText};
 pub use writer::{Committed, Deferred, WriteTx};
 
 use std::path::{Path, PathBuf};

@@ -125,14 +125,14 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
             let node = Node::open(&dir)?;
             let cases = node.list_cases(100_000)?;
             if json {
-                return print_json(&cases);
+                return print_json(&liaison_node::wire::Wire::wire(cases));
             }
             for c in cases {
-                let title =
-                    liaison_core::case::title(&c.kind, &c.subject, c.offence.as_deref(), "en");
+                let kind = c.kind.as_str();
+                let title = liaison_core::case::title(kind, &c.subject, c.offence.as_deref(), "en");
                 println!(
-                    "{}\t{}\t{} → {}\t{}\t{title}",
-                    c.id, c.kind, c.initiator, c.responder, c.state
+                    "{}\t{kind}\t{} → {}\t{}\t{title}",
+                    c.id, c.initiator, c.responder, c.state
                 );
             }
             Ok(())

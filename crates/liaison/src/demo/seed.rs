@@ -266,7 +266,7 @@ async fn play(step: &Step, parties: &Parties<'_>, ctx: &mut Context) -> Result<(
             for party in on {
                 let node = parties.get(party)?;
                 for case in node.list_cases(10_000)? {
-                    if case.kind != *except_kind {
+                    if case.kind.as_str() != except_kind {
                         node.tag_case(&case.id, norm, true).await?;
                     }
                 }

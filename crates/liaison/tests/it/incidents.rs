@@ -435,7 +435,7 @@ async fn the_duty_page_and_the_case_page_carry_incidents_and_markings() {
         .list_cases(10)
         .unwrap()
         .into_iter()
-        .find(|c| c.kind == "incident")
+        .find(|c| c.kind == liaison_core::case::CaseKind::Incident)
         .unwrap()
         .id;
     state_on(&ru.node, &case, "delivered").await;

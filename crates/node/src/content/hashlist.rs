@@ -250,7 +250,7 @@ impl Node {
                 let Some((report, states)) = states(c, &case)? else {
                     continue;
                 };
-                let tlp = Tlp::parse(&case.tlp).unwrap_or(Tlp::Red);
+                let tlp = case.tlp;
                 for (i, (item, state)) in report.items.iter().zip(&states).enumerate() {
                     let entry_id = format!("{id}#{i}");
                     if item.kind == ItemType::Url

@@ -33,7 +33,7 @@ pub(crate) fn report_of(
     conn: &Connection,
     case: &CaseRow,
 ) -> Result<Option<ContentReport>, StoreError> {
-    if case.kind != CaseKind::ContentReport.as_str() {
+    if case.kind != CaseKind::ContentReport {
         return Ok(None);
     }
     let Some(root) = &case.root_hash else {
@@ -87,12 +87,13 @@ pub(crate) fn check_item_status(
     body: &serde_json::Value,
 ) -> Result<(), Refusal> {
     let internal = |e: StoreError| Refusal::new(RefusalCode::Internal, e.to_string());
-    if case.kind != CaseKind::ContentReport.as_str() {
+    if case.kind != CaseKind::ContentReport {
         return Err(Refusal::new(
             RefusalCode::WrongCase,
             format!(
                 "case {} is a {}: items are answered only on content reports",
-                case.id, case.kind
+                case.id,
+                case.kind.as_str()
             ),
         ));
     }

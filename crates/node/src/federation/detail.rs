@@ -153,10 +153,10 @@ impl Node {
                 jurisdiction,
             });
         let available_actions = match (
-            CaseKind::parse(&case.kind),
+            case.kind,
             liaison_core::lifecycle::State::parse(&case.state),
         ) {
-            (Ok(kind), Some(state)) if kind.has_lifecycle() => liaison_core::lifecycle::ALL_ACTIONS
+            (kind, Some(state)) if kind.has_lifecycle() => liaison_core::lifecycle::ALL_ACTIONS
                 .iter()
                 .filter(|a| {
                     a.actor()
@@ -173,7 +173,7 @@ impl Node {
             _ => Vec::new(),
         };
         let deadlines = self.case_deadlines(&case);
-        let items = if case.kind == CaseKind::ContentReport.as_str() {
+        let items = if case.kind == CaseKind::ContentReport {
             Some(self.content_items(&case)?)
         } else {
             None

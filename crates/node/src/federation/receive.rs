@@ -491,10 +491,8 @@ fn arrive(
         // Only threads without a lifecycle (notes) take more envelopes of
         // their own kind: a second opening of a request would rewrite what
         // the other party said.
-        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() && !kind.has_lifecycle() => {
-            None
-        }
-        (Body::Case { kind, .. }, Some(c)) if c.kind == kind.as_str() => {
+        (Body::Case { kind, .. }, Some(c)) if c.kind == *kind && !kind.has_lifecycle() => None,
+        (Body::Case { kind, .. }, Some(c)) if c.kind == *kind => {
             return refused(
                 RefusalCode::OpeningInCase,
                 format!(
@@ -507,7 +505,12 @@ fn arrive(
         (Body::Case { kind, .. }, Some(c)) => {
             return refused(
                 RefusalCode::WrongCase,
-                format!("case {} is a {}, not a {}", c.id, c.kind, kind.as_str()),
+                format!(
+                    "case {} is a {}, not a {}",
+                    c.id,
+                    c.kind.as_str(),
+                    kind.as_str()
+                ),
             );
         }
         (Body::Case { .. }, None) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {

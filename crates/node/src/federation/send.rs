@@ -138,7 +138,7 @@ impl Node {
             .store
             .read(|c| db::case_by_id(c, case_id))?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
-        let kind = CaseKind::parse(&case.kind)?;
+        let kind = case.kind;
         if kind.has_lifecycle() {
             return Err(NodeError::Invalid(format!(
                 "case {case_id} is a {}: move it with `case act` (e.g. request_clarification)",
@@ -317,7 +317,7 @@ impl Node {
                 offence: s.offence.as_deref(),
             }),
             (None, Some(c)) => Some(crate::search::TitleParts {
-                kind: &c.kind,
+                kind: c.kind.as_str(),
                 subject: &c.subject,
                 offence: c.offence.as_deref(),
             }),

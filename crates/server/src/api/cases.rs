@@ -98,7 +98,7 @@ fn case_kind(node: &Node, caller: &Caller, id: &str) -> Result<CaseKind, ApiErro
     let case = node
         .case_for(&caller.0, id)?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
-    CaseKind::parse(&case.kind).map_err(|e| ApiError::internal(e.to_string()))
+    Ok(case.kind)
 }
 
 /// Body of an action: its details (by action: `text`, `ground`, `days`…),

@@ -490,7 +490,7 @@ pub(super) async fn act(
         Err(r) => return r,
     };
     let kind = match state.node.case_for(&user, &id) {
-        Ok(Some(c)) => CaseKind::parse(&c.kind).unwrap_or(CaseKind::Note),
+        Ok(Some(c)) => c.kind,
         Ok(None) => return not_found(&state, &v),
         Err(e) => return internal(e),
     };

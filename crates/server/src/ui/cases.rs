@@ -122,18 +122,18 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
                 } else {
                     c.initiator.clone()
                 },
-                kind: v.t.kind(&c.kind).to_owned(),
+                kind: v.t.kind(c.kind.as_str()).to_owned(),
                 state: v.t.state(&c.state).to_owned(),
                 state_code: c.state.clone(),
                 updated: c.updated.replace('T', " ").trim_end_matches('Z').to_owned(),
                 subject: liaison_core::case::title(
-                    &c.kind,
+                    c.kind.as_str(),
                     &c.subject,
                     c.offence.as_deref(),
                     v.t.lang,
                 ),
-                tlp_label: tlp_label(&v.t, &c.tlp),
-                tlp: c.tlp,
+                tlp_label: tlp_label(&v.t, c.tlp.as_str()),
+                tlp: c.tlp.as_str().to_owned(),
                 id: c.id,
                 overdue,
             }

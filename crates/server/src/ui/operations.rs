@@ -51,7 +51,7 @@ pub(super) async fn add_update(
         Err(r) => return r,
     };
     let kind = match state.node.case_for(&user, &id) {
-        Ok(Some(c)) => CaseKind::parse(&c.kind).unwrap_or(CaseKind::Note),
+        Ok(Some(c)) => c.kind,
         Ok(None) => return not_found(&state, &v),
         Err(e) => return internal(e),
     };
@@ -135,20 +135,20 @@ fn duty_view(state: &UiState, v: &Visitor, error: String) -> Result<DutyPage, Re
         .filter(|c| matches!(c.kind.as_str(), "hotline" | "ping" | "incident"))
         .filter(readable)
         .map(|c| {
-            let kind = CaseKind::parse(&c.kind).unwrap_or(CaseKind::Ping);
+            let kind = c.kind;
             Waiting {
-                kind: v.t.kind(&c.kind).to_owned(),
-                kind_code: c.kind.clone(),
+                kind: v.t.kind(kind.as_str()).to_owned(),
+                kind_code: kind.as_str().to_owned(),
                 from: c.initiator.clone(),
                 title: liaison_core::case::title(
-                    &c.kind,
+                    c.kind.as_str(),
                     &c.subject,
                     c.offence.as_deref(),
                     v.t.lang,
                 ),
                 since: c.created.replace('T', " ").trim_end_matches('Z').to_owned(),
-                tlp_label: tlp_label(&v.t, &c.tlp),
-                tlp: c.tlp.clone(),
+                tlp_label: tlp_label(&v.t, c.tlp.as_str()),
+                tlp: c.tlp.as_str().to_owned(),
                 may_ack: user
                     .as_ref()
                     .is_some_and(|u| u.role.allows(Permission::Act(kind))),

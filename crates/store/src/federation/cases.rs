@@ -2,12 +2,15 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::StoreError;
+use liaison_core::case::CaseKind;
+use liaison_core::tlp::Tlp;
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+use crate::{StoreError, Stored};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseRow {
     pub id: String,
-    pub kind: String,
+    pub kind: CaseKind,
     pub initiator: String,
     pub responder: String,
     /// Opened by this node (the outbox), not received (the inbox).
@@ -21,14 +24,13 @@ pub struct CaseRow {
     pub links: Vec<String>,
     pub root_hash: Option<String>,
     pub preservation_days: Option<u32>,
-    /// TLP marking of the thread (`clear` … `red`, see `liaison_core::tlp`).
-    pub tlp: String,
-    #[serde(flatten)]
+    /// TLP marking of the thread.
+    pub tlp: Tlp,
     pub times: CaseTimes,
 }
 
 /// Reference times of a case, derived from its thread.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CaseTimes {
     pub delivered_at: Option<String>,
     pub acknowledged_at: Option<String>,
@@ -43,7 +45,7 @@ pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> 
     let links: String = r.get("links")?;
     Ok(CaseRow {
         id: r.get("id")?,
-        kind: r.get("kind")?,
+        kind: r.get::<_, Stored<CaseKind>>("kind")?.0,
         initiator: r.get("initiator")?,
         responder: r.get("responder")?,
         subject: r.get("subject")?,
@@ -62,7 +64,7 @@ pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> 
             extension_days: r.get("extension_days")?,
         },
         outgoing: r.get("outgoing")?,
-        tlp: r.get("tlp")?,
+        tlp: r.get::<_, Stored<Tlp>>("tlp")?.0,
     })
 }
 
@@ -73,7 +75,7 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
     ))?
     .execute(params![
         c.id,
-        c.kind,
+        Stored(c.kind),
         c.initiator,
         c.responder,
         c.subject,
@@ -87,18 +89,18 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
         c.preservation_days,
         c.times.delivered_at,
         c.times.acknowledged_at,
-                c.times.executed_at,
+        c.times.executed_at,
         c.times.extension_days,
         c.outgoing,
-        c.tlp
+        Stored(c.tlp)
     ])?;
     Ok(())
 }
 
 /// Changes the marking of a case (an update by the notifying party).
-pub fn set_case_tlp(conn: &Connection, id: &str, tlp: &str) -> Result<(), StoreError> {
+pub fn set_case_tlp(conn: &Connection, id: &str, tlp: Tlp) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE cases SET tlp = ?2 WHERE id = ?1")?
-        .execute(params![id, tlp])?;
+        .execute(params![id, Stored(tlp)])?;
     Ok(())
 }
 

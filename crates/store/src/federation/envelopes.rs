@@ -26,11 +26,18 @@ pub enum Direction {
     In,
 }
 
-impl Direction {
-    fn as_str(self) -> &'static str {
+impl crate::StoredText for Direction {
+    fn to_text(&self) -> &'static str {
         match self {
             Direction::Out => "out",
             Direction::In => "in",
+        }
+    }
+    fn from_text(text: &str) -> Option<Direction> {
+        match text {
+            "out" => Some(Direction::Out),
+            "in" => Some(Direction::In),
+            _ => None,
         }
     }
 }
@@ -38,7 +45,6 @@ impl Direction {
 const ENVELOPE_COLUMNS: &str = "hash, id, sender, recipient, kind, case_id, created, signed_json, direction, log_index, recorded_at, receipt";
 
 fn envelope_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvelopeRow> {
-    let direction: String = r.get("direction")?;
     Ok(EnvelopeRow {
         hash: r.get("hash")?,
         id: r.get("id")?,
@@ -48,11 +54,7 @@ fn envelope_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvelopeRow> {
         case_id: r.get("case_id")?,
         created: r.get("created")?,
         signed_json: r.get("signed_json")?,
-        direction: if direction == "in" {
-            Direction::In
-        } else {
-            Direction::Out
-        },
+        direction: r.get::<_, crate::Stored<Direction>>("direction")?.0,
         log_index: r.get::<_, i64>("log_index")? as u64,
         recorded_at: r.get("recorded_at")?,
         receipt: r.get("receipt")?,
@@ -72,7 +74,7 @@ pub fn insert_envelope(conn: &Connection, e: &EnvelopeRow) -> Result<(), StoreEr
         e.case_id,
         e.created,
         e.signed_json,
-        e.direction.as_str(),
+        crate::Stored(e.direction),
         e.log_index as i64,
         e.recorded_at,
         e.receipt
