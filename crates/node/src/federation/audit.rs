@@ -216,7 +216,7 @@ impl Node {
 
         // Anything sent but not receipted.
         for item in self.store.read(|c| db::undelivered(c, Some(&party)))? {
-            let (kind, what) = if item.state == "refused" {
+            let (kind, what) = if item.state == db::Delivery::Refused {
                 ("refused", "was refused")
             } else {
                 ("unreceipted", "has no receipt yet")

@@ -88,7 +88,7 @@ impl Node {
             let (delivery, last_error) = match row.direction {
                 Direction::In => ("received".to_owned(), None),
                 Direction::Out => match undelivered.iter().find(|u| u.envelope_hash == row.hash) {
-                    Some(u) => (u.state.clone(), u.last_error.clone()),
+                    Some(u) => (u.state.as_str().to_owned(), u.last_error.clone()),
                     None => ("delivered".to_owned(), None),
                 },
             };

@@ -6,6 +6,36 @@ use crate::StoreError;
 
 use super::envelopes::set_receipt;
 
+/// Where an outbox entry stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Pending,
+    Delivered,
+    /// The recipient refused it explicitly: it is not retried.
+    Refused,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Pending => "pending",
+            Delivery::Delivered => "delivered",
+            Delivery::Refused => "refused",
+        }
+    }
+}
+
+impl crate::StoredText for Delivery {
+    fn to_text(&self) -> &'static str {
+        self.as_str()
+    }
+    fn from_text(text: &str) -> Option<Delivery> {
+        [Delivery::Pending, Delivery::Delivered, Delivery::Refused]
+            .into_iter()
+            .find(|d| d.as_str() == text)
+    }
+}
+
 /// An outbox entry waiting for delivery (or finished).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -13,7 +43,7 @@ pub struct OutboxItem {
     pub peer: String,
     pub envelope_hash: String,
     pub signed_json: String,
-    pub state: String,
+    pub state: Delivery,
     pub enqueued_at: String,
     pub enqueued_ms: i64,
     pub attempts: i64,
@@ -28,13 +58,13 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         peer: r.get("peer")?,
         envelope_hash: r.get("envelope_hash")?,
         signed_json: r.get("signed_json")?,
-        state: r.get("state")?,
+        state: r.get::<_, crate::Stored<Delivery>>("state")?.0,
         enqueued_at: r.get("enqueued_at")?,
         enqueued_ms: r.get("enqueued_ms")?,
         attempts: r.get("attempts")?,
         next_attempt_ms: r.get("next_attempt_ms")?,
         last_error: r.get("last_error")?,
-        alerted: r.get::<_, Option<String>>(10)?.is_some(),
+        alerted: r.get::<_, Option<String>>("alerted_at")?.is_some(),
     })
 }
 
