@@ -298,7 +298,8 @@ pub struct LimitsSection {
     /// long — long enough for the largest attachment upload. (Streaming an
     /// answer to a slow reader is bounded by the connection caps.)
     pub request_timeout_secs: u64,
-    /// Password checks (argon2id, 19 MiB each) running at once.
+    /// Password checks and hashes (argon2id, 19 MiB each) running at once,
+    /// on workers shared by the nodes of one process (the first sizes them).
     pub password_checks: u32,
     /// Failed sign-ins per user name and client address in the window.
     pub login_failures_per_user: u32,

@@ -2,7 +2,7 @@
 //! stored).
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use liaison_core::roles::Role;
@@ -54,19 +54,34 @@ struct Remembered {
 const MAX_REMEMBERED: usize = 4096;
 const REMEMBER_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// The argon2id workers of this process. Each keeps its 19 MiB of working
+/// memory for the next check: at most `limits.password_checks` at once, on
+/// their own threads, and a short queue (more waiting is refused). Nodes in
+/// one process (the demo, tests) share them, so the memory held does not
+/// grow with the number of nodes; the first node's limit sizes them.
+fn password_workers(
+    limits: &crate::config::LimitsSection,
+) -> std::sync::Arc<crate::workers::Workers> {
+    static WORKERS: std::sync::OnceLock<std::sync::Arc<crate::workers::Workers>> =
+        std::sync::OnceLock::new();
+    WORKERS
+        .get_or_init(|| {
+            std::sync::Arc::new(crate::workers::Workers::new(
+                "password",
+                limits.password_checks.max(1) as usize,
+                32,
+            ))
+        })
+        .clone()
+}
+
 impl Guard {
     pub(crate) fn new(limits: &crate::config::LimitsSection) -> Result<Guard, NodeError> {
         Ok(Guard {
             throttle: Throttle::new(std::time::Duration::from_secs(
                 limits.login_window_secs.max(1),
             )),
-            // Each check holds 19 MiB: at most this many at once, on their
-            // own threads, and a short queue (more waiting is refused).
-            password_workers: std::sync::Arc::new(crate::workers::Workers::new(
-                "password",
-                limits.password_checks.max(1) as usize,
-                32,
-            )),
+            password_workers: password_workers(limits),
             salt: crate::random_seed()?,
             remembered: Default::default(),
         })
@@ -154,14 +169,33 @@ fn check_username(name: &str) -> Result<(), NodeError> {
     }
 }
 
+/// An argon2id hash (the crate's default parameters) as a PHC string,
+/// computed in this thread's reused working memory like every check.
 fn hash_password(password: &str) -> Result<String, NodeError> {
+    let failed =
+        |e: &dyn std::fmt::Display| NodeError::Invalid(format!("cannot hash the password: {e}"));
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| NodeError::Invalid(format!("no randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::Invalid(e.to_string()))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| NodeError::Invalid(format!("cannot hash the password: {e}")))?
-        .to_string())
+    let params = argon2::Params::default();
+    let argon = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.clone(),
+    );
+    let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    with_argon2_memory(params.block_count(), |memory| {
+        argon.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, memory)
+    })
+    .map_err(|e| failed(&e))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| failed(&e))?;
+    let phc = PasswordHash {
+        algorithm: argon2::Algorithm::Argon2id.ident(),
+        version: Some(argon2::Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(argon2::password_hash::Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(phc.to_string())
 }
 
 fn to_user(row: UserRow) -> Option<User> {
@@ -198,10 +232,19 @@ impl Node {
         if !matches!(lang, "en" | "ru") {
             return Err(NodeError::Invalid("lang must be \"en\" or \"ru\"".into()));
         }
+        // On the password workers: their argon2 memory is kept for reuse,
+        // so no other thread ever holds a password hash's 19 MiB.
+        let secret = password.to_owned();
+        let password_hash = self
+            .guard
+            .password_workers
+            .run(move || hash_password(&secret))
+            .await
+            .map_err(|e| NodeError::Invalid(format!("cannot hash the password now: {e}")))??;
         let row = UserRow {
             username: username.to_owned(),
             role: role.as_str().to_owned(),
-            password_hash: hash_password(password)?,
+            password_hash,
             lang: lang.to_owned(),
             created: now_rfc3339(),
             disabled: false,
@@ -429,6 +472,17 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` on `blocks` of this thread's argon2 working memory.
+fn with_argon2_memory<T>(blocks: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        f(&mut memory[..blocks])
+    })
+}
+
 /// Whether `password` matches a stored argon2 PHC string.
 fn verify_argon2(phc: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
@@ -456,17 +510,8 @@ fn verify_argon2(phc: &str, password: &str) -> bool {
     };
     let mut out = vec![0u8; expected.len()];
     let argon = Argon2::new(algorithm, version, params.clone());
-    let hashed = ARGON2_MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        if memory.len() < params.block_count() {
-            memory.resize(params.block_count(), argon2::Block::default());
-        }
-        argon.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt,
-            &mut out,
-            &mut memory[..params.block_count()],
-        )
+    let hashed = with_argon2_memory(params.block_count(), |memory| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
     });
     hashed.is_ok() && constant_time_eq(&out, expected.as_bytes())
 }

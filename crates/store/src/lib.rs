@@ -124,7 +124,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         let conn = match self.lock_readers().pop() {
             Some(c) => c,
-            None => db::open_connection(&self.inner.path)?,
+            None => db::open_reader(&self.inner.path)?,
         };
         let result = f(&conn);
         let mut pool = self.lock_readers();
