@@ -27,19 +27,16 @@ pub enum StoreError {
 /// Opens a connection: WAL, fsync on every commit, foreign keys, and a busy
 /// timeout so another process's writer is waited for rather than failed on.
 /// A pooled read connection: the writer's settings, with a smaller
-/// statement cache and page cache (a node keeps up to eight of these, and
-/// their reads are short; the writer's hot path keeps the large cache).
+/// statement cache (a node keeps up to eight of these, each statement
+/// holds its plan's memory; the writer's hot path keeps the large cache).
 pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let conn = open_connection(path)?;
     conn.set_prepared_statement_cache_capacity(READER_STATEMENTS);
-    conn.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
     Ok(conn)
 }
 
 /// Statements a read connection keeps prepared.
 const READER_STATEMENTS: usize = 48;
-/// A read connection's page cache, in KiB (negative: SQLite's unit for KiB).
-const READER_CACHE_KIB: i64 = -512;
 
 pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
