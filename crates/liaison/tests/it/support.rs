@@ -88,20 +88,25 @@ pub async fn live_node_as<'a>(
     let mut node = liaison_node::init(&dir, &options).await.unwrap();
     if let Some(change) = change {
         drop(node);
-        let path = dir.join("liaison.toml");
-        let mut config = liaison_node::Config::from_toml_with_env(
-            &std::fs::read_to_string(&path).unwrap(),
-            |_| None,
-        )
-        .unwrap();
-        change(&mut config);
-        std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+        change_config(&dir, change);
         node = Node::open(&dir).unwrap();
     }
     let server = liaison_server::start(node.clone(), Listeners { federation, app })
         .await
         .unwrap();
     LiveNode { node, server, dir }
+}
+
+/// Rewrites a node directory's `liaison.toml` after `change`.
+pub fn change_config(dir: &Path, change: impl FnOnce(&mut liaison_node::Config)) {
+    let path = dir.join("liaison.toml");
+    let mut config =
+        liaison_node::Config::from_toml_with_env(&std::fs::read_to_string(&path).unwrap(), |_| {
+            None
+        })
+        .unwrap();
+    change(&mut config);
+    std::fs::write(&path, config.to_toml().unwrap()).unwrap();
 }
 
 /// Pins each node's card in the other.
@@ -494,14 +499,7 @@ impl Served {
     ) -> Served {
         let dir = root.join(party);
         let (_, app) = cli_init(&dir, party);
-        let path = dir.join("liaison.toml");
-        let mut config = liaison_node::Config::from_toml_with_env(
-            &std::fs::read_to_string(&path).unwrap(),
-            |_| None,
-        )
-        .unwrap();
-        change(&mut config);
-        std::fs::write(&path, config.to_toml().unwrap()).unwrap();
+        change_config(&dir, change);
         let process = ServeProcess::start(&dir);
         Served {
             process,

@@ -49,6 +49,17 @@ pub struct Alert {
     pub resolved_at: Option<String>,
 }
 
+fn alert_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
+    Ok(Alert {
+        id: r.get("id")?,
+        at: r.get("at")?,
+        kind: r.get("kind")?,
+        subject: r.get("subject")?,
+        message: r.get("message")?,
+        resolved_at: r.get("resolved_at")?,
+    })
+}
+
 /// Raises an alert once per (kind, subject); returns whether it is new.
 pub fn raise_alert(
     conn: &Connection,
@@ -82,16 +93,7 @@ pub fn alerts(conn: &Connection, include_resolved: bool) -> Result<Vec<Alert>, S
          WHERE ?1 OR resolved_at IS NULL ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([include_resolved], |r| {
-            Ok(Alert {
-                id: r.get("id")?,
-                at: r.get("at")?,
-                kind: r.get("kind")?,
-                subject: r.get("subject")?,
-                message: r.get("message")?,
-                resolved_at: r.get("resolved_at")?,
-            })
-        })?
+        .query_map([include_resolved], alert_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -225,16 +227,7 @@ pub fn alerts_to_escalate(conn: &Connection) -> Result<Vec<Alert>, StoreError> {
          WHERE resolved_at IS NULL AND escalated = 0 ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok(Alert {
-                id: r.get("id")?,
-                at: r.get("at")?,
-                kind: r.get("kind")?,
-                subject: r.get("subject")?,
-                message: r.get("message")?,
-                resolved_at: r.get("resolved_at")?,
-            })
-        })?
+        .query_map([], alert_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
