@@ -144,6 +144,18 @@ pub(super) async fn act(
     }))
 }
 
+/// Sends `message` in case `id` if the caller may act on the case's kind
+/// (checked before the message is built or sent: futures run when awaited).
+async fn in_case(
+    node: &Node,
+    caller: &Caller,
+    id: &str,
+    message: impl std::future::Future<Output = Result<Sent, liaison_node::NodeError>>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    caller.require(Permission::Act(case_kind(node, caller, id)?))?;
+    Ok((StatusCode::CREATED, Json(message.await?)))
+}
+
 /// Replies in a case with a note.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "cases",
     params(("id" = String, Path, description = "The case id")),
@@ -155,8 +167,7 @@ pub(super) async fn reply(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
-    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    Ok((StatusCode::CREATED, Json(node.reply(&id, body).await?)))
+    in_case(&node, &caller, &id, node.reply(&id, body)).await
 }
 
 /// An update in an incident or hotline thread.
@@ -170,8 +181,7 @@ pub(super) async fn add_update(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
-    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    Ok((StatusCode::CREATED, Json(node.update(&id, body).await?)))
+    in_case(&node, &caller, &id, node.update(&id, body)).await
 }
 
 /// The provider's answers about items of a content report.
@@ -185,11 +195,7 @@ pub(super) async fn answer_items(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
-    caller.require(Permission::Act(case_kind(&node, &caller, &id)?))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(node.answer_items(&id, body).await?),
-    ))
+    in_case(&node, &caller, &id, node.answer_items(&id, body)).await
 }
 
 /// Streams an upload into the attachment store (at most
