@@ -155,7 +155,11 @@ impl CaseKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
+    /// 1 to 200 characters once trimmed.
+    #[schema(min_length = 1)]
     pub subject: String,
+    /// Not blank; at most 100,000 bytes.
+    #[schema(min_length = 1)]
     pub text: String,
 }
 

@@ -267,6 +267,8 @@ pub const UPDATE: &str = "update";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
+    /// Not blank.
+    #[schema(min_length = 1, max_length = 20_000)]
     pub text: String,
     #[serde(default)]
     pub severity: Option<Severity>,
