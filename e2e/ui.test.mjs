@@ -6,6 +6,7 @@
 // Screenshots of the main pages are saved to test-artifacts/e2e/.
 
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,7 +19,24 @@ const chrome = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const shots = join(root, "test-artifacts/e2e");
 mkdirSync(shots, { recursive: true });
 const PASSWORD = "liaison-demo-2026";
-const basePort = 20000 + Math.floor(Math.random() * 20000);
+// Six consecutive ports that are free now, below Linux's ephemeral range
+// (32768 and up), where outgoing connections would take them.
+async function freeBasePort() {
+  const free = (port) =>
+    new Promise((ok) => {
+      const server = createServer();
+      server.once("error", () => ok(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => ok(true)));
+    });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 12000);
+    let all = true;
+    for (let p = base; p < base + 6 && all; p++) all = await free(p);
+    if (all) return base;
+  }
+  throw new Error("no six free consecutive ports between 20000 and 32000");
+}
+const basePort = await freeBasePort();
 
 function startDemo(dir) {
   return new Promise((ok, fail) => {
