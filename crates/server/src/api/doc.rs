@@ -235,6 +235,27 @@ mod tests {
     }
 
     #[test]
+    fn every_link_names_an_operation_of_the_document() {
+        let doc: serde_json::Value = serde_json::from_str(openapi_json()).unwrap();
+        let mut ids = Vec::new();
+        let mut linked = Vec::new();
+        for ops in doc["paths"].as_object().unwrap().values() {
+            for op in ops.as_object().unwrap().values() {
+                ids.extend(op["operationId"].as_str().map(str::to_owned));
+                for response in op["responses"].as_object().unwrap().values() {
+                    for link in response["links"].as_object().into_iter().flatten() {
+                        linked.push(link.1["operationId"].as_str().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        assert!(!linked.is_empty());
+        for id in linked {
+            assert!(ids.contains(&id), "a link names no operation {id}");
+        }
+    }
+
+    #[test]
     fn every_protected_route_documents_its_refusals_and_the_public_one_no_security() {
         let doc: serde_json::Value = serde_json::from_str(openapi_json()).unwrap();
         for route in ROUTES {

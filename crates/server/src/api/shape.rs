@@ -2,7 +2,8 @@
 //! what the API does: an opening's body by the kind named beside it, the
 //! actions a path names, the bounds of each integer's Rust type, and
 //! flattened types whose own `additionalProperties: false` would refuse
-//! the fields they are flattened beside.
+//! the fields they are flattened beside, and the link from an added shift
+//! to its removal.
 
 use liaison_core::case::{ALL_KINDS, CaseKind};
 use liaison_core::lifecycle::ALL_ACTIONS;
@@ -34,6 +35,13 @@ pub(super) fn complete(doc: &mut Value) {
         }
     });
     walk(doc, &schemas);
+    // A shift just added can be removed by its id (stateful clients follow it).
+    if let Some(added) = doc.pointer_mut("/paths/~1api~1v1~1duty/post/responses/201") {
+        added["links"] = json!({"RemoveShift": {
+            "operationId": "remove_shift",
+            "parameters": {"shift": "$response.body#/id"},
+        }});
+    }
 }
 
 /// `OpenCase` as one alternative per kind: `kind` names it, `body` has its schema.
