@@ -47,10 +47,12 @@ pub(crate) fn reindex(conn: &Connection, id: &str) -> Result<(), StoreError> {
     refdb::index_glossary_term(conn, id, &liaison_core::text::analyze(&text))
 }
 
-/// Records a glossary event that arrived in an envelope.
+/// Records a glossary event that arrived in an envelope (its body already
+/// checked on arrival).
 pub(crate) fn record_arrival(
     tx: &mut liaison_store::WriteTx<'_>,
     signed: &SignedEnvelope,
+    body: &GlossaryBody,
     signed_json: String,
     hash: &str,
     log_index: u64,
@@ -58,7 +60,6 @@ pub(crate) fn record_arrival(
 ) -> Result<(), StoreError> {
     let conn = tx.conn();
     let e = &signed.envelope;
-    let body = GlossaryBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
     insert_envelope(
         conn,
         signed,

@@ -162,11 +162,7 @@ impl Context {
         }
         if let Some(hours) = name.strip_prefix("hours:") {
             let hours: i64 = hours.parse().map_err(|_| unknown())?;
-            let at = self
-                .now
-                .checked_add(jiff::SignedDuration::from_hours(hours))
-                .map_err(|_| unknown())?;
-            return Ok(json!(at.to_string()));
+            return self.hours(hours).map(|at| json!(at));
         }
         if let Some(case) = name.strip_prefix("case:") {
             return self.cases.get(case).map(|id| json!(id)).ok_or_else(unknown);
@@ -176,6 +172,14 @@ impl Context {
             "demo_image.quality" => Ok(json!(self.quality)),
             _ => self.values.get(name).cloned().ok_or_else(unknown),
         }
+    }
+
+    /// Now plus `hours`, as RFC 3339.
+    fn hours(&self, hours: i64) -> Result<String, CliError> {
+        self.now
+            .checked_add(jiff::SignedDuration::from_hours(hours))
+            .map(|at| at.to_string())
+            .map_err(|e| CliError::new("demo_failed", format!("now + {hours} h: {e}")))
     }
 
     fn text(&self, s: &str) -> Result<String, CliError> {
@@ -280,8 +284,7 @@ async fn play(step: &Step, parties: &Parties<'_>, ctx: &mut Context) -> Result<(
             from_hours,
             to_hours,
         } => {
-            let starts = ctx.text(&format!("${{hours:{from_hours}}}"))?;
-            let ends = ctx.text(&format!("${{hours:{to_hours}}}"))?;
+            let (starts, ends) = (ctx.hours(*from_hours)?, ctx.hours(*to_hours)?);
             parties
                 .get(on)?
                 .add_shift(name, email, phone, &starts, &ends)
@@ -465,8 +468,7 @@ mod tests {
                 named.push(format!("case:{n}"));
             }
         }
-        let text = SEED.to_owned();
-        let mut rest = text.as_str();
+        let mut rest = SEED;
         while let Some(i) = rest.find("${") {
             let end = rest[i..].find('}').unwrap() + i;
             let name = &rest[i + 2..end];

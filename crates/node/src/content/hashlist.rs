@@ -148,17 +148,18 @@ pub(crate) fn apply_list_change(
     }
 }
 
-/// Records a `hashlist` envelope that arrived from its owner.
+/// Records a `hashlist` envelope that arrived from its owner (its body
+/// already checked on arrival).
 pub(crate) fn record_arrival(
     conn: &Connection,
     signed: &SignedEnvelope,
+    body: &HashListBody,
     signed_json: String,
     hash: &str,
     log_index: u64,
     now: &str,
 ) -> Result<Vec<i64>, StoreError> {
     let e = &signed.envelope;
-    let body = HashListBody::check(&e.body).map_err(|err| StoreError::Invalid(err.to_string()))?;
     insert_envelope(
         conn,
         signed,
@@ -168,7 +169,7 @@ pub(crate) fn record_arrival(
         log_index,
         now,
     )?;
-    apply_list_change(conn, &e.sender, &body, now)
+    apply_list_change(conn, &e.sender, body, now)
 }
 
 impl Node {

@@ -456,16 +456,16 @@ fn arrive(
     let refused = |code, message: String| Ok(Arrival::Refused(Refusal::new(code, message)));
     let case = db::case_by_id(conn, &e.case_id)?;
     let opening = match (&body, &case) {
-        (Body::HashList(_), _) => {
+        (Body::HashList(list), _) => {
             let log_index = tx.append_leaf(leaf);
             withdrawn.extend(crate::content::record_arrival(
-                conn, &signed, json, &hash, log_index, &now,
+                conn, &signed, list, json, &hash, log_index, &now,
             )?);
             return Ok(Arrival::Logged(log_index));
         }
-        (Body::Glossary(_), _) => {
+        (Body::Glossary(event), _) => {
             let log_index = tx.append_leaf(leaf);
-            crate::glossary::record_arrival(tx, &signed, json, &hash, log_index, &now)?;
+            crate::glossary::record_arrival(tx, &signed, event, json, &hash, log_index, &now)?;
             return Ok(Arrival::Logged(log_index));
         }
         // Checked again here: the thread may have moved since.

@@ -296,9 +296,6 @@ impl Node {
             body,
             attachments,
         };
-        // What we sign passes the check every recipient runs (the same typed
-        // body, by kind): a node never signs what its peers must refuse.
-        liaison_core::kind::Body::check(&envelope).map_err(|r| NodeError::Invalid(r.message))?;
         let signed = envelope.sign(self.store.log_signer())?;
         let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
         let leaf = LeafEntry {

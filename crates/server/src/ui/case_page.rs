@@ -547,7 +547,6 @@ pub(super) async fn attachment(
     SignedIn(user): SignedIn,
     Path(sha256): Path<String>,
 ) -> Response {
-    let _path = format!("/attachments/{}", super::urlencode(&sha256));
     match crate::downloads::attachment(&state.node, &user, &sha256, "ui").await {
         Ok(r) => r,
         Err(e) if e.status == StatusCode::NOT_FOUND => not_found(&state, &v),
