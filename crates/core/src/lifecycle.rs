@@ -51,6 +51,51 @@ pub const ALL_STATES: [State; 13] = [
     State::Expired,
 ];
 
+/// Where a case stands: a thread without a lifecycle (a note) is open; a
+/// legal case is in a state of its lifecycle. Stored and sent by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CaseState {
+    Open,
+    Lifecycle(State),
+}
+
+impl CaseState {
+    pub const OPEN: &'static str = "open";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseState::Open => CaseState::OPEN,
+            CaseState::Lifecycle(s) => s.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseState> {
+        if s == CaseState::OPEN {
+            return Some(CaseState::Open);
+        }
+        State::parse(s).map(CaseState::Lifecycle)
+    }
+
+    /// The lifecycle state, for a legal case.
+    pub fn lifecycle(self) -> Option<State> {
+        match self {
+            CaseState::Open => None,
+            CaseState::Lifecycle(s) => Some(s),
+        }
+    }
+
+    /// A legal case that no transition leaves (an open thread never is).
+    pub fn is_terminal(self) -> bool {
+        self.lifecycle().is_some_and(State::is_terminal)
+    }
+}
+
+impl std::fmt::Display for CaseState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl State {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -481,9 +481,12 @@ pub enum BenchCommand {
         /// Directory for the scratch nodes (default: a new directory here).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Messages for the throughput run.
+        /// Messages for each throughput round.
         #[arg(long, default_value_t = 20_000)]
         messages: u64,
+        /// Throughput rounds (fresh nodes each; the median is reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
         /// Messages per second for the latency run.
         #[arg(long, default_value_t = 500)]
         rate: u64,

@@ -38,8 +38,16 @@ impl Hash {
         <[u8; 32]>::try_from(bytes).ok().map(Hash)
     }
 
+    /// Lowercase hex: on the hot path of every envelope (leaf entries,
+    /// body hashes, row keys), so without a formatter per byte.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(char::from(DIGITS[usize::from(b >> 4)]));
+            s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        }
+        s
     }
 
     pub fn from_hex(s: &str) -> Option<Hash> {

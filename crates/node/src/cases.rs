@@ -7,7 +7,7 @@ use liaison_core::envelope::SignedEnvelope;
 use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::kind::{Refusal, RefusalCode};
 use liaison_core::legal::TransitionBody;
-use liaison_core::lifecycle::{Action, Actor, State, Transition, resolve};
+use liaison_core::lifecycle::{Action, Actor, CaseState, State, Transition, resolve};
 use liaison_store::StoreError;
 use liaison_store::WriteTx;
 use liaison_store::federation::{self as db, CaseRow, Direction};
@@ -65,21 +65,33 @@ fn delivered_at(conn: &Connection, case: &CaseRow) -> Result<Option<String>, Sto
     })
 }
 
-/// Recomputes a case row from its thread.
-pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreError> {
-    let Some(case) = db::case_by_id(conn, case_id)? else {
-        return Ok(());
+/// Recomputes a case row from its thread and writes it if it changed (an
+/// unchanged row is not rewritten: each write moves three index entries).
+/// Returns the row as it now stands.
+pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<Option<CaseRow>, StoreError> {
+    let Some(mut case) = db::case_by_id(conn, case_id)? else {
+        return Ok(None);
     };
     // Arrival order, as this node's log fixed it: a sender's future date
     // cannot move a thread to the top of the inbox.
     let updated = db::latest_recorded(conn, case_id)?.unwrap_or(case.created.clone());
+    let (state, times) = derive(conn, &case)?;
+    if case.state != state || case.updated != updated || case.times != times {
+        db::update_case_state(conn, case_id, state, &updated, &times)?;
+        (case.state, case.updated, case.times) = (state, updated, times);
+    }
+    Ok(Some(case))
+}
+
+/// A case's state and reference times, from its thread.
+fn derive(conn: &Connection, case: &CaseRow) -> Result<(CaseState, db::CaseTimes), StoreError> {
     let kind = case.kind;
     if !kind.has_lifecycle() {
-        return db::update_case_state(conn, case_id, "open", &updated, &db::CaseTimes::default());
+        return Ok((CaseState::Open, db::CaseTimes::default()));
     }
     let root = case.root_hash.clone().unwrap_or_default();
-    let delivered = delivered_at(conn, &case)?;
-    let steps = steps(conn, &case)?;
+    let delivered = delivered_at(conn, case)?;
+    let steps = steps(conn, case)?;
     let transitions: Vec<Transition> = steps.iter().map(|s| s.transition.clone()).collect();
     let (state, chain) = resolve(
         &root,
@@ -104,7 +116,61 @@ pub(crate) fn recompute(conn: &Connection, case_id: &str) -> Result<(), StoreErr
             .map(|s| i64::from(s.days))
             .sum(),
     };
-    db::update_case_state(conn, case_id, state.as_str(), &updated, &times)
+    Ok((CaseState::Lifecycle(state), times))
+}
+
+/// The row of a case its opening envelope creates, as [`recompute`] would
+/// derive it from that one envelope (a test keeps the two equal): written
+/// once, not inserted and then recomputed.
+fn opening_row(
+    me: &str,
+    e: &liaison_core::envelope::Envelope,
+    hash: &str,
+    direction: Direction,
+    recorded: &str,
+    summary: &BodySummary,
+) -> Result<CaseRow, StoreError> {
+    let (initiator, responder) = match direction {
+        Direction::Out => (me.to_owned(), e.recipient.clone()),
+        Direction::In => (e.sender.clone(), me.to_owned()),
+    };
+    let kind = CaseKind::parse(&e.kind).map_err(|err| StoreError::Invalid(err.to_string()))?;
+    // The requested party holds the opening from the moment it recorded it;
+    // the requesting party once the receipt comes back.
+    let delivered = (direction == Direction::In).then(|| recorded.to_owned());
+    let (state, times) = if kind.has_lifecycle() {
+        let (state, _) = resolve(
+            hash,
+            delivered.is_some(),
+            kind == CaseKind::Preservation,
+            &[],
+        );
+        let times = db::CaseTimes {
+            delivered_at: delivered,
+            ..db::CaseTimes::default()
+        };
+        (CaseState::Lifecycle(state), times)
+    } else {
+        (CaseState::Open, db::CaseTimes::default())
+    };
+    Ok(CaseRow {
+        id: e.case_id.clone(),
+        kind,
+        outgoing: direction == Direction::Out,
+        initiator,
+        responder,
+        subject: summary.subject.clone(),
+        state,
+        created: e.created.clone(),
+        updated: recorded.to_owned(),
+        offence: summary.offence.clone(),
+        urgent: summary.urgent,
+        links: summary.links.clone(),
+        root_hash: Some(hash.to_owned()),
+        preservation_days: summary.preservation_days,
+        tlp: summary.tlp,
+        times,
+    })
 }
 
 /// The steps from the root to envelope `at` (the root or a transition), in order.
@@ -245,7 +311,7 @@ pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<
             format!("{sender} is not a party to case {}", case.id),
         ));
     }
-    if State::parse(&case.state).is_some_and(State::is_terminal) {
+    if case.state.is_terminal() {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
             format!(
@@ -435,49 +501,43 @@ pub(crate) fn record(
 ) -> Result<(), StoreError> {
     let conn = tx.conn();
     let e = &signed.envelope;
-    if let Some(summary) = opening {
-        let (initiator, responder) = match direction {
-            Direction::Out => (me.to_owned(), e.recipient.clone()),
-            Direction::In => (e.sender.clone(), me.to_owned()),
-        };
-        let kind = CaseKind::parse(&e.kind).map_err(|err| StoreError::Invalid(err.to_string()))?;
-        db::insert_case(
-            conn,
-            &CaseRow {
-                id: e.case_id.clone(),
-                kind,
-                outgoing: direction == Direction::Out,
-                initiator,
-                responder,
-                subject: summary.subject.clone(),
-                state: if kind.has_lifecycle() {
-                    State::Sent.as_str().into()
-                } else {
-                    "open".into()
-                },
-                created: e.created.clone(),
-                updated: e.created.clone(),
-                offence: summary.offence.clone(),
-                urgent: summary.urgent,
-                links: summary.links.clone(),
-                root_hash: Some(hash.to_owned()),
-                preservation_days: summary.preservation_days,
-                tlp: summary.tlp,
-                times: db::CaseTimes::default(),
-            },
-        )?;
-    }
-    crate::envelopes::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
-    // Only the notifying party re-marks its incident (checked on arrival too).
-    if e.kind == UPDATE
-        && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)
-        && db::case_by_id(conn, &e.case_id)?.is_some_and(|c| c.initiator == e.sender)
-    {
-        db::set_case_tlp(conn, &e.case_id, tlp)?;
-    }
-    recompute(conn, &e.case_id)?;
-    let Some(case) = db::case_by_id(conn, &e.case_id)? else {
-        return Ok(());
+    let case = match opening {
+        Some(summary) => {
+            let row = opening_row(me, e, hash, direction, now, summary)?;
+            db::insert_case(conn, &row)?;
+            crate::envelopes::insert_envelope(
+                conn,
+                signed,
+                signed_json,
+                hash,
+                direction,
+                log_index,
+                now,
+            )?;
+            row
+        }
+        None => {
+            crate::envelopes::insert_envelope(
+                conn,
+                signed,
+                signed_json,
+                hash,
+                direction,
+                log_index,
+                now,
+            )?;
+            // Only the notifying party re-marks its incident (checked on arrival too).
+            if e.kind == UPDATE
+                && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)
+                && db::case_by_id(conn, &e.case_id)?.is_some_and(|c| c.initiator == e.sender)
+            {
+                db::set_case_tlp(conn, &e.case_id, tlp)?;
+            }
+            let Some(case) = recompute(conn, &e.case_id)? else {
+                return Ok(());
+            };
+            case
+        }
     };
     // Incidents are published as STIX to the node's TAXII collection, in this transaction.
     if case.kind == CaseKind::Incident {
@@ -540,6 +600,89 @@ mod tests {
         }
     }
 
+    /// An opening's row is written once, in its final form: it must be
+    /// what recomputing it from the thread gives, for every kind, in both
+    /// directions.
+    #[tokio::test]
+    async fn an_opening_row_is_what_recomputing_it_gives() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut o = crate::InitOptions::new("us", "US");
+        o.listen = "127.0.0.1:0".into();
+        o.app_listen = "127.0.0.1:0".into();
+        let node = crate::init(&tmp.path().join("n"), &o).await.unwrap();
+        let store = node.store().clone();
+        for kind in liaison_core::case::ALL_KINDS {
+            for direction in [Direction::Out, Direction::In] {
+                let (sender, recipient) = match direction {
+                    Direction::Out => ("us", "ru"),
+                    Direction::In => ("ru", "us"),
+                };
+                let id = crate::envelopes::random_id().unwrap();
+                let envelope = liaison_core::envelope::Envelope {
+                    id: id.clone(),
+                    sender: sender.into(),
+                    recipient: recipient.into(),
+                    kind: kind.as_str().into(),
+                    case_id: format!("{sender}-{}", &id[..20]),
+                    // Signed a while before it is recorded.
+                    created: (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60))
+                        .to_string(),
+                    body: serde_json::json!({"subject": "Opening"}),
+                    attachments: Vec::new(),
+                };
+                let signed = envelope.sign(store.log_signer()).unwrap();
+                let summary = BodySummary {
+                    subject: "Opening".into(),
+                    offence: Some("illegal_access".into()),
+                    urgent: true,
+                    preservation_days: Some(90),
+                    links: Vec::new(),
+                    tlp: liaison_core::tlp::Tlp::Amber,
+                };
+                let case_id = signed.envelope.case_id.clone();
+                let (written, recomputed) = store
+                    .write(move |tx| {
+                        let hash = signed.envelope.hash().unwrap().to_hex();
+                        let json = serde_json::to_string(&signed).unwrap();
+                        let index = tx.append_leaf(b"entry".to_vec());
+                        let now = crate::now_rfc3339();
+                        let stems = crate::search::stems_of(&signed.envelope.body, None);
+                        record(
+                            tx,
+                            "us",
+                            &signed,
+                            json,
+                            &hash,
+                            direction,
+                            index,
+                            &now,
+                            Some(&summary),
+                            &stems,
+                        )?;
+                        let written = db::case_by_id(tx.conn(), &case_id)?;
+                        let recomputed = recompute(tx.conn(), &case_id)?;
+                        Ok((written, recomputed))
+                    })
+                    .await
+                    .unwrap()
+                    .value;
+                let written = written.unwrap();
+                assert_eq!(
+                    Some(&written),
+                    recomputed.as_ref(),
+                    "{kind:?} {direction:?}"
+                );
+                let expected = match (kind.has_lifecycle(), direction) {
+                    (false, _) => "open",
+                    (true, Direction::Out) => "sent",
+                    (true, Direction::In) => "delivered",
+                };
+                assert_eq!(written.state.as_str(), expected, "{kind:?} {direction:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_period_runs_from_the_preservation_report_plus_extensions() {
         let mut case = CaseRow {
@@ -549,7 +692,7 @@ mod tests {
             responder: "ru".into(),
             outgoing: true,
             subject: "s".into(),
-            state: "executed".into(),
+            state: CaseState::Lifecycle(State::Executed),
             created: ts(0).to_string(),
             updated: ts(0).to_string(),
             offence: None,

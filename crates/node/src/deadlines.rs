@@ -59,7 +59,7 @@ impl Node {
     /// The deadlines running for a case now.
     pub fn case_deadlines(&self, case: &CaseRow) -> Vec<Deadline> {
         let kind = case.kind;
-        let Some(state) = State::parse(&case.state) else {
+        let Some(state) = case.state.lifecycle() else {
             return Vec::new();
         };
         if !kind.has_lifecycle() || state.is_terminal() {

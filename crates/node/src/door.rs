@@ -79,10 +79,7 @@ impl Node {
         Ok(self.store.read(|c| {
             let (pending, delivered, refused) = db::outbox_counts(c, party)?;
             let last_delivery = db::last_delivery(c, party)?;
-            let log_size = db::peer_checkpoints(c, party)?
-                .into_iter()
-                .map(|cp| cp.size)
-                .max();
+            let log_size = db::latest_peer_checkpoint(c, party)?.map(|cp| cp.size);
             Ok(PeerHealth {
                 pending,
                 delivered,

@@ -168,6 +168,10 @@ pub struct Node {
     tls: Arc<tls::TlsIdentity>,
     /// Wakes delivery workers when this process queues an envelope.
     pub(crate) wake: Arc<tokio::sync::Notify>,
+    /// Wakes the delivery supervisor when this process pins a peer (a
+    /// stored permit: a pin made while it lists peers is not missed; it
+    /// also looks every two seconds, for pins made by another process).
+    pub(crate) pinned: Arc<tokio::sync::Notify>,
     /// Receipts issued but not yet stored (they are stored in the
     /// background), so a quick redelivery still gets the original one.
     pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
@@ -266,6 +270,7 @@ impl Node {
             cosigner,
             tls,
             wake: Arc::new(tokio::sync::Notify::new()),
+            pinned: Arc::new(tokio::sync::Notify::new()),
             issued: Default::default(),
             hash_index: Default::default(),
             hash_sync: Arc::new(content::HashSync::new()),
@@ -354,6 +359,7 @@ impl Node {
             .await?
             .value;
         // Delivery workers start for a new peer at once.
+        self.pinned.notify_one();
         self.wake.notify_waiters();
         Ok((checked, outcome))
     }

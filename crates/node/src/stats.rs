@@ -75,18 +75,18 @@ impl Node {
                 .by_kind_state
                 .entry(f.kind.clone())
                 .or_default()
-                .entry(f.state.clone())
+                .entry(f.state.as_str().to_owned())
                 .or_default();
             if sent {
                 entry.1 += 1;
             } else {
                 entry.0 += 1;
             }
-            let state = State::parse(&f.state);
+            let state = f.state.lifecycle();
             let legal = CaseKind::parse(&f.kind).is_ok_and(|k| k.has_lifecycle());
             let open = match state {
                 Some(st) => !st.is_terminal(),
-                None => f.state == "open",
+                None => f.state == liaison_core::lifecycle::CaseState::Open,
             };
             if open {
                 if sent {
@@ -136,12 +136,7 @@ impl Node {
             .push((self.party.to_string(), self.store.checkpoint()?.to_string()));
         for p in self.peers()? {
             let party = p.party.to_string();
-            if let Some(last) = self
-                .store
-                .read(|c| db::peer_checkpoints(c, &party))?
-                .into_iter()
-                .max_by_key(|c| c.size)
-            {
+            if let Some(last) = self.store.read(|c| db::latest_peer_checkpoint(c, &party))? {
                 s.checkpoints.push((party, last.note));
             }
         }
@@ -152,7 +147,7 @@ impl Node {
         let now = Timestamp::now();
         let mut n = 0;
         for f in figures {
-            let open = State::parse(&f.state).is_some_and(|s| !s.is_terminal());
+            let open = f.state.lifecycle().is_some_and(|s| !s.is_terminal());
             if !open {
                 continue;
             }

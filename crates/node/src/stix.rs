@@ -65,7 +65,7 @@ pub(crate) fn incident_objects(conn: &Connection, case_id: &str) -> Result<Vec<V
         party_names,
         created: &case.created,
         updated: &case.updated,
-        state: &case.state,
+        state: case.state.as_str(),
         tlp: case.tlp,
         report: &report,
         updates,

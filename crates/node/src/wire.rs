@@ -28,7 +28,7 @@ impl Wire for CaseRow {
             responder: self.responder,
             outgoing: self.outgoing,
             subject: self.subject,
-            state: self.state,
+            state: self.state.as_str().to_owned(),
             created: self.created,
             updated: self.updated,
             offence: self.offence,

@@ -86,6 +86,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     migration!("0006_hash_lists"),
     migration!("0007_hardening"),
     migration!("0008_case_pages_from_the_index"),
+    migration!("0009_attachments_by_envelope"),
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {

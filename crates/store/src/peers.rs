@@ -65,11 +65,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PinnedPeer> {
 
 pub fn by_party(conn: &Connection, party: &str) -> Result<Option<PinnedPeer>, StoreError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT party, card_json, fingerprint, pinned_at FROM peers WHERE party = ?1",
-            [party],
-            from_row,
-        )
+        )?
+        .query_row([party], from_row)
         .optional()?)
 }
 
@@ -78,17 +77,17 @@ pub fn by_fingerprint(
     fingerprint: &str,
 ) -> Result<Option<PinnedPeer>, StoreError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT party, card_json, fingerprint, pinned_at FROM peers WHERE fingerprint = ?1",
-            [fingerprint],
-            from_row,
-        )
+        )?
+        .query_row([fingerprint], from_row)
         .optional()?)
 }
 
 pub fn all(conn: &Connection) -> Result<Vec<PinnedPeer>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT party, card_json, fingerprint, pinned_at FROM peers ORDER BY party")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT party, card_json, fingerprint, pinned_at FROM peers ORDER BY party",
+    )?;
     let rows = stmt
         .query_map([], from_row)?
         .collect::<Result<Vec<_>, _>>()?;

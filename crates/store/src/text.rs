@@ -38,6 +38,15 @@ impl StoredText for liaison_core::case::CaseKind {
     }
 }
 
+impl StoredText for liaison_core::lifecycle::CaseState {
+    fn to_text(&self) -> &'static str {
+        self.as_str()
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
 impl StoredText for liaison_core::tlp::Tlp {
     fn to_text(&self) -> &'static str {
         self.as_str()
@@ -51,6 +60,7 @@ impl StoredText for liaison_core::tlp::Tlp {
 mod tests {
     use super::*;
     use liaison_core::case::{ALL_KINDS, CaseKind};
+    use liaison_core::lifecycle::{ALL_STATES, CaseState};
     use liaison_core::tlp::{ALL_LEVELS, Tlp};
 
     fn round_trip<T: StoredText + PartialEq + std::fmt::Debug + Copy>(value: T) {
@@ -68,6 +78,10 @@ mod tests {
         }
         for l in ALL_LEVELS {
             round_trip(l);
+        }
+        round_trip(CaseState::Open);
+        for s in ALL_STATES {
+            round_trip(CaseState::Lifecycle(s));
         }
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         let bad = conn.query_row("SELECT 'parcel'", [], |r| r.get::<_, Stored<CaseKind>>(0));

@@ -300,9 +300,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 BenchCommand::Federation {
                     dir,
                     messages,
+                    rounds,
                     rate,
                     seconds,
-                } => crate::bench::federation(dir.as_deref(), messages, rate, seconds).await,
+                } => {
+                    crate::bench::federation(dir.as_deref(), messages, rounds, rate, seconds).await
+                }
                 BenchCommand::Ui { dir, cases, runs } => {
                     crate::bench::ui(dir.as_deref(), cases, runs).await
                 }

@@ -18,7 +18,6 @@ use liaison_core::content::{
 };
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::kind::{Refusal, RefusalCode};
-use liaison_core::lifecycle::State;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow};
 use liaison_store::hashes::{self as hdb};
@@ -106,7 +105,7 @@ pub(crate) fn check_item_status(
             ),
         ));
     }
-    if State::parse(&case.state).is_some_and(State::is_terminal) {
+    if case.state.is_terminal() {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
             format!(
@@ -188,7 +187,7 @@ impl Node {
             .delivered_at
             .as_deref()
             .and_then(|d| d.parse::<jiff::Timestamp>().ok());
-        let open_case = !State::parse(&case.state).is_some_and(State::is_terminal);
+        let open_case = !case.state.is_terminal();
         let now = jiff::Timestamp::now();
         Ok(report
             .items

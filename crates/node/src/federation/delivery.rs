@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use liaison_core::card::CheckedCard;
-use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, SignedEnvelope};
+use liaison_core::envelope::{DeliveryResponse, SignedEnvelope};
+use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::hash::leaf_hash;
 use liaison_log::proof::TlogProof;
 use liaison_proto::NodeRole;
@@ -44,9 +45,11 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!("cannot list peers for delivery: {e}"),
         }
+        // Not woken by every queued envelope: listing peers per message
+        // was a measurable part of the federation path.
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = node.wake.notified() => {}
+            _ = node.pinned.notified() => {}
             _ = shutdown.changed() => break,
         }
     }
@@ -61,8 +64,9 @@ fn backoff_ms(node: &Node, attempts: i64) -> i64 {
 
 async fn deliver_to(node: Node, party: String, mut shutdown: watch::Receiver<bool>) {
     let mut client: Option<([u8; 32], reqwest::Client)> = None;
+    let mut stream = Stream::default();
     while !*shutdown.borrow() {
-        let wait = match deliver_once(&node, &party, &mut client).await {
+        let wait = match deliver_once(&node, &party, &mut client, &mut stream).await {
             Ok(Some(wait)) => wait,
             Ok(None) => Duration::ZERO,
             Err(e) => {
@@ -79,6 +83,42 @@ async fn deliver_to(node: Node, party: String, mut shutdown: watch::Receiver<boo
             _ = shutdown.changed() => {}
         }
     }
+    if let Err(e) = stream.settled().await {
+        tracing::error!(peer = %party, "delivery: {e}");
+    }
+}
+
+/// A worker's place in its peer's stream. The next batch is sent as soon as
+/// the previous one is answered, while that answer is still being written
+/// (in order: a batch's settlement is submitted only after the previous one
+/// committed). Until then its entries are still pending in the outbox, so
+/// the next batch starts after `answered_to`; after a crash they are sent
+/// again and the peer answers with the receipts it already issued.
+#[derive(Default)]
+struct Stream {
+    settling: Option<tokio::task::JoinHandle<Result<(), NodeError>>>,
+    /// The last outbox entry whose answer is being written.
+    answered_to: i64,
+}
+
+impl Stream {
+    /// Waits for the settlement in progress; on failure the stream starts
+    /// again from what the outbox says.
+    async fn settled(&mut self) -> Result<(), NodeError> {
+        let Some(task) = self.settling.take() else {
+            return Ok(());
+        };
+        let outcome = match task.await {
+            Ok(outcome) => outcome,
+            Err(e) => Err(NodeError::Invalid(format!(
+                "recording receipts failed: {e}"
+            ))),
+        };
+        if outcome.is_err() {
+            self.answered_to = 0;
+        }
+        outcome
+    }
 }
 
 /// One step: sends the next batch if one is due. Returns how long to wait
@@ -87,13 +127,23 @@ async fn deliver_once(
     node: &Node,
     party: &str,
     client: &mut Option<([u8; 32], reqwest::Client)>,
+    stream: &mut Stream,
 ) -> Result<Option<Duration>, NodeError> {
     let Some(card) = node.peer(party)? else {
+        stream.settled().await?;
         return Ok(Some(Duration::from_secs(2)));
     };
     let batch_size = node.config.delivery.batch.clamp(1, 4096) as usize;
-    let mut batch = node.store.read(|c| db::pending(c, party, batch_size))?;
+    let after = stream.answered_to;
+    let mut batch = node
+        .store
+        .read(|c| db::pending_after(c, party, after, batch_size))?;
     if batch.is_empty() {
+        if stream.settling.is_some() {
+            stream.settled().await?;
+            stream.answered_to = 0;
+            return Ok(None);
+        }
         return Ok(Some(POLL));
     }
     let now = now_ms();
@@ -121,22 +171,39 @@ async fn deliver_once(
             c
         }
     };
-    let envelopes = batch
+    // The envelopes go as they were stored when signed: only those with
+    // attachments are read, to push their files first.
+    let with_files = batch
         .iter()
+        .filter(|item| item.has_attachments)
         .map(|item| serde_json::from_str::<SignedEnvelope>(&item.signed_json))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| NodeError::Invalid(format!("an outbox envelope is unreadable: {e}")))?;
-    let pushed = push_attachments(node, &http, &card, &envelopes).await;
+    let pushed = push_attachments(node, &http, &card, &with_files).await;
     let outcome = match pushed {
-        Ok(()) => post(&http, &card, envelopes).await,
+        Ok(()) => post(&http, &card, request_body(&batch)).await,
         Err(e) => Err(e),
     };
+    // Settlements are written in order, one at a time.
+    stream.settled().await?;
     match outcome {
         Ok(response) => {
-            settle(node, &card, batch, response).await?;
+            let updates = answers(node, &card, &batch, &response);
+            let stopped = updates.iter().any(|u| matches!(u, Update::Failed { .. }));
+            stream.answered_to = batch.last().map_or(after, |item| item.seq);
+            let (node, peer) = (node.clone(), card.party.to_string());
+            stream.settling = Some(tokio::spawn(
+                async move { settle(&node, peer, updates).await },
+            ));
+            if stopped {
+                // A failed answer is retried from the outbox, after its backoff.
+                stream.settled().await?;
+                stream.answered_to = 0;
+            }
             Ok(None)
         }
         Err(error) => {
+            stream.answered_to = 0;
             let head = &batch[0];
             let next = now + backoff_ms(node, head.attempts);
             tracing::debug!(peer = %party, attempts = head.attempts + 1, "delivery failed: {error}");
@@ -187,10 +254,26 @@ async fn push_attachments(
     Ok(())
 }
 
+/// A [`liaison_core::envelope::DeliveryRequest`] of the batch, written from the stored JSON of each
+/// envelope (what was signed and committed) without parsing it again.
+fn request_body(batch: &[OutboxItem]) -> Vec<u8> {
+    let size = batch.iter().map(|i| i.signed_json.len() + 1).sum::<usize>();
+    let mut body = Vec::with_capacity(size + 16);
+    body.extend_from_slice(b"{\"envelopes\":[");
+    for (n, item) in batch.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.signed_json.as_bytes());
+    }
+    body.extend_from_slice(b"]}");
+    body
+}
+
 async fn post(
     http: &reqwest::Client,
     card: &CheckedCard,
-    envelopes: Vec<SignedEnvelope>,
+    body: Vec<u8>,
 ) -> Result<DeliveryResponse, String> {
     let url = format!(
         "{}/federation/v1/envelopes",
@@ -198,7 +281,8 @@ async fn post(
     );
     let response = http
         .post(&url)
-        .json(&DeliveryRequest { envelopes })
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
         .send()
         .await
         .map_err(|e| format!("cannot reach {url}: {e}"))?;
@@ -216,46 +300,42 @@ async fn post(
         .map_err(|e| format!("{url} answered with an unreadable body: {e}"))
 }
 
-/// Applies the recipient's answers in order: verified receipts mark
+/// Reads the recipient's answers in order: verified receipts mark
 /// envelopes delivered, refusals mark them refused; anything else (a
 /// missing answer, a receipt that does not verify) stops the batch there and
 /// retries from that envelope.
-async fn settle(
+fn answers(
     node: &Node,
     card: &CheckedCard,
-    batch: Vec<OutboxItem>,
-    response: DeliveryResponse,
-) -> Result<(), NodeError> {
+    batch: &[OutboxItem],
+    response: &DeliveryResponse,
+) -> Vec<Update> {
     let now = now_ms();
     let mut updates: Vec<Update> = Vec::new();
     let mut verified = HashMap::new();
-    for (item, result) in batch.iter().zip(
-        response
-            .results
-            .iter()
-            .map(Some)
-            .chain(std::iter::repeat(None)),
-    ) {
-        let envelope: SignedEnvelope = serde_json::from_str(&item.signed_json)
-            .map_err(|e| NodeError::Invalid(format!("an outbox envelope is unreadable: {e}")))?;
+    let answers = response
+        .results
+        .iter()
+        .map(Some)
+        .chain(std::iter::repeat(None));
+    for (item, result) in batch.iter().zip(answers) {
         let outcome = match result {
             None => Err(format!(
                 "{} sent no answer for envelope {}",
-                card.party, envelope.envelope.id
+                card.party, item.envelope_id
             )),
-            Some(r) if r.id != envelope.envelope.id => {
+            Some(r) if r.id != item.envelope_id => {
                 Err(format!("{} answered out of order", card.party))
             }
             Some(r) => match (&r.receipt, &r.error) {
                 (Some(receipt), _) => {
-                    check_receipt(card, &envelope, receipt, &mut verified).map(|cp| {
-                        Update::Delivered {
-                            seq: item.seq,
-                            hash: item.envelope_hash.clone(),
-                            receipt: receipt.clone(),
-                            checkpoint: cp,
-                            alerted: item.alerted,
-                        }
+                    check_receipt(card, item, receipt, &mut verified).map(|cp| Update::Delivered {
+                        seq: item.seq,
+                        hash: item.envelope_hash.clone(),
+                        receipt: receipt.clone(),
+                        checkpoint: cp,
+                        alerted: item.alerted,
+                        opened: opened_lifecycle(item),
                     })
                 }
                 (None, Some(err)) => Ok(Update::Refused {
@@ -279,7 +359,11 @@ async fn settle(
             }
         }
     }
-    let peer = card.party.to_string();
+    updates
+}
+
+/// Writes what [`answers`] read, in one job.
+async fn settle(node: &Node, peer: String, updates: Vec<Update>) -> Result<(), NodeError> {
     node.store
         .write(move |tx| {
             let at = now_rfc3339();
@@ -292,11 +376,12 @@ async fn settle(
                         receipt,
                         checkpoint,
                         alerted,
+                        opened,
                     } => {
                         db::mark_delivered(tx.conn(), *seq, hash, receipt, &at, now_ms())?;
                         // A delivered opening moves its case from sent to delivered.
-                        if let Some(case_id) = db::case_of_envelope(tx.conn(), hash)? {
-                            crate::cases::recompute(tx.conn(), &case_id)?;
+                        if let Some(case_id) = opened {
+                            crate::cases::recompute(tx.conn(), case_id)?;
                         }
                         if *alerted {
                             db::resolve_alert(tx.conn(), "undelivered", hash, &at)?;
@@ -334,6 +419,10 @@ enum Update {
         receipt: String,
         checkpoint: SeenCheckpoint,
         alerted: bool,
+        /// The case this envelope opened, if it has a lifecycle: its
+        /// receipt is what moves the case from sent to delivered (nothing
+        /// else a case row derives from depends on receipts).
+        opened: Option<String>,
     },
     Refused {
         seq: i64,
@@ -353,22 +442,32 @@ pub(crate) struct SeenCheckpoint {
     pub note: String,
 }
 
+/// The case an outbox envelope opens, if that case has a lifecycle.
+fn opened_lifecycle(item: &OutboxItem) -> Option<String> {
+    liaison_core::case::CaseKind::parse(&item.envelope_kind)
+        .is_ok_and(|kind| kind.has_lifecycle())
+        .then(|| item.case_id.clone())
+}
+
 /// Verifies a receipt: a tlog-proof, signed by the recipient's log key, that
 /// the envelope's entry is in its log.
 /// Receipts of one batch share their checkpoint: `verified` remembers the
 /// checkpoints whose signature already checked out.
 fn check_receipt(
     card: &CheckedCard,
-    envelope: &SignedEnvelope,
+    item: &OutboxItem,
     receipt: &str,
     verified: &mut HashMap<String, liaison_log::Checkpoint>,
 ) -> Result<SeenCheckpoint, String> {
     let proof = TlogProof::parse(receipt)
         .map_err(|e| format!("{} sent a malformed receipt: {e}", card.party))?;
-    let leaf = envelope
-        .envelope
-        .leaf()
-        .map_err(|e| format!("cannot compute the envelope's entry: {e}"))?;
+    // The entry committing to the envelope, from the hash stored with it.
+    let leaf = liaison_log::Hash::from_hex(&item.envelope_hash)
+        .map(|content_hash| LeafEntry {
+            kind: LeafKind::Envelope,
+            content_hash,
+        })
+        .ok_or_else(|| format!("outbox entry {} names no envelope hash", item.seq))?;
     let cp = match verified.get(&proof.checkpoint) {
         Some(cp) => cp.clone(),
         None => {
@@ -405,23 +504,19 @@ pub(crate) fn record_checkpoint(
     cp: &SeenCheckpoint,
     at: &str,
 ) -> Result<(), liaison_store::StoreError> {
-    if db::record_peer_checkpoint(conn, peer, cp.size, &cp.root, &cp.note, at)? {
-        let roots = db::peer_checkpoints(conn, peer)?
-            .into_iter()
-            .filter(|c| c.size == cp.size)
-            .count();
-        if roots > 1 {
-            db::raise_alert(
-                conn,
-                "equivocation",
-                &format!("{peer}@{}", cp.size),
-                &format!(
-                    "{peer} signed two different checkpoints of size {}",
-                    cp.size
-                ),
-                at,
-            )?;
-        }
+    if db::record_peer_checkpoint(conn, peer, cp.size, &cp.root, &cp.note, at)?
+        && db::peer_roots_of_size(conn, peer, cp.size)? > 1
+    {
+        db::raise_alert(
+            conn,
+            "equivocation",
+            &format!("{peer}@{}", cp.size),
+            &format!(
+                "{peer} signed two different checkpoints of size {}",
+                cp.size
+            ),
+            at,
+        )?;
     }
     Ok(())
 }

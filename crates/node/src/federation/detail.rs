@@ -152,10 +152,7 @@ impl Node {
                     .collect(),
                 jurisdiction,
             });
-        let available_actions = match (
-            case.kind,
-            liaison_core::lifecycle::State::parse(&case.state),
-        ) {
+        let available_actions = match (case.kind, case.state.lifecycle()) {
             (kind, Some(state)) if kind.has_lifecycle() => liaison_core::lifecycle::ALL_ACTIONS
                 .iter()
                 .filter(|a| {

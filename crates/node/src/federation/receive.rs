@@ -65,7 +65,7 @@ impl Node {
                         .map(|part| {
                             scope.spawn(|| {
                                 part.iter()
-                                    .map(|e| Node::precheck(&peer, &me, e))
+                                    .map(|e| Node::precheck(&peer, &me, e).map(|c| prepare(e, c)))
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -90,11 +90,7 @@ impl Node {
             ));
         }
         for (i, (signed, check)) in prechecked.into_iter().enumerate() {
-            let outcome = check.and_then(|(hash, body)| {
-                self.check_incoming(&signed, hash)
-                    .map(|incoming| (incoming, body))
-            });
-            match outcome {
+            match check {
                 Err(r) => {
                     rejections.push(Rejection {
                         at: now_rfc3339(),
@@ -105,25 +101,18 @@ impl Node {
                     });
                     results[i] = Some(refusal(&signed.envelope.id, &r));
                 }
-                Ok((Incoming::Duplicate(row), _)) => redelivered.push((i, *row)),
-                Ok((Incoming::New { hash, leaf }, body)) => fresh.push(Fresh {
+                Ok(prepared) => fresh.push(Fresh {
                     index: i,
-                    stems: {
-                        // An opening's title is known from its body.
-                        let parts = match &body {
-                            Body::Case { summary, kind } => Some(crate::search::TitleParts {
-                                kind: kind.as_str(),
-                                subject: &summary.subject,
-                                offence: summary.offence.as_deref(),
-                            }),
-                            _ => None,
-                        };
-                        crate::search::stems_of(&signed.envelope.body, parts.as_ref())
-                    },
+                    stems: prepared.stems,
+                    json: prepared.json,
                     signed,
-                    hash,
-                    leaf,
-                    body,
+                    hash: prepared.hash.to_hex(),
+                    leaf: LeafEntry {
+                        kind: LeafKind::Envelope,
+                        content_hash: prepared.hash,
+                    }
+                    .encode(),
+                    body: prepared.body,
                 }),
             }
         }
@@ -332,57 +321,38 @@ impl Node {
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
         Ok((hash, Body::check(e)?))
     }
+}
+/// An envelope that passed the pure checks, with what recording it needs,
+/// computed beside the checks (spread over the cores, off the writer).
+struct Prepared {
+    hash: liaison_log::Hash,
+    body: Body,
+    /// The stems for the search index.
+    stems: crate::search::Stems,
+    /// The envelope as stored.
+    json: Result<String, String>,
+}
 
-    /// The checks against what this node already holds: duplicates,
-    /// replays with changes, cases between other parties.
-    fn check_incoming(
-        &self,
-        signed: &SignedEnvelope,
-        hash: liaison_log::Hash,
-    ) -> Result<Incoming, Refusal> {
-        let e = &signed.envelope;
-        let existing = self
-            .store
-            .read(|c| db::envelope_by_sender_id(c, &e.sender, &e.id))
-            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?;
-        if let Some(row) = existing {
-            if row.hash == hash.to_hex() {
-                return Ok(Incoming::Duplicate(Box::new(row)));
-            }
-            return Err(Refusal::new(
-                RefusalCode::ReplayedWithChanges,
-                format!(
-                    "envelope {} was received before with different content",
-                    e.id
-                ),
-            ));
-        }
-        if let Some(case) = self
-            .store
-            .read(|c| db::case_by_id(c, &e.case_id))
-            .map_err(|err| Refusal::new(RefusalCode::Internal, err.to_string()))?
-            && case.initiator != e.sender
-            && case.responder != e.sender
-        {
-            return Err(Refusal::new(
-                RefusalCode::WrongCase,
-                format!(
-                    "case {} is not between {} and {}",
-                    e.case_id, e.sender, self.party
-                ),
-            ));
-        }
-        let leaf = LeafEntry {
-            kind: LeafKind::Envelope,
-            content_hash: hash,
-        }
-        .encode();
-        Ok(Incoming::New {
-            hash: hash.to_hex(),
-            leaf,
-        })
+fn prepare(signed: &SignedEnvelope, (hash, body): (liaison_log::Hash, Body)) -> Prepared {
+    // An opening's title is known from its body.
+    let parts = match &body {
+        Body::Case { summary, kind } => Some(crate::search::TitleParts {
+            kind: kind.as_str(),
+            subject: &summary.subject,
+            offence: summary.offence.as_deref(),
+        }),
+        _ => None,
+    };
+    let stems = crate::search::stems_of(&signed.envelope.body, parts.as_ref());
+    let json = serde_json::to_string(signed).map_err(|e| e.to_string());
+    Prepared {
+        hash,
+        body,
+        stems,
+        json,
     }
 }
+
 /// A new envelope of a batch that passed the checks, on its way to the log.
 struct Fresh {
     index: usize,
@@ -390,8 +360,8 @@ struct Fresh {
     hash: String,
     leaf: Vec<u8>,
     body: Body,
-    /// The stems for the search index, computed off the writer.
     stems: crate::search::Stems,
+    json: Result<String, String>,
 }
 
 /// What became of an envelope in the receiving transaction.
@@ -399,11 +369,6 @@ enum Arrival {
     Logged(u64),
     Existing(Box<EnvelopeRow>),
     Refused(Refusal),
-}
-
-enum Incoming {
-    New { hash: String, leaf: Vec<u8> },
-    Duplicate(Box<EnvelopeRow>),
 }
 
 fn refusal(id: &str, r: &Refusal) -> DeliveryResult {
@@ -434,13 +399,35 @@ fn arrive(
         leaf,
         body,
         stems,
+        json,
         ..
     } = fresh;
     let e = &signed.envelope;
     let conn = tx.conn();
-    // A concurrent request may have stored it meanwhile.
+    let refused = |code, message: String| Ok(Arrival::Refused(Refusal::new(code, message)));
+    // A redelivery gets its original receipt; the same id with other
+    // content is a replay with changes.
     if let Some(existing) = db::envelope_by_sender_id(conn, &e.sender, &e.id)? {
-        return Ok(Arrival::Existing(Box::new(existing)));
+        if existing.hash == hash {
+            return Ok(Arrival::Existing(Box::new(existing)));
+        }
+        return refused(
+            RefusalCode::ReplayedWithChanges,
+            format!(
+                "envelope {} was received before with different content",
+                e.id
+            ),
+        );
+    }
+    let case = db::case_by_id(conn, &e.case_id)?;
+    if let Some(c) = &case
+        && c.initiator != e.sender
+        && c.responder != e.sender
+    {
+        return refused(
+            RefusalCode::WrongCase,
+            format!("case {} is not between {} and {me}", e.case_id, e.sender),
+        );
     }
     // Dates are checked against this node's clock and the envelope followed
     // (which may be earlier in this batch).
@@ -450,11 +437,9 @@ fn arrive(
     {
         return Ok(Arrival::Refused(r));
     }
-    let json = serde_json::to_string(&signed)
-        .map_err(|err| StoreError::Invalid(format!("cannot encode the envelope: {err}")))?;
+    let json =
+        json.map_err(|err| StoreError::Invalid(format!("cannot encode the envelope: {err}")))?;
     let now = now_rfc3339();
-    let refused = |code, message: String| Ok(Arrival::Refused(Refusal::new(code, message)));
-    let case = db::case_by_id(conn, &e.case_id)?;
     let opening = match (&body, &case) {
         (Body::HashList(list), _) => {
             let log_index = tx.append_leaf(leaf);

@@ -83,7 +83,8 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
     let kind = q.kind.filter(|k| CaseKind::parse(k).is_ok());
     let st = q
         .state
-        .filter(|s| liaison_core::lifecycle::State::parse(s).is_some() || s == "open");
+        .as_deref()
+        .and_then(liaison_core::lifecycle::CaseState::parse);
     let page = q.page.unwrap_or(1).max(1);
     let me = node.party().to_string();
     let levels = v
@@ -100,7 +101,7 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
         },
         me: &me,
         kind: kind.as_deref(),
-        state: st.as_deref(),
+        state: st,
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
@@ -123,8 +124,8 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
                     c.initiator.clone()
                 },
                 kind: v.t.kind(c.kind.as_str()).to_owned(),
-                state: v.t.state(&c.state).to_owned(),
-                state_code: c.state.clone(),
+                state: v.t.state(c.state.as_str()).to_owned(),
+                state_code: c.state.as_str().to_owned(),
                 updated: c.updated.replace('T', " ").trim_end_matches('Z').to_owned(),
                 subject: liaison_core::case::title(
                     c.kind.as_str(),
@@ -144,7 +145,7 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
         format!(
             "/cases?box={box_}&kind={}&state={}&page={p}",
             kind.as_deref().unwrap_or(""),
-            st.as_deref().unwrap_or("")
+            st.map_or("", |s| s.as_str())
         )
     };
     let p = CasesPage {
@@ -152,7 +153,7 @@ pub(super) fn render_cases(state: &UiState, v: &Visitor, q: CasesQuery) -> Respo
         rows: lines,
         box_: box_.into(),
         kind: kind.clone().unwrap_or_default(),
-        state: st.clone().unwrap_or_default(),
+        state: st.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         kinds: ALL_KINDS
             .iter()
             .map(|k| (k.as_str().to_owned(), k.label(v.t.lang).to_owned()))

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use liaison_core::case::CaseKind;
+use liaison_core::lifecycle::CaseState;
 use liaison_core::tlp::Tlp;
 
 use crate::{StoreError, Stored};
@@ -16,7 +17,7 @@ pub struct CaseRow {
     /// Opened by this node (the outbox), not received (the inbox).
     pub outgoing: bool,
     pub subject: String,
-    pub state: String,
+    pub state: CaseState,
     pub created: String,
     pub updated: String,
     pub offence: Option<String>,
@@ -49,7 +50,7 @@ pub(crate) fn case_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> 
         initiator: r.get("initiator")?,
         responder: r.get("responder")?,
         subject: r.get("subject")?,
-        state: r.get("state")?,
+        state: r.get::<_, Stored<CaseState>>("state")?.0,
         created: r.get("created")?,
         updated: r.get("updated")?,
         offence: r.get("offence")?,
@@ -79,7 +80,7 @@ pub fn insert_case(conn: &Connection, c: &CaseRow) -> Result<(), StoreError> {
         c.initiator,
         c.responder,
         c.subject,
-        c.state,
+        Stored(c.state),
         c.created,
         c.updated,
         c.offence,
@@ -107,7 +108,7 @@ pub fn set_case_tlp(conn: &Connection, id: &str, tlp: Tlp) -> Result<(), StoreEr
 pub fn update_case_state(
     conn: &Connection,
     id: &str,
-    state: &str,
+    state: CaseState,
     updated: &str,
     t: &CaseTimes,
 ) -> Result<(), StoreError> {
@@ -115,7 +116,7 @@ pub fn update_case_state(
         "UPDATE cases SET state = ?2, updated = ?3, delivered_at = ?4, acknowledged_at = ?5, executed_at = ?6,
          extension_days = ?7 WHERE id = ?1",
     )?
-    .execute(params![id, state, updated, t.delivered_at, t.acknowledged_at, t.executed_at, t.extension_days])?;
+    .execute(params![id, Stored(state), updated, t.delivered_at, t.acknowledged_at, t.executed_at, t.extension_days])?;
     Ok(())
 }
 
@@ -203,7 +204,7 @@ pub fn case_of_envelope(
 pub struct CaseFigures {
     pub id: String,
     pub kind: String,
-    pub state: String,
+    pub state: CaseState,
     pub initiator: String,
     pub responder: String,
     pub created: String,
@@ -221,7 +222,7 @@ pub fn case_figures(conn: &Connection) -> Result<Vec<CaseFigures>, StoreError> {
             Ok(CaseFigures {
                 id: r.get("id")?,
                 kind: r.get("kind")?,
-                state: r.get("state")?,
+                state: r.get::<_, Stored<CaseState>>("state")?.0,
                 initiator: r.get("initiator")?,
                 responder: r.get("responder")?,
                 created: r.get("created")?,
@@ -240,7 +241,7 @@ pub struct CaseFilter<'a> {
     pub outgoing: Option<bool>,
     pub me: &'a str,
     pub kind: Option<&'a str>,
-    pub state: Option<&'a str>,
+    pub state: Option<CaseState>,
     pub limit: usize,
     pub offset: usize,
     /// Only cases with one of these markings (the reader's clearance).
@@ -264,7 +265,10 @@ pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>,
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM cases WHERE {filter} AND ?4 = ?4 AND ?5 = ?5"
         ))?
-        .query_row(params![f.me, f.kind, f.state, 0, 0, levels], |r| r.get(0))?;
+        .query_row(
+            params![f.me, f.kind, f.state.map(Stored), 0, 0, levels],
+            |r| r.get(0),
+        )?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CASE_COLUMNS} FROM cases WHERE {filter} ORDER BY outgoing, updated DESC, id LIMIT ?4 OFFSET ?5"
     ))?;
@@ -273,7 +277,7 @@ pub fn case_page(conn: &Connection, f: &CaseFilter<'_>) -> Result<(Vec<CaseRow>,
             params![
                 f.me,
                 f.kind,
-                f.state,
+                f.state.map(Stored),
                 f.limit as i64,
                 f.offset as i64,
                 levels

@@ -42,7 +42,13 @@ pub struct OutboxItem {
     pub seq: i64,
     pub peer: String,
     pub envelope_hash: String,
+    /// The envelope's id, kind and case (the recipient answers by id).
+    pub envelope_id: String,
+    pub envelope_kind: String,
+    pub case_id: String,
     pub signed_json: String,
+    /// Whether the envelope lists attachments (to be pushed first).
+    pub has_attachments: bool,
     pub state: Delivery,
     pub enqueued_at: String,
     pub enqueued_ms: i64,
@@ -57,7 +63,11 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         seq: r.get("seq")?,
         peer: r.get("peer")?,
         envelope_hash: r.get("envelope_hash")?,
+        envelope_id: r.get("id")?,
+        envelope_kind: r.get("kind")?,
+        case_id: r.get("case_id")?,
         signed_json: r.get("signed_json")?,
+        has_attachments: r.get("has_attachments")?,
         state: r.get::<_, crate::Stored<Delivery>>("state")?.0,
         enqueued_at: r.get("enqueued_at")?,
         enqueued_ms: r.get("enqueued_ms")?,
@@ -69,8 +79,9 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
 }
 
 const OUTBOX_SELECT: &str =
-    "SELECT o.seq, o.peer, o.envelope_hash, e.signed_json, o.state, o.enqueued_at, o.enqueued_ms,
-        o.attempts, o.next_attempt_ms, o.last_error, o.alerted_at
+    "SELECT o.seq, o.peer, o.envelope_hash, e.id, e.kind, e.case_id, e.signed_json,
+        EXISTS (SELECT 1 FROM envelope_attachments a WHERE a.envelope_hash = o.envelope_hash) AS has_attachments,
+        o.state, o.enqueued_at, o.enqueued_ms, o.attempts, o.next_attempt_ms, o.last_error, o.alerted_at
      FROM outbox o JOIN envelopes e ON e.hash = o.envelope_hash";
 
 pub fn enqueue(
@@ -87,13 +98,18 @@ pub fn enqueue(
     Ok(conn.last_insert_rowid())
 }
 
-/// The oldest pending entries for `peer`, in order.
-pub fn pending(conn: &Connection, peer: &str, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+/// The oldest pending entries for `peer` after sequence number `after`, in order.
+pub fn pending_after(
+    conn: &Connection,
+    peer: &str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<OutboxItem>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' ORDER BY o.seq LIMIT ?2"
+        "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' AND o.seq > ?2 ORDER BY o.seq LIMIT ?3"
     ))?;
     let rows = stmt
-        .query_map(params![peer, limit as i64], outbox_from_row)?
+        .query_map(params![peer, after, limit as i64], outbox_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -29,6 +29,49 @@ pub fn record_peer_checkpoint(
     Ok(n > 0)
 }
 
+/// How many different roots `peer` signed for a tree of `size` (more than
+/// one is equivocation); read from the key, whatever the history's length.
+pub fn peer_roots_of_size(conn: &Connection, peer: &str, size: u64) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) AS roots FROM peer_checkpoints WHERE peer = ?1 AND size = ?2",
+        )?
+        .query_row(params![peer, size as i64], |r| r.get("roots"))?)
+}
+
+/// The largest checkpoint seen from `peer` (the first seen of that size).
+pub fn latest_peer_checkpoint(
+    conn: &Connection,
+    peer: &str,
+) -> Result<Option<PeerCheckpoint>, StoreError> {
+    let row: Option<(i64, Vec<u8>, String, String)> = conn
+        .prepare_cached(
+            "SELECT size, root, note, seen_at FROM peer_checkpoints WHERE peer = ?1
+             ORDER BY size DESC, seen_at LIMIT 1",
+        )?
+        .query_row([peer], |r| {
+            Ok((
+                r.get("size")?,
+                r.get("root")?,
+                r.get("note")?,
+                r.get("seen_at")?,
+            ))
+        })
+        .optional()?;
+    row.map(|(size, root, note, seen_at)| {
+        let root: [u8; 32] = root
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a stored peer root is not 32 bytes".into()))?;
+        Ok(PeerCheckpoint {
+            size: size as u64,
+            root,
+            note,
+            seen_at,
+        })
+    })
+    .transpose()
+}
+
 pub fn peer_checkpoints(conn: &Connection, peer: &str) -> Result<Vec<PeerCheckpoint>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT size, root, note, seen_at FROM peer_checkpoints WHERE peer = ?1 ORDER BY size, seen_at",
