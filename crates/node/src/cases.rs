@@ -8,10 +8,10 @@ use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::kind::{Refusal, RefusalCode};
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::{Action, Actor, CaseState, State, Transition, resolve};
+use liaison_store::Connection;
 use liaison_store::StoreError;
 use liaison_store::WriteTx;
 use liaison_store::federation::{self as db, CaseRow, Direction};
-use rusqlite::Connection;
 
 /// A transition of a thread with what deadlines need to know of it.
 struct Step {

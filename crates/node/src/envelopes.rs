@@ -22,7 +22,7 @@ pub(crate) fn random_id() -> Result<String, NodeError> {
 
 /// Stores the row of an envelope sent or received.
 pub(crate) fn insert_envelope(
-    conn: &rusqlite::Connection,
+    conn: &liaison_store::Connection,
     signed: &SignedEnvelope,
     signed_json: String,
     hash: &str,

@@ -2,7 +2,8 @@
 //! Readability of an attachment is decided from these rows, never from the
 //! text of stored envelopes.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 use crate::federation::{CASE_COLUMNS, CaseRow, case_from_row};

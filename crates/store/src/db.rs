@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,7 +32,8 @@ pub enum StoreError {
 /// holds its plan's memory; the writer's hot path keeps the large cache).
 pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let conn = open_connection(path)?;
-    conn.set_prepared_statement_cache_capacity(READER_STATEMENTS);
+    conn.sqlite()
+        .set_prepared_statement_cache_capacity(READER_STATEMENTS);
     Ok(conn)
 }
 
@@ -39,7 +41,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 const READER_STATEMENTS: usize = 48;
 
 pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
+    let conn = rusqlite::Connection::open(path)?;
     // Every statement of the write path stays prepared (the default cache
     // of 16 would evict and re-parse them at each message).
     conn.set_prepared_statement_cache_capacity(256);
@@ -62,7 +64,7 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             path.display()
         )));
     }
-    Ok(conn)
+    Ok(Connection::from(conn))
 }
 
 /// A migration: its file name in `migrations/sqlite/` and its SQL.
@@ -90,7 +92,9 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version: i64 = conn
+        .sqlite()
+        .pragma_query_value(None, "user_version", |r| r.get(0))?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
     if version > MIGRATIONS.len() {
         return Err(StoreError::Invalid(format!(

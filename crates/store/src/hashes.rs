@@ -2,7 +2,8 @@
 //! each peer's, as received. Withdrawn entries are kept (with why and when)
 //! but no longer match.
 
-use rusqlite::{Connection, OptionalExtension as _, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension as _, params};
 use serde::Serialize;
 
 use crate::StoreError;

@@ -12,6 +12,7 @@
 //! own writer; `BEGIN IMMEDIATE` serialises them and each writer notices when
 //! the tree grew under it.
 
+mod connection;
 mod db;
 mod log;
 mod text;
@@ -26,9 +27,9 @@ pub mod reference;
 pub mod stix;
 pub mod users;
 
+pub use connection::Connection;
 pub use db::{StoreError, get_meta, set_meta};
 pub use log::LogHead;
-pub use rusqlite::Connection;
 pub use text::{Stored, StoredText};
 pub use writer::{Committed, Deferred, WriteTx};
 

@@ -1,11 +1,12 @@
 //! The Merkle log's tables: reading heads, nodes, tiles and entries, and
 //! extending the tree inside the writer's transaction.
 
+use crate::Connection;
 use liaison_log::note::NoteSigner;
 use liaison_log::tiles::{TILE_HEIGHT, TILE_WIDTH, TileKind, TileRef, encode_bundle};
 use liaison_log::tree::{self, Frontier, NodeReader};
 use liaison_log::{Checkpoint, Hash, LogError};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

@@ -1,7 +1,8 @@
 //! The duty roster and the audit trail of reads of restricted (TLP:AMBER
 //! and stricter) content.
 
-use rusqlite::{Connection, params};
+use crate::Connection;
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::StoreError;

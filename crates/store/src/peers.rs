@@ -1,7 +1,8 @@
 //! Pinned peers: the cards this node trusts, keyed by party code and by the
 //! SHA-256 fingerprint of their TLS certificate.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

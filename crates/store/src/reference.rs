@@ -1,6 +1,7 @@
 //! Glossary events, norm tags on cases, and the full-text search index.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

@@ -4,7 +4,8 @@
 //! normalised TLP marking. Pages walk an index from a sequence number: no
 //! request sorts or scans the whole collection.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::StoreError;
@@ -437,7 +438,7 @@ mod tests {
     use super::*;
 
     fn db() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::from(rusqlite::Connection::open_in_memory().unwrap());
         crate::db::migrate(&conn).unwrap();
         conn
     }

@@ -1,6 +1,7 @@
 //! Users of a node and their API tokens.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use crate::Connection;
 use liaison_log::tree::Frontier;
-use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::log::{LogHead, append_leaves, load_frontier, read_head};

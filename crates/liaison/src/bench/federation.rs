@@ -65,7 +65,7 @@ async fn node_pair(
 /// outbox index, not by scanning the table: the harness shares the cores).
 fn delivered_count(node: &liaison_node::Node) -> Result<i64, CliError> {
     Ok(node.store().read(|c| {
-        Ok(c.query_row(
+        Ok(c.sqlite().query_row(
             "SELECT COUNT(*) FROM outbox WHERE peer = 'ru' AND state = 'delivered'",
             [],
             |r| r.get(0),
@@ -214,7 +214,9 @@ pub async fn federation(
     }
     wait_delivered(&us, count as i64, "delivered and receipted").await?;
     let delivered: Vec<(String, i64)> = us.store().read(|c| {
-        let mut stmt = c.prepare("SELECT envelope_hash, delivered_ms FROM outbox")?;
+        let mut stmt = c
+            .sqlite()
+            .prepare("SELECT envelope_hash, delivered_ms FROM outbox")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;

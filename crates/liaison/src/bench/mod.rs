@@ -263,7 +263,7 @@ pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<Report, C
         let (from, to) = (done, (done + chunk).min(cases));
         node.store()
             .write(move |tx| {
-                let mut stmt = tx.conn().prepare_cached(
+                let mut stmt = tx.conn().sqlite().prepare_cached(
                     "INSERT INTO cases (id, kind, initiator, responder, outgoing, subject, state, created, updated, offence, urgent, links, root_hash, delivered_at)
                      VALUES (?1, ?2, ?3, ?4, ?3 = 'us', ?5, ?6, ?7, ?7, ?8, 0, '[]', NULL, ?7)",
                 )?;
@@ -312,7 +312,7 @@ pub async fn ui(dir: Option<&Path>, cases: u64, runs: usize) -> Result<Report, C
         }
         let start = Instant::now();
         node.store().read(|c| {
-            let mut stmt = c.prepare_cached("SELECT id, kind, subject, state, updated FROM cases WHERE outgoing = 0 ORDER BY outgoing, updated DESC, id LIMIT 50 OFFSET ?1")?;
+            let mut stmt = c.sqlite().prepare_cached("SELECT id, kind, subject, state, updated FROM cases WHERE outgoing = 0 ORDER BY outgoing, updated DESC, id LIMIT 50 OFFSET ?1")?;
             let rows: Vec<(String, String, String, String, String)> = stmt
                 .query_map([((page - 1) * 50) as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                 .collect::<Result<_, _>>()?;

@@ -285,7 +285,7 @@ pub async fn search(
             .collect();
         node.store()
             .write(move |tx| {
-                let mut case = tx.conn().prepare_cached(
+                let mut case = tx.conn().sqlite().prepare_cached(
                     "INSERT OR IGNORE INTO cases (id, kind, initiator, responder, outgoing, subject, state, created, updated, offence, urgent, links, root_hash, delivered_at)
                      VALUES (?1, 'mla', 'us', 'ru', 1, ?2, 'under_review', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', 'computer-fraud', 0, '[]', NULL, NULL)",
                 )?;
@@ -337,7 +337,7 @@ pub async fn search(
                 .map(|s| format!("\"{s}\""))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let mut stmt = c.prepare_cached(
+            let mut stmt = c.sqlite().prepare_cached(
                 "SELECT doc FROM search_cases WHERE search_cases MATCH ?1 LIMIT 80",
             )?;
             let n = stmt.query_map([query], |r| r.get::<_, String>(0))?.count();
@@ -357,7 +357,7 @@ pub async fn search(
         let stem = stems(&q.text).join(" ");
         let start = Instant::now();
         node.store().read(|c| {
-            let n: i64 = c.query_row(
+            let n: i64 = c.sqlite().query_row(
                 "SELECT count(*) FROM search_cases_content WHERE c2 LIKE ?1",
                 [format!("%{stem}%")],
                 |r| r.get(0),

@@ -59,7 +59,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
         .node
         .store()
         .read(|c| {
-            Ok(c.query_row(
+            Ok(c.sqlite().query_row(
                 "SELECT signed_json FROM envelopes WHERE hash = ?1",
                 [&env],
                 |r| r.get(0),

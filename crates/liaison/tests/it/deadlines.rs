@@ -169,12 +169,12 @@ async fn preserved_days_ago(node: &liaison_node::Node, case: &str, days: i64) {
     let case = case.to_owned();
     node.store()
         .write(move |tx| {
-            tx.conn().execute(
+            tx.conn().sqlite().execute(
                 "UPDATE cases SET executed_at = ?1 WHERE id = ?2",
                 rusqlite::params![when, case],
             )?;
             // The thread's steps happened then too, as this node recorded them.
-            tx.conn().execute(
+            tx.conn().sqlite().execute(
                 "UPDATE envelopes SET recorded_at = ?1, created = ?1 WHERE case_id = ?2 AND kind = 'transition'",
                 rusqlite::params![when, case],
             )?;

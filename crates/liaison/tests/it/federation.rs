@@ -273,7 +273,7 @@ async fn a_refused_envelope_is_kept_and_raised_not_dropped() {
     let id = sent.envelope_id.clone();
     ru.store()
         .write(move |tx| {
-            tx.conn().execute(
+            tx.conn().sqlite().execute(
                 "INSERT INTO envelopes (hash, id, sender, recipient, kind, case_id, created, signed_json, direction, log_index, recorded_at)
                  VALUES ('00', ?1, 'us', 'ru', 'note', 'us-x', '2026-01-01T00:00:00Z', '{}', 'in', 0, '2026-01-01T00:00:00Z')",
                 [&id],
@@ -381,16 +381,16 @@ async fn a_peer_that_rewrites_its_log_is_caught_by_the_audit() {
         .store()
         .write(|tx| {
             let c = tx.conn();
-            c.execute("UPDATE log_entries SET data = CAST('envelope ' || hex(randomblob(32)) AS BLOB) WHERE idx = 2", [])?;
-            let entries: Vec<Vec<u8>> = c.prepare("SELECT data FROM log_entries ORDER BY idx")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            c.execute("DELETE FROM log_nodes", [])?;
+            c.sqlite().execute("UPDATE log_entries SET data = CAST('envelope ' || hex(randomblob(32)) AS BLOB) WHERE idx = 2", [])?;
+            let entries: Vec<Vec<u8>> = c.sqlite().prepare("SELECT data FROM log_entries ORDER BY idx")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            c.sqlite().execute("DELETE FROM log_nodes", [])?;
             let mut f = liaison_log::tree::Frontier::new();
             for e in &entries {
                 f.append(liaison_log::hash::leaf_hash(e), |n| {
-                    c.execute("INSERT INTO log_nodes (key, hash) VALUES (?1, ?2)", rusqlite::params![((n.level as u64) << 56 | n.index) as i64, &n.hash.0[..]]).unwrap();
+                    c.sqlite().execute("INSERT INTO log_nodes (key, hash) VALUES (?1, ?2)", rusqlite::params![((n.level as u64) << 56 | n.index) as i64, &n.hash.0[..]]).unwrap();
                 });
             }
-            c.execute("UPDATE log_head SET root = ?1", [&f.root().0[..]])?;
+            c.sqlite().execute("UPDATE log_head SET root = ?1", [&f.root().0[..]])?;
             Ok(())
         })
         .await

@@ -194,7 +194,7 @@ pub async fn wait_until<F: FnMut() -> bool>(secs: u64, what: &str, mut check: F)
 pub fn count(node: &Node, sql_where: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {sql_where}");
     node.store()
-        .read(|c| Ok(c.query_row(&sql, [], |r| r.get(0))?))
+        .read(|c| Ok(c.sqlite().query_row(&sql, [], |r| r.get(0))?))
         .unwrap()
 }
 

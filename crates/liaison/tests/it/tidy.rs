@@ -238,10 +238,38 @@ fn only_the_node_reaches_the_store() {
             }
         }
     }
+    // SQLite is the store's business: the node and the listeners know its
+    // operations and its opaque `Connection`, never the database library
+    // (a second backend implements the same operations behind them).
+    for f in node_files
+        .iter()
+        .chain(files.iter().filter(|f| !f.starts_with(&bench)))
+    {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("rusqlite") || code.contains(".sqlite()") {
+                problems.push(format!(
+                    "{}:{}: SQLite: {}",
+                    f.display(),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let server = std::fs::read_to_string(root().join("crates/server/Cargo.toml")).unwrap();
     assert!(
         !server.contains("liaison-store"),
         "the server depends on the store"
     );
+    for krate in ["node", "server"] {
+        let manifest =
+            std::fs::read_to_string(root().join(format!("crates/{krate}/Cargo.toml"))).unwrap();
+        assert!(
+            !manifest.contains("rusqlite"),
+            "crates/{krate} depends on rusqlite"
+        );
+    }
 }

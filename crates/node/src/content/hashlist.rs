@@ -14,10 +14,10 @@ use liaison_core::pdq::{MIN_MATCH_QUALITY, PdqHash, hash_image_within};
 use liaison_core::pdq_index::PdqIndex;
 use liaison_core::tlp::Tlp;
 use liaison_proto::NodeRole;
+use liaison_store::Connection;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, Direction};
 use liaison_store::hashes::{self as hdb, HashRow};
-use rusqlite::Connection;
 use serde::Serialize;
 use sha2::Digest as _;
 

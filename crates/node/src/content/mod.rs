@@ -18,10 +18,10 @@ use liaison_core::content::{
 };
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::kind::{Refusal, RefusalCode};
+use liaison_store::Connection;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow};
 use liaison_store::hashes::{self as hdb};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::envelopes::Sent;

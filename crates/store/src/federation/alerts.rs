@@ -1,6 +1,7 @@
 //! Recorded refusals, alerts, and the escalations of missed deadlines and alerts.
 
-use rusqlite::{Connection, params};
+use crate::Connection;
+use rusqlite::params;
 
 use crate::StoreError;
 

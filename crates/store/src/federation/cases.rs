@@ -1,6 +1,7 @@
 //! Case rows (derived from their threads), lists and pages of them, and the figures statistics read.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use liaison_core::case::CaseKind;
 use liaison_core::lifecycle::CaseState;

@@ -1,6 +1,7 @@
 //! Envelopes sent and received: their rows, by case, by sender and id, by hash.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

@@ -1,6 +1,7 @@
 //! The durable outbox: what waits for delivery to each peer, and what became of it.
 
-use rusqlite::{Connection, params};
+use crate::Connection;
+use rusqlite::params;
 
 use crate::StoreError;
 

@@ -1,6 +1,7 @@
 //! Peers' checkpoints seen, the witness role's views, and the cosignatures our log received.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::Connection;
+use rusqlite::{OptionalExtension, params};
 
 use crate::StoreError;
 

@@ -108,7 +108,7 @@ async fn resets_revocations_expiry_and_disabling_end_every_credential() {
     let digest = liaison_log::Hash::of_content(c.as_bytes()).to_hex();
     node.store()
         .write(move |tx| {
-            tx.conn().execute(
+            tx.conn().sqlite().execute(
                 "UPDATE api_tokens SET expires = 1 WHERE token_sha256 = ?1",
                 [&digest],
             )?;

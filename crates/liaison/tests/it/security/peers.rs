@@ -107,7 +107,9 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
         .node
         .store()
         .read(|c| {
-            let mut s = c.prepare("SELECT json FROM stix_objects WHERE collection = ?1")?;
+            let mut s = c
+                .sqlite()
+                .prepare("SELECT json FROM stix_objects WHERE collection = ?1")?;
             let rows = s
                 .query_map([liaison_store::stix::INCIDENTS_ID], |r| {
                     r.get::<_, String>(0)
