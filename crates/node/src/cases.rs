@@ -501,31 +501,18 @@ pub(crate) fn record(
 ) -> Result<(), StoreError> {
     let conn = tx.conn();
     let e = &signed.envelope;
-    let case = match opening {
+    let opened = match opening {
         Some(summary) => {
             let row = opening_row(me, e, hash, direction, now, summary)?;
             db::insert_case(conn, &row)?;
-            crate::envelopes::insert_envelope(
-                conn,
-                signed,
-                signed_json,
-                hash,
-                direction,
-                log_index,
-                now,
-            )?;
-            row
+            Some(row)
         }
+        None => None,
+    };
+    crate::envelopes::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
+    let case = match opened {
+        Some(row) => row,
         None => {
-            crate::envelopes::insert_envelope(
-                conn,
-                signed,
-                signed_json,
-                hash,
-                direction,
-                log_index,
-                now,
-            )?;
             // Only the notifying party re-marks its incident (checked on arrival too).
             if e.kind == UPDATE
                 && let Ok((_, Some(tlp))) = UpdateBody::check(&e.body)

@@ -40,37 +40,36 @@ pub fn peer_roots_of_size(conn: &Connection, peer: &str, size: u64) -> Result<i6
         .query_row(params![peer, size as i64], |r| r.get("roots"))?)
 }
 
+/// A stored peer checkpoint, read by column name.
+fn peer_checkpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PeerCheckpoint> {
+    let root: Vec<u8> = r.get("root")?;
+    let root: [u8; 32] = root.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Blob,
+            "a stored peer root is not 32 bytes".into(),
+        )
+    })?;
+    Ok(PeerCheckpoint {
+        size: r.get::<_, i64>("size")? as u64,
+        root,
+        note: r.get("note")?,
+        seen_at: r.get("seen_at")?,
+    })
+}
+
 /// The largest checkpoint seen from `peer` (the first seen of that size).
 pub fn latest_peer_checkpoint(
     conn: &Connection,
     peer: &str,
 ) -> Result<Option<PeerCheckpoint>, StoreError> {
-    let row: Option<(i64, Vec<u8>, String, String)> = conn
+    Ok(conn
         .prepare_cached(
             "SELECT size, root, note, seen_at FROM peer_checkpoints WHERE peer = ?1
              ORDER BY size DESC, seen_at LIMIT 1",
         )?
-        .query_row([peer], |r| {
-            Ok((
-                r.get("size")?,
-                r.get("root")?,
-                r.get("note")?,
-                r.get("seen_at")?,
-            ))
-        })
-        .optional()?;
-    row.map(|(size, root, note, seen_at)| {
-        let root: [u8; 32] = root
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("a stored peer root is not 32 bytes".into()))?;
-        Ok(PeerCheckpoint {
-            size: size as u64,
-            root,
-            note,
-            seen_at,
-        })
-    })
-    .transpose()
+        .query_row([peer], peer_checkpoint_from_row)
+        .optional()?)
 }
 
 pub fn peer_checkpoints(conn: &Connection, peer: &str) -> Result<Vec<PeerCheckpoint>, StoreError> {
@@ -78,29 +77,9 @@ pub fn peer_checkpoints(conn: &Connection, peer: &str) -> Result<Vec<PeerCheckpo
         "SELECT size, root, note, seen_at FROM peer_checkpoints WHERE peer = ?1 ORDER BY size, seen_at",
     )?;
     let rows = stmt
-        .query_map([peer], |r| {
-            let root: Vec<u8> = r.get("root")?;
-            Ok((
-                r.get::<_, i64>("size")?,
-                root,
-                r.get("note")?,
-                r.get("seen_at")?,
-            ))
-        })?
-        .collect::<Result<Vec<(i64, Vec<u8>, String, String)>, _>>()?;
-    rows.into_iter()
-        .map(|(size, root, note, seen_at)| {
-            let root: [u8; 32] = root
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("a stored peer root is not 32 bytes".into()))?;
-            Ok(PeerCheckpoint {
-                size: size as u64,
-                root,
-                note,
-                seen_at,
-            })
-        })
-        .collect()
+        .query_map([peer], peer_checkpoint_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 /// Witness role: the latest (size, root) cosigned for a log origin.
