@@ -116,28 +116,22 @@ impl Node {
                 }),
             }
         }
-        if !rejections.is_empty() {
-            for r in &rejections {
-                tracing::warn!(peer = %r.peer, code = %r.code, "refused an envelope: {}", r.reason);
-            }
-            // Refusals are recorded even though the envelopes are not kept.
-            self.store
-                .write(move |tx| {
-                    for r in &rejections {
-                        db::record_rejection(tx.conn(), r)?;
-                    }
-                    Ok(())
-                })
-                .await?;
+        for r in &rejections {
+            tracing::warn!(peer = %r.peer, code = %r.code, "refused an envelope: {}", r.reason);
         }
 
-        // Commit every new envelope of the batch in one write job.
+        // Commit every new envelope of the batch in one write job, with every
+        // refusal (recorded even though the envelopes are not kept).
         let me = self.party.to_string();
+        let from = peer.party.to_string();
         let skew = self.config.federation.max_clock_skew_secs;
         let batch = fresh;
         let committed = self
             .store
             .write(move |tx| {
+                for r in &rejections {
+                    db::record_rejection(tx.conn(), r)?;
+                }
                 let mut outcomes = Vec::new();
                 let mut withdrawn: Vec<i64> = Vec::new();
                 for fresh in batch {
@@ -147,6 +141,18 @@ impl Node {
                         fresh.hash.clone(),
                     );
                     let arrival = arrive(tx, &me, skew, fresh, &mut withdrawn)?;
+                    if let Arrival::Refused(r) = &arrival {
+                        db::record_rejection(
+                            tx.conn(),
+                            &Rejection {
+                                at: now_rfc3339(),
+                                peer: from.clone(),
+                                envelope_id: Some(id.clone()),
+                                code: r.code.as_str().to_owned(),
+                                reason: r.message.clone(),
+                            },
+                        )?;
+                    }
                     outcomes.push((i, id, hash, arrival));
                 }
                 Ok((outcomes, withdrawn))
@@ -191,16 +197,6 @@ impl Node {
                 Arrival::Existing(existing) => redelivered.push((i, *existing)),
                 Arrival::Refused(r) => {
                     tracing::warn!(peer = %peer.party, code = r.code.as_str(), "refused an envelope: {}", r.message);
-                    let rejection = Rejection {
-                        at: now_rfc3339(),
-                        peer: peer.party.to_string(),
-                        envelope_id: Some(id.clone()),
-                        code: r.code.as_str().to_owned(),
-                        reason: r.message.clone(),
-                    };
-                    self.store
-                        .write(move |tx| db::record_rejection(tx.conn(), &rejection))
-                        .await?;
                     results[i] = Some(refusal(&id, &r));
                 }
             }

@@ -138,6 +138,28 @@ async fn a_peer_cannot_reopen_a_case_to_rewrite_the_other_partys_incident() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_third_party_cannot_write_into_a_case_between_two_others() {
+    let net = Net::with(&["us", "ru", "kz"]).await;
+    let (us, ru, kz) = (&net["us"], &net["ru"], &net["kz"]);
+    let case = us
+        .node
+        .open_case("ru", "note", note("Between us and ru"))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(15, "the note arrived", || {
+        ru.node.case_detail(&case).is_ok()
+    })
+    .await;
+    // kz, pinned by ru and signing with its own key, replies in that case.
+    let reply = json!({"subject": "Between us and ru", "text": "kz was never in this case."});
+    let r = forge(kz, ru, envelope("kz", "ru", "note", &case, at(0), reply)).await;
+    assert_eq!(refusal(&r), "wrong_case");
+    assert_eq!(count(&ru.node, "rejections WHERE code = 'wrong_case'"), 1);
+    assert_eq!(ru.node.case_detail(&case).unwrap().messages.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invented_dates_are_refused_and_deadlines_count_from_arrival() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
