@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use liaison_log::Hash;
 use liaison_log::note::NoteVerifier;
-use liaison_proto::{CARD_VERSION, NodeCard};
+use liaison_proto::{CARD_VERSION, CARD_VERSION_1, NodeCard, NodeRole, PartyKind};
 
 use crate::{CoreError, PartyCode};
 
@@ -19,6 +19,9 @@ pub struct CheckedCard {
     pub cosigner_key: Option<NoteVerifier>,
     pub certificate_der: Vec<u8>,
     pub fingerprint: [u8; 32],
+    /// The party's kind (a version 1 card's party is an authority, or a
+    /// witness by its role).
+    pub kind: PartyKind,
 }
 
 /// The DER bytes of the first certificate in a PEM text.
@@ -37,11 +40,37 @@ pub fn fingerprint(der: &[u8]) -> [u8; 32] {
 }
 
 pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
-    if card.liaison_card != CARD_VERSION {
-        return Err(CoreError::invalid(format!(
-            "card version {} is not supported (expected {CARD_VERSION})",
-            card.liaison_card
-        )));
+    let kind = match (card.liaison_card, card.kind) {
+        (CARD_VERSION, Some(kind)) => kind,
+        (CARD_VERSION, None) => {
+            return Err(CoreError::invalid("a version 2 card must name its kind"));
+        }
+        (CARD_VERSION_1, None) if card.jurisdiction.is_none() => match card.role {
+            NodeRole::Party => PartyKind::Authority,
+            NodeRole::Witness => PartyKind::Witness,
+        },
+        (CARD_VERSION_1, _) => {
+            return Err(CoreError::invalid(
+                "a version 1 card names no kind or jurisdiction (those are version 2)",
+            ));
+        }
+        (v, _) => {
+            return Err(CoreError::invalid(format!(
+                "card version {v} is not supported (expected {CARD_VERSION_1} or {CARD_VERSION})"
+            )));
+        }
+    };
+    if (kind == PartyKind::Witness) != (card.role == NodeRole::Witness) {
+        return Err(CoreError::invalid(
+            "kind witness goes with role witness, and only with it",
+        ));
+    }
+    if let Some(j) = &card.jurisdiction
+        && !crate::jurisdiction::is_jurisdiction(j)
+    {
+        return Err(CoreError::invalid(
+            "jurisdiction must be an ISO 3166-1 alpha-2 code such as US or RU",
+        ));
     }
     let party = PartyCode::parse(&card.party)?;
     if card.name.trim().is_empty() || card.name.len() > 200 {
@@ -87,5 +116,6 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
         cosigner_key,
         certificate_der,
         fingerprint: fp,
+        kind,
     })
 }

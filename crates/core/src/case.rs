@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 use crate::tlp::Tlp;
+use liaison_proto::PartyKind;
 
 /// The kinds of case this version knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -86,6 +87,23 @@ impl CaseKind {
     /// Legal kinds follow the shared lifecycle; notes are plain threads.
     pub fn has_lifecycle(self) -> bool {
         self != CaseKind::Note
+    }
+
+    /// Whether a party of `kind` takes cases of this kind: legal assistance
+    /// goes to authorities; incidents, the hotline and ping tests to
+    /// authorities and CERTs; content reports to authorities and providers;
+    /// notes and ping tests to every party; nothing to a witness. Checked
+    /// when a case is opened and when it arrives.
+    pub fn accepted_by(self, kind: PartyKind) -> bool {
+        use PartyKind::{Authority, Cert, Provider, Witness};
+        match self {
+            CaseKind::Note | CaseKind::Ping => kind != Witness,
+            CaseKind::Mla | CaseKind::Preservation | CaseKind::EmergencyDisclosure => {
+                kind == Authority
+            }
+            CaseKind::Incident | CaseKind::Hotline => matches!(kind, Authority | Cert),
+            CaseKind::ContentReport => matches!(kind, Authority | Provider),
+        }
     }
 
     pub fn label(self, lang: &str) -> &'static str {

@@ -93,11 +93,13 @@ pub enum RefusalCode {
     OpeningInCase,
     FromTheFuture,
     BeforeParent,
+    /// The recipient's kind of party does not take cases of this kind.
+    NotAccepted,
     Internal,
 }
 
 impl RefusalCode {
-    pub const ALL: [RefusalCode; 11] = [
+    pub const ALL: [RefusalCode; 12] = [
         RefusalCode::WrongSender,
         RefusalCode::WrongRecipient,
         RefusalCode::BadEnvelope,
@@ -108,6 +110,7 @@ impl RefusalCode {
         RefusalCode::OpeningInCase,
         RefusalCode::FromTheFuture,
         RefusalCode::BeforeParent,
+        RefusalCode::NotAccepted,
         RefusalCode::Internal,
     ];
 
@@ -123,6 +126,7 @@ impl RefusalCode {
             RefusalCode::OpeningInCase => "opening_in_case",
             RefusalCode::FromTheFuture => "from_the_future",
             RefusalCode::BeforeParent => "before_parent",
+            RefusalCode::NotAccepted => "not_accepted",
             RefusalCode::Internal => "internal",
         }
     }

@@ -11,6 +11,7 @@ pub mod enumerations;
 pub mod envelope;
 pub mod glossary;
 pub mod incident;
+pub mod jurisdiction;
 pub mod kind;
 pub mod leaf;
 pub mod legal;

@@ -35,6 +35,13 @@ pub enum Command {
         /// `party` or `witness`.
         #[arg(long, default_value = "party")]
         role: String,
+        /// `authority`, `cert`, `provider`, `expert` or `witness` (default:
+        /// authority, or witness for a witness): which requests it takes.
+        #[arg(long)]
+        kind: Option<String>,
+        /// ISO 3166-1 alpha-2 code of the party's jurisdiction, e.g. `US`.
+        #[arg(long)]
+        jurisdiction: Option<String>,
         /// Federation listener (HTTPS, mutual TLS).
         #[arg(long, default_value = "127.0.0.1:7443")]
         listen: String,

@@ -48,6 +48,14 @@ pub struct NodeSection {
     pub lang: String,
     /// `party` or `witness`.
     pub role: String,
+    /// `authority`, `cert`, `provider`, `expert` or `witness`; absent in a
+    /// node made before party kinds (its card stays a version 1 card, read
+    /// by peers as an authority's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// ISO 3166-1 alpha-2 code of the party's jurisdiction, e.g. `US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -461,6 +469,8 @@ mod tests {
                 name: "United States".into(),
                 lang: "en".into(),
                 role: "party".into(),
+                kind: Some("authority".into()),
+                jurisdiction: Some("US".into()),
             },
             federation: FederationSection {
                 listen: "127.0.0.1:7443".into(),

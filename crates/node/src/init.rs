@@ -14,7 +14,9 @@ use liaison_proto::NodeRole;
 use liaison_store::Store;
 
 use crate::config::{AppSection, Config, FederationSection, LogSection, NodeSection};
-use crate::{COSIGNER_TYPE, Node, NodeDir, NodeError, cosigner_name, parse_role, random_seed};
+use crate::{
+    COSIGNER_TYPE, Node, NodeDir, NodeError, cosigner_name, parse_kind, parse_role, random_seed,
+};
 
 #[derive(Clone, Debug)]
 pub struct InitOptions {
@@ -22,6 +24,10 @@ pub struct InitOptions {
     pub name: String,
     pub lang: String,
     pub role: String,
+    /// The party's kind; by default an authority (a witness for a witness).
+    pub kind: Option<String>,
+    /// ISO 3166-1 alpha-2 code of its jurisdiction.
+    pub jurisdiction: Option<String>,
     pub listen: String,
     pub app_listen: String,
     pub public_url: String,
@@ -34,6 +40,8 @@ impl InitOptions {
             name: name.to_owned(),
             lang: "en".to_owned(),
             role: "party".to_owned(),
+            kind: None,
+            jurisdiction: None,
             listen: "127.0.0.1:7443".to_owned(),
             app_listen: "127.0.0.1:8080".to_owned(),
             public_url: String::new(),
@@ -58,6 +66,12 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         )));
     }
     let role = parse_role(&options.role)?;
+    let default_kind = match role {
+        NodeRole::Party => "authority",
+        NodeRole::Witness => "witness",
+    };
+    let kind = options.kind.as_deref().unwrap_or(default_kind);
+    parse_kind(Some(kind), options.jurisdiction.as_deref(), role).map_err(NodeError::Invalid)?;
     for (what, addr) in [
         ("--listen", &options.listen),
         ("--app-listen", &options.app_listen),
@@ -100,6 +114,8 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
             name: name.to_owned(),
             lang: options.lang.clone(),
             role: role.to_string(),
+            kind: Some(kind.to_owned()),
+            jurisdiction: options.jurisdiction.clone(),
         },
         federation: FederationSection {
             listen: options.listen.clone(),

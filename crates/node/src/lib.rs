@@ -47,7 +47,7 @@ use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::{CoreError, PartyCode};
 use liaison_log::note::{COSIGNATURE_V1, NoteSigner};
-use liaison_proto::{CARD_VERSION, NodeCard, NodeRole};
+use liaison_proto::{CARD_VERSION, NodeCard, NodeRole, PartyKind};
 use liaison_store::peers::{PinOutcome, PinnedPeer};
 use liaison_store::{Store, StoreError, WriterOptions};
 
@@ -163,6 +163,8 @@ pub struct Node {
     config: Config,
     party: PartyCode,
     role: NodeRole,
+    /// Kind and jurisdiction (none for a node made before party kinds).
+    kind: Option<(PartyKind, Option<String>)>,
     store: Store,
     cosigner: Option<NoteSigner>,
     tls: Arc<tls::TlsIdentity>,
@@ -190,6 +192,39 @@ pub struct Node {
 fn read_text(path: &Path) -> Result<String, NodeError> {
     std::fs::read_to_string(path)
         .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))
+}
+
+/// A node's kind and jurisdiction, checked: the kind and the role agree,
+/// and the code is an assigned ISO 3166-1 alpha-2 one. The message names
+/// the settings as `node.kind` and `node.jurisdiction` (`--kind` and
+/// `--jurisdiction` of `liaison init`).
+pub(crate) fn parse_kind(
+    kind: Option<&str>,
+    jurisdiction: Option<&str>,
+    role: NodeRole,
+) -> Result<Option<(PartyKind, Option<String>)>, String> {
+    let Some(kind) = kind else {
+        if jurisdiction.is_some() {
+            return Err("a jurisdiction (node.jurisdiction) needs a kind (node.kind)".into());
+        }
+        return Ok(None);
+    };
+    let kind = PartyKind::parse(kind).ok_or_else(|| {
+        format!(
+            "kind {kind:?} (node.kind) is not one of authority, cert, provider, expert, witness"
+        )
+    })?;
+    if (kind == PartyKind::Witness) != (role == NodeRole::Witness) {
+        return Err("kind witness goes with role witness, and only with it".into());
+    }
+    if let Some(j) = jurisdiction
+        && !liaison_core::jurisdiction::is_jurisdiction(j)
+    {
+        return Err(format!(
+            "jurisdiction {j:?} (node.jurisdiction) is not an ISO 3166-1 alpha-2 code such as US or RU"
+        ));
+    }
+    Ok(Some((kind, jurisdiction.map(str::to_owned))))
 }
 
 pub(crate) fn parse_role(role: &str) -> Result<NodeRole, NodeError> {
@@ -220,6 +255,16 @@ impl Node {
         self.role
     }
 
+    /// What kind of party this node is (an authority, or a witness, for a
+    /// node made before party kinds).
+    pub fn kind(&self) -> PartyKind {
+        match (&self.kind, self.role) {
+            (Some((kind, _)), _) => *kind,
+            (None, NodeRole::Party) => PartyKind::Authority,
+            (None, NodeRole::Witness) => PartyKind::Witness,
+        }
+    }
+
     pub fn tls(&self) -> &Arc<tls::TlsIdentity> {
         &self.tls
     }
@@ -244,6 +289,12 @@ impl Node {
             Config::from_toml_with_env(&read_text(&dir.config())?, |v| std::env::var(v).ok())?;
         let party = PartyCode::parse(&config.node.party)?;
         let role = parse_role(&config.node.role)?;
+        let kind = parse_kind(
+            config.node.kind.as_deref(),
+            config.node.jurisdiction.as_deref(),
+            role,
+        )
+        .map_err(NodeError::Config)?;
         let log_signer = NoteSigner::parse(&read_text(&dir.log_key())?)
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.log_key().display())))?;
         let cosigner = match role {
@@ -266,6 +317,7 @@ impl Node {
             dir,
             party,
             role,
+            kind,
             store,
             cosigner,
             tls,
@@ -287,8 +339,15 @@ impl Node {
 
     /// This node's card, as peers should pin it.
     pub fn card(&self) -> NodeCard {
+        // A node made before party kinds keeps its version 1 card.
+        let (version, kind, jurisdiction) = match &self.kind {
+            Some((kind, jurisdiction)) => (CARD_VERSION, Some(*kind), jurisdiction.clone()),
+            None => (liaison_proto::CARD_VERSION_1, None, None),
+        };
         NodeCard {
-            liaison_card: CARD_VERSION,
+            liaison_card: version,
+            kind,
+            jurisdiction,
             party: self.party.to_string(),
             name: self.config.node.name.clone(),
             role: self.role,

@@ -6,8 +6,53 @@ pub mod api;
 
 use serde::{Deserialize, Serialize};
 
-/// Format version of [`NodeCard`].
-pub const CARD_VERSION: u32 = 1;
+/// Format version of [`NodeCard`]: version 2 names the party's kind and
+/// jurisdiction.
+pub const CARD_VERSION: u32 = 2;
+
+/// Cards of version 1 (before party kinds) are still read: their party is
+/// an authority (a witness if its role says so) with no jurisdiction given.
+pub const CARD_VERSION_1: u32 = 1;
+
+/// What kind of party a node is: which requests it takes follows from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartyKind {
+    /// A state authority (central authority, police, prosecutor).
+    Authority,
+    /// A computer emergency response team.
+    Cert,
+    /// A service provider (hosting, platform, network).
+    Provider,
+    /// An independent expert or non-governmental organisation.
+    Expert,
+    /// A neutral log witness.
+    Witness,
+}
+
+impl PartyKind {
+    pub const ALL: [PartyKind; 5] = [
+        PartyKind::Authority,
+        PartyKind::Cert,
+        PartyKind::Provider,
+        PartyKind::Expert,
+        PartyKind::Witness,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyKind::Authority => "authority",
+            PartyKind::Cert => "cert",
+            PartyKind::Provider => "provider",
+            PartyKind::Expert => "expert",
+            PartyKind::Witness => "witness",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PartyKind> {
+        PartyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
 
 /// What a party hands to another out of band to be pinned: who it is, where
 /// its federation listener is, which key signs its log, and which TLS
@@ -40,6 +85,12 @@ pub struct NodeCard {
     /// The authority's business calendar, for deadlines of requests sent to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<CardCalendar>,
+    /// What kind of party this is (version 2; a version 1 card has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PartyKind>,
+    /// Its jurisdiction: an ISO 3166-1 alpha-2 code, e.g. `US`, `RU` (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

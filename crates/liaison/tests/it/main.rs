@@ -15,6 +15,7 @@ mod incidents;
 mod kit;
 mod legal;
 mod log;
+mod parties;
 mod pdq;
 mod reference;
 mod security;

@@ -123,6 +123,7 @@ impl Node {
         // Commit every new envelope of the batch in one write job, with every
         // refusal (recorded even though the envelopes are not kept).
         let me = self.party.to_string();
+        let my_kind = self.kind();
         let from = peer.party.to_string();
         let skew = self.config.federation.max_clock_skew_secs;
         let batch = fresh;
@@ -140,7 +141,7 @@ impl Node {
                         fresh.signed.envelope.id.clone(),
                         fresh.hash.clone(),
                     );
-                    let arrival = arrive(tx, &me, skew, fresh, &mut withdrawn)?;
+                    let arrival = arrive(tx, (&me, my_kind), skew, fresh, &mut withdrawn)?;
                     if let Arrival::Refused(r) = &arrival {
                         db::record_rejection(
                             tx.conn(),
@@ -384,7 +385,7 @@ fn refusal(id: &str, r: &Refusal) -> DeliveryResult {
 /// is handled here: the match is exhaustive over [`Body`].
 fn arrive(
     tx: &mut WriteTx<'_>,
-    me: &str,
+    (me, my_kind): (&str, liaison_proto::PartyKind),
     skew: u64,
     fresh: Fresh,
     withdrawn: &mut Vec<i64>,
@@ -500,6 +501,16 @@ fn arrive(
                 format!(
                     "a new case from {} must have an id starting with \"{}-\"",
                     e.sender, e.sender
+                ),
+            );
+        }
+        (Body::Case { kind, .. }, None) if !kind.accepted_by(my_kind) => {
+            return refused(
+                RefusalCode::NotAccepted,
+                format!(
+                    "{me} is a party of kind {}, which does not take {} cases",
+                    my_kind.as_str(),
+                    kind.as_str()
                 ),
             );
         }

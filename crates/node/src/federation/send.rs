@@ -286,6 +286,12 @@ impl Node {
                 "{to} is a witness, not a party: it takes no messages"
             )));
         }
+        if opening.is_some() && !CaseKind::parse(kind)?.accepted_by(peer.kind) {
+            return Err(NodeError::Invalid(format!(
+                "{to} is a party of kind {}, which does not take {kind} cases",
+                peer.kind.as_str()
+            )));
+        }
         let envelope = Envelope {
             id: random_id()?,
             sender: self.party.to_string(),
