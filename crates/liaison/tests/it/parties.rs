@@ -149,3 +149,31 @@ async fn a_cert_takes_incidents_not_legal_requests_on_sending_or_arrival() {
     );
     assert!(cert.node.case_detail(&format!("us-{}", &id[..20])).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_peers_page_shows_each_partys_kind_and_jurisdiction_in_both_languages() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("kz-cert").config(kind_of("cert", "KZ")),
+        party("de-isp").config(kind_of("provider", "DE")),
+    ])
+    .await;
+    let us = &net["us"];
+    for (lang, cert, provider) in [
+        ("en", "CERT · KZ", "provider · DE"),
+        ("ru", "группа CERT · KZ", "провайдер · DE"),
+    ] {
+        let page = Page::new(
+            &us.node,
+            us.app_url(),
+            &format!("ops-{lang}"),
+            "administrator",
+            lang,
+        )
+        .await;
+        let (status, html) = page.get("/peers").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(cert), "{lang}: {html}");
+        assert!(html.contains(provider), "{lang}: {html}");
+    }
+}

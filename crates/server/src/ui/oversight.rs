@@ -45,10 +45,19 @@ pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response 
             .map(|s| s.to_string())
             .unwrap_or_else(|| "—".into());
         rows.push(PeerLine {
-            role: if p.card.role == liaison_proto::NodeRole::Witness {
-                v.t.get("peers.witness").into()
-            } else {
-                v.t.get("peers.party").into()
+            // Its kind, and the jurisdiction a version 2 card names.
+            role: {
+                let kind = match p.kind {
+                    liaison_proto::PartyKind::Authority => "peers.kind_authority",
+                    liaison_proto::PartyKind::Cert => "peers.kind_cert",
+                    liaison_proto::PartyKind::Provider => "peers.kind_provider",
+                    liaison_proto::PartyKind::Expert => "peers.kind_expert",
+                    liaison_proto::PartyKind::Witness => "peers.kind_witness",
+                };
+                match &p.card.jurisdiction {
+                    Some(j) => format!("{} · {j}", v.t.get(kind)),
+                    None => v.t.get(kind).to_owned(),
+                }
             },
             name: p.card.name.clone(),
             url: p.card.federation_url.clone(),
