@@ -3,7 +3,7 @@
 
 use liaison_core::card::check_card;
 use liaison_core::case::{ALL_KINDS, CaseKind};
-use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, Envelope};
+use liaison_core::envelope::Envelope;
 use liaison_node::Config;
 use liaison_proto::{CARD_VERSION, CARD_VERSION_1, PartyKind};
 
@@ -125,22 +125,8 @@ async fn a_cert_takes_incidents_not_legal_requests_on_sending_or_arrival() {
             .to_string(),
         body: opening(CaseKind::Mla),
         attachments: vec![],
-    }
-    .sign(us.node.store().log_signer())
-    .unwrap();
-    let client =
-        liaison_node::tls::peer_http_client(us.node.tls(), cert.node.tls().fingerprint()).unwrap();
-    let answer: DeliveryResponse = client
-        .post(format!("{}/federation/v1/envelopes", cert.fed_url()))
-        .json(&DeliveryRequest {
-            envelopes: vec![forged],
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    };
+    let answer = forge(us, cert, forged).await;
     let error = answer.results[0].error.as_ref().expect("refused");
     assert_eq!(error.code, "not_accepted");
     assert_eq!(

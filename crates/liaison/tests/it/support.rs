@@ -576,3 +576,26 @@ impl Served {
         node.create_token(user, "test").await.unwrap()
     }
 }
+
+/// Signs `e` with `from`'s real log key and delivers it to `to` over the
+/// federation listener, as `from`'s node would.
+pub async fn forge(
+    from: &LiveNode,
+    to: &LiveNode,
+    e: liaison_core::envelope::Envelope,
+) -> liaison_core::envelope::DeliveryResponse {
+    let client =
+        liaison_node::tls::peer_http_client(from.node.tls(), to.node.tls().fingerprint()).unwrap();
+    let signed = e.sign(from.node.store().log_signer()).unwrap();
+    client
+        .post(format!("{}/federation/v1/envelopes", to.fed_url()))
+        .json(&liaison_core::envelope::DeliveryRequest {
+            envelopes: vec![signed],
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

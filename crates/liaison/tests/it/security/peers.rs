@@ -2,29 +2,10 @@
 //! what another party said, move deadlines with invented dates, or end a
 //! preservation early.
 
-use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, Envelope};
+use liaison_core::envelope::{DeliveryResponse, Envelope};
 use serde_json::{Value, json};
 
 use crate::support::*;
-
-/// Signs `e` with `from`'s real log key and delivers it to `to` over the
-/// federation listener, as `from`'s node would.
-async fn forge(from: &LiveNode, to: &LiveNode, e: Envelope) -> DeliveryResponse {
-    let client =
-        liaison_node::tls::peer_http_client(from.node.tls(), to.node.tls().fingerprint()).unwrap();
-    let signed = e.sign(from.node.store().log_signer()).unwrap();
-    client
-        .post(format!("{}/federation/v1/envelopes", to.fed_url()))
-        .json(&DeliveryRequest {
-            envelopes: vec![signed],
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 fn envelope(
     from: &str,
