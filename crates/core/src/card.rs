@@ -39,16 +39,44 @@ pub fn fingerprint(der: &[u8]) -> [u8; 32] {
     Hash::of_content(der).0
 }
 
+/// The kind of a party whose card names none (version 1, and nodes made
+/// before party kinds): an authority, or a witness by its role.
+pub fn implied_kind(role: NodeRole) -> PartyKind {
+    match role {
+        NodeRole::Party => PartyKind::Authority,
+        NodeRole::Witness => PartyKind::Witness,
+    }
+}
+
+/// A kind and a role agree (a witness has kind witness, and only a
+/// witness does), and a jurisdiction is an assigned ISO 3166-1 alpha-2 code.
+pub fn check_kind(
+    kind: PartyKind,
+    role: NodeRole,
+    jurisdiction: Option<&str>,
+) -> Result<(), CoreError> {
+    if (kind == PartyKind::Witness) != (role == NodeRole::Witness) {
+        return Err(CoreError::invalid(
+            "kind witness goes with role witness, and only with it",
+        ));
+    }
+    if let Some(j) = jurisdiction
+        && !crate::jurisdiction::is_jurisdiction(j)
+    {
+        return Err(CoreError::invalid(format!(
+            "jurisdiction {j:?} is not an ISO 3166-1 alpha-2 code such as US or RU"
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
     let kind = match (card.liaison_card, card.kind) {
         (CARD_VERSION, Some(kind)) => kind,
         (CARD_VERSION, None) => {
             return Err(CoreError::invalid("a version 2 card must name its kind"));
         }
-        (CARD_VERSION_1, None) if card.jurisdiction.is_none() => match card.role {
-            NodeRole::Party => PartyKind::Authority,
-            NodeRole::Witness => PartyKind::Witness,
-        },
+        (CARD_VERSION_1, None) if card.jurisdiction.is_none() => implied_kind(card.role),
         (CARD_VERSION_1, _) => {
             return Err(CoreError::invalid(
                 "a version 1 card names no kind or jurisdiction (those are version 2)",
@@ -60,18 +88,7 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
             )));
         }
     };
-    if (kind == PartyKind::Witness) != (card.role == NodeRole::Witness) {
-        return Err(CoreError::invalid(
-            "kind witness goes with role witness, and only with it",
-        ));
-    }
-    if let Some(j) = &card.jurisdiction
-        && !crate::jurisdiction::is_jurisdiction(j)
-    {
-        return Err(CoreError::invalid(
-            "jurisdiction must be an ISO 3166-1 alpha-2 code such as US or RU",
-        ));
-    }
+    check_kind(kind, card.role, card.jurisdiction.as_deref())?;
     let party = PartyCode::parse(&card.party)?;
     if card.name.trim().is_empty() || card.name.len() > 200 {
         return Err(CoreError::invalid("name must be 1 to 200 characters"));

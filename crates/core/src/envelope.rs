@@ -28,7 +28,7 @@ use liaison_log::note::{NoteSigner, NoteVerifier};
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
-use crate::leaf::{LeafEntry, LeafKind};
+use crate::leaf::LeafEntry;
 
 /// Largest canonical body accepted (attachments travel separately).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -172,10 +172,7 @@ impl Envelope {
 
     /// The log entry committing to this envelope.
     pub fn leaf(&self) -> Result<LeafEntry, CoreError> {
-        Ok(LeafEntry {
-            kind: LeafKind::Envelope,
-            content_hash: self.hash()?,
-        })
+        Ok(LeafEntry::envelope(self.hash()?))
     }
 
     pub fn sign(self, signer: &NoteSigner) -> Result<SignedEnvelope, CoreError> {

@@ -46,6 +46,14 @@ impl LeafEntry {
         }
     }
 
+    /// The entry committing to an envelope, by the hash of its canonical text.
+    pub fn envelope(content_hash: Hash) -> LeafEntry {
+        LeafEntry {
+            kind: LeafKind::Envelope,
+            content_hash,
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         format!("{} {}", self.kind.as_str(), self.content_hash.to_hex()).into_bytes()
     }

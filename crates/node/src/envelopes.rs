@@ -4,7 +4,7 @@
 //! committed with what it carries.
 
 use liaison_core::envelope::{SignedEnvelope, new_id};
-use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::leaf::LeafEntry;
 use liaison_store::federation::{self as db, Direction, EnvelopeRow};
 use liaison_store::{StoreError, WriteTx};
 
@@ -68,11 +68,7 @@ impl Broadcast {
     /// delivery, inside the caller's write job.
     pub(crate) fn commit(self, tx: &mut WriteTx<'_>, now: &str) -> Result<(), StoreError> {
         for (signed, hash, json) in self.0 {
-            let leaf = LeafEntry {
-                kind: LeafKind::Envelope,
-                content_hash: hash,
-            }
-            .encode();
+            let leaf = LeafEntry::envelope(hash).encode();
             let log_index = tx.append_leaf(leaf);
             let hex = hash.to_hex();
             insert_envelope(

@@ -66,11 +66,10 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         )));
     }
     let role = parse_role(&options.role)?;
-    let default_kind = match role {
-        NodeRole::Party => "authority",
-        NodeRole::Witness => "witness",
-    };
-    let kind = options.kind.as_deref().unwrap_or(default_kind);
+    let kind = options
+        .kind
+        .as_deref()
+        .unwrap_or(liaison_core::card::implied_kind(role).as_str());
     parse_kind(Some(kind), options.jurisdiction.as_deref(), role).map_err(NodeError::Invalid)?;
     for (what, addr) in [
         ("--listen", &options.listen),

@@ -194,10 +194,9 @@ fn read_text(path: &Path) -> Result<String, NodeError> {
         .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))
 }
 
-/// A node's kind and jurisdiction, checked: the kind and the role agree,
-/// and the code is an assigned ISO 3166-1 alpha-2 one. The message names
-/// the settings as `node.kind` and `node.jurisdiction` (`--kind` and
-/// `--jurisdiction` of `liaison init`).
+/// A node's kind and jurisdiction, parsed and checked as a card's are. The
+/// message names the settings as `node.kind` and `node.jurisdiction`
+/// (`--kind` and `--jurisdiction` of `liaison init`).
 pub(crate) fn parse_kind(
     kind: Option<&str>,
     jurisdiction: Option<&str>,
@@ -214,16 +213,8 @@ pub(crate) fn parse_kind(
             "kind {kind:?} (node.kind) is not one of authority, cert, provider, expert, witness"
         )
     })?;
-    if (kind == PartyKind::Witness) != (role == NodeRole::Witness) {
-        return Err("kind witness goes with role witness, and only with it".into());
-    }
-    if let Some(j) = jurisdiction
-        && !liaison_core::jurisdiction::is_jurisdiction(j)
-    {
-        return Err(format!(
-            "jurisdiction {j:?} (node.jurisdiction) is not an ISO 3166-1 alpha-2 code such as US or RU"
-        ));
-    }
+    liaison_core::card::check_kind(kind, role, jurisdiction)
+        .map_err(|e| format!("node.kind, node.jurisdiction: {e}"))?;
     Ok(Some((kind, jurisdiction.map(str::to_owned))))
 }
 
@@ -258,11 +249,10 @@ impl Node {
     /// What kind of party this node is (an authority, or a witness, for a
     /// node made before party kinds).
     pub fn kind(&self) -> PartyKind {
-        match (&self.kind, self.role) {
-            (Some((kind, _)), _) => *kind,
-            (None, NodeRole::Party) => PartyKind::Authority,
-            (None, NodeRole::Witness) => PartyKind::Witness,
-        }
+        self.kind.as_ref().map_or_else(
+            || liaison_core::card::implied_kind(self.role),
+            |(kind, _)| *kind,
+        )
     }
 
     pub fn tls(&self) -> &Arc<tls::TlsIdentity> {

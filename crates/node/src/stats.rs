@@ -84,11 +84,7 @@ impl Node {
             }
             let state = f.state.lifecycle();
             let legal = CaseKind::parse(&f.kind).is_ok_and(|k| k.has_lifecycle());
-            let open = match state {
-                Some(st) => !st.is_terminal(),
-                None => f.state == liaison_core::lifecycle::CaseState::Open,
-            };
-            if open {
+            if !f.state.is_terminal() {
                 if sent {
                     s.open_sent += 1;
                 } else {

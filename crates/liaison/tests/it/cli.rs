@@ -66,12 +66,8 @@ fn init_refuses_an_invalid_party_code() {
 fn init_names_the_kind_and_jurisdiction_on_the_card_and_refuses_bad_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("n");
-    for (kind, jurisdiction, refused) in [
-        ("telco", "US", "kind"),
-        ("provider", "UK", "jurisdiction"),
-        ("witness", "US", "witness"),
-    ] {
-        let out = liaison(&[
+    let init = |kind: &str, jurisdiction: &str| {
+        liaison(&[
             "init",
             dir.to_str().unwrap(),
             "--party",
@@ -82,23 +78,19 @@ fn init_names_the_kind_and_jurisdiction_on_the_card_and_refuses_bad_ones() {
             kind,
             "--jurisdiction",
             jurisdiction,
-        ]);
+        ])
+    };
+    for (kind, jurisdiction, refused) in [
+        ("telco", "US", "kind"),
+        ("provider", "UK", "jurisdiction"),
+        ("witness", "US", "witness"),
+    ] {
+        let out = init(kind, jurisdiction);
         assert!(!out.status.success(), "{kind} {jurisdiction} accepted");
         assert!(stderr(&out).contains(refused), "{}", stderr(&out));
         assert!(!dir.exists(), "a refused init left files behind");
     }
-    let out = liaison(&[
-        "init",
-        dir.to_str().unwrap(),
-        "--party",
-        "pv",
-        "--name",
-        "P",
-        "--kind",
-        "provider",
-        "--jurisdiction",
-        "DE",
-    ]);
+    let out = init("provider", "DE");
     assert!(out.status.success(), "{}", stderr(&out));
     let card: serde_json::Value =
         serde_json::from_slice(&liaison(&["card", dir.to_str().unwrap()]).stdout).unwrap();

@@ -239,7 +239,7 @@ fn only_the_node_reaches_the_store() {
             if sql {
                 problems.push(format!("{}:{}: SQL: {}", f.display(), n + 1, line.trim()));
             }
-            if code.contains("rusqlite") || code.contains(".sqlite()") {
+            if code.contains("rusqlite") || code.contains("sqlite(") {
                 problems.push(format!(
                     "{}:{}: SQLite: {}",
                     f.display(),

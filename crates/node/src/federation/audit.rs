@@ -185,11 +185,9 @@ impl Node {
             let result = TlogProof::parse(text)
                 .map_err(|e| e.to_string())
                 .and_then(|proof| {
-                    let leaf = liaison_core::leaf::LeafEntry {
-                        kind: liaison_core::leaf::LeafKind::Envelope,
-                        content_hash: Hash::from_hex(&row.hash)
-                            .ok_or("stored envelope hash is malformed")?,
-                    };
+                    let leaf = liaison_core::leaf::LeafEntry::envelope(
+                        Hash::from_hex(&row.hash).ok_or("stored envelope hash is malformed")?,
+                    );
                     let (cp, _) = proof
                         .verify(&leaf_hash(&leaf.encode()), &card.log_key, &[])
                         .map_err(|e| e.to_string())?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use liaison_core::card::CheckedCard;
 use liaison_core::envelope::{DeliveryResponse, SignedEnvelope};
-use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::leaf::LeafEntry;
 use liaison_log::hash::leaf_hash;
 use liaison_log::proof::TlogProof;
 use liaison_proto::NodeRole;
@@ -189,16 +189,18 @@ async fn deliver_once(
     match outcome {
         Ok(response) => {
             let updates = answers(node, &card, &batch, &response);
-            let stopped = updates.iter().any(|u| matches!(u, Update::Failed { .. }));
-            stream.answered_to = batch.last().map_or(after, |item| item.seq);
-            let (node, peer) = (node.clone(), card.party.to_string());
-            stream.settling = Some(tokio::spawn(
-                async move { settle(&node, peer, updates).await },
-            ));
-            if stopped {
-                // A failed answer is retried from the outbox, after its backoff.
-                stream.settled().await?;
+            let peer = card.party.to_string();
+            if updates.iter().any(|u| matches!(u, Update::Failed { .. })) {
+                // A failed answer is retried from the outbox, after its
+                // backoff: nothing is sent before this is written.
+                settle(node, peer, updates).await?;
                 stream.answered_to = 0;
+            } else {
+                stream.answered_to = batch.last().map_or(after, |item| item.seq);
+                let node = node.clone();
+                stream.settling = Some(tokio::spawn(
+                    async move { settle(&node, peer, updates).await },
+                ));
             }
             Ok(None)
         }
@@ -463,10 +465,7 @@ fn check_receipt(
         .map_err(|e| format!("{} sent a malformed receipt: {e}", card.party))?;
     // The entry committing to the envelope, from the hash stored with it.
     let leaf = liaison_log::Hash::from_hex(&item.envelope_hash)
-        .map(|content_hash| LeafEntry {
-            kind: LeafKind::Envelope,
-            content_hash,
-        })
+        .map(LeafEntry::envelope)
         .ok_or_else(|| format!("outbox entry {} names no envelope hash", item.seq))?;
     let cp = match verified.get(&proof.checkpoint) {
         Some(cp) => cp.clone(),

@@ -8,7 +8,7 @@ use liaison_core::card::CheckedCard;
 use liaison_core::content::ITEM_STATUS;
 use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, DeliveryResult, SignedEnvelope};
 use liaison_core::kind::{Body, Refusal, RefusalCode};
-use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::leaf::LeafEntry;
 use liaison_log::proof::TlogProof;
 use liaison_proto::ErrorDetail;
 use liaison_store::federation::{self as db, Direction, EnvelopeRow, Rejection};
@@ -92,13 +92,7 @@ impl Node {
         for (i, (signed, check)) in prechecked.into_iter().enumerate() {
             match check {
                 Err(r) => {
-                    rejections.push(Rejection {
-                        at: now_rfc3339(),
-                        peer: peer.party.to_string(),
-                        envelope_id: Some(signed.envelope.id.clone()).filter(|s| s.len() <= 64),
-                        code: r.code.as_str().to_owned(),
-                        reason: r.message.clone(),
-                    });
+                    rejections.push(rejection(peer.party.as_str(), &signed.envelope.id, &r));
                     results[i] = Some(refusal(&signed.envelope.id, &r));
                 }
                 Ok(prepared) => fresh.push(Fresh {
@@ -107,11 +101,7 @@ impl Node {
                     json: prepared.json,
                     signed,
                     hash: prepared.hash.to_hex(),
-                    leaf: LeafEntry {
-                        kind: LeafKind::Envelope,
-                        content_hash: prepared.hash,
-                    }
-                    .encode(),
+                    leaf: LeafEntry::envelope(prepared.hash).encode(),
                     body: prepared.body,
                 }),
             }
@@ -143,16 +133,7 @@ impl Node {
                     );
                     let arrival = arrive(tx, (&me, my_kind), skew, fresh, &mut withdrawn)?;
                     if let Arrival::Refused(r) = &arrival {
-                        db::record_rejection(
-                            tx.conn(),
-                            &Rejection {
-                                at: now_rfc3339(),
-                                peer: from.clone(),
-                                envelope_id: Some(id.clone()),
-                                code: r.code.as_str().to_owned(),
-                                reason: r.message.clone(),
-                            },
-                        )?;
+                        db::record_rejection(tx.conn(), &rejection(&from, &id, r))?;
                     }
                     outcomes.push((i, id, hash, arrival));
                 }
@@ -366,6 +347,18 @@ enum Arrival {
     Logged(u64),
     Existing(Box<EnvelopeRow>),
     Refused(Refusal),
+}
+
+/// What is recorded of a refused envelope (its id only if it is one: an
+/// envelope refused for its shape may carry anything there).
+fn rejection(peer: &str, id: &str, r: &Refusal) -> Rejection {
+    Rejection {
+        at: now_rfc3339(),
+        peer: peer.to_owned(),
+        envelope_id: Some(id.to_owned()).filter(|s| s.len() <= 64),
+        code: r.code.as_str().to_owned(),
+        reason: r.message.clone(),
+    }
 }
 
 fn refusal(id: &str, r: &Refusal) -> DeliveryResult {

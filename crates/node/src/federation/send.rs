@@ -6,7 +6,7 @@
 use liaison_core::case::{BodySummary, CaseKind, TRANSITION, check_body};
 use liaison_core::envelope::{AttachmentRef, Envelope};
 use liaison_core::incident::{UPDATE, UpdateBody};
-use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_core::leaf::LeafEntry;
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::Action;
 use liaison_proto::NodeRole;
@@ -304,11 +304,7 @@ impl Node {
         };
         let signed = envelope.sign(self.store.log_signer())?;
         let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
-        let leaf = LeafEntry {
-            kind: LeafKind::Envelope,
-            content_hash: hash,
-        }
-        .encode();
+        let leaf = LeafEntry::envelope(hash).encode();
         let signed_json = serde_json::to_string(&signed)
             .map_err(|e| NodeError::Invalid(format!("cannot encode the envelope: {e}")))?;
         // The title's stems too, when the case is known before the write.

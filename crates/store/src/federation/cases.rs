@@ -189,17 +189,6 @@ pub fn delivered_at(conn: &Connection, envelope_hash: &str) -> Result<Option<Str
         .flatten())
 }
 
-/// Case ids of envelopes, for recomputing their cases.
-pub fn case_of_envelope(
-    conn: &Connection,
-    envelope_hash: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT case_id FROM envelopes WHERE hash = ?1")?
-        .query_row([envelope_hash], |r| r.get("case_id"))
-        .optional()?)
-}
-
 /// The columns statistics need, for every case.
 #[derive(Clone, Debug)]
 pub struct CaseFigures {
