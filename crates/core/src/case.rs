@@ -79,6 +79,17 @@ impl CaseKind {
         )
     }
 
+    /// Kinds a case of which may open with several recipients: a content
+    /// report to several providers, an incident notification to several
+    /// CERTs, a note among several parties. A legal request goes to one
+    /// requested authority.
+    pub fn takes_many_recipients(self) -> bool {
+        matches!(
+            self,
+            CaseKind::Note | CaseKind::Incident | CaseKind::ContentReport
+        )
+    }
+
     /// Kinds whose threads take updates from either party.
     pub fn takes_updates(self) -> bool {
         matches!(self, CaseKind::Incident | CaseKind::Hotline)
@@ -310,6 +321,12 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
             })
         }
     }
+}
+
+/// The party that opened a case, from its id (`<party>-<hex>`: party codes
+/// may hold '-', the random part never does).
+pub fn opener(case_id: &str) -> Option<&str> {
+    case_id.rsplit_once('-').map(|(party, _)| party)
 }
 
 /// A case's title in `lang`: notes keep their subject as written; legal

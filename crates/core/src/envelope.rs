@@ -15,6 +15,11 @@
 //! attachment: <hex sha256> <size> <JSON string name> <JSON string media type>   (zero or more, in order)
 //! ```
 //!
+//! An envelope for several participants of a case (`also_to` not empty)
+//! starts `liaison-envelope/v2` and has one `recipient:` line per recipient,
+//! the first one first, then `also_to` in order; otherwise the text is
+//! exactly version 1, so every envelope signed before stays valid.
+//!
 //! Every line ends in `\n`. The canonical JSON of the body is its compact
 //! serialisation with object keys sorted by code point (what `serde_json`
 //! prints for a `Value`); bodies carry only strings, integers, booleans,
@@ -34,6 +39,8 @@ use crate::leaf::LeafEntry;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Most attachments one envelope may reference.
 pub const MAX_ATTACHMENTS: usize = 64;
+/// Most recipients one envelope may name (a case's roster less its sender).
+pub const MAX_RECIPIENTS: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,7 +56,12 @@ pub struct AttachmentRef {
 pub struct Envelope {
     pub id: String,
     pub sender: String,
+    /// The first (or only) recipient.
     pub recipient: String,
+    /// Every other recipient, for a case with more than two participants:
+    /// the same signed envelope goes to each, and each logs and receipts it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_to: Vec<String>,
     pub kind: String,
     pub case_id: String,
     pub created: String,
@@ -115,6 +127,20 @@ impl Envelope {
         check_token("id", &self.id, 64)?;
         crate::PartyCode::parse(&self.sender)?;
         crate::PartyCode::parse(&self.recipient)?;
+        if self.also_to.len() >= MAX_RECIPIENTS {
+            return Err(CoreError::invalid(format!(
+                "an envelope may name at most {MAX_RECIPIENTS} recipients"
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::from([self.sender.as_str()]);
+        for party in self.recipients() {
+            crate::PartyCode::parse(party)?;
+            if !seen.insert(party) {
+                return Err(CoreError::invalid(format!(
+                    "recipient {party:?} is named twice or is the sender"
+                )));
+            }
+        }
         check_token("kind", &self.kind, 64)?;
         check_token("case_id", &self.case_id, 64)?;
         self.created.parse::<jiff::Timestamp>()?;
@@ -148,10 +174,18 @@ impl Envelope {
     /// The canonical text the signature covers.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, CoreError> {
         let body_hash = Hash::of_content(&canonical_json(&self.body)?).to_hex();
+        let version = if self.also_to.is_empty() { 1 } else { 2 };
         let mut s = format!(
-            "liaison-envelope/v1\nid: {}\nsender: {}\nrecipient: {}\nkind: {}\ncase: {}\ncreated: {}\nbody-sha256: {}\n",
-            self.id, self.sender, self.recipient, self.kind, self.case_id, self.created, body_hash
+            "liaison-envelope/v{version}\nid: {}\nsender: {}\n",
+            self.id, self.sender
         );
+        for party in self.recipients() {
+            s.push_str(&format!("recipient: {party}\n"));
+        }
+        s.push_str(&format!(
+            "kind: {}\ncase: {}\ncreated: {}\nbody-sha256: {}\n",
+            self.kind, self.case_id, self.created, body_hash
+        ));
         for a in &self.attachments {
             let name =
                 serde_json::to_string(&a.name).map_err(|e| CoreError::invalid(e.to_string()))?;
@@ -163,6 +197,16 @@ impl Envelope {
             ));
         }
         Ok(s.into_bytes())
+    }
+
+    /// Every recipient, the first one first.
+    pub fn recipients(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.recipient.as_str()).chain(self.also_to.iter().map(String::as_str))
+    }
+
+    /// Whether `party` is one of the recipients.
+    pub fn is_addressed_to(&self, party: &str) -> bool {
+        self.recipients().any(|r| r == party)
     }
 
     /// SHA-256 of the canonical text: what both parties' logs commit to.
@@ -224,6 +268,11 @@ pub struct DeliveryResult {
     /// Why the recipient refused the envelope (permanently).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<liaison_proto::ErrorDetail>,
+    /// Why the recipient cannot record the envelope yet (code `not_yet`:
+    /// it lacks the case or the envelope this one follows, which another
+    /// participant sends): nothing was recorded, deliver it again later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred: Option<liaison_proto::ErrorDetail>,
 }
 
 impl From<jiff::Error> for CoreError {
@@ -252,6 +301,7 @@ mod tests {
             id: "0190a1b2c3d4e5f60718293a4b5c6d7e".into(),
             sender: "us".into(),
             recipient: "ru".into(),
+            also_to: vec![],
             kind: "note".into(),
             case_id: "us-0190a1b2c3d4".into(),
             created: "2026-11-23T12:00:00Z".into(),
@@ -275,6 +325,35 @@ mod tests {
     }
 
     #[test]
+    fn an_envelope_for_several_recipients_names_each_in_version_2() {
+        let mut e = sample();
+        let v1 = e.canonical_bytes().unwrap();
+        e.also_to = vec!["ru-isp".into(), "ngo".into()];
+        let text = String::from_utf8(e.canonical_bytes().unwrap()).unwrap();
+        assert!(text.starts_with(
+            "liaison-envelope/v2\nid: 0190a1b2c3d4e5f60718293a4b5c6d7e\nsender: us\nrecipient: ru\nrecipient: ru-isp\nrecipient: ngo\nkind: note\n"
+        ));
+        assert_ne!(text.as_bytes(), v1.as_slice());
+        assert!(e.is_addressed_to("ngo") && !e.is_addressed_to("us"));
+        // The wire form of a two-party envelope has no `also_to`.
+        assert!(
+            !serde_json::to_string(&sample())
+                .unwrap()
+                .contains("also_to")
+        );
+        for bad in [vec!["ru".to_owned()], vec!["us".into()], vec!["Bad".into()]] {
+            let mut e = sample();
+            e.also_to = bad.clone();
+            assert!(e.check_shape().is_err(), "{bad:?}");
+        }
+        let mut e = sample();
+        e.also_to = (0..MAX_RECIPIENTS).map(|i| format!("p{i}")).collect();
+        assert!(e.check_shape().is_err());
+        e.also_to.pop();
+        e.check_shape().unwrap();
+    }
+
+    #[test]
     fn signatures_verify_and_every_tampering_fails() {
         let signer = NoteSigner::new("liaison/us/x", ED25519, [1; 32]).unwrap();
         let signed = sample().sign(&signer).unwrap();
@@ -285,6 +364,20 @@ mod tests {
         let mut tampered = signed.clone();
         tampered.envelope.recipient = "cn".into();
         assert!(tampered.verify(&signer.verifier()).is_err());
+        // A recipient added (or, for v2, dropped or reordered) breaks it too.
+        let mut tampered = signed.clone();
+        tampered.envelope.also_to = vec!["cn".into()];
+        assert!(tampered.verify(&signer.verifier()).is_err());
+        let mut many = sample();
+        many.also_to = vec!["cn".into(), "in".into()];
+        let many = many.sign(&signer).unwrap();
+        many.verify(&signer.verifier()).unwrap();
+        let mut swapped = many.clone();
+        swapped.envelope.also_to.reverse();
+        assert!(swapped.verify(&signer.verifier()).is_err());
+        let mut dropped = many;
+        dropped.envelope.also_to.pop();
+        assert!(dropped.verify(&signer.verifier()).is_err());
         let other = NoteSigner::new("liaison/xx/y", ED25519, [2; 32]).unwrap();
         assert!(signed.verify(&other.verifier()).is_err());
     }

@@ -95,11 +95,15 @@ pub enum RefusalCode {
     BeforeParent,
     /// The recipient's kind of party does not take cases of this kind.
     NotAccepted,
+    /// Not a refusal but "not yet": the recipient does not hold the case or
+    /// the envelope this one follows (another participant sends it), so it
+    /// records nothing now and the sender delivers it again later.
+    NotYet,
     Internal,
 }
 
 impl RefusalCode {
-    pub const ALL: [RefusalCode; 12] = [
+    pub const ALL: [RefusalCode; 13] = [
         RefusalCode::WrongSender,
         RefusalCode::WrongRecipient,
         RefusalCode::BadEnvelope,
@@ -111,6 +115,7 @@ impl RefusalCode {
         RefusalCode::FromTheFuture,
         RefusalCode::BeforeParent,
         RefusalCode::NotAccepted,
+        RefusalCode::NotYet,
         RefusalCode::Internal,
     ];
 
@@ -127,6 +132,7 @@ impl RefusalCode {
             RefusalCode::FromTheFuture => "from_the_future",
             RefusalCode::BeforeParent => "before_parent",
             RefusalCode::NotAccepted => "not_accepted",
+            RefusalCode::NotYet => "not_yet",
             RefusalCode::Internal => "internal",
         }
     }
@@ -164,6 +170,7 @@ mod tests {
             id: "0".repeat(32),
             sender: "us".into(),
             recipient: "ru".into(),
+            also_to: Vec::new(),
             kind: kind.into(),
             case_id: case.into(),
             created: "2026-12-01T00:00:00Z".into(),

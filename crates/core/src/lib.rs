@@ -23,6 +23,7 @@ pub mod pdq;
 pub mod pdq_index;
 pub mod reference;
 pub mod roles;
+pub mod roster;
 pub mod stix;
 pub mod taxii;
 pub mod text;

@@ -278,12 +278,13 @@ pub enum PeerCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
-    /// Open a case with another party; prints the case id.
+    /// Open a case with another party (or several); prints the case id.
     New {
         dir: PathBuf,
-        /// Party code of the recipient.
-        #[arg(long)]
-        to: String,
+        /// Party code of a recipient; repeat for several (notes, incident
+        /// notifications and content reports): every one is on the case's roster.
+        #[arg(long, required = true)]
+        to: Vec<String>,
         /// Case kind (`note`).
         #[arg(long)]
         kind: String,

@@ -41,7 +41,8 @@ fn steps(conn: &Connection, case: &CaseRow) -> Result<Vec<Step>, StoreError> {
                 hash: row.hash.clone(),
                 parent: body.parent,
                 action: body.action,
-                by_requested: row.sender == case.responder,
+                // Everyone on the roster but the requesting party is on the requested side.
+                by_requested: row.sender != case.initiator,
             },
             recorded: row.recorded_at.clone(),
             created: row.created.clone(),
@@ -291,9 +292,18 @@ fn state_at(root: &str, preservation: bool, steps: &[Step], at: &str) -> Option<
         })
 }
 
-/// Whether `sender` may add an update to `case` now (`retag`: the update
-/// changes the marking, which only the notifying party may do).
-pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<(), Refusal> {
+/// Whether `sender` (a participant: arrivals check the roster first) may add
+/// an update to `case` now (`retag`: the update changes the marking, which
+/// only the notifying party may do). A closed thread takes no update from
+/// this node; on arrival (`arriving`) it is not refused for being closed,
+/// since whether another participant's closing came first depends on
+/// arrival order, and every node must keep the same envelopes.
+pub(crate) fn check_update(
+    case: &CaseRow,
+    sender: &str,
+    retag: bool,
+    arriving: bool,
+) -> Result<(), Refusal> {
     let kind = case.kind;
     if !kind.takes_updates() {
         return Err(Refusal::new(
@@ -305,13 +315,7 @@ pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<
             ),
         ));
     }
-    if sender != case.initiator && sender != case.responder {
-        return Err(Refusal::new(
-            RefusalCode::WrongSender,
-            format!("{sender} is not a party to case {}", case.id),
-        ));
-    }
-    if case.state.is_terminal() {
+    if !arriving && case.state.is_terminal() {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
             format!(
@@ -334,7 +338,8 @@ pub(crate) fn check_update(case: &CaseRow, sender: &str, retag: bool) -> Result<
 
 /// What a new transition needs: the case, who we are, the parent to follow.
 pub(crate) struct Planned {
-    pub to: String,
+    /// Every other participant of the case.
+    pub to: Vec<String>,
     pub body: serde_json::Value,
 }
 
@@ -387,11 +392,10 @@ pub(crate) fn plan(
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     body.action = action;
     body.parent = chain.last().cloned().unwrap_or(root);
-    let to = if we_requested {
-        case.responder
-    } else {
-        case.initiator
-    };
+    let to = liaison_core::roster::recipients_from(&db::participants(conn, case_id)?, me)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let body = serde_json::to_value(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
     TransitionBody::check(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok(Planned { to, body })
@@ -401,6 +405,7 @@ pub(crate) fn plan(
 /// node holds. Returns a refusal code and reason.
 pub(crate) fn check_arrival(
     conn: &Connection,
+    me: &str,
     signed: &SignedEnvelope,
     skew_secs: u64,
 ) -> Result<(), Refusal> {
@@ -409,10 +414,19 @@ pub(crate) fn check_arrival(
     let case = db::case_by_id(conn, &e.case_id)
         .map_err(internal)?
         .ok_or_else(|| {
-            Refusal::new(
-                RefusalCode::UnknownCase,
-                format!("case {} is not known here", e.case_id),
-            )
+            // Another participant's opening may not have arrived yet; the
+            // sender's own would have (its envelopes arrive in order).
+            if liaison_core::case::opener(&e.case_id) == Some(e.sender.as_str()) {
+                Refusal::new(
+                    RefusalCode::UnknownCase,
+                    format!("case {} is not known here", e.case_id),
+                )
+            } else {
+                Refusal::new(
+                    RefusalCode::NotYet,
+                    format!("case {} is not known here yet", e.case_id),
+                )
+            }
         })?;
     let kind = case.kind;
     if !kind.has_lifecycle() {
@@ -423,7 +437,7 @@ pub(crate) fn check_arrival(
     }
     let body = TransitionBody::check(&e.body)
         .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
-    let by_requested = e.sender == case.responder;
+    let by_requested = e.sender != case.initiator;
     let allowed = match body.action.actor() {
         Actor::Requesting => !by_requested,
         Actor::Requested => by_requested,
@@ -442,6 +456,28 @@ pub(crate) fn check_arrival(
     let root = case.root_hash.clone().unwrap_or_default();
     let steps = steps(conn, &case).map_err(internal)?;
     let preservation = kind == CaseKind::Preservation;
+    if body.parent != root && !steps.iter().any(|s| s.transition.hash == body.parent) {
+        // Unknown here: the envelope it follows (another participant's) may
+        // not have arrived yet. One known elsewhere is in no case of this thread.
+        // Only a participant other than the sender and this node can have
+        // sent it: the sender's own envelopes arrive in order.
+        let known = db::envelope_by_hash(conn, &body.parent)
+            .map_err(internal)?
+            .is_some();
+        let others = db::participants(conn, &case.id)
+            .map_err(internal)?
+            .iter()
+            .any(|p| p.party != e.sender && p.party != me);
+        if !known && others {
+            return Err(Refusal::new(
+                RefusalCode::NotYet,
+                format!(
+                    "the envelope it follows ({}) has not arrived here yet",
+                    body.parent
+                ),
+            ));
+        }
+    }
     let Some(state) = state_at(&root, preservation, &steps, &body.parent) else {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
@@ -505,6 +541,9 @@ pub(crate) fn record(
         Some(summary) => {
             let row = opening_row(me, e, hash, direction, now, summary)?;
             db::insert_case(conn, &row)?;
+            for p in liaison_core::roster::opening_roster(e) {
+                db::add_participant(conn, &e.case_id, &p)?;
+            }
             Some(row)
         }
         None => None,
@@ -610,6 +649,7 @@ mod tests {
                     id: id.clone(),
                     sender: sender.into(),
                     recipient: recipient.into(),
+                    also_to: Vec::new(),
                     kind: kind.as_str().into(),
                     case_id: format!("{sender}-{}", &id[..20]),
                     // Signed a while before it is recorded.

@@ -149,6 +149,12 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
                 "Case {} ({}) {} → {}: {title}\nState: {}, opened {}, updated {}",
                 c.id, c.kind, c.initiator, c.responder, c.state, c.created, c.updated
             );
+            let roster: Vec<String> = detail
+                .participants
+                .iter()
+                .map(|p| format!("{} ({})", p.party, p.role.label("en")))
+                .collect();
+            println!("Participants: {}", roster.join(", "));
             if !c.links.is_empty() {
                 println!("Follows: {}", c.links.join(", "));
             }
@@ -181,7 +187,7 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
                 );
             }
             for m in &detail.messages {
-                let proof = match m.receipt_verified {
+                let proof = |verified: Option<bool>| match verified {
                     Some(true) => "receipt verified",
                     Some(false) => "RECEIPT DOES NOT VERIFY",
                     None => "no receipt yet",
@@ -191,12 +197,22 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
                     m.created,
                     m.kind,
                     m.sender,
-                    m.recipient,
+                    m.recipients.join(", "),
                     m.delivery,
-                    proof,
+                    proof(m.receipt_verified),
                     m.log_index,
                     m.body
                 );
+                if m.receipts.len() > 1 {
+                    for r in &m.receipts {
+                        println!(
+                            "    {}: {}; {}",
+                            r.party,
+                            r.delivery,
+                            proof(r.receipt_verified)
+                        );
+                    }
+                }
             }
             Ok(())
         }

@@ -39,7 +39,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
     let case = us
         .node
         .open_case_with(
-            "ru",
+            &["ru".to_owned()],
             "mla",
             mla_body(None),
             liaison_node::attachments::Attaching::by_operator(vec![reference.clone()]),
@@ -97,6 +97,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
         id: "0000000000c1".into(),
         sender: "us".into(),
         recipient: "ru".into(),
+        also_to: Vec::new(),
         kind: "mla".into(),
         case_id: "us-0000000000c1".into(),
         created: "2026-11-23T12:00:00Z".into(),

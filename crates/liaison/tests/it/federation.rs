@@ -26,6 +26,7 @@ fn envelope(from: &Node, to: &str, id: &str, subject: &str) -> Envelope {
         id: id.into(),
         sender: from.party().to_string(),
         recipient: to.into(),
+        also_to: Vec::new(),
         kind: "note".into(),
         case_id: format!("{}-{id}", from.party()),
         created: "2026-11-23T12:00:00Z".into(),

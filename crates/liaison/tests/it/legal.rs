@@ -156,6 +156,7 @@ async fn forged_transitions_are_refused_and_recorded() {
             id: id.into(),
             sender: "ru".into(),
             recipient: "us".into(),
+            also_to: Vec::new(),
             kind: "transition".into(),
             case_id: case.clone(),
             created: liaison_node::now_rfc3339(),

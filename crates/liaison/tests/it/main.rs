@@ -18,6 +18,7 @@ mod log;
 mod parties;
 mod pdq;
 mod reference;
+mod rosters;
 mod security;
 mod support;
 mod taxii;

@@ -4,17 +4,9 @@
 use liaison_core::card::check_card;
 use liaison_core::case::{ALL_KINDS, CaseKind};
 use liaison_core::envelope::Envelope;
-use liaison_node::Config;
 use liaison_proto::{CARD_VERSION, CARD_VERSION_1, PartyKind};
 
 use crate::support::*;
-
-fn kind_of(kind: &'static str, jurisdiction: &'static str) -> impl FnOnce(&mut Config) {
-    move |c: &mut Config| {
-        c.node.kind = Some(kind.into());
-        c.node.jurisdiction = Some(jurisdiction.into());
-    }
-}
 
 #[test]
 fn each_kind_of_party_takes_its_cases() {
@@ -117,6 +109,7 @@ async fn a_cert_takes_incidents_not_legal_requests_on_sending_or_arrival() {
         id: id.clone(),
         sender: "us".into(),
         recipient: "kz-cert".into(),
+        also_to: Vec::new(),
         kind: "mla".into(),
         case_id: format!("us-{}", &id[..20]),
         created: jiff::Timestamp::now()

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub use crate::kit::fixtures::*;
-pub use crate::kit::{Net, party, witness};
+pub use crate::kit::{Net, kind_of, party, witness};
 use liaison_node::{InitOptions, Node};
 use liaison_server::{Listeners, Server};
 

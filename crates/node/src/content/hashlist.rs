@@ -21,9 +21,10 @@ use liaison_store::hashes::{self as hdb, HashRow};
 use serde::Serialize;
 use sha2::Digest as _;
 
-use super::states;
+use super::states_by_provider;
 use crate::envelopes::insert_envelope;
 use crate::{Node, NodeError, now_rfc3339};
+use liaison_core::roster::recipients_from;
 
 /// The in-memory PDQ index of every live list entry (keys: row ids), and
 /// the newest row it has read from the database.
@@ -248,14 +249,20 @@ impl Node {
                 let Some(case) = db::case_by_id(c, &id)? else {
                     continue;
                 };
-                let Some((report, states)) = states(c, &case)? else {
+                let Some((report, by_provider)) = states_by_provider(c, &case)? else {
                     continue;
                 };
                 let tlp = case.tlp;
-                for (i, (item, state)) in report.items.iter().zip(&states).enumerate() {
+                for (i, item) in report.items.iter().enumerate() {
                     let entry_id = format!("{id}#{i}");
+                    // Agreed once a party the report went to removed it.
+                    let removed = by_provider.iter().any(|(_, states)| {
+                        states
+                            .get(i)
+                            .is_some_and(|s| s.status == ItemStatus::Removed)
+                    });
                     if item.kind == ItemType::Url
-                        || state.status != ItemStatus::Removed
+                        || !removed
                         || hdb::by_entry(c, &me, &entry_id)?.is_some()
                     {
                         continue;
@@ -345,14 +352,14 @@ impl Node {
     /// Applies a change to our own list and sends it, signed, in one
     /// transaction, to the parties its entries' markings allow: entries of
     /// CLEAR and GREEN reports go to every pinned party, entries of AMBER
-    /// and stricter reports only to the party the report went to.
+    /// and stricter reports only to the parties on the report's roster.
     async fn change_hash_list(&self, body: HashListBody) -> Result<(), NodeError> {
         let me = self.party.to_string();
         let case_id = format!("{HASH_LIST}-{}", self.party);
-        let mut parts: Vec<(Option<String>, HashListBody)> = Vec::new();
+        let mut parts: Vec<(Option<Vec<String>>, HashListBody)> = Vec::new();
         match &body {
             HashListBody::Add { entries } => {
-                let mut groups: Vec<(Option<String>, Vec<HashEntry>)> = Vec::new();
+                let mut groups: Vec<(Option<Vec<String>>, Vec<HashEntry>)> = Vec::new();
                 for e in entries {
                     let to = self.audience(e.tlp, &e.origin_case)?;
                     match groups.iter_mut().find(|(t, _)| *t == to) {
@@ -367,7 +374,7 @@ impl Node {
                 );
             }
             HashListBody::Withdraw { entry_ids, reason } => {
-                let mut groups: Vec<(Option<String>, Vec<String>)> = Vec::new();
+                let mut groups: Vec<(Option<Vec<String>>, Vec<String>)> = Vec::new();
                 for id in entry_ids {
                     let row = self.store.read(|c| hdb::by_entry(c, &me, id))?;
                     let (tlp, origin) = row
@@ -397,7 +404,7 @@ impl Node {
             HashListBody::check(&value)?;
             envelopes.push(match to {
                 None => self.sign_for_parties(HASH_LIST, &case_id, &value)?,
-                Some(party) => self.sign_for_party(party, HASH_LIST, &case_id, &value)?,
+                Some(parties) => self.sign_for_listed(parties, HASH_LIST, &case_id, &value)?,
             });
         }
         let committed = self
@@ -418,16 +425,23 @@ impl Node {
 
     /// Who may receive an entry of this marking from the report
     /// `origin_case`: every party (`None`) for CLEAR and GREEN, else only
-    /// the party the report went to (nobody known: nobody at all).
-    fn audience(&self, tlp: Tlp, origin_case: &str) -> Result<Option<String>, NodeError> {
+    /// the report's roster (nobody known: nobody at all).
+    fn audience(&self, tlp: Tlp, origin_case: &str) -> Result<Option<Vec<String>>, NodeError> {
         if tlp <= Tlp::Green {
             return Ok(None);
         }
-        let case = self.store.read(|c| db::case_by_id(c, origin_case))?;
+        let me = self.party.as_str();
+        let roster = self.store.read(|c| {
+            Ok(match db::case_by_id(c, origin_case)? {
+                Some(case) if case.initiator == me => db::participants(c, origin_case)?,
+                _ => Vec::new(),
+            })
+        })?;
         Ok(Some(
-            case.filter(|c| c.initiator == self.party.as_str())
-                .map(|c| c.responder)
-                .unwrap_or_default(),
+            recipients_from(&roster, me)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
         ))
     }
 

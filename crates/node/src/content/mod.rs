@@ -18,6 +18,7 @@ use liaison_core::content::{
 };
 use liaison_core::envelope::SignedEnvelope;
 use liaison_core::kind::{Refusal, RefusalCode};
+use liaison_core::roster::Role;
 use liaison_store::Connection;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow};
@@ -49,33 +50,52 @@ pub(crate) fn report_of(
         .map(|(r, _)| r))
 }
 
-/// The report and where each item stands, from the thread.
-pub(crate) fn states(
+/// Each party a report went to with where each item stands for it.
+pub(crate) type ByProvider = Vec<(String, Vec<ItemState>)>;
+
+/// The report and where each item stands for each party it went to (the
+/// requested participants, in roster order), each from that party's own
+/// answers applied in (created, hash) order.
+pub(crate) fn states_by_provider(
     conn: &Connection,
     case: &CaseRow,
-) -> Result<Option<(ContentReport, Vec<ItemState>)>, StoreError> {
+) -> Result<Option<(ContentReport, ByProvider)>, StoreError> {
     let Some(report) = report_of(conn, case)? else {
         return Ok(None);
     };
-    let mut answers: Vec<(String, String, ItemStatusBody)> = Vec::new();
-    for row in db::envelopes_of_case(conn, &case.id)? {
-        // Only the provider's side answers (checked on arrival too).
-        if row.kind != ITEM_STATUS || row.sender != case.responder {
+    let providers: Vec<String> = db::participants(conn, &case.id)?
+        .into_iter()
+        .filter(|p| p.role == Role::Requested)
+        .map(|p| p.party)
+        .collect();
+    let mut answers: Vec<(String, String, String, ItemStatusBody)> = Vec::new();
+    for row in db::envelopes_of_case_of_kind(conn, &case.id, ITEM_STATUS)? {
+        // Only the parties the report went to answer (checked on arrival too).
+        if !providers.contains(&row.sender) {
             continue;
         }
         let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
             StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
         })?;
         if let Ok(body) = ItemStatusBody::check(&signed.envelope.body) {
-            answers.push((row.created, row.hash, body));
+            answers.push((row.sender, row.created, row.hash, body));
         }
     }
-    answers.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    let states = item_states(
-        report.items.len(),
-        answers.iter().map(|(c, _, b)| (c.as_str(), b)),
-    );
-    Ok(Some((report, states)))
+    answers.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+    let by_provider = providers
+        .into_iter()
+        .map(|party| {
+            let states = item_states(
+                report.items.len(),
+                answers
+                    .iter()
+                    .filter(|a| a.0 == party)
+                    .map(|(_, c, _, b)| (c.as_str(), b)),
+            );
+            (party, states)
+        })
+        .collect();
+    Ok(Some((report, by_provider)))
 }
 
 /// Whether `sender` may send this `item_status` body on `case` now.
@@ -84,6 +104,7 @@ pub(crate) fn check_item_status(
     case: &CaseRow,
     sender: &str,
     body: &serde_json::Value,
+    arriving: bool,
 ) -> Result<(), Refusal> {
     let internal = |e: StoreError| Refusal::new(RefusalCode::Internal, e.to_string());
     if case.kind != CaseKind::ContentReport {
@@ -96,16 +117,24 @@ pub(crate) fn check_item_status(
             ),
         ));
     }
-    if sender != case.responder {
+    let providers: Vec<String> = db::participants(conn, &case.id)
+        .map_err(internal)?
+        .into_iter()
+        .filter(|p| p.role == Role::Requested)
+        .map(|p| p.party)
+        .collect();
+    if !providers.iter().any(|p| p == sender) {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
             format!(
-                "only {} (the party the report went to) answers its items",
-                case.responder
+                "only {} (the parties the report went to) answer its items",
+                providers.join(", ")
             ),
         ));
     }
-    if case.state.is_terminal() {
+    // Checked where the answer is sent: on arrival, whether another
+    // participant's closing came first would depend on arrival order.
+    if !arriving && case.state.is_terminal() {
         return Err(Refusal::new(
             RefusalCode::IllegalTransition,
             format!(
@@ -116,12 +145,17 @@ pub(crate) fn check_item_status(
     }
     let body = ItemStatusBody::check(body)
         .map_err(|e| Refusal::new(RefusalCode::BadEnvelope, e.to_string()))?;
-    let Some((_, states)) = states(conn, case).map_err(internal)? else {
+    let Some((_, by_provider)) = states_by_provider(conn, case).map_err(internal)? else {
         return Err(Refusal::new(
             RefusalCode::WrongCase,
             format!("case {} has no readable report", case.id),
         ));
     };
+    let states = by_provider
+        .into_iter()
+        .find(|(p, _)| p == sender)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
     check_answers(&states, &body)
         .map_err(|e| Refusal::new(RefusalCode::IllegalTransition, e.to_string()))
 }
@@ -134,12 +168,24 @@ pub struct ItemView {
     #[serde(flatten)]
     #[schema(inline)]
     pub item: ContentItem,
+    /// Where it stands: this node's own answers on a node the report went
+    /// to, else the answers of the first party it went to.
     pub state: ItemState,
-    /// When the item must be removed or answered (while it is open).
+    /// Where it stands for each party the report went to, in roster order.
+    pub by_provider: Vec<ProviderState>,
+    /// When the item must be removed or answered (while it is open and a
+    /// party it went to has not answered it).
     pub due: Option<String>,
     pub overdue: bool,
     /// The hash-list entry the item became (hash items agreed as removed).
     pub listed_as: Option<String>,
+}
+
+/// Where an item stands for one party the report went to.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProviderState {
+    pub party: String,
+    pub state: ItemState,
 }
 
 fn tier_seconds(cfg: &crate::config::ContentSection, tier: UrgencyTier) -> u64 {
@@ -165,7 +211,7 @@ impl Node {
     /// The items of a content report with their statuses and timers.
     pub fn content_items(&self, case: &CaseRow) -> Result<Vec<ItemView>, NodeError> {
         let found = self.store.read(|c| {
-            let Some((report, states)) = states(c, case)? else {
+            let Some((report, by_provider)) = states_by_provider(c, case)? else {
                 return Ok(None);
             };
             let mut listed = Vec::new();
@@ -173,14 +219,16 @@ impl Node {
                 let entry_id = format!("{}#{i}", case.id);
                 listed.push(hdb::by_entry(c, &case.initiator, &entry_id)?.map(|_| entry_id));
             }
-            Ok(Some((report, states, listed)))
+            Ok(Some((report, by_provider, listed)))
         })?;
-        let Some((report, states, listed)) = found else {
+        let Some((report, by_provider, listed)) = found else {
             return Err(NodeError::Invalid(format!(
                 "case {} is not a content report",
                 case.id
             )));
         };
+        let me = self.party.as_str();
+        let shown = by_provider.iter().position(|(p, _)| p == me).unwrap_or(0);
         // Timers run from delivery: the provider's side cannot act before.
         let start = case
             .times
@@ -192,19 +240,41 @@ impl Node {
         Ok(report
             .items
             .into_iter()
-            .zip(states)
             .zip(listed)
             .enumerate()
-            .map(|(index, ((item, state), listed_as))| {
-                let due = start
-                    .filter(|_| open_case && !state.status.is_answered())
-                    .map(|s| {
-                        s.checked_add(jiff::SignedDuration::from_secs(tier_seconds(
-                            &self.config.content,
-                            item.urgency,
-                        )
-                            as i64))
-                            .unwrap_or(s)
+            .map(|(index, (item, listed_as))| {
+                let all: Vec<ProviderState> = by_provider
+                    .iter()
+                    .filter_map(|(party, states)| {
+                        Some(ProviderState {
+                            party: party.clone(),
+                            state: states.get(index)?.clone(),
+                        })
+                    })
+                    .collect();
+                // A provider's timer runs on its own answer; the reporter's
+                // while any party it went to has not answered.
+                let waiting = if shown < by_provider.len() && by_provider[shown].0 == me {
+                    all.get(shown)
+                        .is_some_and(|p| !p.state.status.is_answered())
+                } else {
+                    all.iter().any(|p| !p.state.status.is_answered())
+                };
+                let due = start.filter(|_| open_case && waiting).map(|s| {
+                    s.checked_add(jiff::SignedDuration::from_secs(tier_seconds(
+                        &self.config.content,
+                        item.urgency,
+                    )
+                        as i64))
+                        .unwrap_or(s)
+                });
+                let state = all
+                    .get(shown)
+                    .map(|p| p.state.clone())
+                    .unwrap_or(ItemState {
+                        status: liaison_core::content::ItemStatus::Alerted,
+                        reason: String::new(),
+                        at: None,
                     });
                 ItemView {
                     index,
@@ -212,6 +282,7 @@ impl Node {
                     due: due.map(|d| d.to_string()),
                     item,
                     state,
+                    by_provider: all,
                     listed_as,
                 }
             })
@@ -273,7 +344,7 @@ impl Node {
         let checked = {
             let (case, body) = (case.clone(), body.clone());
             self.store
-                .read(move |c| Ok(check_item_status(c, &case, &me, &body)))?
+                .read(move |c| Ok(check_item_status(c, &case, &me, &body, false)))?
         };
         if let Err(refusal) = checked {
             return Err(match refusal.code {
@@ -281,7 +352,6 @@ impl Node {
                 _ => NodeError::Store(StoreError::Conflict(refusal.message)),
             });
         }
-        self.send_in_case(&case.initiator, ITEM_STATUS, case_id, body)
-            .await
+        self.send_in_case(ITEM_STATUS, case_id, body).await
     }
 }

@@ -99,6 +99,9 @@ struct Stream {
     settling: Option<tokio::task::JoinHandle<Result<(), NodeError>>>,
     /// The last outbox entry whose answer is being written.
     answered_to: i64,
+    /// When the earliest entry the peer put off is due again: the stream
+    /// then starts over from the outbox, so a busy stream still retries it.
+    retry_at: Option<i64>,
 }
 
 impl Stream {
@@ -134,10 +137,15 @@ async fn deliver_once(
         return Ok(Some(Duration::from_secs(2)));
     };
     let batch_size = node.config.delivery.batch.clamp(1, 4096) as usize;
+    if stream.retry_at.is_some_and(|at| now_ms() >= at) {
+        stream.settled().await?;
+        stream.answered_to = 0;
+        stream.retry_at = None;
+    }
     let after = stream.answered_to;
     let mut batch = node
         .store
-        .read(|c| db::pending_after(c, party, after, batch_size))?;
+        .read(|c| db::pending_after(c, party, after, now_ms(), batch_size))?;
     if batch.is_empty() {
         if stream.settling.is_some() {
             stream.settled().await?;
@@ -190,6 +198,11 @@ async fn deliver_once(
         Ok(response) => {
             let updates = answers(node, &card, &batch, &response);
             let peer = card.party.to_string();
+            for u in &updates {
+                if let Update::Deferred { next, .. } = u {
+                    stream.retry_at = Some(stream.retry_at.map_or(*next, |at| at.min(*next)));
+                }
+            }
             if updates.iter().any(|u| matches!(u, Update::Failed { .. })) {
                 // A failed answer is retried from the outbox, after its
                 // backoff: nothing is sent before this is written.
@@ -306,7 +319,7 @@ async fn post(
 /// envelopes delivered, refusals mark them refused; anything else (a
 /// missing answer, a receipt that does not verify) stops the batch there and
 /// retries from that envelope.
-fn answers(
+pub(super) fn answers(
     node: &Node,
     card: &CheckedCard,
     batch: &[OutboxItem],
@@ -330,6 +343,15 @@ fn answers(
                 Err(format!("{} answered out of order", card.party))
             }
             Some(r) => match (&r.receipt, &r.error) {
+                // Put off: the recipient waits for what it follows; the
+                // rest of the answer stands.
+                (None, None) if r.deferred.is_some() => Ok(Update::Deferred {
+                    seq: item.seq,
+                    reason: r.deferred.as_ref().map_or_else(String::new, |d| {
+                        liaison_core::bounded(format!("{}: {}", d.code, d.message))
+                    }),
+                    next: now + backoff_ms(node, item.attempts),
+                }),
                 (Some(receipt), _) => {
                     check_receipt(card, item, receipt, &mut verified).map(|cp| Update::Delivered {
                         seq: item.seq,
@@ -365,7 +387,11 @@ fn answers(
 }
 
 /// Writes what [`answers`] read, in one job.
-async fn settle(node: &Node, peer: String, updates: Vec<Update>) -> Result<(), NodeError> {
+pub(super) async fn settle(
+    node: &Node,
+    peer: String,
+    updates: Vec<Update>,
+) -> Result<(), NodeError> {
     node.store
         .write(move |tx| {
             let at = now_rfc3339();
@@ -406,6 +432,9 @@ async fn settle(node: &Node, peer: String, updates: Vec<Update>) -> Result<(), N
                     Update::Failed { seq, error, next } => {
                         db::mark_attempt_failed(tx.conn(), *seq, error, *next)?
                     }
+                    Update::Deferred { seq, reason, next } => {
+                        db::mark_deferred(tx.conn(), *seq, reason, *next)?
+                    }
                 }
             }
             Ok(())
@@ -414,7 +443,7 @@ async fn settle(node: &Node, peer: String, updates: Vec<Update>) -> Result<(), N
     Ok(())
 }
 
-enum Update {
+pub(super) enum Update {
     Delivered {
         seq: i64,
         hash: String,
@@ -434,6 +463,12 @@ enum Update {
     Failed {
         seq: i64,
         error: String,
+        next: i64,
+    },
+    /// The recipient put it off; later entries go on meanwhile.
+    Deferred {
+        seq: i64,
+        reason: String,
         next: i64,
     },
 }

@@ -18,8 +18,10 @@ use crate::{Node, NodeError};
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: liaison_proto::api::Case,
-    /// Which side of the case this node is: `requesting` or `requested`.
+    /// This node's role in the case (`requesting`, `requested`, …).
     pub role: &'static str,
+    /// Every party of the case with its role, in roster order.
+    pub participants: Vec<liaison_core::roster::Participant>,
     /// Actions this node may take now.
     pub available_actions: Vec<&'static str>,
     /// Cases that follow this one (e.g. the MLA request after a preservation).
@@ -50,22 +52,58 @@ pub struct MessageView {
     pub id: String,
     pub direction: &'static str,
     pub sender: String,
+    /// The first (or only) recipient.
     pub recipient: String,
+    /// Every recipient, the first one first.
+    pub recipients: Vec<String>,
     pub kind: String,
     pub created: String,
     pub body: serde_json::Value,
     pub envelope_hash: String,
     /// This envelope's entry in this node's own log.
     pub log_index: u64,
-    /// Outgoing: `pending`, `delivered` or `refused`; incoming: `received`.
+    /// Outgoing: `pending` while a recipient has no copy yet, `refused` if
+    /// one refused it, else `delivered`; incoming: `received`.
     pub delivery: String,
-    /// The receipt (tlog-proof) received (outgoing) or issued (incoming).
+    /// The receipt (tlog-proof) issued (incoming) or, outgoing, the first
+    /// recipient's (each recipient's is in `receipts`).
     pub receipt: Option<String>,
     /// Whether that receipt's proof verifies now.
     pub receipt_verified: Option<bool>,
     pub last_error: Option<String>,
+    /// Outgoing: each recipient's delivery and receipt, in order.
+    pub receipts: Vec<RecipientReceipt>,
     /// Attachments listed in the signed envelope.
     pub attachments: Vec<AttachmentRef>,
+}
+
+/// One recipient's copy of an outgoing envelope.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RecipientReceipt {
+    pub party: String,
+    /// `pending`, `delivered` or `refused`.
+    pub delivery: &'static str,
+    /// That recipient's receipt (a tlog-proof of the envelope in its log).
+    pub receipt: Option<String>,
+    /// Whether the receipt verifies now against the recipient's pinned key.
+    pub receipt_verified: Option<bool>,
+    pub delivered_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Whether a receipt is a proof, signed by `key`, that `envelope` is in that log.
+fn receipt_verifies(
+    text: &str,
+    envelope: &liaison_core::envelope::Envelope,
+    key: &liaison_log::note::NoteVerifier,
+) -> bool {
+    TlogProof::parse(text)
+        .ok()
+        .zip(envelope.leaf().ok())
+        .is_some_and(|(p, leaf)| {
+            p.verify(&liaison_log::hash::leaf_hash(&leaf.encode()), key, &[])
+                .is_ok()
+        })
 }
 
 impl Node {
@@ -79,34 +117,60 @@ impl Node {
             .read(|c| db::case_by_id(c, id))?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {id}"))))?;
         let rows = self.store.read(|c| db::envelopes_of_case(c, id))?;
-        let undelivered = self.store.read(|c| db::undelivered(c, None))?;
+        let deliveries = self.store.read(|c| db::deliveries_of_case(c, id))?;
+        let participants = self.store.read(|c| db::participants(c, id))?;
+        let mut keys = std::collections::HashMap::new();
+        for p in &participants {
+            if let Some(peer) = self.peer(&p.party)? {
+                keys.insert(p.party.clone(), peer.log_key);
+            }
+        }
         let mut messages = Vec::new();
         for row in rows {
             let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
                 NodeError::Invalid(format!("stored envelope {} is unreadable: {e}", row.id))
             })?;
+            let receipts: Vec<RecipientReceipt> = deliveries
+                .iter()
+                .filter(|d| d.envelope_hash == row.hash)
+                .map(|d| RecipientReceipt {
+                    party: d.peer.clone(),
+                    delivery: d.state.as_str(),
+                    receipt_verified: d.receipt.as_deref().and_then(|text| {
+                        let key = keys.get(&d.peer)?;
+                        Some(receipt_verifies(text, &signed.envelope, key))
+                    }),
+                    receipt: d.receipt.clone(),
+                    delivered_at: d.delivered_at.clone(),
+                    last_error: d.last_error.clone(),
+                })
+                .collect();
             let (delivery, last_error) = match row.direction {
                 Direction::In => ("received".to_owned(), None),
-                Direction::Out => match undelivered.iter().find(|u| u.envelope_hash == row.hash) {
-                    Some(u) => (u.state.as_str().to_owned(), u.last_error.clone()),
-                    None => ("delivered".to_owned(), None),
-                },
+                Direction::Out => {
+                    let worst = receipts
+                        .iter()
+                        .find(|r| r.delivery == "refused")
+                        .or_else(|| receipts.iter().find(|r| r.delivery == "pending"));
+                    match worst {
+                        Some(r) => (r.delivery.to_owned(), r.last_error.clone()),
+                        None => ("delivered".to_owned(), None),
+                    }
+                }
             };
-            let key = match row.direction {
-                Direction::In => Some(self.store.log_signer().verifier()),
-                Direction::Out => self.peer(&row.recipient)?.map(|p| p.log_key),
-            };
-            let receipt_verified = match (&row.receipt, key) {
-                (Some(text), Some(key)) => Some(
-                    TlogProof::parse(text)
-                        .ok()
-                        .zip(signed.envelope.leaf().ok())
-                        .is_some_and(|(p, leaf)| {
-                            p.verify(&liaison_log::hash::leaf_hash(&leaf.encode()), &key, &[])
-                                .is_ok()
-                        }),
-                ),
-                _ => None,
+            let (receipt, receipt_verified) = match row.direction {
+                Direction::In => {
+                    let key = self.store.log_signer().verifier();
+                    let verified = row
+                        .receipt
+                        .as_deref()
+                        .map(|text| receipt_verifies(text, &signed.envelope, &key));
+                    (row.receipt.clone(), verified)
+                }
+                Direction::Out => receipts
+                    .iter()
+                    .find(|r| r.party == row.recipient)
+                    .map_or((None, None), |r| (r.receipt.clone(), r.receipt_verified)),
             };
             messages.push(MessageView {
                 id: row.id,
@@ -116,6 +180,7 @@ impl Node {
                 },
                 sender: row.sender,
                 recipient: row.recipient,
+                recipients: signed.envelope.recipients().map(str::to_owned).collect(),
                 kind: row.kind,
                 created: row.created,
                 attachments: signed.envelope.attachments.clone(),
@@ -123,9 +188,10 @@ impl Node {
                 envelope_hash: row.hash,
                 log_index: row.log_index,
                 delivery,
-                receipt: row.receipt,
+                receipt,
                 receipt_verified,
                 last_error,
+                receipts,
             });
         }
         let followed_by = self
@@ -179,11 +245,18 @@ impl Node {
             deadlines,
             items,
             case: crate::wire::Wire::wire(case),
-            role: if requesting {
-                "requesting"
-            } else {
-                "requested"
-            },
+            role: participants
+                .iter()
+                .find(|p| p.party == self.party.as_str())
+                .map_or(
+                    if requesting {
+                        "requesting"
+                    } else {
+                        "requested"
+                    },
+                    |p| p.role.as_str(),
+                ),
+            participants,
             available_actions,
             followed_by,
             offence_hint,

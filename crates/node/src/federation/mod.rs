@@ -11,6 +11,8 @@ pub mod audit;
 pub mod delivery;
 pub mod witness;
 
+#[cfg(test)]
+mod arrival_order;
 mod detail;
 mod receive;
 mod send;

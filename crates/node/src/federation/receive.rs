@@ -5,6 +5,7 @@
 //! a redelivery).
 
 use liaison_core::card::CheckedCard;
+use liaison_core::case::opener;
 use liaison_core::content::ITEM_STATUS;
 use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, DeliveryResult, SignedEnvelope};
 use liaison_core::kind::{Body, Refusal, RefusalCode};
@@ -131,9 +132,15 @@ impl Node {
                         fresh.signed.envelope.id.clone(),
                         fresh.hash.clone(),
                     );
-                    let arrival = arrive(tx, (&me, my_kind), skew, fresh, &mut withdrawn)?;
-                    if let Arrival::Refused(r) = &arrival {
-                        db::record_rejection(tx.conn(), &rejection(&from, &id, r))?;
+                    let mut arrival = arrive(tx, (&me, my_kind), skew, fresh, &mut withdrawn)?;
+                    if let Arrival::Refused(r) = arrival {
+                        // "Not yet" records nothing: the sender tries again.
+                        arrival = if r.code == RefusalCode::NotYet {
+                            Arrival::Deferred(r)
+                        } else {
+                            db::record_rejection(tx.conn(), &rejection(&from, &id, &r))?;
+                            Arrival::Refused(r)
+                        };
                     }
                     outcomes.push((i, id, hash, arrival));
                 }
@@ -174,9 +181,22 @@ impl Node {
                         id,
                         receipt: Some(receipt),
                         error: None,
+                        deferred: None,
                     });
                 }
                 Arrival::Existing(existing) => redelivered.push((i, *existing)),
+                Arrival::Deferred(r) => {
+                    tracing::debug!(peer = %peer.party, "put an envelope off: {}", r.message);
+                    results[i] = Some(DeliveryResult {
+                        id,
+                        receipt: None,
+                        error: None,
+                        deferred: Some(ErrorDetail {
+                            code: r.code.as_str().to_owned(),
+                            message: r.message,
+                        }),
+                    });
+                }
                 Arrival::Refused(r) => {
                     tracing::warn!(peer = %peer.party, code = r.code.as_str(), "refused an envelope: {}", r.message);
                     results[i] = Some(refusal(&id, &r));
@@ -253,6 +273,7 @@ impl Node {
             id: row.id,
             receipt: Some(receipt),
             error: None,
+            deferred: None,
         })
     }
 
@@ -288,7 +309,7 @@ impl Node {
                 ),
             ));
         }
-        if e.recipient != me {
+        if !e.is_addressed_to(me) {
             return Err(Refusal::new(
                 RefusalCode::WrongRecipient,
                 format!("the envelope is addressed to {:?}, not {me}", e.recipient),
@@ -347,6 +368,8 @@ enum Arrival {
     Logged(u64),
     Existing(Box<EnvelopeRow>),
     Refused(Refusal),
+    /// Not recorded yet: it follows something that has not arrived.
+    Deferred(Refusal),
 }
 
 /// What is recorded of a refused envelope (its id only if it is one: an
@@ -369,6 +392,7 @@ fn refusal(id: &str, r: &Refusal) -> DeliveryResult {
             code: r.code.as_str().to_owned(),
             message: r.message.clone(),
         }),
+        deferred: None,
     }
 }
 
@@ -411,12 +435,11 @@ fn arrive(
     }
     let case = db::case_by_id(conn, &e.case_id)?;
     if let Some(c) = &case
-        && c.initiator != e.sender
-        && c.responder != e.sender
+        && db::role_in(conn, &c.id, &e.sender)?.is_none()
     {
         return refused(
             RefusalCode::WrongCase,
-            format!("case {} is not between {} and {me}", e.case_id, e.sender),
+            format!("{} is not a participant of case {}", e.sender, e.case_id),
         );
     }
     // Dates are checked against this node's clock and the envelope followed
@@ -444,21 +467,31 @@ fn arrive(
             return Ok(Arrival::Logged(log_index));
         }
         // Checked again here: the thread may have moved since.
-        (Body::Transition(_), _) => match crate::cases::check_arrival(conn, &signed, skew) {
+        (Body::Transition(_), _) => match crate::cases::check_arrival(conn, me, &signed, skew) {
             Ok(()) => None,
             Err(r) => return Ok(Arrival::Refused(r)),
         },
         (Body::Update { retag, .. }, Some(c)) => {
-            match crate::cases::check_update(c, &e.sender, retag.is_some()) {
+            match crate::cases::check_update(c, &e.sender, retag.is_some(), true) {
                 Ok(()) => None,
                 Err(r) => return Ok(Arrival::Refused(r)),
             }
         }
         (Body::ItemStatus(_), Some(c)) => {
-            match crate::content::check_item_status(conn, c, &e.sender, &e.body) {
+            match crate::content::check_item_status(conn, c, &e.sender, &e.body, true) {
                 Ok(()) => None,
                 Err(r) => return Ok(Arrival::Refused(r)),
             }
+        }
+        // Another participant's opening may not have arrived yet; the
+        // sender's own would have (its envelopes arrive in order).
+        (Body::Update { .. } | Body::ItemStatus(_), None)
+            if opener(&e.case_id) != Some(&e.sender) =>
+        {
+            return refused(
+                RefusalCode::NotYet,
+                format!("case {} is not known here yet", e.case_id),
+            );
         }
         (Body::Update { .. } | Body::ItemStatus(_), None) => {
             return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
@@ -488,7 +521,16 @@ fn arrive(
                 ),
             );
         }
-        (Body::Case { .. }, None) if !e.case_id.starts_with(&format!("{}-", e.sender)) => {
+        // A reply into a thread someone else opened, before its opening.
+        (Body::Case { kind, .. }, None)
+            if !kind.has_lifecycle() && opener(&e.case_id) != Some(&e.sender) =>
+        {
+            return refused(
+                RefusalCode::NotYet,
+                format!("case {} is not known here yet", e.case_id),
+            );
+        }
+        (Body::Case { .. }, None) if opener(&e.case_id) != Some(&e.sender) => {
             return refused(
                 RefusalCode::WrongCase,
                 format!(

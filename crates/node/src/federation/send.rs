@@ -9,6 +9,7 @@ use liaison_core::incident::{UPDATE, UpdateBody};
 use liaison_core::leaf::LeafEntry;
 use liaison_core::legal::TransitionBody;
 use liaison_core::lifecycle::Action;
+use liaison_core::roster::recipients_from;
 use liaison_proto::NodeRole;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, Direction};
@@ -18,16 +19,16 @@ use crate::envelopes::{Broadcast, Sent, now_ms, random_id};
 use crate::{Node, NodeError, now_rfc3339};
 
 impl Node {
-    /// Signs a `kind` envelope with `body` for one pinned party (none if
-    /// `party` is not a pinned party).
-    pub(crate) fn sign_for_party(
+    /// Signs a `kind` envelope with `body` for each pinned party of `parties`
+    /// (one envelope each: these are per-party messages, not a case's).
+    pub(crate) fn sign_for_listed(
         &self,
-        party: &str,
+        parties: &[String],
         kind: &str,
         case_id: &str,
         body: &serde_json::Value,
     ) -> Result<Broadcast, NodeError> {
-        self.sign_for(|p| p == party, kind, case_id, body)
+        self.sign_for(|p| parties.iter().any(|q| q == p), kind, case_id, body)
     }
 
     /// Signs a `kind` envelope with `body` for every pinned party.
@@ -57,6 +58,7 @@ impl Node {
                 id: random_id()?,
                 sender: self.party.to_string(),
                 recipient: peer.party.to_string(),
+                also_to: Vec::new(),
                 kind: kind.to_owned(),
                 case_id: case_id.to_owned(),
                 created: created.clone(),
@@ -80,18 +82,27 @@ impl Node {
         kind: &str,
         body: serde_json::Value,
     ) -> Result<Sent, NodeError> {
-        self.open_case_with(to, kind, body, Attaching::none()).await
+        self.open_case_with(&[to.to_owned()], kind, body, Attaching::none())
+            .await
     }
 
-    /// [`Node::open_case`] with attachments (stored here first).
+    /// Opens a case with every party of `to` (several only where the kind
+    /// takes them: [`CaseKind::takes_many_recipients`]), with attachments
+    /// (stored here first). The sender and `to` make the case's roster.
     pub async fn open_case_with(
         &self,
-        to: &str,
+        to: &[String],
         kind: &str,
         body: serde_json::Value,
         attachments: Attaching,
     ) -> Result<Sent, NodeError> {
         let kind = CaseKind::parse(kind)?;
+        if to.len() > 1 && !kind.takes_many_recipients() {
+            return Err(NodeError::Invalid(format!(
+                "a {} goes to one party; only notes, incident notifications and content reports open with several",
+                kind.as_str()
+            )));
+        }
         let summary = check_body(kind, &body)?;
         for linked in &summary.links {
             if self.store.read(|c| db::case_by_id(c, linked))?.is_none() {
@@ -121,13 +132,9 @@ impl Node {
             .read(|c| db::case_by_id(c, case_id))?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
         let (_, tlp) = UpdateBody::check(&body)?;
-        crate::cases::check_update(&case, self.party.as_str(), tlp.is_some())
+        crate::cases::check_update(&case, self.party.as_str(), tlp.is_some(), false)
             .map_err(|r| NodeError::Store(StoreError::Conflict(r.message)))?;
-        let to = if case.initiator == self.party.as_str() {
-            case.responder
-        } else {
-            case.initiator
-        };
+        let to = self.others_in_case(case_id)?;
         self.send(&to, UPDATE, case_id, body, None, Vec::new())
             .await
     }
@@ -146,11 +153,7 @@ impl Node {
             )));
         }
         check_body(kind, &body)?;
-        let to = if case.initiator == self.party.as_str() {
-            case.responder
-        } else {
-            case.initiator
-        };
+        let to = self.others_in_case(case_id)?;
         self.send(&to, kind.as_str(), case_id, body, None, Vec::new())
             .await
     }
@@ -248,20 +251,36 @@ impl Node {
         .await
     }
 
-    /// Sends an envelope continuing an existing case.
+    /// Sends an envelope continuing an existing case to every other participant.
     pub(crate) async fn send_in_case(
         &self,
-        to: &str,
         kind: &str,
         case_id: &str,
         body: serde_json::Value,
     ) -> Result<Sent, NodeError> {
-        self.send(to, kind, case_id, body, None, Vec::new()).await
+        let to = self.others_in_case(case_id)?;
+        self.send(&to, kind, case_id, body, None, Vec::new()).await
+    }
+
+    /// Every participant of a case but this node, in roster order: who an
+    /// envelope of the case goes to.
+    fn others_in_case(&self, case_id: &str) -> Result<Vec<String>, NodeError> {
+        let roster = self.store.read(|c| db::participants(c, case_id))?;
+        let to: Vec<String> = recipients_from(&roster, self.party.as_str())
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if to.is_empty() {
+            return Err(NodeError::Store(StoreError::NotFound(format!(
+                "case {case_id} has no other participant here"
+            ))));
+        }
+        Ok(to)
     }
 
     async fn send(
         &self,
-        to: &str,
+        to: &[String],
         kind: &str,
         case_id: &str,
         body: serde_json::Value,
@@ -276,26 +295,32 @@ impl Node {
                 )));
             }
         }
-        let peer = self.peer(to)?.ok_or_else(|| {
-            NodeError::Invalid(format!(
-                "party {to:?} is not a pinned peer; pin its card with `liaison peer add`"
-            ))
-        })?;
-        if peer.card.role != NodeRole::Party {
-            return Err(NodeError::Invalid(format!(
-                "{to} is a witness, not a party: it takes no messages"
-            )));
-        }
-        if opening.is_some() && !CaseKind::parse(kind)?.accepted_by(peer.kind) {
-            return Err(NodeError::Invalid(format!(
-                "{to} is a party of kind {}, which does not take {kind} cases",
-                peer.kind.as_str()
-            )));
+        let Some((first, others)) = to.split_first() else {
+            return Err(NodeError::Invalid("an envelope needs a recipient".into()));
+        };
+        for party in to {
+            let peer = self.peer(party)?.ok_or_else(|| {
+                NodeError::Invalid(format!(
+                    "party {party:?} is not a pinned peer; pin its card with `liaison peer add`"
+                ))
+            })?;
+            if peer.card.role != NodeRole::Party {
+                return Err(NodeError::Invalid(format!(
+                    "{party} is a witness, not a party: it takes no messages"
+                )));
+            }
+            if opening.is_some() && !CaseKind::parse(kind)?.accepted_by(peer.kind) {
+                return Err(NodeError::Invalid(format!(
+                    "{party} is a party of kind {}, which does not take {kind} cases",
+                    peer.kind.as_str()
+                )));
+            }
         }
         let envelope = Envelope {
             id: random_id()?,
             sender: self.party.to_string(),
-            recipient: to.to_owned(),
+            recipient: first.clone(),
+            also_to: others.to_vec(),
             kind: kind.to_owned(),
             case_id: case_id.to_owned(),
             created: now_rfc3339(),
@@ -345,7 +370,10 @@ impl Node {
                     opening.as_ref(),
                     &stems,
                 )?;
-                db::enqueue(tx.conn(), &signed.envelope.recipient, &hex, &now, now_ms())?;
+                // One delivery (and one receipt) per recipient.
+                for party in signed.envelope.recipients() {
+                    db::enqueue(tx.conn(), party, &hex, &now, now_ms())?;
+                }
                 Ok(Sent {
                     case_id: signed.envelope.case_id.clone(),
                     envelope_id: signed.envelope.id.clone(),

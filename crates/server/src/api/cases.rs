@@ -57,12 +57,30 @@ pub(super) async fn show_case(
     Ok(Json(node.case_detail_for(&caller.0, &id, "api").await?))
 }
 
-/// A case to open with a pinned party.
+/// Who a case opens with: one pinned party, or several.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(super) enum Recipients {
+    One(String),
+    Several(Vec<String>),
+}
+
+impl Recipients {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Recipients::One(party) => vec![party],
+            Recipients::Several(parties) => parties,
+        }
+    }
+}
+
+/// A case to open with one pinned party or several.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct OpenCase {
-    /// The party code of a pinned peer.
-    to: String,
+    /// The party code of a pinned peer, or a list of them (notes, incident
+    /// notifications and content reports may go to several at once).
+    to: Recipients,
     /// `note`, `preservation`, `mla`, `emergency_disclosure`, `incident`,
     /// `hotline`, `ping` or `content_report`.
     kind: String,
@@ -86,7 +104,7 @@ pub(super) async fn open_case(
     caller.require(Permission::Open(kind))?;
     let attaching = node.attaching_for(&caller.0, req.attachments)?;
     let sent = node
-        .open_case_with(&req.to, kind.as_str(), req.body, attaching)
+        .open_case_with(&req.to.into_vec(), kind.as_str(), req.body, attaching)
         .await?;
     Ok((StatusCode::CREATED, Json(sent)))
 }

@@ -178,13 +178,14 @@ pub fn cases_linking_to(conn: &Connection, case_id: &str) -> Result<Vec<CaseRow>
     Ok(rows)
 }
 
-/// When the outbox entry of an envelope was delivered (receipt stored).
+/// When an outgoing envelope was first delivered to one of its recipients
+/// (that recipient's receipt stored).
 pub fn delivered_at(conn: &Connection, envelope_hash: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT delivered_at FROM outbox WHERE envelope_hash = ?1 AND state = 'delivered'",
+            "SELECT MIN(delivered_at) FROM outbox WHERE envelope_hash = ?1 AND state = 'delivered'",
         )?
-        .query_row([envelope_hash], |r| r.get("delivered_at"))
+        .query_row([envelope_hash], |r| r.get(0))
         .optional()?
         .flatten())
 }

@@ -137,13 +137,18 @@ pub fn latest_recorded(conn: &Connection, case_id: &str) -> Result<Option<String
         .query_row([case_id], |r| r.get(0))?)
 }
 
+/// Outgoing envelopes `peer` gave a receipt for (its own receipt in
+/// `receipt`), in log order: what an audit checks against the peer's log.
 pub fn envelopes_with_receipts_from(
     conn: &Connection,
     peer: &str,
 ) -> Result<Vec<EnvelopeRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE direction = 'out' AND recipient = ?1 AND receipt IS NOT NULL ORDER BY log_index"
-    ))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.hash, e.id, e.sender, e.recipient, e.kind, e.case_id, e.created, e.signed_json,
+                e.direction, e.log_index, e.recorded_at, o.receipt
+         FROM outbox o JOIN envelopes e ON e.hash = o.envelope_hash
+         WHERE o.peer = ?1 AND o.receipt IS NOT NULL ORDER BY e.log_index",
+    )?;
     let rows = stmt
         .query_map([peer], envelope_from_row)?
         .collect::<Result<_, _>>()?;

@@ -5,8 +5,6 @@ use rusqlite::params;
 
 use crate::StoreError;
 
-use super::envelopes::set_receipt;
-
 /// Where an outbox entry stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
@@ -57,6 +55,8 @@ pub struct OutboxItem {
     pub next_attempt_ms: i64,
     pub last_error: Option<String>,
     pub alerted: bool,
+    /// Put off by the recipient until it holds what the envelope follows.
+    pub deferred: bool,
 }
 
 fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
@@ -76,13 +76,14 @@ fn outbox_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         next_attempt_ms: r.get("next_attempt_ms")?,
         last_error: r.get("last_error")?,
         alerted: r.get::<_, Option<String>>("alerted_at")?.is_some(),
+        deferred: r.get("deferred")?,
     })
 }
 
 const OUTBOX_SELECT: &str =
     "SELECT o.seq, o.peer, o.envelope_hash, e.id, e.kind, e.case_id, e.signed_json,
         EXISTS (SELECT 1 FROM envelope_attachments a WHERE a.envelope_hash = o.envelope_hash) AS has_attachments,
-        o.state, o.enqueued_at, o.enqueued_ms, o.attempts, o.next_attempt_ms, o.last_error, o.alerted_at
+        o.state, o.enqueued_at, o.enqueued_ms, o.attempts, o.next_attempt_ms, o.last_error, o.alerted_at, o.deferred
      FROM outbox o JOIN envelopes e ON e.hash = o.envelope_hash";
 
 pub fn enqueue(
@@ -99,18 +100,27 @@ pub fn enqueue(
     Ok(conn.last_insert_rowid())
 }
 
-/// The oldest pending entries for `peer` after sequence number `after`, in order.
+/// The oldest pending entries for `peer` after sequence number `after`, in
+/// order, leaving out those the peer put off whose next attempt is after
+/// `now_ms` and every later entry of their cases: the rest of the stream
+/// goes on, and a case's envelopes still arrive in order.
 pub fn pending_after(
     conn: &Connection,
     peer: &str,
     after: i64,
+    now_ms: i64,
     limit: usize,
 ) -> Result<Vec<OutboxItem>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' AND o.seq > ?2 ORDER BY o.seq LIMIT ?3"
+        "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' AND o.seq > ?2
+            AND NOT EXISTS (
+                SELECT 1 FROM outbox d JOIN envelopes de ON de.hash = d.envelope_hash
+                WHERE d.peer = o.peer AND d.state = 'pending' AND d.deferred = 1
+                  AND d.next_attempt_ms > ?3 AND d.seq <= o.seq AND de.case_id = e.case_id)
+            ORDER BY o.seq LIMIT ?4"
     ))?;
     let rows = stmt
-        .query_map(params![peer, after, limit as i64], outbox_from_row)?
+        .query_map(params![peer, after, now_ms, limit as i64], outbox_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -151,10 +161,66 @@ pub fn mark_delivered(
     at_ms: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, delivered_ms = ?3, last_error = NULL WHERE seq = ?1",
+        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, delivered_ms = ?3, last_error = NULL,
+            receipt = ?4, deferred = 0 WHERE seq = ?1",
     )?
-    .execute(params![seq, at, at_ms])?;
-    set_receipt(conn, envelope_hash, receipt)
+    .execute(params![seq, at, at_ms, receipt])?;
+    // The envelope row keeps the first receipt that came back.
+    conn.prepare_cached("UPDATE envelopes SET receipt = ?2 WHERE hash = ?1 AND receipt IS NULL")?
+        .execute(params![envelope_hash, receipt])?;
+    Ok(())
+}
+
+/// Puts an entry off until `next_attempt_ms`: its recipient could not record
+/// it yet. The rest of the stream goes on meanwhile.
+pub fn mark_deferred(
+    conn: &Connection,
+    seq: i64,
+    reason: &str,
+    next_attempt_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3, deferred = 1 WHERE seq = ?1",
+    )?
+    .execute(params![seq, reason, next_attempt_ms])?;
+    Ok(())
+}
+
+/// Where one recipient's copy of an outgoing envelope stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientDelivery {
+    pub envelope_hash: String,
+    pub peer: String,
+    pub state: Delivery,
+    /// The recipient's receipt (a tlog-proof), once delivered.
+    pub receipt: Option<String>,
+    pub delivered_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Every recipient's delivery of every outgoing envelope of a case, in outbox order.
+pub fn deliveries_of_case(
+    conn: &Connection,
+    case_id: &str,
+) -> Result<Vec<RecipientDelivery>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.envelope_hash, o.peer, o.state, o.receipt, o.delivered_at, o.last_error
+         FROM envelopes e JOIN outbox o ON o.envelope_hash = e.hash
+         WHERE e.case_id = ?1 AND e.direction = 'out' ORDER BY o.seq",
+    )?;
+    let rows = stmt
+        .query_map([case_id], |r| {
+            Ok(RecipientDelivery {
+                envelope_hash: r.get("envelope_hash")?,
+                peer: r.get("peer")?,
+                state: r.get::<_, crate::Stored<Delivery>>("state")?.0,
+                receipt: r.get("receipt")?,
+                delivered_at: r.get("delivered_at")?,
+                last_error: r.get("last_error")?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 pub fn mark_refused(conn: &Connection, seq: i64, reason: &str) -> Result<(), StoreError> {
@@ -170,7 +236,7 @@ pub fn mark_attempt_failed(
     next_attempt_ms: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE seq = ?1",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3, deferred = 0 WHERE seq = ?1",
     )?
     .execute(params![seq, error, next_attempt_ms])?;
     Ok(())

@@ -52,6 +52,14 @@ impl<'a> Member<'a> {
     }
 }
 
+/// A configuration change making the node a party of `kind` in `jurisdiction`.
+pub fn kind_of(kind: &'static str, jurisdiction: &'static str) -> impl FnOnce(&mut Config) {
+    move |c: &mut Config| {
+        c.node.kind = Some(kind.into());
+        c.node.jurisdiction = Some(jurisdiction.into());
+    }
+}
+
 /// Real nodes in one temporary directory, each pinned to every other.
 pub struct Net {
     nodes: Vec<LiveNode>,

@@ -37,7 +37,7 @@ async fn a_red_attachment_stays_red_whatever_else_names_it() {
     let red = us
         .node
         .open_case_with(
-            "ru",
+            &["ru".to_owned()],
             "incident",
             incident_body("TLP:RED"),
             Attaching::by_operator(vec![red_file.clone()]),
@@ -71,7 +71,7 @@ async fn a_red_attachment_stays_red_whatever_else_names_it() {
         .unwrap();
     us.node
         .open_case_with(
-            "ru",
+            &["ru".to_owned()],
             "note",
             note("the same file, unmarked"),
             Attaching::by_operator(vec![red_file.clone()]),
@@ -245,7 +245,7 @@ async fn peers_and_users_are_held_to_quotas_cannot_probe_and_witnesses_push_noth
     let case = us
         .node
         .open_case_with(
-            "ru",
+            &["ru".to_owned()],
             "mla",
             mla_body(None),
             Attaching::by_operator(vec![listed.clone()]),

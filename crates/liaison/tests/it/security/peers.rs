@@ -21,6 +21,7 @@ fn envelope(
         id: liaison_core::envelope::new_id(r),
         sender: from.into(),
         recipient: to.into(),
+        also_to: Vec::new(),
         kind: kind.into(),
         case_id: case.into(),
         created,

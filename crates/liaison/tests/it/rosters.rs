@@ -1,0 +1,406 @@
+//! Cases among several parties: the roster an opening makes, one delivery
+//! and one receipt per recipient, every later envelope to every other
+//! participant, and a message that reaches a participant before the case it
+//! belongs to waiting for it.
+
+use liaison_core::envelope::{DeliveryRequest, SignedEnvelope};
+use liaison_node::Node;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Whether every recipient of every outgoing envelope of `case` on `node`
+/// has stored its receipt.
+fn all_receipted(node: &Node, case: &str) -> bool {
+    node.case_detail(case).is_ok_and(|d| {
+        d.messages
+            .iter()
+            .filter(|m| m.direction == "out")
+            .all(|m| !m.receipts.is_empty() && m.receipts.iter().all(|r| r.delivery == "delivered"))
+    })
+}
+
+fn hashes(node: &Node, case: &str) -> Vec<String> {
+    let Ok(detail) = node.case_detail(case) else {
+        return Vec::new();
+    };
+    let mut h: Vec<String> = detail
+        .messages
+        .into_iter()
+        .map(|m| m.envelope_hash)
+        .collect();
+    h.sort();
+    h
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_note_among_three_parties_reaches_each_and_each_receipts_it() {
+    let net = Net::with(&["us", "ru", "ngo"]).await;
+    let (us, ru, ngo) = (&net["us"].node, &net["ru"].node, &net["ngo"].node);
+    let sent = us
+        .open_case_with(
+            &["ru".into(), "ngo".into()],
+            "note",
+            note("Three-way"),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    let case = sent.case_id.clone();
+    wait_until(20, "both receipts", || all_receipted(us, &case)).await;
+    let detail = us.case_detail(&case).unwrap();
+    let roster: Vec<(String, &str)> = detail
+        .participants
+        .iter()
+        .map(|p| (p.party.clone(), p.role.as_str()))
+        .collect();
+    assert_eq!(
+        roster,
+        [
+            ("us".to_owned(), "requesting"),
+            ("ru".to_owned(), "requested"),
+            ("ngo".to_owned(), "requested")
+        ]
+    );
+    let opening = &detail.messages[0];
+    assert_eq!(opening.recipients, ["ru", "ngo"]);
+    let per: Vec<(&str, bool)> = opening
+        .receipts
+        .iter()
+        .map(|r| (r.party.as_str(), r.receipt_verified == Some(true)))
+        .collect();
+    assert_eq!(per, [("ru", true), ("ngo", true)]);
+    // The two receipts are different proofs: each in its recipient's own log.
+    assert_ne!(opening.receipts[0].receipt, opening.receipts[1].receipt);
+
+    // A reply from one recipient goes to every other participant.
+    wait_until(10, "ngo holds the case", || ngo.case_detail(&case).is_ok()).await;
+    let reply = ngo.reply(&case, note("Seen by the NGO")).await.unwrap();
+    wait_until(20, "the reply's receipts", || all_receipted(ngo, &case)).await;
+    let on_ngo = ngo.case_detail(&case).unwrap();
+    let mine = on_ngo
+        .messages
+        .iter()
+        .find(|m| m.id == reply.envelope_id)
+        .unwrap();
+    assert_eq!(mine.recipients, ["us", "ru"]);
+    assert_eq!(on_ngo.role, "requested");
+    for node in [us, ru] {
+        wait_until(10, "the reply arrives", || hashes(node, &case).len() == 2).await;
+    }
+    // Everyone holds the same signed envelopes.
+    assert_eq!(hashes(us, &case), hashes(ru, &case));
+    assert_eq!(hashes(us, &case), hashes(ngo, &case));
+    // `case show --json` lists participants and each recipient's receipt.
+    let out = liaison(&[
+        "--json",
+        "case",
+        "show",
+        net["us"].dir.to_str().unwrap(),
+        &case,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["participants"].as_array().unwrap().len(), 3);
+    assert_eq!(shown["messages"][0]["receipts"][1]["party"], "ngo");
+    assert_eq!(shown["messages"][0]["receipts"][1]["delivery"], "delivered");
+    let text = stdout(&liaison(&[
+        "case",
+        "show",
+        net["us"].dir.to_str().unwrap(),
+        &case,
+    ]));
+    assert!(
+        text.contains(
+            "Participants: us (Requesting party), ru (Requested party), ngo (Requested party)"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_content_report_to_two_providers_is_answered_by_each_for_itself() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("us-isp").config(kind_of("provider", "US")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+    ])
+    .await;
+    let (us, a, b) = (&net["us"].node, &net["us-isp"].node, &net["ru-isp"].node);
+    let case = us
+        .open_case_with(
+            &["us-isp".into(), "ru-isp".into()],
+            "content_report",
+            report_body(),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(20, "both providers' receipts", || all_receipted(us, &case)).await;
+    for p in [a, b] {
+        wait_until(10, "the report arrives", || p.case_detail(&case).is_ok()).await;
+    }
+    // One provider removed the hashed item, the other did not find it.
+    a.answer_items(
+        &case,
+        json!({"answers": [{"item": 1, "status": "removed"}]}),
+    )
+    .await
+    .unwrap();
+    b.answer_items(
+        &case,
+        json!({"answers": [{"item": 1, "status": "checked"}]}),
+    )
+    .await
+    .unwrap();
+    let states = |node: &Node| -> Vec<(String, String)> {
+        node.case_detail(&case).unwrap().items.unwrap()[1]
+            .by_provider
+            .iter()
+            .map(|p| (p.party.clone(), p.state.status.as_str().to_owned()))
+            .collect()
+    };
+    let expected = vec![
+        ("us-isp".to_owned(), "removed".to_owned()),
+        ("ru-isp".to_owned(), "checked".to_owned()),
+    ];
+    for node in [us, a, b] {
+        wait_until(20, "both answers everywhere", || states(node) == expected).await;
+    }
+    // Each provider's own view is its own answer.
+    let own = |node: &Node| {
+        node.case_detail(&case).unwrap().items.unwrap()[1]
+            .state
+            .status
+    };
+    assert_eq!(own(a).as_str(), "removed");
+    assert_eq!(own(b).as_str(), "checked");
+    // A provider's answer does not stand for the other's: ru-isp may still
+    // remove it, and one removal is enough for the reporter's hash list.
+    b.answer_items(
+        &case,
+        json!({"answers": [{"item": 1, "status": "removed"}]}),
+    )
+    .await
+    .unwrap();
+    wait_until(20, "the hash is listed", || {
+        us.hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
+            .is_ok_and(|l| l.iter().any(|e| e.origin_case == case))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_legal_request_goes_to_one_party_and_every_recipient_must_take_the_kind() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("ru").config(kind_of("authority", "RU")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+    ])
+    .await;
+    let us = &net["us"].node;
+    let two = ["ru".to_owned(), "ru-isp".to_owned()];
+    let e = us
+        .open_case_with(&two, "mla", mla_body(None), Default::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("goes to one party"), "{e}");
+    // An incident to an authority and a provider: the provider takes none.
+    let e = us
+        .open_case_with(
+            &two,
+            "incident",
+            incident_body("TLP:GREEN"),
+            Default::default(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ru-isp is a party of kind provider"), "{e}");
+    // Nothing was committed for either attempt.
+    assert!(us.list_cases(10).unwrap().is_empty());
+    // The CLI takes --to more than once, and says why it refuses.
+    let body = net.root().join("mla.json");
+    std::fs::write(&body, mla_body(None).to_string()).unwrap();
+    let out = liaison(&[
+        "case",
+        "new",
+        net["us"].dir.to_str().unwrap(),
+        "--to",
+        "ru",
+        "--to",
+        "ru-isp",
+        "--kind",
+        "mla",
+        "--file",
+        body.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("goes to one party"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_arrives_before_its_case_waits_for_it_and_nothing_is_lost() {
+    // `us` opens a note with ru and ngo but is not serving: its outbox holds.
+    let root = tempfile::tempdir().unwrap();
+    let us = idle_node(root.path(), "us").await;
+    let ru = live_node(root.path(), "ru", "party").await;
+    let ngo = live_node(root.path(), "ngo", "party").await;
+    for n in [&us, &ru.node, &ngo.node] {
+        for m in [&us, &ru.node, &ngo.node] {
+            if n.party().as_str() != m.party().as_str() {
+                n.pin_peer(&m.card(), false).await.unwrap();
+            }
+        }
+    }
+    let case = us
+        .open_case_with(
+            &["ru".into(), "ngo".into()],
+            "note",
+            note("Ordering"),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .case_id;
+    // Only ngo gets the opening (handed over as us would send it).
+    let signed: SignedEnvelope = serde_json::from_str(
+        &us.store()
+            .read(|c| {
+                Ok(c.sqlite().query_row(
+                    "SELECT signed_json FROM envelopes WHERE case_id = ?1",
+                    [&case],
+                    |r| r.get::<_, String>(0),
+                )?)
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    let to_ngo =
+        liaison_node::tls::peer_http_client(us.tls(), ngo.node.tls().fingerprint()).unwrap();
+    let answer: liaison_core::envelope::DeliveryResponse = to_ngo
+        .post(format!("{}/federation/v1/envelopes", ngo.fed_url()))
+        .json(&DeliveryRequest {
+            envelopes: vec![signed],
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.results[0].receipt.is_some());
+    // ngo replies to us and ru; ru does not know the case yet and puts it
+    // off, recording nothing and refusing nothing.
+    let reply = ngo
+        .node
+        .reply(&case, note("Before the opening"))
+        .await
+        .unwrap();
+    wait_until(20, "ru puts the reply off", || {
+        count(
+            &ngo.node,
+            "outbox WHERE peer = 'ru' AND state = 'pending' AND deferred = 1",
+        ) == 1
+    })
+    .await;
+    assert!(ru.node.case_detail(&case).is_err());
+    assert_eq!(count(&ru.node, "rejections"), 0);
+    assert_eq!(count(&ru.node, "envelopes"), 0);
+    // A later message of ngo to ru in another case is not held up behind it.
+    let other = ngo
+        .node
+        .open_case("ru", "note", note("Unrelated"))
+        .await
+        .unwrap();
+    wait_until(20, "the unrelated note arrives", || {
+        ru.node.case_detail(&other.case_id).is_ok()
+    })
+    .await;
+    assert!(ru.node.case_detail(&case).is_err());
+
+    // us comes up: its opening reaches ru (ngo answers with the receipt it
+    // already gave), and ngo's retry then lands.
+    let _server = start(&us).await;
+    wait_until(30, "ru holds both envelopes", || {
+        hashes(&ru.node, &case).len() == 2
+    })
+    .await;
+    wait_until(30, "every receipt", || {
+        all_receipted(&us, &case) && all_receipted(&ngo.node, &case)
+    })
+    .await;
+    assert_eq!(hashes(&ru.node, &case), hashes(&ngo.node, &case));
+    wait_until(30, "us holds the reply", || hashes(&us, &case).len() == 2).await;
+    assert_eq!(hashes(&us, &case), hashes(&ru.node, &case));
+    // Exactly one copy of each, on each node.
+    for n in [&us, &ru.node, &ngo.node] {
+        assert_eq!(
+            count(n, &format!("envelopes WHERE case_id = '{case}'")),
+            2,
+            "{}",
+            n.party()
+        );
+    }
+    assert_eq!(count(&ru.node, "rejections"), 0);
+    let on_ngo = ngo.node.case_detail(&case).unwrap();
+    let mine = on_ngo
+        .messages
+        .iter()
+        .find(|m| m.id == reply.envelope_id)
+        .unwrap();
+    assert!(
+        mine.receipts
+            .iter()
+            .all(|r| r.receipt_verified == Some(true))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_participants_write_into_a_case() {
+    let net = Net::with(&["us", "ru", "ngo"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let case = us
+        .node
+        .open_case("ru", "note", note("Two of us"))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "ru holds it", || ru.node.case_detail(&case).is_ok()).await;
+    // ngo is pinned by both but not on the roster: it cannot write in.
+    let e = liaison_core::envelope::Envelope {
+        id: "0190a1b2c3d4e5f60718293a4b5c6d7e".into(),
+        sender: "ngo".into(),
+        recipient: "ru".into(),
+        also_to: vec!["us".into()],
+        kind: "note".into(),
+        case_id: case.clone(),
+        created: jiff::Timestamp::now().to_string(),
+        body: note("Let me in"),
+        attachments: vec![],
+    };
+    let answer = forge(&net["ngo"], ru, e.clone()).await;
+    let error = answer.results[0].error.as_ref().unwrap();
+    assert_eq!(error.code, "wrong_case", "{}", error.message);
+    assert!(
+        error.message.contains("not a participant"),
+        "{}",
+        error.message
+    );
+    // Named among several recipients counts as addressed; named nowhere does not.
+    let mut elsewhere = e;
+    elsewhere.id = "0190a1b2c3d4e5f60718293a4b5c6d7f".into();
+    elsewhere.recipient = "us".into();
+    elsewhere.also_to = vec![];
+    let answer = forge(&net["ngo"], ru, elsewhere).await;
+    assert_eq!(
+        answer.results[0].error.as_ref().unwrap().code,
+        "wrong_recipient"
+    );
+}
