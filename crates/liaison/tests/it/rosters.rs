@@ -168,6 +168,16 @@ async fn a_content_report_to_two_providers_is_answered_by_each_for_itself() {
     for node in [us, a, b] {
         wait_until(20, "both answers everywhere", || states(node) == expected).await;
     }
+    // The reporter's page shows each provider's answer, in both languages.
+    let officer = Page::new(us, net["us"].app_url(), "ana", "legal_officer", "en").await;
+    let (_, page) = officer.get(&format!("/cases/{case}")).await;
+    assert!(page.contains("us-isp: removed · ru-isp: checked"), "{page}");
+    let officer_ru = Page::new(us, net["us"].app_url(), "ivan", "legal_officer", "ru").await;
+    let (_, page) = officer_ru.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.contains("us-isp: удалено · ru-isp: проверено"),
+        "{page}"
+    );
     // Each provider's own view is its own answer.
     let own = |node: &Node| {
         node.case_detail(&case).unwrap().items.unwrap()[1]
@@ -403,4 +413,107 @@ async fn only_participants_write_into_a_case() {
         answer.results[0].error.as_ref().unwrap().code,
         "wrong_recipient"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_opens_a_note_with_two_parties_and_shows_each_receipt_in_both_languages() {
+    let net = Net::with(&["us", "ru", "ngo"]).await;
+    let us = &net["us"];
+    let en = Page::new(&us.node, us.app_url(), "ana", "legal_officer", "en").await;
+    let ru = Page::new(&us.node, us.app_url(), "ivan", "legal_officer", "ru").await;
+    // A note may go to several parties: the form offers a box per party.
+    let (status, form) = en.get("/cases/new?kind=note").await;
+    assert_eq!(status, 200);
+    assert!(form.contains("id=\"recipients\""), "{form}");
+    assert!(
+        form.contains("type=\"checkbox\" name=\"to\" value=\"ngo\""),
+        "{form}"
+    );
+    // A legal request goes to one: a single choice.
+    let (_, form) = en.get("/cases/new?kind=mla").await;
+    assert!(!form.contains("id=\"recipients\"") && form.contains("<select name=\"to\">"));
+    let (status, page) = en
+        .post(
+            "/cases/new",
+            &[
+                ("kind", "note"),
+                ("to", "ru"),
+                ("to", "ngo"),
+                ("subject", "To both"),
+                ("text", "One message, two receipts"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let case = us.node.list_cases(1).unwrap()[0].id.clone();
+    wait_until(20, "both receipts", || all_receipted(&us.node, &case)).await;
+    let (_, page) = en.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.contains("us (Requesting party, this node)")
+            && page.contains("ru (Requested party)")
+            && page.contains("ngo (Requested party)"),
+        "{page}"
+    );
+    assert!(page.contains("Receipt from each recipient"), "{page}");
+    assert_eq!(
+        page.matches("<td class=\"receipt ok\">receipt verified</td>")
+            .count(),
+        2
+    );
+    let (_, page) = ru.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.contains("us (Запрашивающая сторона, этот узел)")
+            && page.contains("ngo (Запрашиваемая сторона)")
+            && page.contains("Квитанция каждого получателя"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<td class=\"receipt ok\">квитанция проверена</td>")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_takes_one_recipient_or_several_and_lists_each_receipt() {
+    let net = Net::with(&["us", "ru", "ngo"]).await;
+    let us = &net["us"];
+    let api = Api::as_user(&us.node, us.app_url(), "script", "legal_officer").await;
+    let (status, sent) = api
+        .post(
+            "/api/v1/cases",
+            json!({"to": ["ru", "ngo"], "kind": "note", "body": note("Via the API")}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let case = sent["case_id"].as_str().unwrap().to_owned();
+    wait_until(20, "both receipts", || all_receipted(&us.node, &case)).await;
+    let (_, shown) = api.get(&format!("/api/v1/cases/{case}")).await;
+    let parties: Vec<&str> = shown["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["party"].as_str().unwrap())
+        .collect();
+    assert_eq!(parties, ["us", "ru", "ngo"]);
+    let receipts = shown["messages"][0]["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 2);
+    assert!(receipts.iter().all(|r| r["receipt_verified"] == true));
+    // One recipient as a plain string still works; none, or one twice, does not.
+    let (status, _) = api
+        .post(
+            "/api/v1/cases",
+            json!({"to": "ru", "kind": "note", "body": note("One")}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for to in [json!([]), json!(["ru", "ru"]), json!(["us", "ru"])] {
+        let (status, answer) = api
+            .post(
+                "/api/v1/cases",
+                json!({"to": to, "kind": "note", "body": note("Bad")}),
+            )
+            .await;
+        assert_eq!(status, 422, "{to}: {answer}");
+    }
 }

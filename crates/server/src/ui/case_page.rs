@@ -29,6 +29,10 @@ pub struct MessageLine {
     pub delivery: String,
     pub receipt: String,
     pub receipt_ok: bool,
+    /// Every recipient, when there are several.
+    pub recipients: String,
+    /// Outgoing to several: each recipient's delivery, receipt and whether it verifies.
+    pub receipts: Vec<(String, String, String, bool)>,
     pub log_index: u64,
     pub attachments: Vec<(String, String)>,
 }
@@ -53,6 +57,8 @@ pub struct ItemLine {
     pub due: String,
     pub overdue: bool,
     pub listed_as: String,
+    /// A report to several parties: where the item stands for each.
+    pub by_provider: Vec<(String, String)>,
     /// Statuses the provider's side may move the item to now.
     pub moves: Vec<(String, String)>,
 }
@@ -65,7 +71,8 @@ pub(super) struct CasePage {
     d: CaseDetail,
     kind_label: String,
     state_label: String,
-    role_label: String,
+    /// The case's roster: party, its role, whether it is this node.
+    participants: Vec<(String, String, bool)>,
     messages: Vec<MessageLine>,
     actions: Vec<ActionForm>,
     grounds: Vec<(String, String)>,
@@ -262,10 +269,27 @@ pub(super) async fn case_view(
                 }
                 t.kind(&m.kind).to_owned()
             };
-            let (receipt, receipt_ok) = match m.receipt_verified {
+            let proof = |verified: Option<bool>| match verified {
                 Some(true) => (t.get("case.receipt_ok").to_owned(), true),
                 Some(false) => (t.get("case.receipt_bad").to_owned(), false),
                 None => (t.get("case.receipt_none").to_owned(), false),
+            };
+            let (receipt, receipt_ok) = proof(m.receipt_verified);
+            let receipts = if m.receipts.len() > 1 {
+                m.receipts
+                    .iter()
+                    .map(|r| {
+                        let (text, ok) = proof(r.receipt_verified);
+                        (
+                            r.party.clone(),
+                            t.get(&format!("delivery.{}", r.delivery)).to_owned(),
+                            text,
+                            ok,
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
             };
             let attachments = m
                 .attachments
@@ -281,6 +305,12 @@ pub(super) async fn case_view(
                 delivery: t.get(&format!("delivery.{}", m.delivery)).to_owned(),
                 receipt,
                 receipt_ok,
+                recipients: if m.recipients.len() > 1 {
+                    m.recipients.join(", ")
+                } else {
+                    String::new()
+                },
+                receipts,
                 log_index: m.log_index,
                 attachments,
             }
@@ -419,6 +449,19 @@ pub(super) async fn case_view(
                     .unwrap_or_default(),
                 overdue: i.overdue,
                 listed_as: i.listed_as.clone().unwrap_or_default(),
+                by_provider: if i.by_provider.len() > 1 {
+                    i.by_provider
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.party.clone(),
+                                t.value("item_status", p.state.status.as_str()),
+                            )
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 moves: liaison_core::content::ItemStatus::ALL
                     .iter()
                     .filter(|s| i.state.status.check_move(**s).is_ok())
@@ -450,7 +493,17 @@ pub(super) async fn case_view(
         ),
         kind_label: t.kind(&d.case.kind).into(),
         state_label: t.state(&d.case.state).into(),
-        role_label: t.get(&format!("case.role_{}", d.role)).into(),
+        participants: d
+            .participants
+            .iter()
+            .map(|p| {
+                (
+                    p.party.clone(),
+                    p.role.label(t.lang).to_owned(),
+                    p.party == state.node.party().as_str(),
+                )
+            })
+            .collect(),
         l: Layout::new(state, v, "case"),
         messages,
         actions,

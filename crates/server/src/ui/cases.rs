@@ -213,7 +213,10 @@ pub(super) struct NewCasePage {
     kind_label: String,
     kinds: Vec<(String, String)>,
     peers: Vec<(String, String)>,
-    to: String,
+    /// The recipients chosen (one, or several where the kind takes them).
+    to: Vec<String>,
+    /// Whether the kind may open with several recipients.
+    many: bool,
     fields: Vec<FieldView>,
     error: String,
 }
@@ -238,7 +241,7 @@ pub(super) fn new_case_view(
     state: &UiState,
     v: &Visitor,
     kind: CaseKind,
-    to: &str,
+    to: &[String],
     form: &Submitted,
     errors: &HashMap<String, &'static str>,
     error: String,
@@ -257,7 +260,8 @@ pub(super) fn new_case_view(
             .map(|k| (k.as_str().to_owned(), k.label(v.t.lang).to_owned()))
             .collect(),
         peers: party_peers(state),
-        to: to.into(),
+        to: to.to_vec(),
+        many: kind.takes_many_recipients(),
         fields: forms::views(kind, &v.t, form, errors),
         error,
     }
@@ -273,10 +277,11 @@ pub(super) async fn new_case_page(
         return r;
     }
     let defaults = forms::defaults(kind, &state.node.config().node.name);
-    let to = party_peers(&state)
+    let to: Vec<String> = party_peers(&state)
         .first()
         .map(|p| p.0.clone())
-        .unwrap_or_default();
+        .into_iter()
+        .collect();
     html(
         StatusCode::OK,
         &new_case_view(
@@ -348,7 +353,8 @@ pub(super) async fn new_case(
     if let Err(r) = v.require(Permission::Open(kind), "/cases/new") {
         return r;
     }
-    let to = form.one("to").to_owned();
+    // Every box ticked (a select sends one).
+    let to: Vec<String> = form.all("to").to_vec();
     let body = match forms::body_from_form(kind, &form) {
         Ok(b) => b,
         Err(errors) => {
@@ -364,7 +370,11 @@ pub(super) async fn new_case(
             return html(StatusCode::BAD_REQUEST, &page);
         }
     };
-    match state.node.open_case(&to, kind.as_str(), body).await {
+    let opened = state
+        .node
+        .open_case_with(&to, kind.as_str(), body, Default::default())
+        .await;
+    match opened {
         Ok(sent) => Redirect::to(&format!("/cases/{}", sent.case_id)).into_response(),
         Err(e) => {
             let (errors, banner) = field_errors(&v.t, kind, &e);
