@@ -502,6 +502,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// One envelope to 2, 5 and 10 participants of a case until every
+    /// receipt is stored, beside the two-party figure of the same run.
+    Fanout {
+        /// Directory for the scratch nodes (default: a new directory here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Messages for each throughput measurement.
+        #[arg(long, default_value_t = 5_000)]
+        messages: u64,
+        /// Messages per second for the latency run.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        /// Duration of the latency run.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Rounds per fan-out (fresh nodes each; the median is reported).
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+    },
     /// Server time to render the inbox page with many cases in the database.
     Ui {
         #[arg(long)]

@@ -541,9 +541,7 @@ pub(crate) fn record(
         Some(summary) => {
             let row = opening_row(me, e, hash, direction, now, summary)?;
             db::insert_case(conn, &row)?;
-            for p in liaison_core::roster::opening_roster(e) {
-                db::add_participant(conn, &e.case_id, &p)?;
-            }
+            db::record_opening_roster(conn, &e.case_id, &liaison_core::roster::opening_roster(e))?;
             Some(row)
         }
         None => None,

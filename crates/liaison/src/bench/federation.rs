@@ -31,12 +31,14 @@ fn ed25519_rate(duration: Duration) -> Result<f64, CliError> {
     Ok(ops as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Two nodes on loopback, pinned to each other and serving.
-async fn node_pair(
+/// Party nodes on loopback, serving, the first pinned to each other one
+/// (and each of those to it): what a sender and its recipients need.
+pub(super) async fn serving_nodes(
     dir: &Path,
+    parties: &[String],
 ) -> Result<Vec<(liaison_node::Node, liaison_server::Server)>, CliError> {
     let mut out = Vec::new();
-    for party in ["us", "ru"] {
+    for party in parties {
         let federation = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| CliError::io(format!("cannot bind: {e}")))?;
@@ -55,10 +57,20 @@ async fn node_pair(
                 .await?;
         out.push((node, server));
     }
-    let (a, b) = (out[0].0.clone(), out[1].0.clone());
-    a.pin_peer(&b.card(), false).await?;
-    b.pin_peer(&a.card(), false).await?;
+    if let Some(((sender, _), recipients)) = out.split_first() {
+        for (recipient, _) in recipients {
+            sender.pin_peer(&recipient.card(), false).await?;
+            recipient.pin_peer(&sender.card(), false).await?;
+        }
+    }
     Ok(out)
+}
+
+/// Two nodes on loopback, pinned to each other and serving.
+async fn node_pair(
+    dir: &Path,
+) -> Result<Vec<(liaison_node::Node, liaison_server::Server)>, CliError> {
+    serving_nodes(dir, &["us".to_owned(), "ru".to_owned()]).await
 }
 
 /// Envelopes to `ru` delivered with a verified receipt (read from the
@@ -99,14 +111,14 @@ async fn wait_delivered(
     Ok(())
 }
 
-fn body(i: u64) -> serde_json::Value {
+pub(super) fn body(i: u64) -> serde_json::Value {
     serde_json::json!({
         "subject": format!("Benchmark message {i}"),
         "text": "Request to preserve subscriber information and traffic data for the account named in the attached order. Запрос о сохранении данных.",
     })
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
+pub(super) fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -115,7 +127,7 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 }
 
 /// The middle value (the upper one of an even count).
-fn median(values: &[f64]) -> f64 {
+pub(super) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)

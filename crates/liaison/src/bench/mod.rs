@@ -10,6 +10,7 @@ use liaison_log::note::{ED25519, NoteSigner};
 use liaison_store::{Store, WriterOptions};
 
 mod abuse;
+mod fanout;
 mod federation;
 mod idle;
 mod pdq;
@@ -17,6 +18,7 @@ mod report;
 mod search;
 mod taxii;
 pub use abuse::abuse;
+pub use fanout::fanout;
 pub use federation::federation;
 pub use idle::idle;
 pub use pdq::pdq;

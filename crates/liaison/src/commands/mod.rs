@@ -310,6 +310,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 } => {
                     crate::bench::federation(dir.as_deref(), messages, rounds, rate, seconds).await
                 }
+                BenchCommand::Fanout {
+                    dir,
+                    messages,
+                    rate,
+                    seconds,
+                    rounds,
+                } => crate::bench::fanout(dir.as_deref(), messages, rate, seconds, rounds).await,
                 BenchCommand::Ui { dir, cases, runs } => {
                     crate::bench::ui(dir.as_deref(), cases, runs).await
                 }

@@ -1,6 +1,8 @@
 -- 10: cases among several parties — each case's roster (who takes part and
 -- in what role), a receipt per recipient of an outgoing envelope, and
 -- deliveries a recipient put off until it holds what they follow.
+-- A case of two parties has no rows here: its row names both (initiator
+-- requesting, responder requested).
 CREATE TABLE case_participants (
     case_id TEXT NOT NULL,
     party   TEXT NOT NULL,
@@ -8,10 +10,6 @@ CREATE TABLE case_participants (
     seq     INTEGER NOT NULL,              -- order on the roster
     PRIMARY KEY (case_id, party)
 );
-INSERT INTO case_participants (case_id, party, role, seq)
-    SELECT id, initiator, 'requesting', 0 FROM cases;
-INSERT OR IGNORE INTO case_participants (case_id, party, role, seq)
-    SELECT id, responder, 'requested', 1 FROM cases;
 ALTER TABLE outbox ADD COLUMN receipt TEXT;
 UPDATE outbox SET receipt = (SELECT e.receipt FROM envelopes e WHERE e.hash = outbox.envelope_hash)
     WHERE state = 'delivered';

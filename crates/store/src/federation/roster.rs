@@ -1,4 +1,7 @@
 //! Case rosters: who takes part in each case, in what role, in roster order.
+//! A case of two parties (most of them) has no rows here: its row names
+//! both (`initiator` requesting, `responder` requested), which saves every
+//! two-party opening two index writes on each side.
 
 use liaison_core::roster::{Participant, Role};
 use rusqlite::params;
@@ -14,8 +17,24 @@ impl crate::StoredText for Role {
     }
 }
 
+/// Records the roster an opening made, unless it is the two parties the
+/// case row names.
+pub fn record_opening_roster(
+    conn: &Connection,
+    case_id: &str,
+    roster: &[Participant],
+) -> Result<(), StoreError> {
+    if roster.len() > 2 {
+        for p in roster {
+            add_participant(conn, case_id, p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Adds a participant at the end of a case's roster; one already on it
-/// keeps its place and role.
+/// keeps its place and role. (A two-party roster must be written out
+/// first: see [`record_opening_roster`].)
 pub fn add_participant(
     conn: &Connection,
     case_id: &str,
@@ -29,10 +48,17 @@ pub fn add_participant(
     Ok(())
 }
 
-/// A case's roster, in order.
+/// A case's roster, in order (none for a case not held here).
 pub fn participants(conn: &Connection, case_id: &str) -> Result<Vec<Participant>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT party, role FROM case_participants WHERE case_id = ?1 ORDER BY seq",
+        "SELECT party, role, seq FROM case_participants WHERE case_id = ?1
+         UNION ALL
+         SELECT initiator, 'requesting', 0 FROM cases
+         WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM case_participants WHERE case_id = ?1)
+         UNION ALL
+         SELECT responder, 'requested', 1 FROM cases
+         WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM case_participants WHERE case_id = ?1)
+         ORDER BY seq",
     )?;
     let rows = stmt
         .query_map([case_id], |r| {
@@ -49,7 +75,14 @@ pub fn participants(conn: &Connection, case_id: &str) -> Result<Vec<Participant>
 pub fn role_in(conn: &Connection, case_id: &str, party: &str) -> Result<Option<Role>, StoreError> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .prepare_cached("SELECT role FROM case_participants WHERE case_id = ?1 AND party = ?2")?
+        .prepare_cached(
+            "SELECT role FROM case_participants WHERE case_id = ?1 AND party = ?2
+             UNION ALL
+             SELECT CASE WHEN initiator = ?2 THEN 'requesting' ELSE 'requested' END FROM cases
+             WHERE id = ?1 AND (initiator = ?2 OR responder = ?2)
+               AND NOT EXISTS (SELECT 1 FROM case_participants WHERE case_id = ?1)
+             LIMIT 1",
+        )?
         .query_row(params![case_id, party], |r| {
             r.get::<_, crate::Stored<Role>>("role")
         })
