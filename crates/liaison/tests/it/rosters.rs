@@ -124,6 +124,7 @@ async fn a_content_report_to_two_providers_is_answered_by_each_for_itself() {
         party("us").config(kind_of("authority", "US")),
         party("us-isp").config(kind_of("provider", "US")),
         party("ru-isp").config(kind_of("provider", "RU")),
+        party("ngo").config(kind_of("expert", "DE")),
     ])
     .await;
     let (us, a, b) = (&net["us"].node, &net["us-isp"].node, &net["ru-isp"].node);
@@ -194,11 +195,46 @@ async fn a_content_report_to_two_providers_is_answered_by_each_for_itself() {
     )
     .await
     .unwrap();
-    wait_until(20, "the hash is listed", || {
-        us.hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
+    let listed = |node: &Node| {
+        node.hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
             .is_ok_and(|l| l.iter().any(|e| e.origin_case == case))
+    };
+    wait_until(20, "the hash is listed", || listed(us)).await;
+    // The report is TLP:AMBER: its entry reaches the report's roster only,
+    // not every pinned party.
+    for p in [a, b] {
+        wait_until(20, "the entry reaches the roster", || listed(p)).await;
+    }
+    let ngo = &net["ngo"].node;
+    assert!(!listed(ngo));
+    assert!(ngo.case_detail(&case).is_err());
+    // A CLEAR report's entries go to every pinned party (the control).
+    let mut clear = report_body();
+    clear["tlp"] = json!("clear");
+    clear["items"][1]["value"] = json!("ef".repeat(32));
+    let open_case = us
+        .open_case_with(
+            &["us-isp".into(), "ru-isp".into()],
+            "content_report",
+            clear,
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "it arrives", || a.case_detail(&open_case).is_ok()).await;
+    a.answer_items(
+        &open_case,
+        json!({"answers": [{"item": 2, "status": "removed"}]}),
+    )
+    .await
+    .unwrap();
+    wait_until(20, "the clear entry reaches everyone", || {
+        ngo.hash_list(Some("us"), false, 10, 0, liaison_core::tlp::Tlp::Red)
+            .is_ok_and(|l| l.iter().any(|e| e.origin_case == open_case))
     })
     .await;
+    assert!(!listed(ngo));
 }
 
 #[tokio::test(flavor = "multi_thread")]
