@@ -1,14 +1,15 @@
 //! The shared glossary: each party's definition of a term, the definition
-//! both parties signed, divergences with reasons, and the full history —
+//! the reference group signed, divergences with reasons, and the full history —
 //! all derived from signed glossary events exchanged over the federation, so
 //! every node that holds the same events shows the same glossary.
 //!
 //! Events: `propose` (a party's own definition, which it thereby signs as
 //! the agreed text), `sign` (another party countersigns a proposal: the
-//! definition is agreed), `diverge` (a party records that it does not share
+//! definition is agreed once every party of the reference group signed it),
+//! `diverge` (a party records that it does not share
 //! the definition, with its reasons).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -219,13 +220,24 @@ pub struct TermState {
     pub agreed: Option<Agreed>,
     /// Parties that diverge, with their reasons (en, ru).
     pub divergences: BTreeMap<String, (String, String)>,
+    /// Members of the reference group whose signature the latest proposal
+    /// still needs before it is agreed (its author's is implied).
+    pub awaiting: Vec<String>,
     pub history: Vec<HistoryLine>,
 }
 
 /// Derives a term's state from its seed entry and events. The events are
 /// applied in (created, event id) order, so the result does not depend on
-/// the order in which a node received them.
-pub fn resolve(id: &str, seed: Option<&SeedTerm>, events: &[GlossaryEvent]) -> TermState {
+/// the order in which a node received them. The latest proposal is agreed
+/// once every party of the reference `group` has signed it (its author by
+/// proposing it) and at least one party besides its author has; an empty
+/// group asks only the latter.
+pub fn resolve(
+    id: &str,
+    seed: Option<&SeedTerm>,
+    events: &[GlossaryEvent],
+    group: &BTreeSet<String>,
+) -> TermState {
     let mut ordered: Vec<&GlossaryEvent> = events.iter().filter(|e| e.body.term() == id).collect();
     ordered.sort_by(|a, b| (&a.created, a.body.event_id()).cmp(&(&b.created, b.body.event_id())));
     let mut s = TermState {
@@ -239,10 +251,13 @@ pub fn resolve(id: &str, seed: Option<&SeedTerm>, events: &[GlossaryEvent]) -> T
         status: TermStatus::Proposed,
         agreed: None,
         divergences: BTreeMap::new(),
+        awaiting: Vec::new(),
         history: Vec::new(),
     };
+    // Who signed the latest proposal, in order (its author first).
+    let mut signers: Vec<String> = Vec::new();
     // Proposals by event id: what a signature may refer to.
-    let mut proposals: BTreeMap<&str, (&str, String, String)> = BTreeMap::new();
+    let mut proposals: BTreeMap<&str, (String, String)> = BTreeMap::new();
     let mut latest_proposal: Option<&str> = None;
     for e in ordered {
         let summary = match &e.body {
@@ -271,11 +286,9 @@ pub fn resolve(id: &str, seed: Option<&SeedTerm>, events: &[GlossaryEvent]) -> T
                         created: e.created.clone(),
                     },
                 );
-                proposals.insert(
-                    event_id,
-                    (&e.party, definition_en.clone(), definition_ru.clone()),
-                );
+                proposals.insert(event_id, (definition_en.clone(), definition_ru.clone()));
                 latest_proposal = Some(event_id);
+                signers = vec![e.party.clone()];
                 s.divergences.remove(&e.party);
                 s.status = if s.divergences.is_empty() {
                     TermStatus::Proposed
@@ -287,21 +300,26 @@ pub fn resolve(id: &str, seed: Option<&SeedTerm>, events: &[GlossaryEvent]) -> T
             GlossaryBody::Sign { proposal, .. } => {
                 match proposals.get(proposal.as_str()) {
                     // Only the latest proposal can be agreed, and not by its author alone.
-                    Some((author, en, ru))
-                        if Some(proposal.as_str()) == latest_proposal && *author != e.party =>
-                    {
-                        s.agreed = Some(Agreed {
-                            en: en.clone(),
-                            ru: ru.clone(),
-                            proposal: proposal.clone(),
-                            signed_by: vec![(*author).to_owned(), e.party.clone()],
-                            at: e.created.clone(),
-                        });
+                    Some((en, ru)) if Some(proposal.as_str()) == latest_proposal => {
+                        if !signers.contains(&e.party) {
+                            signers.push(e.party.clone());
+                        }
                         s.divergences.remove(&e.party);
-                        s.status = if s.divergences.is_empty() {
-                            TermStatus::Agreed
-                        } else {
-                            TermStatus::Divergent
+                        let complete = signers.len() > 1
+                            && group.iter().all(|member| signers.contains(member));
+                        if complete {
+                            s.agreed = Some(Agreed {
+                                en: en.clone(),
+                                ru: ru.clone(),
+                                proposal: proposal.clone(),
+                                signed_by: signers.clone(),
+                                at: e.created.clone(),
+                            });
+                        }
+                        s.status = match (s.divergences.is_empty(), complete) {
+                            (false, _) => TermStatus::Divergent,
+                            (true, true) => TermStatus::Agreed,
+                            (true, false) => TermStatus::Proposed,
                         };
                         format!("signed {proposal}")
                     }
@@ -330,6 +348,17 @@ pub fn resolve(id: &str, seed: Option<&SeedTerm>, events: &[GlossaryEvent]) -> T
             event_id: e.body.event_id().to_owned(),
             summary,
         });
+    }
+    let agreed_latest = s
+        .agreed
+        .as_ref()
+        .is_some_and(|a| Some(a.proposal.as_str()) == latest_proposal);
+    if latest_proposal.is_some() && !agreed_latest {
+        s.awaiting = group
+            .iter()
+            .filter(|m| !signers.contains(m))
+            .cloned()
+            .collect();
     }
     s
 }
@@ -372,20 +401,70 @@ mod tests {
             propose("us", "2026-01-01T00:00:00Z", "p1", "A"),
             sign("ru", "2026-01-02T00:00:00Z", "s1", "p1"),
         ];
-        let s = resolve("cybercrime", None, &events);
+        let none = BTreeSet::new();
+        let s = resolve("cybercrime", None, &events, &none);
         assert_eq!(s.status, TermStatus::Agreed);
         assert_eq!(s.agreed.as_ref().unwrap().signed_by, ["us", "ru"]);
         events.reverse();
-        assert_eq!(resolve("cybercrime", None, &events), s);
+        assert_eq!(resolve("cybercrime", None, &events, &none), s);
         // A party cannot agree its own proposal alone.
         let alone = vec![
             propose("us", "2026-01-01T00:00:00Z", "p1", "A"),
             sign("us", "2026-01-02T00:00:00Z", "s1", "p1"),
         ];
         assert_eq!(
-            resolve("cybercrime", None, &alone).status,
+            resolve("cybercrime", None, &alone, &none).status,
             TermStatus::Proposed
         );
+    }
+
+    fn group(parties: &[&str]) -> BTreeSet<String> {
+        parties.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn a_reference_group_agrees_only_when_every_member_signed() {
+        let g = group(&["us", "ru", "kz"]);
+        let mut events = vec![
+            propose("us", "2026-01-01T00:00:00Z", "p1", "A"),
+            sign("ru", "2026-01-02T00:00:00Z", "s1", "p1"),
+            // An expert outside the group may sign; it does not stand for a member.
+            sign("ngo", "2026-01-02T06:00:00Z", "s2", "p1"),
+        ];
+        let s = resolve("cybercrime", None, &events, &g);
+        assert_eq!(s.status, TermStatus::Proposed);
+        assert_eq!(s.awaiting, ["kz"]);
+        assert!(s.agreed.is_none());
+        events.push(sign("kz", "2026-01-03T00:00:00Z", "s3", "p1"));
+        let s = resolve("cybercrime", None, &events, &g);
+        assert_eq!(s.status, TermStatus::Agreed);
+        assert!(s.awaiting.is_empty());
+        assert_eq!(
+            s.agreed.as_ref().unwrap().signed_by,
+            ["us", "ru", "ngo", "kz"]
+        );
+        // Any order of arrival gives the same state.
+        let mut reversed = events.clone();
+        reversed.reverse();
+        assert_eq!(resolve("cybercrime", None, &reversed, &g), s);
+        // A member that diverges is named, and the term is divergent.
+        events.push(GlossaryEvent {
+            party: "kz".into(),
+            created: "2026-01-04T00:00:00Z".into(),
+            body: GlossaryBody::Diverge {
+                event_id: "d1".into(),
+                term: "cybercrime".into(),
+                reasons_en: "Our code defines it narrowly.".into(),
+                reasons_ru: String::new(),
+            },
+        });
+        let s = resolve("cybercrime", None, &events, &g);
+        assert_eq!(s.status, TermStatus::Divergent);
+        assert_eq!(s.divergences.keys().collect::<Vec<_>>(), ["kz"]);
+        // A new proposal needs every member again.
+        events.push(propose("ru", "2026-01-05T00:00:00Z", "p2", "B"));
+        let s = resolve("cybercrime", None, &events, &g);
+        assert_eq!(s.awaiting, ["kz", "us"]);
     }
 
     #[test]
@@ -396,7 +475,8 @@ mod tests {
             propose("ru", "2026-01-03T00:00:00Z", "p2", "B"),
             sign("us", "2026-01-03T12:00:00Z", "s2", "p1"),
         ];
-        let s = resolve("cybercrime", None, &events);
+        let none = BTreeSet::new();
+        let s = resolve("cybercrime", None, &events, &none);
         assert_eq!(
             s.status,
             TermStatus::Proposed,
@@ -419,7 +499,7 @@ mod tests {
                 reasons_ru: String::new(),
             },
         });
-        let s = resolve("cybercrime", None, &with_divergence);
+        let s = resolve("cybercrime", None, &with_divergence, &none);
         assert_eq!(s.status, TermStatus::Divergent);
         assert_eq!(s.divergences["us"].0, "Scope differs.");
         assert_eq!(s.history.len(), 5);

@@ -35,6 +35,17 @@ pub struct Config {
     pub limits: LimitsSection,
     #[serde(default)]
     pub accounts: AccountsSection,
+    #[serde(default)]
+    pub reference: ReferenceSection,
+}
+
+/// The shared reference: whose signatures agree a glossary definition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReferenceSection {
+    /// The reference group, as party codes separated by commas; empty:
+    /// every pinned authority and this node if it is one.
+    pub group: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -491,6 +502,7 @@ mod tests {
             content: ContentSection::default(),
             limits: LimitsSection::default(),
             accounts: AccountsSection::default(),
+            reference: ReferenceSection::default(),
         }
     }
 

@@ -28,15 +28,21 @@ fn events(conn: &Connection, term: Option<&str>) -> Result<Vec<GlossaryEvent>, S
         .collect())
 }
 
-/// The state of one term, from the seed and the events this node holds.
-pub(crate) fn term_state(conn: &Connection, id: &str) -> Result<TermState, StoreError> {
+/// The state of one term, from the seed and the events this node holds,
+/// agreed once every party of `group` signed.
+pub(crate) fn term_state(
+    conn: &Connection,
+    id: &str,
+    group: &BTreeSet<String>,
+) -> Result<TermState, StoreError> {
     let seed = GLOSSARY_SEED.terms.iter().find(|t| t.id == id);
-    Ok(resolve(id, seed, &events(conn, Some(id))?))
+    Ok(resolve(id, seed, &events(conn, Some(id))?, group))
 }
 
 /// Keeps a term's search document current.
 pub(crate) fn reindex(conn: &Connection, id: &str) -> Result<(), StoreError> {
-    let s = term_state(conn, id)?;
+    // The searchable text does not depend on who must sign.
+    let s = term_state(conn, id, &BTreeSet::new())?;
     let mut text = format!("{} {}", s.term_en, s.term_ru);
     if let Some((en, ru)) = &s.draft {
         text.push_str(&format!(" {en} {ru}"));
@@ -84,8 +90,41 @@ pub(crate) fn record_arrival(
 }
 
 impl Node {
+    /// The parties whose signatures agree a definition: `reference.group`
+    /// (party codes, comma-separated) or, when that is empty, every pinned
+    /// authority and this node if it is one.
+    pub fn reference_group(&self) -> Result<BTreeSet<String>, NodeError> {
+        let configured: BTreeSet<String> = self
+            .config
+            .reference
+            .group
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !configured.is_empty() {
+            return Ok(configured);
+        }
+        let mut group = BTreeSet::new();
+        if self.role == liaison_proto::NodeRole::Party
+            && self.kind() == liaison_proto::PartyKind::Authority
+        {
+            group.insert(self.party.to_string());
+        }
+        for p in self.peers()? {
+            if p.card.role == liaison_proto::NodeRole::Party
+                && p.kind == liaison_proto::PartyKind::Authority
+            {
+                group.insert(p.party.to_string());
+            }
+        }
+        Ok(group)
+    }
+
     /// Every term: the seed's and any other a party proposed.
     pub fn glossary(&self) -> Result<Vec<TermState>, NodeError> {
+        let group = self.reference_group()?;
         Ok(self.store.read(|c| {
             let mut ids: BTreeSet<String> =
                 GLOSSARY_SEED.terms.iter().map(|t| t.id.clone()).collect();
@@ -93,7 +132,14 @@ impl Node {
             let all = events(c, None)?;
             let mut out: Vec<TermState> = ids
                 .iter()
-                .map(|id| resolve(id, GLOSSARY_SEED.terms.iter().find(|t| &t.id == id), &all))
+                .map(|id| {
+                    resolve(
+                        id,
+                        GLOSSARY_SEED.terms.iter().find(|t| &t.id == id),
+                        &all,
+                        &group,
+                    )
+                })
                 .collect();
             out.sort_by_key(|a| a.term_en.to_lowercase());
             Ok(out)
@@ -111,11 +157,12 @@ impl Node {
                 "no glossary term {id}"
             ))));
         }
-        Ok(self.store.read(|c| term_state(c, id))?)
+        let group = self.reference_group()?;
+        Ok(self.store.read(|c| term_state(c, id, &group))?)
     }
 
     /// Proposes this party's definition of a term (and signs it as the
-    /// agreed text, pending the other party's signature).
+    /// agreed text, pending the signatures of the reference group).
     pub async fn glossary_propose(
         &self,
         term: &str,
@@ -137,7 +184,8 @@ impl Node {
         self.send_glossary(body).await
     }
 
-    /// Countersigns the latest proposal of another party: the definition is agreed.
+    /// Countersigns the latest proposal of another party: the definition is
+    /// agreed once every party of the reference group has.
     pub async fn glossary_sign(&self, term: &str) -> Result<String, NodeError> {
         let state = self.glossary_term(term)?;
         let me = self.party.as_str();
@@ -150,7 +198,7 @@ impl Node {
             })?;
         if latest.0 == me {
             return Err(NodeError::Invalid(format!(
-                "the latest proposal for {term} is this party's own; the other party must sign it"
+                "the latest proposal for {term} is this party's own; the other parties must sign it"
             )));
         }
         let body = GlossaryBody::Sign {

@@ -135,6 +135,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         attachments: Default::default(),
         limits: Default::default(),
         accounts: Default::default(),
+        reference: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

@@ -580,3 +580,90 @@ async fn a_rebuild_cut_short_is_finished_when_the_node_starts() {
     wait_until(10, "the rebuild", || us.search_index_complete().unwrap()).await;
     assert!(found(&us));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_definition_is_agreed_when_every_authority_of_the_reference_group_signed() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("ru").config(kind_of("authority", "RU")),
+        party("kz").config(kind_of("authority", "KZ")),
+        party("ngo").config(kind_of("expert", "CH")),
+    ])
+    .await;
+    let (us, ru, kz, ngo) = (
+        &net["us"].node,
+        &net["ru"].node,
+        &net["kz"].node,
+        &net["ngo"].node,
+    );
+    let group: Vec<String> = us.reference_group().unwrap().into_iter().collect();
+    assert_eq!(group, ["kz", "ru", "us"], "every authority, not the expert");
+    us.glossary_propose(
+        "botnet",
+        "botnet",
+        "ботнет",
+        "A network of compromised computers under common control.",
+        "Сеть заражённых компьютеров под общим управлением.",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let nodes = [us, ru, kz, ngo];
+    for n in nodes {
+        wait_until(10, "the proposal arrives", || {
+            n.glossary_term("botnet")
+                .is_ok_and(|t| t.definitions.contains_key("us"))
+        })
+        .await;
+    }
+    // ru and the expert sign: kz is still awaited, everywhere.
+    ru.glossary_sign("botnet").await.unwrap();
+    ngo.glossary_sign("botnet").await.unwrap();
+    for n in nodes {
+        wait_until(10, "both signatures arrive", || {
+            n.glossary_term("botnet")
+                .is_ok_and(|t| t.history.len() == 3)
+        })
+        .await;
+        let t = n.glossary_term("botnet").unwrap();
+        assert_eq!(t.status.as_str(), "proposed", "{}", n.party());
+        assert_eq!(t.awaiting, ["kz"], "{}", n.party());
+    }
+    let en = Page::new(us, net["us"].app_url(), "ana", "legal_officer", "en").await;
+    let (_, page) = en.get("/glossary/botnet").await;
+    assert!(
+        page.contains("Awaiting the signatures of the reference group: kz"),
+        "{page}"
+    );
+    let ru_page = Page::new(us, net["us"].app_url(), "ivan", "legal_officer", "ru").await;
+    let (_, page) = ru_page.get("/glossary/botnet").await;
+    assert!(
+        page.contains("Ожидаются подписи участников справочной группы: kz"),
+        "{page}"
+    );
+    // kz signs: agreed on every node, with every signer named.
+    kz.glossary_sign("botnet").await.unwrap();
+    for n in nodes {
+        wait_until(10, "agreed everywhere", || {
+            n.glossary_term("botnet")
+                .is_ok_and(|t| t.status.as_str() == "agreed")
+        })
+        .await;
+        let t = n.glossary_term("botnet").unwrap();
+        assert_eq!(t.agreed.unwrap().signed_by, ["us", "ru", "ngo", "kz"]);
+        assert!(t.awaiting.is_empty());
+    }
+    // A member that diverges is named.
+    kz.glossary_diverge("botnet", "Our code has no such term.", "")
+        .await
+        .unwrap();
+    wait_until(10, "the divergence arrives", || {
+        us.glossary_term("botnet")
+            .is_ok_and(|t| t.status.as_str() == "divergent")
+    })
+    .await;
+    let t = us.glossary_term("botnet").unwrap();
+    assert_eq!(t.divergences.keys().collect::<Vec<_>>(), ["kz"]);
+    let (_, page) = en.get("/glossary/botnet").await;
+    assert!(page.contains("kz diverges"), "{page}");
+}

@@ -45,6 +45,8 @@ pub struct TermView {
     pub definitions: Vec<PartyDefinition>,
     /// (party, reasons en, reasons ru)
     pub divergences: Vec<(String, String, String)>,
+    /// Reference-group members the latest proposal still needs.
+    pub awaiting: String,
     pub related: Vec<String>,
     pub sources: Vec<String>,
 }
@@ -86,6 +88,7 @@ fn term_view(t: &Tr, s: &TermState) -> TermView {
             .iter()
             .map(|(party, (en, ru))| (party.clone(), en.clone(), ru.clone()))
             .collect(),
+        awaiting: s.awaiting.join(", "),
         related: s.related.clone(),
         // Seed sources are keys of the seed's bibliography; proposals may cite freely.
         sources: s
