@@ -27,9 +27,26 @@ pub enum CaseKind {
     Ping,
     /// A report of terrorist content (URLs, file and image hashes) for a provider.
     ContentReport,
+    /// A legal request forwarded by the requested authority to a provider
+    /// in its jurisdiction for execution (`execution::ExecutionOrder`).
+    Execution,
 }
 
-pub const ALL_KINDS: [CaseKind; 8] = [
+pub const ALL_KINDS: [CaseKind; 9] = [
+    CaseKind::Note,
+    CaseKind::Preservation,
+    CaseKind::Mla,
+    CaseKind::EmergencyDisclosure,
+    CaseKind::Incident,
+    CaseKind::Hotline,
+    CaseKind::Ping,
+    CaseKind::ContentReport,
+    CaseKind::Execution,
+];
+
+/// The kinds a case is opened with directly (an execution order is made by
+/// forwarding a legal request: `Node::forward`).
+pub const OPENING_KINDS: [CaseKind; 8] = [
     CaseKind::Note,
     CaseKind::Preservation,
     CaseKind::Mla,
@@ -68,6 +85,7 @@ impl CaseKind {
             CaseKind::Hotline => "hotline",
             CaseKind::Ping => "ping",
             CaseKind::ContentReport => "content_report",
+            CaseKind::Execution => "execution",
         }
     }
 
@@ -113,7 +131,7 @@ impl CaseKind {
                 kind == Authority
             }
             CaseKind::Incident | CaseKind::Hotline => matches!(kind, Authority | Cert),
-            CaseKind::ContentReport => matches!(kind, Authority | Provider),
+            CaseKind::ContentReport | CaseKind::Execution => matches!(kind, Authority | Provider),
         }
     }
 
@@ -174,6 +192,13 @@ impl CaseKind {
                     "сообщение о террористических материалах"
                 } else {
                     "terrorist content report"
+                }
+            }
+            CaseKind::Execution => {
+                if ru {
+                    "поручение провайдеру об исполнении"
+                } else {
+                    "execution order to a provider"
                 }
             }
         }
@@ -307,6 +332,24 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 preservation_days: None,
                 links: Vec::new(),
                 tlp,
+            })
+        }
+        CaseKind::Execution => {
+            let order = crate::execution::ExecutionOrder::check(body)?;
+            let original = &order.original.envelope;
+            let kind = CaseKind::parse(&original.kind)?;
+            if !kind.is_legal() {
+                return Err(CoreError::invalid(format!(
+                    "only a legal request is forwarded for execution, not a {}",
+                    kind.as_str()
+                )));
+            }
+            // The forward says what the original says, marking included:
+            // it never widens it.
+            let of_original = check_body(kind, &original.body)?;
+            Ok(BodySummary {
+                links: vec![original.case_id.clone()],
+                ..of_original
             })
         }
         CaseKind::Ping => {

@@ -6,6 +6,7 @@
 use crate::case::{BodySummary, CaseKind, TRANSITION, check_body};
 use crate::content::{HASH_LIST, HashListBody, ITEM_STATUS, ItemStatusBody};
 use crate::envelope::Envelope;
+use crate::execution::{CheckedRelay, PRODUCTION, ProductionBody, RELAY, RelayBody};
 use crate::glossary::{GLOSSARY, GlossaryBody};
 use crate::incident::{UPDATE, UpdateBody};
 use crate::legal::TransitionBody;
@@ -32,6 +33,10 @@ pub enum Body {
     HashList(HashListBody),
     /// A glossary event.
     Glossary(GlossaryBody),
+    /// A provider's production in an execution case.
+    Production(ProductionBody),
+    /// A production relayed into the original case.
+    Relay(Box<CheckedRelay>),
 }
 
 impl Body {
@@ -40,6 +45,8 @@ impl Body {
     pub fn check(e: &Envelope) -> Result<Body, Refusal> {
         let bad = |err: crate::CoreError| Refusal::new(RefusalCode::BadEnvelope, err.to_string());
         match e.kind.as_str() {
+            PRODUCTION => Ok(Body::Production(ProductionBody::check(e).map_err(bad)?)),
+            RELAY => Ok(Body::Relay(Box::new(RelayBody::check(e).map_err(bad)?))),
             TRANSITION => Ok(Body::Transition(
                 TransitionBody::check(&e.body).map_err(bad)?,
             )),

@@ -9,6 +9,7 @@ pub mod case;
 pub mod content;
 pub mod enumerations;
 pub mod envelope;
+pub mod execution;
 pub mod glossary;
 pub mod incident;
 pub mod jurisdiction;

@@ -318,6 +318,35 @@ pub enum CaseCommand {
         #[arg(long = "attach")]
         attach: Vec<PathBuf>,
     },
+    /// Forward a legal request this authority was asked to a provider in its
+    /// jurisdiction for execution; prints the execution case's id.
+    Forward {
+        dir: PathBuf,
+        case_id: String,
+        /// Party code of the provider.
+        #[arg(long)]
+        to: String,
+        /// JSON {"note": …}: instructions to the provider (`-` for standard input).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Answer an execution order with the data produced: the files and a
+    /// statement {"period_from", "period_to", "legal_basis", "text"?}.
+    Produce {
+        dir: PathBuf,
+        case_id: String,
+        /// JSON statement (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+        /// A file produced (repeat for several).
+        #[arg(long = "attach", required = true)]
+        attach: Vec<PathBuf>,
+    },
+    /// Relay the provider's production in an execution case, unchanged, to
+    /// the requesting authority of the request it executes.
+    Relay { dir: PathBuf, case_id: String },
+    /// Each produced file of a case with every hand-over and its receipt.
+    Custody { dir: PathBuf, case_id: String },
     /// List the cases this node holds (sent and received).
     List { dir: PathBuf },
     /// Show one case with its messages and their receipts.

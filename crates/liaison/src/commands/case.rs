@@ -107,6 +107,65 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
                 Ok(())
             }
         }
+        CaseCommand::Forward {
+            dir,
+            case_id,
+            to,
+            file,
+        } => {
+            let node = Node::open(&dir)?;
+            let note = match file {
+                Some(f) => read_body(&f)?
+                    .get("note")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                None => String::new(),
+            };
+            let sent = node.forward(&case_id, &to, &note).await?;
+            print_sent(&sent, json, &sent.case_id)
+        }
+        CaseCommand::Produce {
+            dir,
+            case_id,
+            file,
+            attach,
+        } => {
+            let node = Node::open(&dir)?;
+            let statement = read_body(&file)?;
+            let files = store_attachments(&node, &attach).await?;
+            let sent = node
+                .produce(&case_id, statement, Attaching::by_operator(files))
+                .await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Relay { dir, case_id } => {
+            let node = Node::open(&dir)?;
+            let sent = node.relay(&case_id).await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Custody { dir, case_id } => {
+            let node = Node::open(&dir)?;
+            let files = node.custody(&case_id)?;
+            if json {
+                return print_json(&files);
+            }
+            for f in &files {
+                println!("{} {} ({} bytes)", f.sha256, f.name, f.size);
+                for h in &f.hand_overs {
+                    let proof = match h.receipt_verified {
+                        Some(true) => "receipt verified",
+                        Some(false) => "RECEIPT DOES NOT VERIFY",
+                        None => "no receipt held here",
+                    };
+                    println!(
+                        "  {} {} → {} [{}; {}]",
+                        h.created, h.from, h.to, h.kind, proof
+                    );
+                }
+            }
+            Ok(())
+        }
         CaseCommand::Tag {
             dir,
             case_id,
@@ -216,6 +275,16 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
             }
             Ok(())
         }
+    }
+}
+
+/// Prints what was sent: JSON, or the one id the command is about.
+fn print_sent(sent: &liaison_node::federation::Sent, json: bool, id: &str) -> Result<(), CliError> {
+    if json {
+        print_json(sent)
+    } else {
+        println!("{id}");
+        Ok(())
     }
 }
 

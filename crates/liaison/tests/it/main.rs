@@ -11,6 +11,7 @@ mod content;
 mod crash;
 mod deadlines;
 mod federation;
+mod forwarding;
 mod incidents;
 mod kit;
 mod legal;

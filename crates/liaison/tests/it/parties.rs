@@ -20,7 +20,10 @@ fn each_kind_of_party_takes_its_cases() {
     };
     assert_eq!(takes(Authority).len(), ALL_KINDS.len());
     assert_eq!(takes(Cert), ["note", "incident", "hotline", "ping"]);
-    assert_eq!(takes(Provider), ["note", "ping", "content_report"]);
+    assert_eq!(
+        takes(Provider),
+        ["note", "ping", "content_report", "execution"]
+    );
     assert_eq!(takes(Expert), ["note", "ping"]);
     assert!(takes(Witness).is_empty());
 }

@@ -14,11 +14,13 @@ pub mod witness;
 #[cfg(test)]
 mod arrival_order;
 mod detail;
+mod execution;
 mod receive;
 mod send;
 
 pub use crate::envelopes::Sent;
 pub use detail::{CaseDetail, MessageView, OffenceHint};
+pub use execution::{CustodyFile, HandOver};
 
 /// Largest delivery request body accepted.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;

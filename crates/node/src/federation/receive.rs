@@ -5,7 +5,7 @@
 //! a redelivery).
 
 use liaison_core::card::CheckedCard;
-use liaison_core::case::opener;
+use liaison_core::case::{CaseKind, opener};
 use liaison_core::content::ITEM_STATUS;
 use liaison_core::envelope::{DeliveryRequest, DeliveryResponse, DeliveryResult, SignedEnvelope};
 use liaison_core::kind::{Body, Refusal, RefusalCode};
@@ -244,7 +244,7 @@ impl Node {
 
     /// A redelivered envelope gets its original receipt and changes nothing
     /// (a receipt is rebuilt only if the node stopped before storing it).
-    fn issued_receipts(
+    pub(super) fn issued_receipts(
         &self,
     ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
         // A poisoned map only means a panic elsewhere; its entries are intact.
@@ -277,7 +277,7 @@ impl Node {
         })
     }
 
-    fn receipt_for(
+    pub(super) fn receipt_for(
         &self,
         index: u64,
         head: LogHead,
@@ -318,7 +318,25 @@ impl Node {
         let hash = signed
             .verify(&peer.log_key)
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
-        Ok((hash, Body::check(e)?))
+        let body = Body::check(e)?;
+        // A relay carries the relaying party's receipt for the production:
+        // it must prove, under that party's key, the production in its log.
+        if let Body::Relay(r) = &body {
+            let leaf = LeafEntry::envelope(r.production_hash).encode();
+            TlogProof::parse(&r.relay.production_receipt)
+                .ok()
+                .filter(|p| {
+                    p.verify(&liaison_log::hash::leaf_hash(&leaf), &peer.log_key, &[])
+                        .is_ok()
+                })
+                .ok_or_else(|| {
+                    Refusal::new(
+                        RefusalCode::BadEnvelope,
+                        "the relay's production_receipt does not prove the production in the sender's log",
+                    )
+                })?;
+        }
+        Ok((hash, body))
     }
 }
 /// An envelope that passed the pure checks, with what recording it needs,
@@ -485,17 +503,53 @@ fn arrive(
         }
         // Another participant's opening may not have arrived yet; the
         // sender's own would have (its envelopes arrive in order).
-        (Body::Update { .. } | Body::ItemStatus(_), None)
-            if opener(&e.case_id) != Some(&e.sender) =>
-        {
+        (
+            Body::Update { .. } | Body::ItemStatus(_) | Body::Production(_) | Body::Relay(_),
+            None,
+        ) if opener(&e.case_id) != Some(&e.sender) => {
             return refused(
                 RefusalCode::NotYet,
                 format!("case {} is not known here yet", e.case_id),
             );
         }
-        (Body::Update { .. } | Body::ItemStatus(_), None) => {
+        (
+            Body::Update { .. } | Body::ItemStatus(_) | Body::Production(_) | Body::Relay(_),
+            None,
+        ) => {
             return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
         }
+        // Only the provider an execution order went to produces, in that case.
+        (Body::Production(_), Some(c)) if c.kind != CaseKind::Execution => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!(
+                    "case {} is a {}: productions answer execution orders",
+                    c.id,
+                    c.kind.as_str()
+                ),
+            );
+        }
+        (Body::Production(_), Some(c)) if e.sender != c.responder => {
+            return refused(
+                RefusalCode::IllegalTransition,
+                format!(
+                    "only {} (the provider the order went to) produces in case {}",
+                    c.responder, c.id
+                ),
+            );
+        }
+        (Body::Production(_), Some(_)) => None,
+        // Only the requested authority relays, into the legal case it was asked.
+        (Body::Relay(_), Some(c)) if !c.kind.is_legal() || e.sender != c.responder => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!(
+                    "{} relays nothing into case {}: only the requested authority of a legal request does",
+                    e.sender, c.id
+                ),
+            );
+        }
+        (Body::Relay(_), Some(_)) => None,
         // Only threads without a lifecycle (notes) take more envelopes of
         // their own kind: a second opening of a request would rewrite what
         // the other party said.

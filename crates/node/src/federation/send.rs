@@ -97,6 +97,11 @@ impl Node {
         attachments: Attaching,
     ) -> Result<Sent, NodeError> {
         let kind = CaseKind::parse(kind)?;
+        if kind == CaseKind::Execution {
+            return Err(NodeError::Invalid(
+                "an execution order is made by forwarding a request: `liaison case forward`".into(),
+            ));
+        }
         if to.len() > 1 && !kind.takes_many_recipients() {
             return Err(NodeError::Invalid(format!(
                 "a {} goes to one party; only notes, incident notifications and content reports open with several",
@@ -278,7 +283,7 @@ impl Node {
         Ok(to)
     }
 
-    async fn send(
+    pub(super) async fn send(
         &self,
         to: &[String],
         kind: &str,

@@ -5,7 +5,7 @@
 //! the fields they are flattened beside, and the link from an added shift
 //! to its removal.
 
-use liaison_core::case::{ALL_KINDS, CaseKind};
+use liaison_core::case::{CaseKind, OPENING_KINDS};
 use liaison_core::lifecycle::ALL_ACTIONS;
 use serde_json::{Map, Value, json};
 
@@ -20,6 +20,7 @@ fn opening_schema(kind: CaseKind) -> &'static str {
         CaseKind::Hotline => "HotlineInquiry",
         CaseKind::Ping => "PingBody",
         CaseKind::ContentReport => "ContentReport",
+        CaseKind::Execution => "ExecutionOrder",
     }
 }
 
@@ -46,7 +47,7 @@ pub(super) fn complete(doc: &mut Value) {
 
 /// `OpenCase` as one alternative per kind: `kind` names it, `body` has its schema.
 fn opening(generic: &Value) -> Value {
-    let alternatives: Vec<Value> = ALL_KINDS
+    let alternatives: Vec<Value> = OPENING_KINDS
         .iter()
         .map(|kind| {
             let mut one = generic.clone();
@@ -187,7 +188,10 @@ mod tests {
     #[test]
     fn every_kind_opens_with_its_own_body() {
         let v = opening(&json!({"type": "object", "properties": {"kind": {}, "body": {}}}));
-        assert_eq!(v["oneOf"].as_array().map(Vec::len), Some(ALL_KINDS.len()));
+        assert_eq!(
+            v["oneOf"].as_array().map(Vec::len),
+            Some(OPENING_KINDS.len())
+        );
         assert_eq!(
             v["oneOf"][2]["properties"]["body"]["$ref"],
             "#/components/schemas/MlaRequest"

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use liaison_core::case::{ALL_KINDS, CaseKind};
+use liaison_core::case::{ALL_KINDS, CaseKind, OPENING_KINDS};
 use liaison_core::lifecycle::ALL_STATES;
 use liaison_core::roles::Permission;
 use liaison_core::{CoreError, FieldProblem};
@@ -250,7 +250,7 @@ pub(super) fn new_case_view(
         l: Layout::new(state, v, "new"),
         kind: kind.as_str().into(),
         kind_label: kind.label(v.t.lang).into(),
-        kinds: ALL_KINDS
+        kinds: OPENING_KINDS
             .iter()
             .filter(|k| {
                 v.user

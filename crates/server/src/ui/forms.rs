@@ -169,6 +169,8 @@ pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
         CaseKind::Hotline => HOTLINE,
         CaseKind::Ping => PING,
         CaseKind::ContentReport => CONTENT_REPORT,
+        // Made by forwarding a request, not from a form of its own.
+        CaseKind::Execution => &[],
     }
 }
 

@@ -110,10 +110,12 @@ pub fn report_with(pdq: &str, sha256: &str, md5: &str) -> Value {
     })
 }
 
-/// A valid opening body of each kind of case (a new kind must add one).
+/// A valid opening body of each kind a case is opened with directly (a new
+/// kind must add one; an execution order is made by forwarding).
 pub fn opening(kind: liaison_core::case::CaseKind) -> Value {
     use liaison_core::case::CaseKind;
     match kind {
+        CaseKind::Execution => panic!("an execution order is made by forwarding, not opened"),
         CaseKind::Note => note("Fixture note"),
         CaseKind::Preservation => preservation_body(),
         CaseKind::Mla => mla_body(None),

@@ -110,7 +110,7 @@ impl std::ops::Index<&str> for Net {
 async fn every_kind_opens_with_its_fixture_and_reaches_every_member() {
     let net = Net::of(vec![party("us"), party("ru"), party("de")]).await;
     let mut opened = Vec::new();
-    for kind in liaison_core::case::ALL_KINDS {
+    for kind in liaison_core::case::OPENING_KINDS {
         for to in ["ru", "de"] {
             let sent = net["us"]
                 .node

@@ -1,0 +1,284 @@
+//! Forwarding for execution among four real nodes: `us` asks `ru`, `ru`
+//! forwards the original signed request to `ru-isp` (a provider in its
+//! jurisdiction), `ru-isp` produces the data with a signed statement, `ru`
+//! relays it unchanged, and `us` verifies the provider's own signature and
+//! every hand-over without ever pinning the provider.
+
+use liaison_core::envelope::AttachmentRef;
+use liaison_node::Node;
+use liaison_node::attachments::Attaching;
+use serde_json::json;
+
+use crate::support::*;
+
+fn statement() -> serde_json::Value {
+    json!({
+        "period_from": "2026-10-01",
+        "period_to": "2026-10-31T23:59:59Z",
+        "legal_basis": "Art. 29 of Federal Law 149-FZ and the order of the court of 1 December 2026",
+        "text": "Subscriber information and connection logs of the account named in the request."
+    })
+}
+
+async fn stored(node: &Node, dir: &std::path::Path, name: &str, bytes: &[u8]) -> AttachmentRef {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let s = node.store_attachment_file(&path).await.unwrap();
+    AttachmentRef {
+        sha256: s.sha256,
+        size: s.size,
+        name: name.into(),
+        media_type: "text/csv".into(),
+    }
+}
+
+fn received(node: &Node, case: &str, kind: &str) -> bool {
+    node.case_detail(case)
+        .is_ok_and(|d| d.messages.iter().any(|m| m.kind == kind))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody() {
+    let net = Net::of(vec![
+        party("ru").config(kind_of("authority", "RU")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+        party("us-isp").config(kind_of("provider", "US")),
+    ])
+    .await;
+    // us pins ru only: all it knows of the provider comes through ru.
+    let root = tempfile::tempdir().unwrap();
+    let us_live = live_node_as(
+        root.path(),
+        "us",
+        "party",
+        Some(Box::new(kind_of("authority", "US"))),
+    )
+    .await;
+    pin_each_other(&us_live.node, &net["ru"].node).await;
+    let (us, ru, isp) = (&us_live.node, &net["ru"].node, &net["ru-isp"].node);
+    assert!(us.peer("ru-isp").unwrap().is_none());
+    let case = us
+        .open_case("ru", "mla", mla_body(None))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "ru holds the request", || ru.case_detail(&case).is_ok()).await;
+
+    // Only the requested authority forwards, only to a provider, only in its jurisdiction.
+    let e = us
+        .forward(&case, "ru-isp", "")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only the requested authority"), "{e}");
+    let e = ru
+        .forward(&case, "us-isp", "")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("jurisdiction"), "{e}");
+    let e = ru.forward(&case, "us", "").await.unwrap_err().to_string();
+    assert!(e.contains("kind authority"), "{e}");
+    // Nor is an execution order opened as a case of its own.
+    let e = ru
+        .open_case("ru-isp", "execution", json!({}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("forward"), "{e}");
+
+    let exec = ru
+        .forward(&case, "ru-isp", "Produce by 10 December.")
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "the provider holds the order", || {
+        isp.case_detail(&exec).is_ok()
+    })
+    .await;
+    // The provider holds the original request byte for byte.
+    let original_on_ru: String = ru
+        .store()
+        .read(|c| {
+            Ok(c.sqlite().query_row(
+                "SELECT signed_json FROM envelopes WHERE case_id = ?1 AND kind = 'mla'",
+                [&case],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    let order = &isp.case_detail(&exec).unwrap().messages[0];
+    assert_eq!(order.body["original"].as_str().unwrap(), original_on_ru);
+    assert_eq!(order.body["note"], "Produce by 10 December.");
+    let on_provider = isp.case_detail(&exec).unwrap();
+    assert_eq!(on_provider.case.kind, "execution");
+    assert_eq!(on_provider.case.links, std::slice::from_ref(&case));
+    assert_eq!(on_provider.role, "requested");
+
+    // The provider produces two files with its statement; ru relays them.
+    let tmp = tempfile::tempdir().unwrap();
+    let a = stored(
+        isp,
+        tmp.path(),
+        "subscriber.csv",
+        b"login,name\nivan77,Ivan\n",
+    )
+    .await;
+    let b = stored(
+        isp,
+        tmp.path(),
+        "connections.csv",
+        b"time,ip\n2026-10-02T10:00Z,203.0.113.9\n",
+    )
+    .await;
+    assert!(ru.relay(&exec).await.is_err(), "nothing produced yet");
+    isp.produce(
+        &exec,
+        statement(),
+        Attaching::by_operator(vec![a.clone(), b.clone()]),
+    )
+    .await
+    .unwrap();
+    wait_until(20, "ru holds the production", || {
+        received(ru, &exec, "production")
+    })
+    .await;
+    ru.relay(&exec).await.unwrap();
+    wait_until(20, "us holds the relay", || received(us, &case, "relay")).await;
+
+    // us holds the files and sees each one's chain of custody, verified.
+    for f in [&a, &b] {
+        assert_eq!(us.has_attachment(&f.sha256), Some(f.size));
+    }
+    let custody = us.custody(&case).unwrap();
+    assert_eq!(custody.len(), 2);
+    for f in &custody {
+        let hops: Vec<(&str, &str, &str, Option<bool>)> = f
+            .hand_overs
+            .iter()
+            .map(|h| (h.from.as_str(), h.to.as_str(), h.kind, h.receipt_verified))
+            .collect();
+        assert_eq!(
+            hops,
+            [
+                ("ru-isp", "ru", "production", Some(true)),
+                ("ru", "us", "relay", Some(true))
+            ],
+            "{}",
+            f.name
+        );
+    }
+    // ru sees the same chain once us's receipt for the relay is back.
+    wait_until(20, "ru holds us's receipt", || {
+        ru.custody(&case).is_ok_and(|c| {
+            c.len() == 2
+                && c.iter().all(|f| {
+                    f.hand_overs.len() == 2
+                        && f.hand_overs
+                            .iter()
+                            .all(|h| h.receipt_verified == Some(true))
+                })
+        })
+    })
+    .await;
+    // The CLI shows it too.
+    let out = liaison(&["case", "custody", us_live.dir.to_str().unwrap(), &case]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("subscriber.csv")
+            && text.contains("ru-isp → ru [production; receipt verified]"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("ru").config(kind_of("authority", "RU")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+    ])
+    .await;
+    let (us, ru, isp) = (&net["us"].node, &net["ru"].node, &net["ru-isp"].node);
+    let case = us
+        .open_case("ru", "mla", mla_body(None))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "ru holds the request", || ru.case_detail(&case).is_ok()).await;
+    let exec = ru.forward(&case, "ru-isp", "").await.unwrap().case_id;
+    wait_until(10, "the order arrives", || isp.case_detail(&exec).is_ok()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let a = stored(isp, tmp.path(), "subscriber.csv", b"login\nivan77\n").await;
+    isp.produce(&exec, statement(), Attaching::by_operator(vec![a.clone()]))
+        .await
+        .unwrap();
+    wait_until(20, "ru holds the production", || {
+        received(ru, &exec, "production")
+    })
+    .await;
+    let relay = ru.relay(&exec).await.unwrap();
+    wait_until(20, "us holds the relay", || received(us, &case, "relay")).await;
+    let good = ru
+        .case_detail(&case)
+        .unwrap()
+        .messages
+        .into_iter()
+        .find(|m| m.id == relay.envelope_id)
+        .unwrap();
+    let forged = |body: serde_json::Value, id: &str| liaison_core::envelope::Envelope {
+        id: id.into(),
+        sender: "ru".into(),
+        recipient: "us".into(),
+        also_to: vec![],
+        kind: "relay".into(),
+        case_id: case.clone(),
+        created: jiff::Timestamp::now().to_string(),
+        body,
+        attachments: good.attachments.clone(),
+    };
+    // The statement changed after the provider signed it.
+    let mut production: serde_json::Value =
+        serde_json::from_str(good.body["production"].as_str().unwrap()).unwrap();
+    production["envelope"]["body"]["legal_basis"] = json!("none");
+    let mut body = good.body.clone();
+    body["production"] = json!(production.to_string());
+    let answer = forge(
+        &net["ru"],
+        &net["us"],
+        forged(body, "0190a1b2c3d4e5f60718293a4b5c6d71"),
+    )
+    .await;
+    let error = answer.results[0].error.as_ref().unwrap();
+    assert_eq!(error.code, "bad_envelope");
+    assert!(error.message.contains("production"), "{}", error.message);
+    // A receipt that proves something else.
+    let mut body = good.body.clone();
+    body["production_receipt"] = json!(good.receipt.clone().unwrap());
+    let answer = forge(
+        &net["ru"],
+        &net["us"],
+        forged(body, "0190a1b2c3d4e5f60718293a4b5c6d72"),
+    )
+    .await;
+    let error = answer.results[0].error.as_ref().unwrap();
+    assert!(
+        error.message.contains("production_receipt"),
+        "{}",
+        error.message
+    );
+    // A card that is not the provider's.
+    let mut body = good.body.clone();
+    body["provider_card"] = serde_json::to_value(us.card()).unwrap();
+    let answer = forge(
+        &net["ru"],
+        &net["us"],
+        forged(body, "0190a1b2c3d4e5f60718293a4b5c6d73"),
+    )
+    .await;
+    assert_eq!(
+        answer.results[0].error.as_ref().unwrap().code,
+        "bad_envelope"
+    );
+}
