@@ -159,7 +159,12 @@ impl Role {
                         | MatchHashes
                         | ManageHashes
                         | Open(Note | Preservation | Mla | EmergencyDisclosure | ContentReport)
-                        | Act(Note | Preservation | Mla | EmergencyDisclosure | ContentReport)
+                        | Act(Note
+                            | Preservation
+                            | Mla
+                            | EmergencyDisclosure
+                            | ContentReport
+                            | Execution)
                 )
             }
             Role::CertAnalyst => {
@@ -204,7 +209,11 @@ impl Role {
                         | ReadIntel
                         | MatchHashes
                         | Open(Note)
-                        | Act(Note | Preservation | EmergencyDisclosure | ContentReport)
+                        | Act(Note
+                            | Preservation
+                            | EmergencyDisclosure
+                            | ContentReport
+                            | Execution)
                 )
             }
         }

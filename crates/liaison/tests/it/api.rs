@@ -193,6 +193,14 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         | ("GET", "/api/v1/tlp-reads") => Permission::ManageUsers,
         ("POST", "/api/v1/pings") => Permission::Open(CaseKind::Ping),
         ("POST", "/api/v1/cases/{id}/items") => Permission::Act(CaseKind::ContentReport),
+        // Checked by the kind of the case named (the MLA request here).
+        (
+            "POST",
+            "/api/v1/cases/{id}/forward"
+            | "/api/v1/cases/{id}/produce"
+            | "/api/v1/cases/{id}/relay",
+        ) => Permission::Act(CaseKind::Mla),
+        ("GET", "/api/v1/cases/{id}/custody") => Permission::ReadCases,
         ("POST", "/api/v1/hashes/lookup") | ("GET", "/api/v1/hashes") => Permission::MatchHashes,
         ("POST", "/api/v1/hashes/withdraw") => Permission::ManageHashes,
         other => panic!("no expected permission for {other:?}: add it to the matrix"),
@@ -306,6 +314,11 @@ async fn every_role_is_checked_on_every_api_route() {
                 "/api/v1/cases/{id}/items" => {
                     request.json(&json!({"answers": [{"item": 0, "status": "checked"}]}))
                 }
+                "/api/v1/cases/{id}/forward" => request.json(&json!({"to": "ru"})),
+                "/api/v1/cases/{id}/produce" => request.json(&json!({
+                    "period_from": "2026-01-01", "period_to": "2026-01-31",
+                    "legal_basis": "Court order", "attachments": []
+                })),
                 "/api/v1/hashes/lookup" => request.json(&json!({"pdq": "f".repeat(64)})),
                 "/api/v1/hashes/withdraw" => {
                     request.json(&json!({"entry_ids": ["none"], "reason": "test"}))

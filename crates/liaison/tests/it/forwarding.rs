@@ -87,11 +87,16 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
         .to_string();
     assert!(e.contains("forward"), "{e}");
 
-    let exec = ru
-        .forward(&case, "ru-isp", "Produce by 10 December.")
-        .await
-        .unwrap()
-        .case_id;
+    // ru's legal officer forwards through the API.
+    let officer = Api::as_user(ru, net["ru"].app_url(), "olga", "legal_officer").await;
+    let (status, sent) = officer
+        .post(
+            &format!("/api/v1/cases/{case}/forward"),
+            json!({"to": "ru-isp", "note": "Produce by 10 December."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let exec = sent["case_id"].as_str().unwrap().to_owned();
     wait_until(10, "the provider holds the order", || {
         isp.case_detail(&exec).is_ok()
     })
@@ -115,35 +120,40 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
     assert_eq!(on_provider.case.links, std::slice::from_ref(&case));
     assert_eq!(on_provider.role, "requested");
 
-    // The provider produces two files with its statement; ru relays them.
-    let tmp = tempfile::tempdir().unwrap();
-    let a = stored(
-        isp,
-        tmp.path(),
-        "subscriber.csv",
-        b"login,name\nivan77,Ivan\n",
-    )
-    .await;
-    let b = stored(
-        isp,
-        tmp.path(),
-        "connections.csv",
-        b"time,ip\n2026-10-02T10:00Z,203.0.113.9\n",
-    )
-    .await;
+    // The provider's liaison uploads two files and produces them with its
+    // statement (API); ru relays them (CLI), not before there is a production.
+    let liaison_api = Api::as_user(isp, net["ru-isp"].app_url(), "pavel", "provider_liaison").await;
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        ("subscriber.csv", &b"login,name\nivan77,Ivan\n"[..]),
+        (
+            "connections.csv",
+            &b"time,ip\n2026-10-02T10:00Z,203.0.113.9\n"[..],
+        ),
+    ] {
+        let (status, up) = liaison_api.upload(bytes.to_vec()).await;
+        assert_eq!(status, 201, "{up}");
+        files.push(AttachmentRef {
+            sha256: up["sha256"].as_str().unwrap().into(),
+            size: up["size"].as_u64().unwrap(),
+            name: name.into(),
+            media_type: "text/csv".into(),
+        });
+    }
+    let (a, b) = (files[0].clone(), files[1].clone());
     assert!(ru.relay(&exec).await.is_err(), "nothing produced yet");
-    isp.produce(
-        &exec,
-        statement(),
-        Attaching::by_operator(vec![a.clone(), b.clone()]),
-    )
-    .await
-    .unwrap();
+    let mut produce = statement();
+    produce["attachments"] = serde_json::to_value(&files).unwrap();
+    let (status, sent) = liaison_api
+        .post(&format!("/api/v1/cases/{exec}/produce"), produce)
+        .await;
+    assert_eq!(status, 201, "{sent}");
     wait_until(20, "ru holds the production", || {
         received(ru, &exec, "production")
     })
     .await;
-    ru.relay(&exec).await.unwrap();
+    let out = liaison(&["case", "relay", net["ru"].dir.to_str().unwrap(), &exec]);
+    assert!(out.status.success(), "{}", stderr(&out));
     wait_until(20, "us holds the relay", || received(us, &case, "relay")).await;
 
     // us holds the files and sees each one's chain of custody, verified.
@@ -181,7 +191,12 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
         })
     })
     .await;
-    // The CLI shows it too.
+    // The API and the CLI show it too.
+    let reader = Api::as_user(us, us_live.app_url(), "john", "legal_officer").await;
+    let (status, shown) = reader.get(&format!("/api/v1/cases/{case}/custody")).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown.as_array().unwrap().len(), 2);
+    assert_eq!(shown[0]["hand_overs"][1]["receipt_verified"], true);
     let out = liaison(&["case", "custody", us_live.dir.to_str().unwrap(), &case]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);

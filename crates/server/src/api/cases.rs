@@ -110,7 +110,7 @@ pub(super) async fn open_case(
 }
 
 /// The kind of a case the caller may read (a case its marking hides is not found).
-fn case_kind(node: &Node, caller: &Caller, id: &str) -> Result<CaseKind, ApiError> {
+pub(super) fn case_kind(node: &Node, caller: &Caller, id: &str) -> Result<CaseKind, ApiError> {
     // Who may not read cases at all is refused before anything is looked up.
     caller.require(Permission::ReadCases)?;
     let case = node
@@ -164,7 +164,7 @@ pub(super) async fn act(
 
 /// Sends `message` in case `id` if the caller may act on the case's kind
 /// (checked before the message is built or sent: futures run when awaited).
-async fn in_case(
+pub(super) async fn in_case(
     node: &Node,
     caller: &Caller,
     id: &str,

@@ -13,7 +13,7 @@ use utoipa::openapi::{
     ContentBuilder, Header, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
 };
 
-use super::{ROUTES, cases, content, operations, reference, shape};
+use super::{ROUTES, cases, content, execution, operations, reference, shape};
 use crate::route_table::Need;
 
 #[derive(OpenApi)]
@@ -30,6 +30,10 @@ use crate::route_table::Need;
         cases::reply,
         cases::add_update,
         cases::answer_items,
+        execution::forward,
+        execution::produce,
+        execution::relay,
+        execution::custody,
         cases::upload,
         cases::download,
         operations::alerts,

@@ -6,6 +6,7 @@
 mod cases;
 mod content;
 mod doc;
+mod execution;
 mod operations;
 mod reference;
 mod shape;
@@ -69,6 +70,10 @@ route_table! {
     post "/api/v1/pings", Role(Permission::Open(CaseKind::Ping)) => post(operations::send_ping);
     get "/api/v1/tlp-reads", Role(ManageUsers) => get(operations::tlp_reads);
     post "/api/v1/cases/{id}/items", ActOnTheCase => post(cases::answer_items);
+    post "/api/v1/cases/{id}/forward", ActOnTheCase => post(execution::forward);
+    post "/api/v1/cases/{id}/produce", ActOnTheCase => post(execution::produce);
+    post "/api/v1/cases/{id}/relay", ActOnTheCase => post(execution::relay);
+    get "/api/v1/cases/{id}/custody", Role(ReadCases) => get(execution::custody);
     post "/api/v1/hashes/lookup", Role(MatchHashes) => post(content::lookup)
         .layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES));
     get "/api/v1/hashes", Role(MatchHashes) => get(content::hash_list);
