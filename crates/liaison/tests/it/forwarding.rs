@@ -297,3 +297,108 @@ async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
         "bad_envelope"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_forwards_produces_relays_and_shows_the_chain_of_custody_in_both_languages() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("ru").config(kind_of("authority", "RU")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+        party("us-isp").config(kind_of("provider", "US")),
+    ])
+    .await;
+    let (us, ru, isp) = (&net["us"], &net["ru"], &net["ru-isp"]);
+    let case = us
+        .node
+        .open_case("ru", "mla", mla_body(None))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "ru holds the request", || {
+        ru.node.case_detail(&case).is_ok()
+    })
+    .await;
+    let officer = Page::new(&ru.node, ru.app_url(), "olga", "legal_officer", "ru").await;
+    let (_, page) = officer.get(&format!("/cases/{case}")).await;
+    assert!(page.contains("id=\"forward\""), "{page}");
+    assert!(page.contains("Передать на исполнение провайдеру"), "{page}");
+    assert!(
+        page.contains("value=\"ru-isp\"") && !page.contains("value=\"us-isp\""),
+        "only providers in RU: {page}"
+    );
+    let (status, _) = officer
+        .post(
+            &format!("/cases/{case}/forward"),
+            &[("to", "ru-isp"), ("note", "Срочно.")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let exec = ru
+        .node
+        .list_cases(10)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind.as_str() == "execution")
+        .unwrap()
+        .id;
+    wait_until(10, "the order arrives", || {
+        isp.node.case_detail(&exec).is_ok()
+    })
+    .await;
+    let liaison_page = Page::new(&isp.node, isp.app_url(), "pavel", "provider_liaison", "en").await;
+    let (_, page) = liaison_page.get(&format!("/cases/{exec}")).await;
+    assert!(
+        page.contains("id=\"produce\"") && page.contains("Produce the data"),
+        "{page}"
+    );
+    let (status, page) = liaison_page
+        .post_file(
+            &format!("/cases/{exec}/produce"),
+            &[
+                ("period_from", "2026-10-01"),
+                ("period_to", "2026-10-31"),
+                ("legal_basis", "Court order of 1 December 2026"),
+            ],
+            ("file", "subscriber.csv", b"login,name\nivan77,Ivan\n"),
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    wait_until(20, "ru holds the production", || {
+        received(&ru.node, &exec, "production")
+    })
+    .await;
+    let (_, page) = officer.get(&format!("/cases/{exec}")).await;
+    assert!(page.contains("id=\"relay\""), "{page}");
+    let (status, _) = officer.post(&format!("/cases/{exec}/relay"), &[]).await;
+    assert_eq!(status, 303);
+    wait_until(20, "us holds the relay", || {
+        received(&us.node, &case, "relay")
+    })
+    .await;
+    for (lang, title, verified) in [
+        ("en", "Chain of custody", "receipt verified"),
+        ("ru", "Цепочка хранения", "квитанция проверена"),
+    ] {
+        let reader = Page::new(
+            &us.node,
+            us.app_url(),
+            &format!("reader-{lang}"),
+            "legal_officer",
+            lang,
+        )
+        .await;
+        let (_, page) = reader.get(&format!("/cases/{case}")).await;
+        assert!(
+            page.contains(title) && page.contains("subscriber.csv"),
+            "{page}"
+        );
+        assert_eq!(
+            page.matches(&format!("<td class=\"receipt ok\">{verified}</td>"))
+                .count(),
+            2,
+            "{page}"
+        );
+        // The requesting authority forwards nothing: it was not asked.
+        assert!(!page.contains("id=\"forward\""));
+    }
+}

@@ -28,6 +28,10 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("GET", "/cases/new") => Permission::Open(CaseKind::Mla),
         ("POST", "/cases/new") => Permission::Open(CaseKind::Note),
         ("POST", "/cases/{id}/act") => Permission::Act(CaseKind::Mla),
+        // By the kind of the case named (an MLA request here).
+        ("POST", "/cases/{id}/forward" | "/cases/{id}/produce" | "/cases/{id}/relay") => {
+            Permission::Act(CaseKind::Mla)
+        }
         (_, "/peers" | "/audit" | "/escalations") | ("GET", "/duty") => Permission::ReadOperations,
         ("POST", "/cases/{id}/update") => Permission::Act(CaseKind::Mla),
         ("POST", "/duty/shifts" | "/duty/shifts/{shift}/remove") | ("GET", "/restricted-reads") => {
@@ -108,7 +112,7 @@ async fn every_role_is_checked_on_every_page() {
             );
             let request = match *method {
                 "GET" => http.get(&url),
-                _ if *template == "/hashes/lookup" => http
+                _ if *template == "/hashes/lookup" || *template == "/cases/{id}/produce" => http
                     .post(&url)
                     .header("content-type", "multipart/form-data; boundary=XyZ")
                     .body(format!(
@@ -183,7 +187,7 @@ async fn every_role_is_checked_on_every_page() {
                     .replace("{term}", "cyberspace")
                     .replace("{shift}", "1")
             );
-            let request = if route.path == "/hashes/lookup" {
+            let request = if route.path == "/hashes/lookup" || route.path == "/cases/{id}/produce" {
                 http.post(&url)
                     .header("content-type", "multipart/form-data; boundary=XyZ")
                     .body(

@@ -73,6 +73,8 @@ pub(super) struct CasePage {
     state_label: String,
     /// The case's roster: party, its role, whether it is this node.
     participants: Vec<(String, String, bool)>,
+    /// Forwarding for execution: forms, relay, chain of custody.
+    ex: super::execution::ExecutionView,
     messages: Vec<MessageLine>,
     actions: Vec<ActionForm>,
     grounds: Vec<(String, String)>,
@@ -470,7 +472,9 @@ pub(super) async fn case_view(
             }
         })
         .collect();
+    let ex = super::execution::view(state, &t, user, &d);
     Ok(CasePage {
+        ex,
         items,
         may_answer,
         tlp: (

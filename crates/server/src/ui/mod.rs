@@ -11,6 +11,8 @@ mod cases;
 pub mod charts;
 mod content;
 mod dashboard;
+mod execution;
+mod execution_forms;
 mod forms;
 pub mod i18n;
 mod layout;

@@ -17,7 +17,7 @@ use super::dashboard::{dashboard, transparency, transparency_json};
 use super::layout::forbidden;
 use super::login::{login, login_page, logout, set_lang};
 use super::oversight::{audit_page, escalations, peers, run_audit};
-use super::{UiState, Visitor, content, operations, reference, urlencode};
+use super::{UiState, Visitor, content, execution_forms, operations, reference, urlencode};
 use crate::route_table::{Need, route_table};
 
 use Need::{ActOnTheCase, Nobody, OpenTheKind, Role};
@@ -40,6 +40,11 @@ route_table! {
     post "/cases/new", OpenTheKind => post(new_case);
     get "/cases/{id}", Role(ReadCases) => get(case_page);
     post "/cases/{id}/act", ActOnTheCase => post(act);
+    post "/cases/{id}/forward", ActOnTheCase => post(execution_forms::forward);
+    post "/cases/{id}/relay", ActOnTheCase => post(execution_forms::relay);
+    // Multipart: the handler checks the CSRF field before it stores any file.
+    post "/cases/{id}/produce", ActOnTheCase => post(execution_forms::produce)
+        .layer(DefaultBodyLimit::max(execution_forms::MAX_PRODUCTION_FORM_BYTES));
     get "/attachments/{sha256}", Role(ReadCases) => get(attachment);
     get "/peers", Role(ReadOperations) => get(peers);
     get "/audit", Role(ReadOperations) => get(audit_page);
