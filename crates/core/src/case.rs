@@ -32,17 +32,16 @@ pub enum CaseKind {
     Execution,
 }
 
-pub const ALL_KINDS: [CaseKind; 9] = [
-    CaseKind::Note,
-    CaseKind::Preservation,
-    CaseKind::Mla,
-    CaseKind::EmergencyDisclosure,
-    CaseKind::Incident,
-    CaseKind::Hotline,
-    CaseKind::Ping,
-    CaseKind::ContentReport,
-    CaseKind::Execution,
-];
+/// Every kind: those opened directly, then the execution order.
+pub const ALL_KINDS: [CaseKind; 9] = {
+    let mut all = [CaseKind::Execution; 9];
+    let mut i = 0;
+    while i < OPENING_KINDS.len() {
+        all[i] = OPENING_KINDS[i];
+        i += 1;
+    }
+    all
+};
 
 /// The kinds a case is opened with directly (an execution order is made by
 /// forwarding a legal request: `Node::forward`).

@@ -7,10 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::Scratch;
-use super::federation::{body, median, percentile, serving_nodes};
+use super::federation::{body, median, percentile, serving_nodes, wait_for_count};
 use super::report::{Report, say};
 use crate::error::CliError;
-use crate::output::progress_bar;
 
 /// What one fan-out measured.
 struct Fanout {
@@ -35,25 +34,7 @@ fn delivered(node: &liaison_node::Node) -> Result<i64, CliError> {
 }
 
 async fn wait_receipts(node: &liaison_node::Node, target: i64) -> Result<(), CliError> {
-    let bar = progress_bar("receipts stored");
-    bar.set_length(target as u64);
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let n = delivered(node)?;
-        bar.set_position(n as u64);
-        if n >= target {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(CliError::new(
-                "bench_failed",
-                format!("only {n} of {target} receipts stored in 10 minutes"),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    bar.finish_and_clear();
-    Ok(())
+    wait_for_count(node, target, "receipts stored", delivered).await
 }
 
 async fn measure(

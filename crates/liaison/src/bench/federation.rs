@@ -90,11 +90,21 @@ async fn wait_delivered(
     target: i64,
     message: &'static str,
 ) -> Result<(), CliError> {
+    wait_for_count(node, target, message, delivered_count).await
+}
+
+/// Waits, with a progress bar, until `count` reaches `target` (10 minutes at most).
+pub(super) async fn wait_for_count(
+    node: &liaison_node::Node,
+    target: i64,
+    message: &'static str,
+    count: fn(&liaison_node::Node) -> Result<i64, CliError>,
+) -> Result<(), CliError> {
     let bar = progress_bar(message);
     bar.set_length(target as u64);
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let n = delivered_count(node)?;
+        let n = count(node)?;
         bar.set_position(n as u64);
         if n >= target {
             break;
@@ -102,7 +112,7 @@ async fn wait_delivered(
         if Instant::now() > deadline {
             return Err(CliError::new(
                 "bench_failed",
-                format!("only {n} of {target} messages delivered in 10 minutes"),
+                format!("only {n} of {target} done ({message}) in 10 minutes"),
             ));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -288,26 +288,14 @@ async fn kill_9_of_any_participant_during_a_fan_out_loses_and_duplicates_nothing
         assert_eq!(count(n, "rejections"), 0, "{} refused nothing", n.party());
     }
     // The long-absent participant recorded us's envelopes in us's order.
-    let sent_order: Vec<String> = us
-        .store()
-        .read(|c| {
-            let mut s = c
-                .sqlite()
-                .prepare("SELECT envelope_hash FROM outbox WHERE peer = 'ngo' ORDER BY seq")?;
-            let rows = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .unwrap();
-    let logged_order: Vec<String> = nodes[4]
-        .store()
-        .read(|c| {
-            let mut s = c
-                .sqlite()
-                .prepare("SELECT hash FROM envelopes WHERE sender = 'us' ORDER BY log_index")?;
-            let rows = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .unwrap();
+    let sent_order = strings(
+        &us,
+        "SELECT envelope_hash FROM outbox WHERE peer = 'ngo' ORDER BY seq",
+    );
+    let logged_order = strings(
+        &nodes[4],
+        "SELECT hash FROM envelopes WHERE sender = 'us' ORDER BY log_index",
+    );
     assert_eq!(logged_order, sent_order, "ngo caught up in order");
     // Every participant derives the same case from the same envelopes.
     for case in us.list_cases(1000).unwrap() {

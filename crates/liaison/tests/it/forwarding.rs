@@ -32,6 +32,28 @@ async fn stored(node: &Node, dir: &std::path::Path, name: &str, bytes: &[u8]) ->
     }
 }
 
+/// us and ru (authorities), ru-isp (a provider in RU), us-isp (one in US).
+async fn four_parties() -> Net {
+    Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("ru").config(kind_of("authority", "RU")),
+        party("ru-isp").config(kind_of("provider", "RU")),
+        party("us-isp").config(kind_of("provider", "US")),
+    ])
+    .await
+}
+
+/// An MLA request from `us` to `ru`, once `ru` holds it.
+async fn mla_request(us: &Node, ru: &Node) -> String {
+    let case = us
+        .open_case("ru", "mla", mla_body(None))
+        .await
+        .unwrap()
+        .case_id;
+    wait_until(10, "ru holds the request", || ru.case_detail(&case).is_ok()).await;
+    case
+}
+
 fn received(node: &Node, case: &str, kind: &str) -> bool {
     node.case_detail(case)
         .is_ok_and(|d| d.messages.iter().any(|m| m.kind == kind))
@@ -57,12 +79,7 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
     pin_each_other(&us_live.node, &net["ru"].node).await;
     let (us, ru, isp) = (&us_live.node, &net["ru"].node, &net["ru-isp"].node);
     assert!(us.peer("ru-isp").unwrap().is_none());
-    let case = us
-        .open_case("ru", "mla", mla_body(None))
-        .await
-        .unwrap()
-        .case_id;
-    wait_until(10, "ru holds the request", || ru.case_detail(&case).is_ok()).await;
+    let case = mla_request(us, ru).await;
 
     // Only the requested authority forwards, only to a provider, only in its jurisdiction.
     let e = us
@@ -209,19 +226,9 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
-    let net = Net::of(vec![
-        party("us").config(kind_of("authority", "US")),
-        party("ru").config(kind_of("authority", "RU")),
-        party("ru-isp").config(kind_of("provider", "RU")),
-    ])
-    .await;
+    let net = four_parties().await;
     let (us, ru, isp) = (&net["us"].node, &net["ru"].node, &net["ru-isp"].node);
-    let case = us
-        .open_case("ru", "mla", mla_body(None))
-        .await
-        .unwrap()
-        .case_id;
-    wait_until(10, "ru holds the request", || ru.case_detail(&case).is_ok()).await;
+    let case = mla_request(us, ru).await;
     let exec = ru.forward(&case, "ru-isp", "").await.unwrap().case_id;
     wait_until(10, "the order arrives", || isp.case_detail(&exec).is_ok()).await;
     let tmp = tempfile::tempdir().unwrap();
@@ -235,13 +242,20 @@ async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
     .await;
     let relay = ru.relay(&exec).await.unwrap();
     wait_until(20, "us holds the relay", || received(us, &case, "relay")).await;
-    let good = ru
-        .case_detail(&case)
-        .unwrap()
-        .messages
-        .into_iter()
-        .find(|m| m.id == relay.envelope_id)
-        .unwrap();
+    // ru's own view of its relay, once us's receipt for it is back.
+    let relayed = |ru: &Node| {
+        ru.case_detail(&case)
+            .unwrap()
+            .messages
+            .into_iter()
+            .find(|m| m.id == relay.envelope_id)
+            .unwrap()
+    };
+    wait_until(20, "us's receipt for the relay", || {
+        relayed(ru).receipt.is_some()
+    })
+    .await;
+    let good = relayed(ru);
     let forged = |body: serde_json::Value, id: &str| liaison_core::envelope::Envelope {
         id: id.into(),
         sender: "ru".into(),
@@ -300,24 +314,9 @@ async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_forwards_produces_relays_and_shows_the_chain_of_custody_in_both_languages() {
-    let net = Net::of(vec![
-        party("us").config(kind_of("authority", "US")),
-        party("ru").config(kind_of("authority", "RU")),
-        party("ru-isp").config(kind_of("provider", "RU")),
-        party("us-isp").config(kind_of("provider", "US")),
-    ])
-    .await;
+    let net = four_parties().await;
     let (us, ru, isp) = (&net["us"], &net["ru"], &net["ru-isp"]);
-    let case = us
-        .node
-        .open_case("ru", "mla", mla_body(None))
-        .await
-        .unwrap()
-        .case_id;
-    wait_until(10, "ru holds the request", || {
-        ru.node.case_detail(&case).is_ok()
-    })
-    .await;
+    let case = mla_request(&us.node, &ru.node).await;
     let officer = Page::new(&ru.node, ru.app_url(), "olga", "legal_officer", "ru").await;
     let (_, page) = officer.get(&format!("/cases/{case}")).await;
     assert!(page.contains("id=\"forward\""), "{page}");

@@ -198,6 +198,19 @@ pub fn count(node: &Node, sql_where: &str) -> i64 {
         .unwrap()
 }
 
+/// The text values of a query's first column, in the node's database.
+pub fn strings(node: &Node, sql: &str) -> Vec<String> {
+    node.store()
+        .read(|c| {
+            let mut stmt = c.sqlite().prepare(sql)?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .unwrap()
+}
+
 /// A node initialised on a reserved port but not started.
 pub async fn idle_node(root: &Path, party: &str) -> Node {
     install_crypto();

@@ -338,7 +338,11 @@ impl Node {
                 }
                 for to in signed.envelope.recipients() {
                     let receipt = match row.direction {
-                        Direction::In => row.receipt.clone(),
+                        // Issued here; stored just after the answer went out.
+                        Direction::In => row
+                            .receipt
+                            .clone()
+                            .or_else(|| self.issued_receipts().get(&row.hash).cloned()),
                         Direction::Out => deliveries
                             .iter()
                             .find(|d| d.envelope_hash == row.hash && d.peer == to)
