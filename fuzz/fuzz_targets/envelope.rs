@@ -1,9 +1,10 @@
 //! Delivery requests from peers: JSON decoding, shape checks, canonical
-//! encoding and signature verification never panic.
+//! encoding, signature verification and every kind's typed body check
+//! (openings, execution orders, productions, relays…) never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use liaison_core::case::{CaseKind, check_body};
 use liaison_core::envelope::DeliveryRequest;
+use liaison_core::kind::Body;
 use liaison_log::note::{ED25519, NoteSigner};
 
 fuzz_target!(|data: &[u8]| {
@@ -13,8 +14,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = signed.envelope.check_shape();
         let _ = signed.envelope.canonical_bytes();
         let _ = signed.verify(&signer.verifier());
-        if let Ok(kind) = CaseKind::parse(&signed.envelope.kind) {
-            let _ = check_body(kind, &signed.envelope.body);
-        }
+        let _ = Body::check(&signed.envelope);
     }
 });

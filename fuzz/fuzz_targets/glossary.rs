@@ -15,5 +15,8 @@ fuzz_target!(|data: &[u8]| {
         GlossaryEvent { party: "us".into(), created: "2026-11-23T00:00:00Z".into(), body: body.clone() },
         GlossaryEvent { party: "ru".into(), created: "2026-11-23T00:00:01Z".into(), body },
     ];
-    let _ = resolve(&term, None, &events);
+    // Without a reference group, and with one that needs both parties.
+    let _ = resolve(&term, None, &events, &Default::default());
+    let group = ["us".to_owned(), "ru".to_owned()].into_iter().collect();
+    let _ = resolve(&term, None, &events, &group);
 });
