@@ -225,7 +225,7 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
+async fn a_relay_that_alters_the_production_and_an_order_from_the_wrong_party_are_refused() {
     let net = four_parties().await;
     let (us, ru, isp) = (&net["us"].node, &net["ru"].node, &net["ru-isp"].node);
     let case = mla_request(us, ru).await;
@@ -297,6 +297,28 @@ async fn a_relay_that_alters_the_production_or_its_receipt_is_refused() {
         "{}",
         error.message
     );
+    // An execution order comes only from an authority of the provider's
+    // jurisdiction: not from another provider, not from a foreign authority.
+    let order = isp.case_detail(&exec).unwrap().messages[0].body.clone();
+    for (from, id) in [
+        ("us-isp", "0190a1b2c3d4e5f60718293a4b5c6d74"),
+        ("us", "0190a1b2c3d4e5f60718293a4b5c6d75"),
+    ] {
+        let e = liaison_core::envelope::Envelope {
+            id: id.into(),
+            sender: from.into(),
+            recipient: "ru-isp".into(),
+            also_to: vec![],
+            kind: "execution".into(),
+            case_id: format!("{from}-{}", &id[..20]),
+            created: jiff::Timestamp::now().to_string(),
+            body: order.clone(),
+            attachments: vec![],
+        };
+        let answer = forge(&net[from], &net["ru-isp"], e).await;
+        let error = answer.results[0].error.as_ref().unwrap();
+        assert_eq!(error.code, "not_accepted", "{from}: {}", error.message);
+    }
     // A card that is not the provider's.
     let mut body = good.body.clone();
     body["provider_card"] = serde_json::to_value(us.card()).unwrap();

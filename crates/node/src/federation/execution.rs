@@ -4,9 +4,11 @@
 //! unchanged to the requesting authority, and every node shows each
 //! produced file's chain of custody with the receipt of each hand-over.
 
+use liaison_core::card::CheckedCard;
 use liaison_core::case::CaseKind;
-use liaison_core::envelope::SignedEnvelope;
+use liaison_core::envelope::{Envelope, SignedEnvelope};
 use liaison_core::execution::{ExecutionOrder, PRODUCTION, ProductionBody, RELAY, RelayBody};
+use liaison_core::kind::{Body, Refusal, RefusalCode};
 use liaison_core::leaf::LeafEntry;
 use liaison_log::Hash;
 use liaison_log::note::NoteVerifier;
@@ -55,6 +57,94 @@ fn proves(receipt: &str, hash: Hash, key: &NoteVerifier) -> bool {
 
 fn unreadable(row: &EnvelopeRow) -> impl Fn(serde_json::Error) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("stored envelope {} is unreadable: {e}", row.id))
+}
+
+/// The checks of forwarding envelopes that need the sender's card (pure:
+/// run beside the signature checks). An execution order comes only from an
+/// authority of this provider's jurisdiction that was asked the request it
+/// carries; a relay carries a production of a provider in the relaying
+/// authority's jurisdiction, made in an execution case that authority
+/// opened, with that authority's receipt proving it in its log.
+pub(super) fn check_on_arrival(
+    peer: &CheckedCard,
+    my_jurisdiction: Option<&str>,
+    e: &Envelope,
+    body: &Body,
+) -> Result<(), Refusal> {
+    let refuse = |code, message: String| Err(Refusal::new(code, message));
+    match body {
+        Body::Case {
+            kind: CaseKind::Execution,
+            ..
+        } => {
+            if peer.kind != PartyKind::Authority {
+                return refuse(
+                    RefusalCode::NotAccepted,
+                    format!(
+                        "{} is a {}: only an authority forwards a request",
+                        peer.party,
+                        peer.kind.as_str()
+                    ),
+                );
+            }
+            let theirs = peer.card.jurisdiction.as_deref();
+            if my_jurisdiction.is_none() || theirs != my_jurisdiction {
+                return refuse(
+                    RefusalCode::NotAccepted,
+                    format!(
+                        "{} (jurisdiction {}) is not an authority of this provider's jurisdiction ({})",
+                        peer.party,
+                        theirs.unwrap_or("unknown"),
+                        my_jurisdiction.unwrap_or("unknown")
+                    ),
+                );
+            }
+            let order = ExecutionOrder::check(&e.body)
+                .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
+            if !order.original.envelope.is_addressed_to(&e.sender) {
+                return refuse(
+                    RefusalCode::BadEnvelope,
+                    format!("the request it forwards was not addressed to {}", e.sender),
+                );
+            }
+            Ok(())
+        }
+        Body::Relay(r) => {
+            if r.provider.card.jurisdiction != peer.card.jurisdiction {
+                return refuse(
+                    RefusalCode::BadEnvelope,
+                    format!(
+                        "the production comes from a provider outside {}'s jurisdiction",
+                        e.sender
+                    ),
+                );
+            }
+            if liaison_core::case::opener(&r.production.envelope.case_id) != Some(e.sender.as_str())
+            {
+                return refuse(
+                    RefusalCode::BadEnvelope,
+                    format!(
+                        "the production answers an execution order {} did not make",
+                        e.sender
+                    ),
+                );
+            }
+            let leaf = LeafEntry::envelope(r.production_hash).encode();
+            let proved = TlogProof::parse(&r.relay.production_receipt).is_ok_and(|p| {
+                p.verify(&liaison_log::hash::leaf_hash(&leaf), &peer.log_key, &[])
+                    .is_ok()
+            });
+            if !proved {
+                return refuse(
+                    RefusalCode::BadEnvelope,
+                    "the relay's production_receipt does not prove the production in the sender's log"
+                        .to_owned(),
+                );
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn not_found(case_id: &str) -> NodeError {

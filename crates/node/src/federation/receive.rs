@@ -56,6 +56,7 @@ impl Node {
         let prechecked = {
             let peer = peer.clone();
             let me = self.party.to_string();
+            let jurisdiction = self.config.node.jurisdiction.clone();
             tokio::task::spawn_blocking(move || {
                 let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let chunk = request.envelopes.len().div_ceil(threads).max(1);
@@ -66,7 +67,10 @@ impl Node {
                         .map(|part| {
                             scope.spawn(|| {
                                 part.iter()
-                                    .map(|e| Node::precheck(&peer, &me, e).map(|c| prepare(e, c)))
+                                    .map(|e| {
+                                        Node::precheck(&peer, (&me, jurisdiction.as_deref()), e)
+                                            .map(|c| prepare(e, c))
+                                    })
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -296,7 +300,7 @@ impl Node {
     /// Returns the envelope hash and its typed body.
     fn precheck(
         peer: &CheckedCard,
-        me: &str,
+        (me, my_jurisdiction): (&str, Option<&str>),
         signed: &SignedEnvelope,
     ) -> Result<(liaison_log::Hash, Body), Refusal> {
         let e = &signed.envelope;
@@ -319,23 +323,7 @@ impl Node {
             .verify(&peer.log_key)
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
         let body = Body::check(e)?;
-        // A relay carries the relaying party's receipt for the production:
-        // it must prove, under that party's key, the production in its log.
-        if let Body::Relay(r) = &body {
-            let leaf = LeafEntry::envelope(r.production_hash).encode();
-            TlogProof::parse(&r.relay.production_receipt)
-                .ok()
-                .filter(|p| {
-                    p.verify(&liaison_log::hash::leaf_hash(&leaf), &peer.log_key, &[])
-                        .is_ok()
-                })
-                .ok_or_else(|| {
-                    Refusal::new(
-                        RefusalCode::BadEnvelope,
-                        "the relay's production_receipt does not prove the production in the sender's log",
-                    )
-                })?;
-        }
+        super::execution::check_on_arrival(peer, my_jurisdiction, e, &body)?;
         Ok((hash, body))
     }
 }
