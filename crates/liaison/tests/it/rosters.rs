@@ -553,3 +553,59 @@ async fn the_api_takes_one_recipient_or_several_and_lists_each_receipt() {
         assert_eq!(status, 422, "{to}: {answer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incident_to_two_certs_shares_every_update_and_only_the_notifier_remarks_it() {
+    let net = Net::of(vec![
+        party("us").config(kind_of("authority", "US")),
+        party("kz-cert").config(kind_of("cert", "KZ")),
+        party("de-cert").config(kind_of("cert", "DE")),
+    ])
+    .await;
+    let (us, kz, de) = (&net["us"].node, &net["kz-cert"].node, &net["de-cert"].node);
+    let case = us
+        .open_case_with(
+            &["kz-cert".into(), "de-cert".into()],
+            "incident",
+            incident_body("TLP:GREEN"),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .case_id;
+    for n in [kz, de] {
+        wait_until(10, "the notification arrives", || {
+            n.case_detail(&case).is_ok()
+        })
+        .await;
+    }
+    // One CERT's update reaches the notifier and the other CERT.
+    de.update(
+        &case,
+        json!({"text": "Seen here too: same command server."}),
+    )
+    .await
+    .unwrap();
+    // Only the notifier re-marks the thread; its re-marking reaches both.
+    let e = kz
+        .update(&case, json!({"text": "Narrowing", "tlp": "TLP:RED"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only us"), "{e}");
+    us.update(&case, json!({"text": "Now RED", "tlp": "TLP:RED"}))
+        .await
+        .unwrap();
+    for n in [us, kz, de] {
+        wait_until(10, "both updates everywhere", || {
+            hashes(n, &case).len() == 3
+        })
+        .await;
+        wait_until(10, "the marking everywhere", || {
+            n.case_detail(&case).is_ok_and(|d| d.case.tlp == "red")
+        })
+        .await;
+    }
+    assert_eq!(hashes(us, &case), hashes(kz, &case));
+    assert_eq!(hashes(us, &case), hashes(de, &case));
+}
