@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::Scratch;
-use super::federation::{body, median, percentile, serving_nodes, wait_for_count};
+use super::federation::{
+    body, latencies_to_last_receipt, median, percentile, serving_nodes, wait_for_count,
+};
 use super::report::{Report, say};
 use crate::error::CliError;
 
@@ -96,20 +98,7 @@ async fn measure(
         began.insert(hash, t);
     }
     wait_receipts(&sender, receipts + count as i64 * recipients as i64).await?;
-    let last: Vec<(String, i64)> = sender.store().read(|c| {
-        let mut stmt = c.sqlite().prepare(
-            "SELECT envelope_hash, MAX(delivered_ms) FROM outbox GROUP BY envelope_hash",
-        )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    })?;
-    let mut latencies: Vec<i64> = last
-        .iter()
-        .filter_map(|(h, d)| began.get(h).map(|b| d - b))
-        .collect();
-    latencies.sort_unstable();
+    let latencies = latencies_to_last_receipt(&sender, &began)?;
     for (_, server) in nodes {
         server.shutdown().await;
     }

@@ -121,6 +121,29 @@ pub(super) async fn wait_for_count(
     Ok(())
 }
 
+/// For each envelope in `began` (hash → when its sending began, ms), the
+/// time until its last recipient's receipt was stored, sorted.
+pub(super) fn latencies_to_last_receipt(
+    node: &liaison_node::Node,
+    began: &std::collections::HashMap<String, i64>,
+) -> Result<Vec<i64>, CliError> {
+    let last: Vec<(String, i64)> = node.store().read(|c| {
+        let mut stmt = c.sqlite().prepare(
+            "SELECT envelope_hash, MAX(delivered_ms) FROM outbox GROUP BY envelope_hash",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    })?;
+    let mut latencies: Vec<i64> = last
+        .iter()
+        .filter_map(|(h, d)| began.get(h).map(|b| d - b))
+        .collect();
+    latencies.sort_unstable();
+    Ok(latencies)
+}
+
 pub(super) fn body(i: u64) -> serde_json::Value {
     serde_json::json!({
         "subject": format!("Benchmark message {i}"),
@@ -235,20 +258,7 @@ pub async fn federation(
         began.insert(hash, t);
     }
     wait_delivered(&us, count as i64, "delivered and receipted").await?;
-    let delivered: Vec<(String, i64)> = us.store().read(|c| {
-        let mut stmt = c
-            .sqlite()
-            .prepare("SELECT envelope_hash, delivered_ms FROM outbox")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    })?;
-    let mut latencies: Vec<i64> = delivered
-        .iter()
-        .filter_map(|(h, d)| began.get(h).map(|b| d - b))
-        .collect();
-    latencies.sort_unstable();
+    let latencies = latencies_to_last_receipt(&us, &began)?;
     for (_, server) in nodes {
         server.shutdown().await;
     }

@@ -60,6 +60,26 @@ fn serve(dir: &Path) -> ServeProcess {
     }
 }
 
+/// The node's whole log recomputes from its tiles, and its audit of its
+/// peers is clean (the CLI's exit status).
+fn verified_and_audited(dir: &Path) {
+    let out = liaison(&["log", "verify", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "log of {} does not verify: {}",
+        dir.display(),
+        stderr(&out)
+    );
+    let out = liaison(&["audit", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "audit from {}: {}{}",
+        dir.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 fn pin_with_cli(tmp: &Path, a: &Path, b: &Path) {
     let card = liaison(&["card", b.to_str().unwrap()]);
     let path = tmp.join(format!("{}.card", b.file_name().unwrap().to_str().unwrap()));
@@ -139,21 +159,7 @@ async fn kill_9_of_sender_and_recipient_during_a_stream_loses_and_duplicates_not
     );
     assert_eq!(count(&producer, "outbox WHERE state != 'delivered'"), 0);
     for dir in [&us_dir, &ru_dir] {
-        let out = liaison(&["log", "verify", dir.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "log of {} does not verify: {}",
-            dir.display(),
-            stderr(&out)
-        );
-        let out = liaison(&["audit", dir.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "audit from {}: {}{}",
-            dir.display(),
-            stdout(&out),
-            stderr(&out)
-        );
+        verified_and_audited(dir);
     }
     // No node ever signed two inconsistent checkpoints, across all the kills:
     // each one published is a prefix of the final tree.
@@ -314,16 +320,7 @@ async fn kill_9_of_any_participant_during_a_fan_out_loses_and_duplicates_nothing
         );
     }
     for dir in &dirs {
-        let out = liaison(&["log", "verify", dir.to_str().unwrap()]);
-        assert!(out.status.success(), "{}: {}", dir.display(), stderr(&out));
-        let out = liaison(&["audit", dir.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "audit from {}: {}{}",
-            dir.display(),
-            stdout(&out),
-            stderr(&out)
-        );
+        verified_and_audited(dir);
     }
     for p in running.into_iter().flatten() {
         p.terminate();
