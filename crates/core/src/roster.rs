@@ -50,11 +50,11 @@ pub fn opening_roster(opening: &Envelope) -> Vec<Participant> {
 
 /// Who an envelope of the case from `sender` goes to: every other
 /// participant, in roster order (the first becomes `recipient`).
-pub fn recipients_from<'a>(roster: &'a [Participant], sender: &str) -> Vec<&'a str> {
+pub fn recipients_from(roster: &[Participant], sender: &str) -> Vec<String> {
     roster
         .iter()
-        .map(|p| p.party.as_str())
-        .filter(|p| *p != sender)
+        .filter(|p| p.party != sender)
+        .map(|p| p.party.clone())
         .collect()
 }
 

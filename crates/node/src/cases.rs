@@ -336,13 +336,6 @@ pub(crate) fn check_update(
     Ok(())
 }
 
-/// What a new transition needs: the case, who we are, the parent to follow.
-pub(crate) struct Planned {
-    /// Every other participant of the case.
-    pub to: Vec<String>,
-    pub body: serde_json::Value,
-}
-
 /// Plans this node's transition on a case: checks that we may take it now
 /// and names the envelope it follows.
 pub(crate) fn plan(
@@ -351,7 +344,7 @@ pub(crate) fn plan(
     case_id: &str,
     action: Action,
     mut body: TransitionBody,
-) -> Result<Planned, StoreError> {
+) -> Result<serde_json::Value, StoreError> {
     let case = db::case_by_id(conn, case_id)?
         .ok_or_else(|| StoreError::NotFound(format!("no case {case_id}")))?;
     let kind = case.kind;
@@ -392,13 +385,9 @@ pub(crate) fn plan(
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     body.action = action;
     body.parent = chain.last().cloned().unwrap_or(root);
-    let to = liaison_core::roster::recipients_from(&db::participants(conn, case_id)?, me)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
     let body = serde_json::to_value(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
     TransitionBody::check(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    Ok(Planned { to, body })
+    Ok(body)
 }
 
 /// Checks a transition that arrived from `sender` against the thread this

@@ -149,8 +149,6 @@ async fn forged_transitions_are_refused_and_recorded() {
 
     // ru tries to close the case (only the requesting party may) and to
     // follow an envelope that is not in the case.
-    let client =
-        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let make = |id: &str, body: Value| {
         liaison_core::envelope::Envelope {
             id: id.into(),
@@ -177,15 +175,7 @@ async fn forged_transitions_are_refused_and_recorded() {
             json!({"action": "report_executed", "parent": root}),
         ),
     ];
-    let r: liaison_core::envelope::DeliveryResponse = client
-        .post(format!("{}/federation/v1/envelopes", us.fed_url()))
-        .json(&liaison_core::envelope::DeliveryRequest { envelopes })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = deliver(&ru.node, us, envelopes).await;
     for result in &r.results {
         assert_eq!(
             result.error.as_ref().map(|e| e.code.as_str()),

@@ -3,7 +3,7 @@
 //! participant, and a message that reaches a participant before the case it
 //! belongs to waiting for it.
 
-use liaison_core::envelope::{DeliveryRequest, SignedEnvelope};
+use liaison_core::envelope::SignedEnvelope;
 use liaison_node::Node;
 use serde_json::{Value, json};
 
@@ -316,31 +316,12 @@ async fn a_message_that_arrives_before_its_case_waits_for_it_and_nothing_is_lost
         .unwrap()
         .case_id;
     // Only ngo gets the opening (handed over as us would send it).
-    let signed: SignedEnvelope = serde_json::from_str(
-        &us.store()
-            .read(|c| {
-                Ok(c.sqlite().query_row(
-                    "SELECT signed_json FROM envelopes WHERE case_id = ?1",
-                    [&case],
-                    |r| r.get::<_, String>(0),
-                )?)
-            })
-            .unwrap(),
-    )
-    .unwrap();
-    let to_ngo =
-        liaison_node::tls::peer_http_client(us.tls(), ngo.node.tls().fingerprint()).unwrap();
-    let answer: liaison_core::envelope::DeliveryResponse = to_ngo
-        .post(format!("{}/federation/v1/envelopes", ngo.fed_url()))
-        .json(&DeliveryRequest {
-            envelopes: vec![signed],
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = strings(
+        &us,
+        &format!("SELECT signed_json FROM envelopes WHERE case_id = '{case}'"),
+    );
+    let signed: SignedEnvelope = serde_json::from_str(&stored[0]).unwrap();
+    let answer = deliver(&us, &ngo, vec![signed]).await;
     assert!(answer.results[0].receipt.is_some());
     // ngo replies to us and ru; ru does not know the case yet and puts it
     // off, recording nothing and refusing nothing.

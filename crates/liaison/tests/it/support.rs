@@ -590,6 +590,26 @@ impl Served {
     }
 }
 
+/// Delivers `envelopes` from `from` to `to` over the federation listener,
+/// as `from`'s delivery worker would, and returns the answer.
+pub async fn deliver(
+    from: &Node,
+    to: &LiveNode,
+    envelopes: Vec<liaison_core::envelope::SignedEnvelope>,
+) -> liaison_core::envelope::DeliveryResponse {
+    let client =
+        liaison_node::tls::peer_http_client(from.tls(), to.node.tls().fingerprint()).unwrap();
+    client
+        .post(format!("{}/federation/v1/envelopes", to.fed_url()))
+        .json(&liaison_core::envelope::DeliveryRequest { envelopes })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Signs `e` with `from`'s real log key and delivers it to `to` over the
 /// federation listener, as `from`'s node would.
 pub async fn forge(
@@ -597,18 +617,6 @@ pub async fn forge(
     to: &LiveNode,
     e: liaison_core::envelope::Envelope,
 ) -> liaison_core::envelope::DeliveryResponse {
-    let client =
-        liaison_node::tls::peer_http_client(from.node.tls(), to.node.tls().fingerprint()).unwrap();
     let signed = e.sign(from.node.store().log_signer()).unwrap();
-    client
-        .post(format!("{}/federation/v1/envelopes", to.fed_url()))
-        .json(&liaison_core::envelope::DeliveryRequest {
-            envelopes: vec![signed],
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    deliver(&from.node, to, vec![signed]).await
 }

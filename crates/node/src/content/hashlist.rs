@@ -437,12 +437,7 @@ impl Node {
                 _ => Vec::new(),
             })
         })?;
-        Ok(Some(
-            recipients_from(&roster, me)
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-        ))
+        Ok(Some(recipients_from(&roster, me)))
     }
 
     /// One page of the hash lists (ours and the peers'), of entries a

@@ -117,21 +117,6 @@ pub(crate) fn check_item_status(
             ),
         ));
     }
-    let providers: Vec<String> = db::participants(conn, &case.id)
-        .map_err(internal)?
-        .into_iter()
-        .filter(|p| p.role == Role::Requested)
-        .map(|p| p.party)
-        .collect();
-    if !providers.iter().any(|p| p == sender) {
-        return Err(Refusal::new(
-            RefusalCode::IllegalTransition,
-            format!(
-                "only {} (the parties the report went to) answer its items",
-                providers.join(", ")
-            ),
-        ));
-    }
     // Checked where the answer is sent: on arrival, whether another
     // participant's closing came first would depend on arrival order.
     if !arriving && case.state.is_terminal() {
@@ -151,12 +136,17 @@ pub(crate) fn check_item_status(
             format!("case {} has no readable report", case.id),
         ));
     };
-    let states = by_provider
-        .into_iter()
-        .find(|(p, _)| p == sender)
-        .map(|(_, s)| s)
-        .unwrap_or_default();
-    check_answers(&states, &body)
+    let Some((_, states)) = by_provider.iter().find(|(p, _)| p == sender) else {
+        let parties: Vec<&str> = by_provider.iter().map(|(p, _)| p.as_str()).collect();
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
+            format!(
+                "only {} (the parties the report went to) answer its items",
+                parties.join(", ")
+            ),
+        ));
+    };
+    check_answers(states, &body)
         .map_err(|e| Refusal::new(RefusalCode::IllegalTransition, e.to_string()))
 }
 
@@ -227,8 +217,11 @@ impl Node {
                 case.id
             )));
         };
-        let me = self.party.as_str();
-        let shown = by_provider.iter().position(|(p, _)| p == me).unwrap_or(0);
+        // A provider sees its own answers; the reporter the first party's.
+        let mine = by_provider
+            .iter()
+            .position(|(p, _)| p == self.party.as_str());
+        let shown = mine.unwrap_or(0);
         // Timers run from delivery: the provider's side cannot act before.
         let start = case
             .times
@@ -254,11 +247,10 @@ impl Node {
                     .collect();
                 // A provider's timer runs on its own answer; the reporter's
                 // while any party it went to has not answered.
-                let waiting = if shown < by_provider.len() && by_provider[shown].0 == me {
-                    all.get(shown)
-                        .is_some_and(|p| !p.state.status.is_answered())
-                } else {
-                    all.iter().any(|p| !p.state.status.is_answered())
+                let unanswered = |p: &ProviderState| !p.state.status.is_answered();
+                let waiting = match mine {
+                    Some(i) => all.get(i).is_some_and(unanswered),
+                    None => all.iter().any(unanswered),
                 };
                 let due = start.filter(|_| open_case && waiting).map(|s| {
                     s.checked_add(jiff::SignedDuration::from_secs(tier_seconds(
@@ -352,6 +344,7 @@ impl Node {
                 _ => NodeError::Store(StoreError::Conflict(refusal.message)),
             });
         }
-        self.send_in_case(ITEM_STATUS, case_id, body).await
+        self.send_in_case(ITEM_STATUS, case_id, body, Vec::new())
+            .await
     }
 }

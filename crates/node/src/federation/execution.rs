@@ -271,15 +271,7 @@ impl Node {
             attachments: files.0.clone(),
         };
         ProductionBody::check(&probe)?;
-        self.send(
-            std::slice::from_ref(&case.initiator),
-            PRODUCTION,
-            case_id,
-            body,
-            None,
-            files.0,
-        )
-        .await
+        self.send_in_case(PRODUCTION, case_id, body, files.0).await
     }
 
     /// Relays the provider's latest production in execution case `case_id`,
@@ -297,7 +289,13 @@ impl Node {
             .first()
             .cloned()
             .ok_or_else(|| not_found(case_id))?;
-        let original = self.case_row(&original_id)?;
+        // The request it executes, which this node was asked.
+        if self.case_row(&original_id)?.responder != self.party.as_str() {
+            return Err(NodeError::Store(StoreError::Conflict(format!(
+                "case {original_id} was not asked of {}",
+                self.party
+            ))));
+        }
         let production = self
             .store
             .read(|c| db::envelopes_of_case_of_kind(c, case_id, PRODUCTION))?
@@ -333,15 +331,8 @@ impl Node {
             production_receipt: receipt,
         };
         let body = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
-        self.send(
-            std::slice::from_ref(&original.initiator),
-            RELAY,
-            &original_id,
-            body,
-            None,
-            signed.envelope.attachments,
-        )
-        .await
+        self.send_in_case(RELAY, &original_id, body, signed.envelope.attachments)
+            .await
     }
 
     /// Every file produced for a case (a legal case, or an execution

@@ -139,9 +139,7 @@ impl Node {
         let (_, tlp) = UpdateBody::check(&body)?;
         crate::cases::check_update(&case, self.party.as_str(), tlp.is_some(), false)
             .map_err(|r| NodeError::Store(StoreError::Conflict(r.message)))?;
-        let to = self.others_in_case(case_id)?;
-        self.send(&to, UPDATE, case_id, body, None, Vec::new())
-            .await
+        self.send_in_case(UPDATE, case_id, body, Vec::new()).await
     }
 
     /// Adds a free-text message to a note case.
@@ -158,8 +156,7 @@ impl Node {
             )));
         }
         check_body(kind, &body)?;
-        let to = self.others_in_case(case_id)?;
-        self.send(&to, kind.as_str(), case_id, body, None, Vec::new())
+        self.send_in_case(kind.as_str(), case_id, body, Vec::new())
             .await
     }
 
@@ -242,39 +239,31 @@ impl Node {
         let body = TransitionBody::check(&details)?;
         let me = self.party.to_string();
         let id = case_id.to_owned();
-        let planned = self
+        let body = self
             .store
             .read(move |c| crate::cases::plan(c, &me, &id, action, body))?;
-        self.send(
-            &planned.to,
-            TRANSITION,
-            case_id,
-            planned.body,
-            None,
-            attachments.0,
-        )
-        .await
+        self.send_in_case(TRANSITION, case_id, body, attachments.0)
+            .await
     }
 
-    /// Sends an envelope continuing an existing case to every other participant.
+    /// Sends an envelope continuing an existing case (with `attachments`,
+    /// stored here) to every other participant.
     pub(crate) async fn send_in_case(
         &self,
         kind: &str,
         case_id: &str,
         body: serde_json::Value,
+        attachments: Vec<AttachmentRef>,
     ) -> Result<Sent, NodeError> {
         let to = self.others_in_case(case_id)?;
-        self.send(&to, kind, case_id, body, None, Vec::new()).await
+        self.send(&to, kind, case_id, body, None, attachments).await
     }
 
     /// Every participant of a case but this node, in roster order: who an
     /// envelope of the case goes to.
     fn others_in_case(&self, case_id: &str) -> Result<Vec<String>, NodeError> {
         let roster = self.store.read(|c| db::participants(c, case_id))?;
-        let to: Vec<String> = recipients_from(&roster, self.party.as_str())
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let to = recipients_from(&roster, self.party.as_str());
         if to.is_empty() {
             return Err(NodeError::Store(StoreError::NotFound(format!(
                 "case {case_id} has no other participant here"

@@ -33,13 +33,8 @@ pub fn record_opening_roster(
 }
 
 /// Adds a participant at the end of a case's roster; one already on it
-/// keeps its place and role. (A two-party roster must be written out
-/// first: see [`record_opening_roster`].)
-pub fn add_participant(
-    conn: &Connection,
-    case_id: &str,
-    p: &Participant,
-) -> Result<(), StoreError> {
+/// keeps its place and role.
+fn add_participant(conn: &Connection, case_id: &str, p: &Participant) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO case_participants (case_id, party, role, seq)
          VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq) + 1, 0) FROM case_participants WHERE case_id = ?1))",
