@@ -79,6 +79,12 @@ impl Body {
             }
             other => {
                 let kind = CaseKind::parse(other).map_err(bad)?;
+                if !e.also_to.is_empty() && !kind.takes_many_recipients() {
+                    return Err(Refusal::new(
+                        RefusalCode::BadEnvelope,
+                        format!("a {} goes to one party, not to several", kind.as_str()),
+                    ));
+                }
                 let summary = check_body(kind, &e.body).map_err(bad)?;
                 Ok(Body::Case { kind, summary })
             }

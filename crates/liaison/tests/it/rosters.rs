@@ -265,6 +265,27 @@ async fn a_legal_request_goes_to_one_party_and_every_recipient_must_take_the_kin
         .unwrap_err()
         .to_string();
     assert!(e.contains("ru-isp is a party of kind provider"), "{e}");
+    // A peer's node is held to the same rule on arrival.
+    let forged = liaison_core::envelope::Envelope {
+        id: "0190a1b2c3d4e5f60718293a4b5c6d7a".into(),
+        sender: "us".into(),
+        recipient: "ru".into(),
+        also_to: vec!["ru-isp".into()],
+        kind: "mla".into(),
+        case_id: "us-0190a1b2c3d4e5f60718".into(),
+        created: jiff::Timestamp::now().to_string(),
+        body: mla_body(None),
+        attachments: vec![],
+    };
+    let answer = forge(&net["us"], &net["ru"], forged).await;
+    let error = answer.results[0].error.as_ref().unwrap();
+    assert_eq!(error.code, "bad_envelope");
+    assert!(
+        error.message.contains("goes to one party"),
+        "{}",
+        error.message
+    );
+    assert!(net["ru"].node.list_cases(10).unwrap().is_empty());
     // Nothing was committed for either attempt.
     assert!(us.list_cases(10).unwrap().is_empty());
     // The CLI takes --to more than once, and says why it refuses.
