@@ -89,6 +89,14 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
         }
     };
     check_kind(kind, card.role, card.jurisdiction.as_deref())?;
+    if let Some(n) = &card.notification {
+        if kind != PartyKind::Authority || card.jurisdiction.is_none() {
+            return Err(CoreError::invalid(
+                "only an authority with a jurisdiction requires notification of orders",
+            ));
+        }
+        crate::order::check_notification(n)?;
+    }
     let party = PartyCode::parse(&card.party)?;
     if card.name.trim().is_empty() || card.name.len() > 200 {
         return Err(CoreError::invalid("name must be 1 to 200 characters"));

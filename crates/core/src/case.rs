@@ -30,11 +30,15 @@ pub enum CaseKind {
     /// A legal request forwarded by the requested authority to a provider
     /// in its jurisdiction for execution (`execution::ExecutionOrder`).
     Execution,
+    /// A direct order to a provider in another jurisdiction
+    /// (`order::ProductionOrder`), notified to that jurisdiction's
+    /// authority where it requires it.
+    ProductionOrder,
 }
 
 /// Every kind: those opened directly, then the execution order.
-pub const ALL_KINDS: [CaseKind; 9] = {
-    let mut all = [CaseKind::Execution; 9];
+pub const ALL_KINDS: [CaseKind; 10] = {
+    let mut all = [CaseKind::Execution; 10];
     let mut i = 0;
     while i < OPENING_KINDS.len() {
         all[i] = OPENING_KINDS[i];
@@ -45,7 +49,7 @@ pub const ALL_KINDS: [CaseKind; 9] = {
 
 /// The kinds a case is opened with directly (an execution order is made by
 /// forwarding a legal request: `Node::forward`).
-pub const OPENING_KINDS: [CaseKind; 8] = [
+pub const OPENING_KINDS: [CaseKind; 9] = [
     CaseKind::Note,
     CaseKind::Preservation,
     CaseKind::Mla,
@@ -54,6 +58,7 @@ pub const OPENING_KINDS: [CaseKind; 8] = [
     CaseKind::Hotline,
     CaseKind::Ping,
     CaseKind::ContentReport,
+    CaseKind::ProductionOrder,
 ];
 
 /// Envelope kind of lifecycle transitions (the case kind names the opening).
@@ -85,6 +90,7 @@ impl CaseKind {
             CaseKind::Ping => "ping",
             CaseKind::ContentReport => "content_report",
             CaseKind::Execution => "execution",
+            CaseKind::ProductionOrder => "production_order",
         }
     }
 
@@ -131,6 +137,17 @@ impl CaseKind {
             }
             CaseKind::Incident | CaseKind::Hotline => matches!(kind, Authority | Cert),
             CaseKind::ContentReport | CaseKind::Execution => matches!(kind, Authority | Provider),
+            CaseKind::ProductionOrder => kind == Provider,
+        }
+    }
+
+    /// Whether a party of `kind` takes part in a case of this kind as its
+    /// recipient (`first`) or as a further one: the further recipient of an
+    /// order is the authority notified of it.
+    pub fn accepted_among(self, kind: PartyKind, first: bool) -> bool {
+        match (self, first) {
+            (CaseKind::ProductionOrder, false) => kind == PartyKind::Authority,
+            _ => self.accepted_by(kind),
         }
     }
 
@@ -198,6 +215,13 @@ impl CaseKind {
                     "поручение провайдеру об исполнении"
                 } else {
                     "execution order to a provider"
+                }
+            }
+            CaseKind::ProductionOrder => {
+                if ru {
+                    "приказ о предоставлении данных"
+                } else {
+                    "production order"
                 }
             }
         }
@@ -351,6 +375,17 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 ..of_original
             })
         }
+        CaseKind::ProductionOrder => {
+            let o = crate::order::ProductionOrder::check(body)?;
+            Ok(BodySummary {
+                subject: o.reference_number,
+                offence: Some(o.offence.id),
+                urgent: o.emergency,
+                preservation_days: None,
+                links: Vec::new(),
+                tlp: Tlp::Clear,
+            })
+        }
         CaseKind::Ping => {
             crate::incident::PingBody::check(body)?;
             Ok(BodySummary {
@@ -384,6 +419,11 @@ pub fn title(kind: &str, subject: &str, offence: Option<&str>, lang: &str) -> St
         Ok(CaseKind::Mla) => format!(
             "{} {subject}: {}",
             CaseKind::Mla.label(lang),
+            offence_label()
+        ),
+        Ok(CaseKind::ProductionOrder) => format!(
+            "{} {subject}: {}",
+            CaseKind::ProductionOrder.label(lang),
             offence_label()
         ),
         Ok(CaseKind::Preservation) => format!(

@@ -10,6 +10,7 @@ use crate::execution::{CheckedRelay, PRODUCTION, ProductionBody, RELAY, RelayBod
 use crate::glossary::{GLOSSARY, GlossaryBody};
 use crate::incident::{UPDATE, UpdateBody};
 use crate::legal::TransitionBody;
+use crate::order::{NOTICE, NoticeBody};
 use crate::tlp::Tlp;
 
 /// The checked body of an envelope, by kind.
@@ -37,6 +38,8 @@ pub enum Body {
     Production(ProductionBody),
     /// A production relayed into the original case.
     Relay(Box<CheckedRelay>),
+    /// A notified authority's notice about a production order.
+    Notice(NoticeBody),
 }
 
 impl Body {
@@ -46,6 +49,7 @@ impl Body {
         let bad = |err: crate::CoreError| Refusal::new(RefusalCode::BadEnvelope, err.to_string());
         match e.kind.as_str() {
             PRODUCTION => Ok(Body::Production(ProductionBody::check(e).map_err(bad)?)),
+            NOTICE => Ok(Body::Notice(NoticeBody::check(&e.body).map_err(bad)?)),
             RELAY => Ok(Body::Relay(Box::new(RelayBody::check(e).map_err(bad)?))),
             TRANSITION => Ok(Body::Transition(
                 TransitionBody::check(&e.body).map_err(bad)?,
@@ -79,7 +83,14 @@ impl Body {
             }
             other => {
                 let kind = CaseKind::parse(other).map_err(bad)?;
-                if !e.also_to.is_empty() && !kind.takes_many_recipients() {
+                // An order goes to its provider, and to the authority
+                // notified of it if there is one.
+                let most = if kind == CaseKind::ProductionOrder {
+                    1
+                } else {
+                    0
+                };
+                if e.also_to.len() > most && !kind.takes_many_recipients() {
                     return Err(Refusal::new(
                         RefusalCode::BadEnvelope,
                         format!("a {} goes to one party, not to several", kind.as_str()),

@@ -19,6 +19,7 @@ pub mod legal;
 pub mod lifecycle;
 pub mod markings;
 pub mod offences;
+pub mod order;
 pub mod party;
 pub mod pdq;
 pub mod pdq_index;

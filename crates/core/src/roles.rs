@@ -158,13 +158,20 @@ impl Role {
                         | EditReference
                         | MatchHashes
                         | ManageHashes
-                        | Open(Note | Preservation | Mla | EmergencyDisclosure | ContentReport)
+                        | Open(
+                            Note | Preservation
+                                | Mla
+                                | EmergencyDisclosure
+                                | ContentReport
+                                | ProductionOrder
+                        )
                         | Act(Note
                             | Preservation
                             | Mla
                             | EmergencyDisclosure
                             | ContentReport
-                            | Execution)
+                            | Execution
+                            | ProductionOrder)
                 )
             }
             Role::CertAnalyst => {
@@ -197,7 +204,9 @@ impl Role {
                             | Incident
                             | Hotline
                             | Ping
-                            | ContentReport)
+                            | ContentReport
+                            | Execution
+                            | ProductionOrder)
                 )
             }
             Role::ProviderLiaison => {
@@ -213,7 +222,8 @@ impl Role {
                             | Preservation
                             | EmergencyDisclosure
                             | ContentReport
-                            | Execution)
+                            | Execution
+                            | ProductionOrder)
                 )
             }
         }

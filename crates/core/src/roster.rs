@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::body::labelled_enum;
+use crate::case::CaseKind;
 use crate::envelope::Envelope;
 
 labelled_enum! {
@@ -35,17 +36,38 @@ pub struct Participant {
 }
 
 /// The roster an opening envelope makes: its sender, then its recipients in
-/// the order the envelope names them.
+/// the order the envelope names them. An order to a provider (forwarded
+/// or direct) names the provider first, then the authority notified of it.
 pub fn opening_roster(opening: &Envelope) -> Vec<Participant> {
+    let to_provider = CaseKind::parse(&opening.kind)
+        .is_ok_and(|k| matches!(k, CaseKind::Execution | CaseKind::ProductionOrder));
     std::iter::once(Participant {
         party: opening.sender.clone(),
         role: Role::Requesting,
     })
-    .chain(opening.recipients().map(|party| Participant {
-        party: party.to_owned(),
-        role: Role::Requested,
-    }))
+    .chain(
+        opening
+            .recipients()
+            .enumerate()
+            .map(|(i, party)| Participant {
+                party: party.to_owned(),
+                role: match (to_provider, i) {
+                    (false, _) => Role::Requested,
+                    (true, 0) => Role::ExecutingProvider,
+                    (true, _) => Role::NotifiedAuthority,
+                },
+            }),
+    )
     .collect()
+}
+
+/// Whether a roster says more than a case row does (initiator requesting,
+/// responder requested): then it is stored.
+pub fn needs_storing(roster: &[Participant]) -> bool {
+    roster.len() > 2
+        || roster
+            .iter()
+            .any(|p| !matches!(p.role, Role::Requesting | Role::Requested))
 }
 
 /// Who an envelope of the case from `sender` goes to: every other

@@ -51,6 +51,11 @@ pub enum Command {
         /// URL peers reach the federation listener at (default: https://<listen>).
         #[arg(long, default_value = "")]
         public_url: String,
+        /// An authority: the data categories of direct production orders to
+        /// providers in its jurisdiction it must be notified of, comma-separated
+        /// (subscriber_information, traffic_data, content_data).
+        #[arg(long, default_value = "")]
+        notify: String,
     },
     /// Print the node card (JSON) to hand to other parties.
     Card { dir: PathBuf },
@@ -345,6 +350,23 @@ pub enum CaseCommand {
     /// Relay the provider's production in an execution case, unchanged, to
     /// the requesting authority of the request it executes.
     Relay { dir: PathBuf, case_id: String },
+    /// Object, as the authority notified of a production order, within its
+    /// objection window: the provider then discloses nothing.
+    Object {
+        dir: PathBuf,
+        case_id: String,
+        /// Why (required).
+        #[arg(long)]
+        grounds: String,
+    },
+    /// Consent, as the authority notified of a production order: the
+    /// provider may disclose before the objection window ends.
+    Consent {
+        dir: PathBuf,
+        case_id: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
     /// Each produced file of a case with every hand-over and its receipt.
     Custody { dir: PathBuf, case_id: String },
     /// List the cases this node holds (sent and received).

@@ -131,11 +131,16 @@ fn opening_row(
     recorded: &str,
     summary: &BodySummary,
 ) -> Result<CaseRow, StoreError> {
+    let kind = CaseKind::parse(&e.kind).map_err(|err| StoreError::Invalid(err.to_string()))?;
+    // Each recipient answers for itself, but an order is answered by its
+    // provider: the authority notified of it answers for nothing.
     let (initiator, responder) = match direction {
         Direction::Out => (me.to_owned(), e.recipient.clone()),
+        Direction::In if kind == CaseKind::ProductionOrder => {
+            (e.sender.clone(), e.recipient.clone())
+        }
         Direction::In => (e.sender.clone(), me.to_owned()),
     };
-    let kind = CaseKind::parse(&e.kind).map_err(|err| StoreError::Invalid(err.to_string()))?;
     // The requested party holds the opening from the moment it recorded it;
     // the requesting party once the receipt comes back.
     let delivered = (direction == Direction::In).then(|| recorded.to_owned());
@@ -354,6 +359,11 @@ pub(crate) fn plan(
             kind.as_str()
         )));
     }
+    if kind == CaseKind::ProductionOrder && case.initiator != me && case.responder != me {
+        return Err(StoreError::Conflict(format!(
+            "this authority is notified of case {case_id}: it objects or consents (`case object`, `case consent`) and takes no lifecycle action"
+        )));
+    }
     let we_requested = case.initiator == me;
     let allowed = match action.actor() {
         Actor::Requesting => we_requested,
@@ -426,6 +436,17 @@ pub(crate) fn check_arrival(
     }
     let body = TransitionBody::check(&e.body)
         .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
+    // The authority notified of an order answers with notices, not steps.
+    if kind == CaseKind::ProductionOrder && e.sender != case.initiator && e.sender != case.responder
+    {
+        return Err(Refusal::new(
+            RefusalCode::IllegalTransition,
+            format!(
+                "{} takes no lifecycle action in case {}",
+                e.sender, e.case_id
+            ),
+        ));
+    }
     let by_requested = e.sender != case.initiator;
     let allowed = match body.action.actor() {
         Actor::Requesting => !by_requested,

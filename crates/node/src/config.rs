@@ -37,6 +37,47 @@ pub struct Config {
     pub accounts: AccountsSection,
     #[serde(default)]
     pub reference: ReferenceSection,
+    #[serde(default)]
+    pub orders: OrdersSection,
+}
+
+/// Direct production orders to providers in this authority's jurisdiction:
+/// which it must be notified of (stated on its card) and how long it takes
+/// to object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrdersSection {
+    /// Data categories, separated by commas (`subscriber_information`,
+    /// `traffic_data`, `content_data`); empty: no notification required.
+    pub notify: String,
+    /// Seconds to object from receiving an order (96 hours by default).
+    pub objection_window_secs: u32,
+}
+
+impl Default for OrdersSection {
+    fn default() -> Self {
+        OrdersSection {
+            notify: String::new(),
+            objection_window_secs: 96 * 3600,
+        }
+    }
+}
+
+impl OrdersSection {
+    /// The card's notification setting, if any categories are named.
+    pub fn card_notification(&self) -> Option<liaison_proto::CardNotification> {
+        let categories: Vec<String> = self
+            .notify
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        (!categories.is_empty()).then_some(liaison_proto::CardNotification {
+            categories,
+            objection_window_secs: self.objection_window_secs,
+        })
+    }
 }
 
 /// The shared reference: whose signatures agree a glossary definition.
@@ -179,6 +220,10 @@ pub struct DeadlinesSection {
     pub hotline_ack_minutes: u32,
     /// …and answers a hotline inquiry (reports it executed) within this.
     pub hotline_answer_minutes: u32,
+    /// A provider answers a direct production order within this many days…
+    pub production_order_days: u32,
+    /// …or hours in an emergency.
+    pub production_order_emergency_hours: u32,
     /// The warning level fires when this share of the time has passed.
     pub warning_percent: u32,
     /// How often deadlines are checked.
@@ -206,6 +251,8 @@ impl Default for DeadlinesSection {
             incident_urgent_respond_hours: 24,
             hotline_ack_minutes: 10,
             hotline_answer_minutes: 240,
+            production_order_days: 10,
+            production_order_emergency_hours: 8,
             warning_percent: 75,
             check_interval_secs: 30,
         }
@@ -503,6 +550,10 @@ mod tests {
             limits: LimitsSection::default(),
             accounts: AccountsSection::default(),
             reference: ReferenceSection::default(),
+            orders: OrdersSection {
+                notify: "subscriber_information".into(),
+                objection_window_secs: 96 * 3600,
+            },
         }
     }
 

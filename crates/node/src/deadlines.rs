@@ -75,6 +75,15 @@ impl Node {
             start.checked_add((secs as i64).seconds()).unwrap_or(start)
         };
         let mut out = Vec::new();
+        // A direct order runs one wall-clock deadline from its delivery
+        // until the provider reports it executed.
+        let order_due = (kind == CaseKind::ProductionOrder).then(|| {
+            if case.urgent {
+                u64::from(cfg.production_order_emergency_hours) * 3600
+            } else {
+                u64::from(cfg.production_order_days) * 24 * 3600
+            }
+        });
         let mut push =
             |name: &'static str, start: Timestamp, due: Timestamp, warn: Option<Timestamp>| {
                 let warn = warn.unwrap_or_else(|| {
@@ -92,6 +101,15 @@ impl Node {
                 });
             };
         use State::*;
+        if let Some(secs) = order_due {
+            if !matches!(state, Executed)
+                && let Some(start) =
+                    ts(&case.times.delivered_at).or_else(|| ts(&Some(case.created.clone())))
+            {
+                push("respond", start, wall(start, secs), None);
+            }
+            return out;
+        }
         match state {
             Sent | Delivered => {
                 if let Some(start) =
@@ -179,6 +197,13 @@ impl Node {
         let mut raise: Vec<(String, String, &'static str, String, String)> = Vec::new();
         let mut expire: Vec<String> = Vec::new();
         for case in &cases {
+            // The authority notified of an order watches it; the parties answer for it.
+            if case.kind == CaseKind::ProductionOrder
+                && case.initiator != self.party.as_str()
+                && case.responder != self.party.as_str()
+            {
+                continue;
+            }
             let side = if case.initiator == self.party.as_str() {
                 format!("{} has not", case.responder)
             } else {
@@ -410,6 +435,9 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
         }
         if let Err(e) = node.send_scheduled_pings().await {
             tracing::error!("scheduled pings: {e}");
+        }
+        if let Err(e) = node.confirm_notifications().await {
+            tracing::error!("confirming notified orders: {e}");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

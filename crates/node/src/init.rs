@@ -31,6 +31,9 @@ pub struct InitOptions {
     pub listen: String,
     pub app_listen: String,
     pub public_url: String,
+    /// An authority: data categories of direct orders to providers in its
+    /// jurisdiction it must be notified of (comma-separated; `orders.notify`).
+    pub notify: String,
 }
 
 impl InitOptions {
@@ -45,6 +48,7 @@ impl InitOptions {
             listen: "127.0.0.1:7443".to_owned(),
             app_listen: "127.0.0.1:8080".to_owned(),
             public_url: String::new(),
+            notify: String::new(),
         }
     }
 }
@@ -71,6 +75,19 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         .as_deref()
         .unwrap_or(liaison_core::card::implied_kind(role).as_str());
     parse_kind(Some(kind), options.jurisdiction.as_deref(), role).map_err(NodeError::Invalid)?;
+    let orders = crate::config::OrdersSection {
+        notify: options.notify.clone(),
+        ..Default::default()
+    };
+    if let Some(n) = orders.card_notification() {
+        if kind != "authority" || options.jurisdiction.is_none() {
+            return Err(NodeError::Invalid(
+                "--notify is for an authority with a jurisdiction (--kind authority --jurisdiction CC)".into(),
+            ));
+        }
+        liaison_core::order::check_notification(&n)
+            .map_err(|e| NodeError::Invalid(format!("--notify: {e}")))?;
+    }
     for (what, addr) in [
         ("--listen", &options.listen),
         ("--app-listen", &options.app_listen),
@@ -136,6 +153,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         limits: Default::default(),
         accounts: Default::default(),
         reference: Default::default(),
+        orders,
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

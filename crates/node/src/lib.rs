@@ -285,6 +285,15 @@ impl Node {
             role,
         )
         .map_err(NodeError::Config)?;
+        if let Some(n) = config.orders.card_notification() {
+            if !matches!(kind, Some((PartyKind::Authority, Some(_)))) {
+                return Err(NodeError::Config(
+                    "orders.notify: only an authority with a jurisdiction requires notification of orders".into(),
+                ));
+            }
+            liaison_core::order::check_notification(&n)
+                .map_err(|e| NodeError::Config(format!("orders.notify: {e}")))?;
+        }
         let log_signer = NoteSigner::parse(&read_text(&dir.log_key())?)
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.log_key().display())))?;
         let cosigner = match role {
@@ -348,6 +357,12 @@ impl Node {
             cosigner_key: self.cosigner.as_ref().map(|c| c.verifier().to_encoded()),
             tls_certificate: self.tls.certificate_pem.clone(),
             tls_fingerprint: self.tls.fingerprint_hex(),
+            notification: match &self.kind {
+                Some((liaison_proto::PartyKind::Authority, Some(_))) => {
+                    self.config.orders.card_notification()
+                }
+                _ => None,
+            },
             calendar: Some(liaison_proto::CardCalendar {
                 time_zone: self.config.deadlines.time_zone.clone(),
                 business_days: self.config.deadlines.business_days.clone(),

@@ -91,6 +91,21 @@ pub struct NodeCard {
     /// Its jurisdiction: an ISO 3166-1 alpha-2 code, e.g. `US`, `RU` (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<String>,
+    /// An authority that requires to be notified of direct production
+    /// orders to providers in its jurisdiction (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<CardNotification>,
+}
+
+/// Which direct orders to providers of its jurisdiction an authority
+/// requires to be notified of, and how long it takes to object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardNotification {
+    /// Data categories (`subscriber_information`, `traffic_data`, `content_data`).
+    pub categories: Vec<String>,
+    /// Seconds the authority has to object once it received an order.
+    pub objection_window_secs: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

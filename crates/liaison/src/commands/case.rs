@@ -1,5 +1,6 @@
 //! `liaison case`: opening, continuing and showing cases, with attachments.
 
+use liaison_core::order::NoticeAnswer;
 use liaison_node::Node;
 use liaison_node::attachments::Attaching;
 use serde_json::json;
@@ -142,6 +143,24 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
         CaseCommand::Relay { dir, case_id } => {
             let node = Node::open(&dir)?;
             let sent = node.relay(&case_id).await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Object {
+            dir,
+            case_id,
+            grounds,
+        } => {
+            let node = Node::open(&dir)?;
+            let sent = node
+                .answer_notice(&case_id, NoticeAnswer::Objection, &grounds)
+                .await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Consent { dir, case_id, text } => {
+            let node = Node::open(&dir)?;
+            let sent = node
+                .answer_notice(&case_id, NoticeAnswer::NoObjection, &text)
+                .await?;
             print_sent(&sent, json, &sent.envelope_id)
         }
         CaseCommand::Custody { dir, case_id } => {

@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             app_listen,
             public_url,
+            notify,
         } => {
             let options = InitOptions {
                 party,
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 listen,
                 app_listen,
                 public_url,
+                notify,
             };
             let node = liaison_node::init(&dir, &options).await?;
             if json {

@@ -198,7 +198,8 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             "POST",
             "/api/v1/cases/{id}/forward"
             | "/api/v1/cases/{id}/produce"
-            | "/api/v1/cases/{id}/relay",
+            | "/api/v1/cases/{id}/relay"
+            | "/api/v1/cases/{id}/notice",
         ) => Permission::Act(CaseKind::Mla),
         ("GET", "/api/v1/cases/{id}/custody") => Permission::ReadCases,
         ("POST", "/api/v1/hashes/lookup") | ("GET", "/api/v1/hashes") => Permission::MatchHashes,
@@ -319,6 +320,9 @@ async fn every_role_is_checked_on_every_api_route() {
                     "period_from": "2026-01-01", "period_to": "2026-01-31",
                     "legal_basis": "Court order", "attachments": []
                 })),
+                "/api/v1/cases/{id}/notice" => {
+                    request.json(&json!({"answer": "objection", "grounds": "test"}))
+                }
                 "/api/v1/hashes/lookup" => request.json(&json!({"pdq": "f".repeat(64)})),
                 "/api/v1/hashes/withdraw" => {
                     request.json(&json!({"entry_ids": ["none"], "reason": "test"}))

@@ -135,7 +135,7 @@ async fn a_request_forwarded_to_a_provider_comes_back_with_its_chain_of_custody(
     let on_provider = isp.case_detail(&exec).unwrap();
     assert_eq!(on_provider.case.kind, "execution");
     assert_eq!(on_provider.case.links, std::slice::from_ref(&case));
-    assert_eq!(on_provider.role, "requested");
+    assert_eq!(on_provider.role, "executing_provider");
 
     // The provider's liaison uploads two files and produces them with its
     // statement (API); ru relays them (CLI), not before there is a production.

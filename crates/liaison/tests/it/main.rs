@@ -16,6 +16,7 @@ mod incidents;
 mod kit;
 mod legal;
 mod log;
+mod orders;
 mod parties;
 mod pdq;
 mod reference;

@@ -18,11 +18,22 @@ fn each_kind_of_party_takes_its_cases() {
             .map(CaseKind::as_str)
             .collect()
     };
-    assert_eq!(takes(Authority).len(), ALL_KINDS.len());
+    // Every kind but a direct order, which goes to a provider (and to the
+    // authority notified of it, as a further recipient).
+    assert_eq!(takes(Authority).len(), ALL_KINDS.len() - 1);
+    assert!(!CaseKind::ProductionOrder.accepted_by(Authority));
+    assert!(CaseKind::ProductionOrder.accepted_among(Authority, false));
+    assert!(!CaseKind::ProductionOrder.accepted_among(Provider, false));
     assert_eq!(takes(Cert), ["note", "incident", "hotline", "ping"]);
     assert_eq!(
         takes(Provider),
-        ["note", "ping", "content_report", "execution"]
+        [
+            "note",
+            "ping",
+            "content_report",
+            "execution",
+            "production_order"
+        ]
     );
     assert_eq!(takes(Expert), ["note", "ping"]);
     assert!(takes(Witness).is_empty());

@@ -29,9 +29,13 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("POST", "/cases/new") => Permission::Open(CaseKind::Note),
         ("POST", "/cases/{id}/act") => Permission::Act(CaseKind::Mla),
         // By the kind of the case named (an MLA request here).
-        ("POST", "/cases/{id}/forward" | "/cases/{id}/produce" | "/cases/{id}/relay") => {
-            Permission::Act(CaseKind::Mla)
-        }
+        (
+            "POST",
+            "/cases/{id}/forward"
+            | "/cases/{id}/produce"
+            | "/cases/{id}/relay"
+            | "/cases/{id}/notice",
+        ) => Permission::Act(CaseKind::Mla),
         (_, "/peers" | "/audit" | "/escalations") | ("GET", "/duty") => Permission::ReadOperations,
         ("POST", "/cases/{id}/update") => Permission::Act(CaseKind::Mla),
         ("POST", "/duty/shifts" | "/duty/shifts/{shift}/remove") | ("GET", "/restricted-reads") => {

@@ -34,6 +34,9 @@ pub struct CaseDetail {
     /// Content reports: each item with its status and timer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<crate::content::ItemView>>,
+    /// Production orders: where disclosure stands (notification, objection window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<liaison_core::order::Disclosure>,
     pub messages: Vec<MessageView>,
 }
 
@@ -218,21 +221,26 @@ impl Node {
                     .collect(),
                 jurisdiction,
             });
+        let me = self.party.as_str();
+        let notified =
+            case.kind == CaseKind::ProductionOrder && case.initiator != me && case.responder != me;
         let available_actions = match (case.kind, case.state.lifecycle()) {
-            (kind, Some(state)) if kind.has_lifecycle() => liaison_core::lifecycle::ALL_ACTIONS
-                .iter()
-                .filter(|a| {
-                    a.actor()
-                        == if requesting {
-                            Actor::Requesting
-                        } else {
-                            Actor::Requested
-                        }
-                })
-                .filter(|a| **a != Action::Expire)
-                .filter(|a| a.apply(state, kind == CaseKind::Preservation).is_ok())
-                .map(|a| a.as_str())
-                .collect(),
+            (kind, Some(state)) if kind.has_lifecycle() && !notified => {
+                liaison_core::lifecycle::ALL_ACTIONS
+                    .iter()
+                    .filter(|a| {
+                        a.actor()
+                            == if requesting {
+                                Actor::Requesting
+                            } else {
+                                Actor::Requested
+                            }
+                    })
+                    .filter(|a| **a != Action::Expire)
+                    .filter(|a| a.apply(state, kind == CaseKind::Preservation).is_ok())
+                    .map(|a| a.as_str())
+                    .collect()
+            }
             _ => Vec::new(),
         };
         let deadlines = self.case_deadlines(&case);
@@ -241,9 +249,11 @@ impl Node {
         } else {
             None
         };
+        let disclosure = self.disclosure(id)?;
         Ok(CaseDetail {
             deadlines,
             items,
+            disclosure,
             case: crate::wire::Wire::wire(case),
             role: participants
                 .iter()

@@ -228,8 +228,11 @@ impl Node {
         .await
     }
 
-    /// Answers an execution order addressed to this provider with the data
-    /// (attachments, stored here first) and a signed statement of them.
+    /// Answers an execution order or a direct production order addressed to
+    /// this provider with the data (attachments, stored here first) and a
+    /// signed statement of them. Under an order notified to an authority,
+    /// nothing is disclosed before its objection window has passed without
+    /// objection (or it consented).
     pub async fn produce(
         &self,
         case_id: &str,
@@ -237,12 +240,21 @@ impl Node {
         files: Attaching,
     ) -> Result<Sent, NodeError> {
         let case = self.case_row(case_id)?;
-        if case.kind != CaseKind::Execution || case.responder != self.party.as_str() {
+        if !matches!(case.kind, CaseKind::Execution | CaseKind::ProductionOrder)
+            || case.responder != self.party.as_str()
+        {
             return Err(NodeError::Store(StoreError::Conflict(format!(
-                "case {case_id} is not an execution order addressed to {}",
+                "case {case_id} is not an order addressed to {}",
                 self.party
             ))));
         }
+        if case.state.is_terminal() {
+            return Err(NodeError::Store(StoreError::Conflict(format!(
+                "case {case_id} is {}",
+                case.state
+            ))));
+        }
+        self.check_disclosure_allowed(&case)?;
         let mut statement = match statement {
             serde_json::Value::Object(o) => o,
             _ => {

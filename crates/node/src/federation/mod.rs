@@ -15,6 +15,7 @@ pub mod witness;
 mod arrival_order;
 mod detail;
 mod execution;
+mod orders;
 mod receive;
 mod send;
 

@@ -48,6 +48,11 @@ impl Node {
             .envelopes
             .iter()
             .any(|e| e.envelope.kind == ITEM_STATUS);
+        // An order this authority is notified of is confirmed at once.
+        let notified_of_order = request.envelopes.iter().any(|e| {
+            e.envelope.kind == CaseKind::ProductionOrder.as_str()
+                && e.envelope.recipient != self.party.as_str()
+        });
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
@@ -55,8 +60,7 @@ impl Node {
         // Signature checks dominate the cost: spread them over the cores.
         let prechecked = {
             let peer = peer.clone();
-            let me = self.party.to_string();
-            let jurisdiction = self.config.node.jurisdiction.clone();
+            let here = self.here()?;
             tokio::task::spawn_blocking(move || {
                 let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
                 let chunk = request.envelopes.len().div_ceil(threads).max(1);
@@ -67,10 +71,7 @@ impl Node {
                         .map(|part| {
                             scope.spawn(|| {
                                 part.iter()
-                                    .map(|e| {
-                                        Node::precheck(&peer, (&me, jurisdiction.as_deref()), e)
-                                            .map(|c| prepare(e, c))
-                                    })
+                                    .map(|e| Node::precheck(&peer, &here, e).map(|c| prepare(e, c)))
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -241,6 +242,14 @@ impl Node {
         if has_item_answers {
             self.request_hash_sync();
         }
+        if notified_of_order {
+            let node = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = node.confirm_notifications().await {
+                    tracing::error!("confirming notified orders: {e}");
+                }
+            });
+        }
         Ok(DeliveryResponse {
             results: results.into_iter().flatten().collect(),
         })
@@ -300,10 +309,11 @@ impl Node {
     /// Returns the envelope hash and its typed body.
     fn precheck(
         peer: &CheckedCard,
-        (me, my_jurisdiction): (&str, Option<&str>),
+        here: &super::orders::Here,
         signed: &SignedEnvelope,
     ) -> Result<(liaison_log::Hash, Body), Refusal> {
         let e = &signed.envelope;
+        let me = here.party.as_str();
         if e.sender != peer.party.as_str() {
             return Err(Refusal::new(
                 RefusalCode::WrongSender,
@@ -323,7 +333,14 @@ impl Node {
             .verify(&peer.log_key)
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
         let body = Body::check(e)?;
-        super::execution::check_on_arrival(peer, my_jurisdiction, e, &body)?;
+        super::execution::check_on_arrival(peer, here.jurisdiction.as_deref(), e, &body)?;
+        if let Body::Case {
+            kind: CaseKind::ProductionOrder,
+            ..
+        } = body
+        {
+            super::orders::check_order_on_arrival(peer, here, e)?;
+        }
         Ok((hash, body))
     }
 }
@@ -495,8 +512,18 @@ fn arrive(
         }
         // Another participant's opening may not have arrived yet; the
         // sender's own would have (its envelopes arrive in order).
+        (Body::Notice(notice), Some(c)) => {
+            match super::orders::check_notice(conn, c, &e.sender, &e.created, notice) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
         (
-            Body::Update { .. } | Body::ItemStatus(_) | Body::Production(_) | Body::Relay(_),
+            Body::Update { .. }
+            | Body::ItemStatus(_)
+            | Body::Production(_)
+            | Body::Relay(_)
+            | Body::Notice(_),
             None,
         ) if opener(&e.case_id) != Some(&e.sender) => {
             return refused(
@@ -505,17 +532,23 @@ fn arrive(
             );
         }
         (
-            Body::Update { .. } | Body::ItemStatus(_) | Body::Production(_) | Body::Relay(_),
+            Body::Update { .. }
+            | Body::ItemStatus(_)
+            | Body::Production(_)
+            | Body::Relay(_)
+            | Body::Notice(_),
             None,
         ) => {
             return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
         }
         // Only the provider an execution order went to produces, in that case.
-        (Body::Production(_), Some(c)) if c.kind != CaseKind::Execution => {
+        (Body::Production(_), Some(c))
+            if !matches!(c.kind, CaseKind::Execution | CaseKind::ProductionOrder) =>
+        {
             return refused(
                 RefusalCode::WrongCase,
                 format!(
-                    "case {} is a {}: productions answer execution orders",
+                    "case {} is a {}: productions answer execution and production orders",
                     c.id,
                     c.kind.as_str()
                 ),
@@ -530,7 +563,12 @@ fn arrive(
                 ),
             );
         }
-        (Body::Production(_), Some(_)) => None,
+        (Body::Production(_), Some(c)) => {
+            match super::orders::check_production(conn, c, &e.created) {
+                Ok(()) => None,
+                Err(r) => return Ok(Arrival::Refused(r)),
+            }
+        }
         // Only the requested authority relays, into the legal case it was asked.
         (Body::Relay(_), Some(c)) if !c.kind.is_legal() || e.sender != c.responder => {
             return refused(
@@ -585,7 +623,7 @@ fn arrive(
                 ),
             );
         }
-        (Body::Case { kind, .. }, None) if !kind.accepted_by(my_kind) => {
+        (Body::Case { kind, .. }, None) if !kind.accepted_among(my_kind, e.recipient == me) => {
             return refused(
                 RefusalCode::NotAccepted,
                 format!(

@@ -102,7 +102,15 @@ impl Node {
                 "an execution order is made by forwarding a request: `liaison case forward`".into(),
             ));
         }
-        if to.len() > 1 && !kind.takes_many_recipients() {
+        // An order also goes to the authority that must be notified of it.
+        let ordered;
+        let to = if kind == CaseKind::ProductionOrder {
+            ordered = self.order_recipients(to, &body)?;
+            ordered.as_slice()
+        } else {
+            to
+        };
+        if to.len() > 1 && !kind.takes_many_recipients() && kind != CaseKind::ProductionOrder {
             return Err(NodeError::Invalid(format!(
                 "a {} goes to one party; only notes, incident notifications and content reports open with several",
                 kind.as_str()
@@ -292,7 +300,7 @@ impl Node {
         let Some((first, others)) = to.split_first() else {
             return Err(NodeError::Invalid("an envelope needs a recipient".into()));
         };
-        for party in to {
+        for (i, party) in to.iter().enumerate() {
             let peer = self.peer(party)?.ok_or_else(|| {
                 NodeError::Invalid(format!(
                     "party {party:?} is not a pinned peer; pin its card with `liaison peer add`"
@@ -303,7 +311,7 @@ impl Node {
                     "{party} is a witness, not a party: it takes no messages"
                 )));
             }
-            if opening.is_some() && !CaseKind::parse(kind)?.accepted_by(peer.kind) {
+            if opening.is_some() && !CaseKind::parse(kind)?.accepted_among(peer.kind, i == 0) {
                 return Err(NodeError::Invalid(format!(
                     "{party} is a party of kind {}, which does not take {kind} cases",
                     peer.kind.as_str()

@@ -33,6 +33,7 @@ use crate::route_table::Need;
         execution::forward,
         execution::produce,
         execution::relay,
+        execution::notice,
         execution::custody,
         cases::upload,
         cases::download,
@@ -71,6 +72,7 @@ use crate::route_table::Need;
         liaison_core::incident::HotlineInquiry,
         liaison_core::incident::PingBody,
         liaison_core::content::ContentReport,
+        liaison_core::order::ProductionOrder,
     ))
 )]
 struct ApiDoc;

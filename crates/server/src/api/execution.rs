@@ -1,10 +1,13 @@
 //! Forwarding for execution: forward a legal request to a provider, produce
-//! on a provider, relay a production, and each produced file's chain of custody.
+//! on a provider (for a forward or a direct production order), relay a
+//! production, each produced file's chain of custody, and the notified
+//! authority's answer to a direct order.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use liaison_core::envelope::AttachmentRef;
+use liaison_core::order::NoticeAnswer;
 use liaison_node::Node;
 use liaison_node::federation::{CustodyFile, Sent};
 use serde::Deserialize;
@@ -54,7 +57,8 @@ pub(super) struct ProduceRequest {
     attachments: Vec<AttachmentRef>,
 }
 
-/// Answers an execution order addressed to this provider with the data.
+/// Answers an execution order or a production order addressed to this
+/// provider with the data.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/produce", tag = "cases",
     params(("id" = String, Path, description = "The execution case")),
     request_body = ProduceRequest,
@@ -73,6 +77,37 @@ pub(super) async fn produce(
         "text": req.text,
     });
     in_case(&node, &caller, &id, node.produce(&id, statement, files)).await
+}
+
+/// The notified authority's answer to a production order.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoticeRequest {
+    /// `objection` (with grounds) or `no_objection`.
+    answer: NoticeAnswer,
+    #[serde(default)]
+    grounds: String,
+}
+
+/// Objects to (or consents to) a production order this authority is
+/// notified of, within the objection window its node opened.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notice", tag = "cases",
+    params(("id" = String, Path, description = "The production order")),
+    request_body = NoticeRequest,
+    responses((status = 201, description = "Answered", body = Sent)))]
+pub(super) async fn notice(
+    State(node): State<Node>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<NoticeRequest>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    in_case(
+        &node,
+        &caller,
+        &id,
+        node.answer_notice(&id, req.answer, &req.grounds),
+    )
+    .await
 }
 
 /// Relays the provider's latest production, unchanged, to the requesting authority.

@@ -73,6 +73,7 @@ route_table! {
     post "/api/v1/cases/{id}/forward", ActOnTheCase => post(execution::forward);
     post "/api/v1/cases/{id}/produce", ActOnTheCase => post(execution::produce);
     post "/api/v1/cases/{id}/relay", ActOnTheCase => post(execution::relay);
+    post "/api/v1/cases/{id}/notice", ActOnTheCase => post(execution::notice);
     get "/api/v1/cases/{id}/custody", Role(ReadCases) => get(execution::custody);
     post "/api/v1/hashes/lookup", Role(MatchHashes) => post(content::lookup)
         .layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES));

@@ -21,6 +21,7 @@ fn opening_schema(kind: CaseKind) -> &'static str {
         CaseKind::Ping => "PingBody",
         CaseKind::ContentReport => "ContentReport",
         CaseKind::Execution => "ExecutionOrder",
+        CaseKind::ProductionOrder => "ProductionOrder",
     }
 }
 

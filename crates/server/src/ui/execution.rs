@@ -1,8 +1,10 @@
 //! Forwarding for execution on the case page (what it shows and offers):
 //! the forward form on a legal request this authority was asked, the
 //! production form on an execution order addressed to this provider, the
-//! relay button, and each produced file's chain of custody. The forms'
-//! handlers are in `execution_forms`.
+//! relay button, each produced file's chain of custody, and for a direct
+//! production order where disclosure stands (the notified authority's
+//! objection window) with the objection form. The forms' handlers are in
+//! `execution_forms`.
 
 use liaison_core::case::CaseKind;
 use liaison_core::execution::PRODUCTION;
@@ -34,6 +36,11 @@ pub struct ExecutionView {
     pub relay_to: String,
     /// Each produced file: name, hash, hand-overs.
     pub custody: Vec<(String, String, Vec<HopLine>)>,
+    /// A production order: where disclosure stands, and its detail (who,
+    /// until when, the grounds).
+    pub disclosure: Option<(String, String)>,
+    /// This authority is notified of the order and may still object.
+    pub may_object: bool,
 }
 
 pub(super) fn view(state: &UiState, t: &Tr, user: Option<&User>, d: &CaseDetail) -> ExecutionView {
@@ -62,8 +69,30 @@ pub(super) fn view(state: &UiState, t: &Tr, user: Option<&User>, d: &CaseDetail)
             .map(|p| (p.party.to_string(), p.card.name.clone()))
             .collect();
     }
+    if let Some(state) = &d.disclosure {
+        use liaison_core::order::Disclosure;
+        let detail = match state {
+            Disclosure::NotRequired => String::new(),
+            Disclosure::AwaitingNotice { authority } => authority.clone(),
+            Disclosure::WindowOpen { authority, until } => {
+                format!("{authority} — {} {until}", t.get("order.until"))
+            }
+            Disclosure::Objected {
+                authority,
+                at,
+                grounds,
+            } => format!("{authority}, {at}: {grounds}"),
+            Disclosure::Cleared { authority, at } => format!("{authority}, {at}"),
+        };
+        out.disclosure = Some((state.label(t.lang).to_owned(), detail));
+        out.may_object = open
+            && matches!(state, Disclosure::WindowOpen { authority, .. } if authority == me)
+            && may(CaseKind::ProductionOrder);
+        out.may_produce =
+            open && d.case.responder == me && state.allows() && may(CaseKind::ProductionOrder);
+    }
     if kind == Some(CaseKind::Execution) && may(CaseKind::Execution) {
-        out.may_produce = d.case.responder == me;
+        out.may_produce = open && d.case.responder == me;
         let produced = d
             .messages
             .iter()
@@ -78,7 +107,9 @@ pub(super) fn view(state: &UiState, t: &Tr, user: Option<&User>, d: &CaseDetail)
                 .unwrap_or_default();
         }
     }
-    if kind.is_some_and(|k| k.is_legal() || k == CaseKind::Execution) {
+    if kind.is_some_and(|k| {
+        k.is_legal() || matches!(k, CaseKind::Execution | CaseKind::ProductionOrder)
+    }) {
         out.custody = node
             .custody(&d.case.id)
             .unwrap_or_default()

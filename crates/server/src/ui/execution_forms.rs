@@ -1,11 +1,13 @@
 //! The forwarding forms of the case page: forward a request to a
 //! provider, produce on a provider (multipart, files streamed into the
-//! attachment store), relay a production.
+//! attachment store), relay a production, object to (or consent to) a
+//! production order this authority is notified of.
 
 use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::envelope::AttachmentRef;
+use liaison_core::order::NoticeAnswer;
 use liaison_core::roles::Permission;
 use liaison_node::attachments::Holder;
 use liaison_node::users::User;
@@ -87,6 +89,32 @@ pub(super) async fn forward(
         .await;
     let to = sent.as_ref().map(|s| s.case_id.clone()).unwrap_or_default();
     done(&state, &v, &user, &id, &to, sent.map(|_| ())).await
+}
+
+/// The notified authority's objection or consent to a production order.
+pub(super) async fn notice(
+    State(state): State<UiState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    CheckedForm(form): CheckedForm,
+) -> Response {
+    let user = match acting(&state, &v, &id) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let answer = match form.one("answer") {
+        "objection" => NoticeAnswer::Objection,
+        "no_objection" => NoticeAnswer::NoObjection,
+        other => {
+            let e = format!("answer {other:?} is not objection or no_objection");
+            return form_refused(&state, &v, &user, &id, e).await;
+        }
+    };
+    let sent = state
+        .node
+        .answer_notice(&id, answer, form.one("grounds").trim())
+        .await;
+    done(&state, &v, &user, &id, &id, sent.map(|_| ())).await
 }
 
 pub(super) async fn relay(

@@ -159,6 +159,24 @@ const CONTENT_REPORT: &[FieldSpec] = &[
     f("items", ContentItems, true),
 ];
 
+const PRODUCTION_ORDER: &[FieldSpec] = &[
+    f("reference_number", Text, true),
+    f("issuing_authority.name", Text, true),
+    f("issuing_authority.contact_person", Text, true),
+    f("issuing_authority.email", Email, true),
+    f("issuing_authority.phone", Text, false),
+    f("data_category", Select("data_category"), true),
+    f("identifiers", List, true),
+    f("period_from", Text, false),
+    f("period_to", Text, false),
+    f("offence.id", Offence, true),
+    f("offence.description", Text, false),
+    f("legal_basis", Text, true),
+    f("summary_of_facts", LongText, true),
+    f("emergency", Checkbox, false),
+    f("emergency_reasons", LongText, false),
+];
+
 pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
     match kind {
         CaseKind::Note => NOTE,
@@ -169,6 +187,7 @@ pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
         CaseKind::Hotline => HOTLINE,
         CaseKind::Ping => PING,
         CaseKind::ContentReport => CONTENT_REPORT,
+        CaseKind::ProductionOrder => PRODUCTION_ORDER,
         // Made by forwarding a request, not from a form of its own.
         CaseKind::Execution => &[],
     }

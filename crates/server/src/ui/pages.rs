@@ -42,6 +42,7 @@ route_table! {
     post "/cases/{id}/act", ActOnTheCase => post(act);
     post "/cases/{id}/forward", ActOnTheCase => post(execution_forms::forward);
     post "/cases/{id}/relay", ActOnTheCase => post(execution_forms::relay);
+    post "/cases/{id}/notice", ActOnTheCase => post(execution_forms::notice);
     // Multipart: the handler checks the CSRF field before it stores any file.
     post "/cases/{id}/produce", ActOnTheCase => post(execution_forms::produce)
         .layer(DefaultBodyLimit::max(execution_forms::MAX_PRODUCTION_FORM_BYTES));

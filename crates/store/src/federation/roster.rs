@@ -18,13 +18,13 @@ impl crate::StoredText for Role {
 }
 
 /// Records the roster an opening made, unless it is the two parties the
-/// case row names.
+/// case row names in their usual roles.
 pub fn record_opening_roster(
     conn: &Connection,
     case_id: &str,
     roster: &[Participant],
 ) -> Result<(), StoreError> {
-    if roster.len() > 2 {
+    if liaison_core::roster::needs_storing(roster) {
         for p in roster {
             add_participant(conn, case_id, p)?;
         }

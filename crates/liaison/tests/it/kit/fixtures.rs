@@ -124,5 +124,23 @@ pub fn opening(kind: liaison_core::case::CaseKind) -> Value {
         CaseKind::Hotline => hotline_body(),
         CaseKind::Ping => ping_body(),
         CaseKind::ContentReport => report_body(),
+        CaseKind::ProductionOrder => production_order_body("subscriber_information", false),
     }
+}
+
+/// A direct production order for `category` (an emergency or not).
+pub fn production_order_body(category: &str, emergency: bool) -> Value {
+    json!({
+        "reference_number": "US-2703D-0077",
+        "issuing_authority": authority("U.S. Department of Justice, CCIPS", "ccips@usdoj.example", "America/New_York"),
+        "data_category": category,
+        "emergency": emergency,
+        "emergency_reasons": if emergency { "A hostage is held; the account is used for ransom demands." } else { "" },
+        "identifiers": ["ransom-ops@mail.ru-isp.example", "198.51.100.23"],
+        "period_from": "2026-11-01",
+        "period_to": "2026-11-30",
+        "offence": {"id": "computer-fraud"},
+        "legal_basis": "18 U.S.C. § 2703(d); Second Additional Protocol art. 7",
+        "summary_of_facts": "The account sent ransom demands to a U.S. hospital."
+    })
 }

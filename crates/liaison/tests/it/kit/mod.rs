@@ -108,10 +108,21 @@ impl std::ops::Index<&str> for Net {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_kind_opens_with_its_fixture_and_reaches_every_member() {
-    let net = Net::of(vec![party("us"), party("ru"), party("de")]).await;
+    let net = Net::of(vec![
+        party("us"),
+        party("ru"),
+        party("de"),
+        party("de-isp").config(kind_of("provider", "DE")),
+    ])
+    .await;
     let mut opened = Vec::new();
     for kind in liaison_core::case::OPENING_KINDS {
-        for to in ["ru", "de"] {
+        // A direct order goes to a provider abroad; the rest to authorities.
+        let recipients: &[&str] = match kind {
+            liaison_core::case::CaseKind::ProductionOrder => &["de-isp"],
+            _ => &["ru", "de"],
+        };
+        for to in recipients.iter().copied() {
             let sent = net["us"]
                 .node
                 .open_case(to, kind.as_str(), fixtures::opening(kind))
@@ -127,7 +138,7 @@ async fn every_kind_opens_with_its_fixture_and_reaches_every_member() {
     })
     .await;
     // Each pair of members is pinned both ways.
-    for a in ["us", "ru", "de"] {
-        assert_eq!(net[a].node.peers().unwrap().len(), 2, "{a}");
+    for a in ["us", "ru", "de", "de-isp"] {
+        assert_eq!(net[a].node.peers().unwrap().len(), 3, "{a}");
     }
 }
