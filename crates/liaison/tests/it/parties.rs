@@ -31,8 +31,8 @@ fn each_kind_of_party_takes_its_cases() {
             "note",
             "ping",
             "content_report",
-            "execution",
-            "production_order"
+            "production_order",
+            "execution"
         ]
     );
     assert_eq!(takes(Expert), ["note", "ping"]);
