@@ -198,7 +198,7 @@ impl Role {
                         | ReadReference
                         | ReadIntel
                         | MatchHashes
-                        | Open(Note | Hotline | Ping)
+                        | Open(Note | Hotline | Ping | EmergencyDisclosure)
                         | Act(Note
                             | EmergencyDisclosure
                             | Incident

@@ -134,6 +134,11 @@ impl Node {
                         CaseKind::Hotline | CaseKind::Ping => {
                             wall(start, u64::from(cfg.hotline_ack_minutes) * 60)
                         }
+                        // A forwarded request keeps its urgency: an
+                        // emergency runs in hours, the rest as an MLA request.
+                        CaseKind::Execution if !case.urgent => {
+                            cal.add_business_days(start, cfg.mla_ack_business_days)
+                        }
                         _ => wall(start, cfg.emergency_ack_secs),
                     };
                     push("acknowledge", start, due, None);
@@ -166,6 +171,9 @@ impl Node {
                         }
                         // A ping is answered by its acknowledgement.
                         CaseKind::Ping => return out,
+                        CaseKind::Execution if !case.urgent => {
+                            cal.add_business_days(start, cfg.mla_execute_business_days)
+                        }
                         _ => wall(start, cfg.emergency_execute_secs),
                     };
                     push("respond", start, due, None);

@@ -423,3 +423,78 @@ async fn the_ui_forwards_produces_relays_and_shows_the_chain_of_custody_in_both_
         assert!(!page.contains("id=\"forward\""));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_emergency_goes_from_one_duty_officer_to_the_other_and_on_to_the_provider_in_hours() {
+    // Short emergency deadlines, checked every second, so they pass here.
+    let fast = |kind: &'static str, j: &'static str| {
+        move |c: &mut liaison_node::Config| {
+            kind_of(kind, j)(c);
+            c.deadlines.emergency_ack_secs = 2;
+            c.deadlines.check_interval_secs = 1;
+        }
+    };
+    let net = Net::of(vec![
+        party("us").config(fast("authority", "US")),
+        party("ru").config(fast("authority", "RU")),
+        party("ru-isp").config(fast("provider", "RU")),
+    ])
+    .await;
+    let (us, ru, isp) = (&net["us"].node, &net["ru"].node, &net["ru-isp"].node);
+    // The 24/7 contacts: a duty officer on each side.
+    let us_duty = Api::as_user(us, net["us"].app_url(), "kate", "duty_officer").await;
+    let ru_duty = Api::as_user(ru, net["ru"].app_url(), "pavel", "duty_officer").await;
+    let (status, sent) = us_duty
+        .post(
+            "/api/v1/cases",
+            json!({"to": "ru", "kind": "emergency_disclosure", "body": emergency_body()}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let case = sent["case_id"].as_str().unwrap().to_owned();
+    wait_until(10, "ru holds the emergency", || {
+        ru.case_detail(&case).is_ok()
+    })
+    .await;
+    let (status, sent) = ru_duty
+        .post(
+            &format!("/api/v1/cases/{case}/forward"),
+            json!({"to": "ru-isp", "note": "Risk to life: answer within the hour."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let exec = sent["case_id"].as_str().unwrap().to_owned();
+    wait_until(10, "the provider holds the emergency", || {
+        isp.case_detail(&exec).is_ok()
+    })
+    .await;
+    // It keeps its urgency: its deadline runs in hours (here seconds), not days.
+    let d = isp.case_detail(&exec).unwrap();
+    assert!(d.case.urgent);
+    let ack = &d.deadlines[0];
+    let secs = ack.due.parse::<jiff::Timestamp>().unwrap().as_second()
+        - ack.start.parse::<jiff::Timestamp>().unwrap().as_second();
+    assert_eq!((ack.name, secs), ("acknowledge", 2));
+    // Unanswered, it escalates on both sides of the forward.
+    for (node, id) in [(isp, &exec), (ru, &exec)] {
+        wait_until(15, "the hard escalation", || {
+            node.store()
+                .read(|c| liaison_store::federation::escalations(c, 20))
+                .unwrap()
+                .iter()
+                .any(|e| e.level == "hard" && e.subject == *id)
+        })
+        .await;
+    }
+    // A forwarded MLA request keeps an MLA request's days.
+    let mla = mla_request(us, ru).await;
+    let exec = ru.forward(&mla, "ru-isp", "").await.unwrap().case_id;
+    wait_until(10, "the provider holds the MLA forward", || {
+        isp.case_detail(&exec).is_ok()
+    })
+    .await;
+    let ack = &isp.case_detail(&exec).unwrap().deadlines[0];
+    let secs = ack.due.parse::<jiff::Timestamp>().unwrap().as_second()
+        - ack.start.parse::<jiff::Timestamp>().unwrap().as_second();
+    assert!(secs >= 2 * 24 * 3600, "{ack:?}");
+}
