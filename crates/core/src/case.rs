@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
+use crate::body::{bad, need};
 use crate::tlp::Tlp;
 use liaison_proto::PartyKind;
 
@@ -34,11 +35,14 @@ pub enum CaseKind {
     /// (`order::ProductionOrder`), notified to that jurisdiction's
     /// authority where it requires it.
     ProductionOrder,
+    /// A joint investigation team among authorities ([`TeamCharter`]),
+    /// extended by invitation.
+    JointTeam,
 }
 
 /// Every kind: those opened directly, then the execution order.
-pub const ALL_KINDS: [CaseKind; 10] = {
-    let mut all = [CaseKind::Execution; 10];
+pub const ALL_KINDS: [CaseKind; 11] = {
+    let mut all = [CaseKind::Execution; 11];
     let mut i = 0;
     while i < OPENING_KINDS.len() {
         all[i] = OPENING_KINDS[i];
@@ -49,7 +53,7 @@ pub const ALL_KINDS: [CaseKind; 10] = {
 
 /// The kinds a case is opened with directly (an execution order is made by
 /// forwarding a legal request: `Node::forward`).
-pub const OPENING_KINDS: [CaseKind; 9] = [
+pub const OPENING_KINDS: [CaseKind; 10] = [
     CaseKind::Note,
     CaseKind::Preservation,
     CaseKind::Mla,
@@ -59,6 +63,7 @@ pub const OPENING_KINDS: [CaseKind; 9] = [
     CaseKind::Ping,
     CaseKind::ContentReport,
     CaseKind::ProductionOrder,
+    CaseKind::JointTeam,
 ];
 
 /// Envelope kind of lifecycle transitions (the case kind names the opening).
@@ -91,6 +96,7 @@ impl CaseKind {
             CaseKind::ContentReport => "content_report",
             CaseKind::Execution => "execution",
             CaseKind::ProductionOrder => "production_order",
+            CaseKind::JointTeam => "joint_team",
         }
     }
 
@@ -104,23 +110,27 @@ impl CaseKind {
 
     /// Kinds a case of which may open with several recipients: a content
     /// report to several providers, an incident notification to several
-    /// CERTs, a note among several parties. A legal request goes to one
-    /// requested authority.
+    /// CERTs, a note among several parties, a joint team. A legal request
+    /// goes to one requested authority.
     pub fn takes_many_recipients(self) -> bool {
         matches!(
             self,
-            CaseKind::Note | CaseKind::Incident | CaseKind::ContentReport
+            CaseKind::Note | CaseKind::Incident | CaseKind::ContentReport | CaseKind::JointTeam
         )
     }
 
     /// Kinds whose threads take updates from either party.
     pub fn takes_updates(self) -> bool {
-        matches!(self, CaseKind::Incident | CaseKind::Hotline)
+        matches!(
+            self,
+            CaseKind::Incident | CaseKind::Hotline | CaseKind::JointTeam
+        )
     }
 
-    /// Legal kinds follow the shared lifecycle; notes are plain threads.
+    /// Legal kinds follow the shared lifecycle; notes and joint teams are
+    /// plain threads.
     pub fn has_lifecycle(self) -> bool {
-        self != CaseKind::Note
+        !matches!(self, CaseKind::Note | CaseKind::JointTeam)
     }
 
     /// Whether a party of `kind` takes cases of this kind: legal assistance
@@ -138,6 +148,7 @@ impl CaseKind {
             CaseKind::Incident | CaseKind::Hotline => matches!(kind, Authority | Cert),
             CaseKind::ContentReport | CaseKind::Execution => matches!(kind, Authority | Provider),
             CaseKind::ProductionOrder => kind == Provider,
+            CaseKind::JointTeam => kind == Authority,
         }
     }
 
@@ -224,6 +235,13 @@ impl CaseKind {
                     "production order"
                 }
             }
+            CaseKind::JointTeam => {
+                if ru {
+                    "совместная следственная группа"
+                } else {
+                    "joint investigation team"
+                }
+            }
         }
     }
 }
@@ -238,6 +256,34 @@ pub struct NoteBody {
     /// Not blank; at most 100,000 bytes.
     #[schema(min_length = 1)]
     pub text: String,
+}
+
+/// The opening of a joint team: what it is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamCharter {
+    pub name: String,
+    pub purpose: String,
+    /// The agreement setting the team up.
+    pub legal_basis: String,
+    /// TLP marking of the team's thread (default amber).
+    #[serde(default)]
+    pub tlp: Option<String>,
+}
+
+impl TeamCharter {
+    pub fn check(body: &serde_json::Value) -> Result<(TeamCharter, Tlp), CoreError> {
+        let c: TeamCharter = serde_json::from_value(body.clone())
+            .map_err(|e| CoreError::invalid(format!("joint team charter: {e}")))?;
+        need("name", &c.name, 200)?;
+        need("purpose", &c.purpose, 20_000)?;
+        need("legal_basis", &c.legal_basis, 2_000)?;
+        let tlp = match &c.tlp {
+            Some(t) => Tlp::parse(t).map_err(|e| bad("tlp", format!("tlp: {e}")))?,
+            None => Tlp::Amber,
+        };
+        Ok((c, tlp))
+    }
 }
 
 /// What opening or continuing a case needs from a body: its subject line.
@@ -384,6 +430,17 @@ pub fn check_body(kind: CaseKind, body: &serde_json::Value) -> Result<BodySummar
                 preservation_days: None,
                 links: Vec::new(),
                 tlp: Tlp::Clear,
+            })
+        }
+        CaseKind::JointTeam => {
+            let (c, tlp) = TeamCharter::check(body)?;
+            Ok(BodySummary {
+                subject: c.name,
+                offence: None,
+                urgent: false,
+                preservation_days: None,
+                links: Vec::new(),
+                tlp,
             })
         }
         CaseKind::Ping => {

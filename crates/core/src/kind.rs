@@ -11,6 +11,10 @@ use crate::glossary::{GLOSSARY, GlossaryBody};
 use crate::incident::{UPDATE, UpdateBody};
 use crate::legal::TransitionBody;
 use crate::order::{NOTICE, NoticeBody};
+use crate::team::{
+    ACCEPTANCE, AcceptanceBody, CheckedInvitation, CheckedThread, DEPARTURE, DepartureBody,
+    INVITATION, InvitationBody, THREAD, ThreadBody,
+};
 use crate::tlp::Tlp;
 
 /// The checked body of an envelope, by kind.
@@ -40,6 +44,14 @@ pub enum Body {
     Relay(Box<CheckedRelay>),
     /// A notified authority's notice about a production order.
     Notice(NoticeBody),
+    /// An invitation into a joint team.
+    Invitation(Box<CheckedInvitation>),
+    /// An invitee's acceptance.
+    Acceptance(AcceptanceBody),
+    /// A member leaving a team.
+    Departure(DepartureBody),
+    /// A team's earlier thread handed to a new member.
+    Thread(Box<CheckedThread>),
 }
 
 impl Body {
@@ -50,6 +62,14 @@ impl Body {
         match e.kind.as_str() {
             PRODUCTION => Ok(Body::Production(ProductionBody::check(e).map_err(bad)?)),
             NOTICE => Ok(Body::Notice(NoticeBody::check(&e.body).map_err(bad)?)),
+            INVITATION => Ok(Body::Invitation(Box::new(
+                InvitationBody::check(e).map_err(bad)?,
+            ))),
+            ACCEPTANCE => Ok(Body::Acceptance(
+                AcceptanceBody::check(&e.body).map_err(bad)?,
+            )),
+            DEPARTURE => Ok(Body::Departure(DepartureBody::check(&e.body).map_err(bad)?)),
+            THREAD => Ok(Body::Thread(Box::new(ThreadBody::check(e).map_err(bad)?))),
             RELAY => Ok(Body::Relay(Box::new(RelayBody::check(e).map_err(bad)?))),
             TRANSITION => Ok(Body::Transition(
                 TransitionBody::check(&e.body).map_err(bad)?,

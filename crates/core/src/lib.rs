@@ -28,6 +28,7 @@ pub mod roles;
 pub mod roster;
 pub mod stix;
 pub mod taxii;
+pub mod team;
 pub mod text;
 pub mod tlp;
 pub mod web;

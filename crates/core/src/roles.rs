@@ -164,6 +164,7 @@ impl Role {
                                 | EmergencyDisclosure
                                 | ContentReport
                                 | ProductionOrder
+                                | JointTeam
                         )
                         | Act(Note
                             | Preservation
@@ -171,7 +172,8 @@ impl Role {
                             | EmergencyDisclosure
                             | ContentReport
                             | Execution
-                            | ProductionOrder)
+                            | ProductionOrder
+                            | JointTeam)
                 )
             }
             Role::CertAnalyst => {
@@ -223,7 +225,8 @@ impl Role {
                             | EmergencyDisclosure
                             | ContentReport
                             | Execution
-                            | ProductionOrder)
+                            | ProductionOrder
+                            | JointTeam)
                 )
             }
         }

@@ -28,37 +28,69 @@ impl Role {
     }
 }
 
+labelled_enum! {
+    /// Where a participant stands: a member, invited into a team and not
+    /// yet accepted, or gone (it stays on the roster).
+    Membership {
+        Member = "member", "member", "участник";
+        Invited = "invited", "invited", "приглашён";
+        Left = "left", "left", "вышел";
+    }
+}
+
+impl Membership {
+    pub fn parse(text: &str) -> Option<Membership> {
+        Membership::ALL.iter().copied().find(|m| m.as_str() == text)
+    }
+}
+
+// By hand: `labelled_enum!` declares the enum and derives no `Default`.
+#[allow(clippy::derivable_impls)]
+impl Default for Membership {
+    fn default() -> Self {
+        Membership::Member
+    }
+}
+
 /// A party of a case with its role.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Participant {
     pub party: String,
     pub role: Role,
+    #[serde(default)]
+    pub status: Membership,
 }
 
 /// The roster an opening envelope makes: its sender, then its recipients in
 /// the order the envelope names them. An order to a provider (forwarded
 /// or direct) names the provider first, then the authority notified of it.
 pub fn opening_roster(opening: &Envelope) -> Vec<Participant> {
-    let to_provider = CaseKind::parse(&opening.kind)
-        .is_ok_and(|k| matches!(k, CaseKind::Execution | CaseKind::ProductionOrder));
-    std::iter::once(Participant {
+    let kind = CaseKind::parse(&opening.kind).ok();
+    let to_provider = matches!(kind, Some(CaseKind::Execution | CaseKind::ProductionOrder));
+    let team = kind == Some(CaseKind::JointTeam);
+    let first = Participant {
         party: opening.sender.clone(),
-        role: Role::Requesting,
-    })
-    .chain(
-        opening
-            .recipients()
-            .enumerate()
-            .map(|(i, party)| Participant {
-                party: party.to_owned(),
-                role: match (to_provider, i) {
-                    (false, _) => Role::Requested,
-                    (true, 0) => Role::ExecutingProvider,
-                    (true, _) => Role::NotifiedAuthority,
-                },
-            }),
-    )
-    .collect()
+        role: if team {
+            Role::CoInvestigator
+        } else {
+            Role::Requesting
+        },
+        status: Membership::Member,
+    };
+    let rest = opening
+        .recipients()
+        .enumerate()
+        .map(|(i, party)| Participant {
+            party: party.to_owned(),
+            role: match (to_provider, team, i) {
+                (_, true, _) => Role::CoInvestigator,
+                (false, _, _) => Role::Requested,
+                (true, _, 0) => Role::ExecutingProvider,
+                (true, _, _) => Role::NotifiedAuthority,
+            },
+            status: Membership::Member,
+        });
+    std::iter::once(first).chain(rest).collect()
 }
 
 /// Whether a roster says more than a case row does (initiator requesting,
@@ -71,11 +103,11 @@ pub fn needs_storing(roster: &[Participant]) -> bool {
 }
 
 /// Who an envelope of the case from `sender` goes to: every other
-/// participant, in roster order (the first becomes `recipient`).
+/// member, in roster order (the first becomes `recipient`).
 pub fn recipients_from(roster: &[Participant], sender: &str) -> Vec<String> {
     roster
         .iter()
-        .filter(|p| p.party != sender)
+        .filter(|p| p.party != sender && p.status == Membership::Member)
         .map(|p| p.party.clone())
         .collect()
 }

@@ -359,6 +359,27 @@ pub enum CaseCommand {
         #[arg(long)]
         grounds: String,
     },
+    /// Invite a pinned party into a joint team this node is a member of.
+    Invite {
+        dir: PathBuf,
+        case_id: String,
+        #[arg(long)]
+        to: String,
+        /// `co_investigator` (an authority or expert) or `executing_provider`.
+        #[arg(long, default_value = "co_investigator")]
+        role: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Accept this node's invitation into a joint team (pin every member first).
+    Accept { dir: PathBuf, case_id: String },
+    /// Leave a joint team (this node stays on its roster, marked gone).
+    Leave {
+        dir: PathBuf,
+        case_id: String,
+        #[arg(long, default_value = "")]
+        text: String,
+    },
     /// Consent, as the authority notified of a production order: the
     /// provider may disclose before the objection window ends.
     Consent {

@@ -123,7 +123,7 @@ fn derive(conn: &Connection, case: &CaseRow) -> Result<(CaseState, db::CaseTimes
 /// The row of a case its opening envelope creates, as [`recompute`] would
 /// derive it from that one envelope (a test keeps the two equal): written
 /// once, not inserted and then recomputed.
-fn opening_row(
+pub(crate) fn opening_row(
     me: &str,
     e: &liaison_core::envelope::Envelope,
     hash: &str,
@@ -557,6 +557,7 @@ pub(crate) fn record(
         None => None,
     };
     crate::envelopes::insert_envelope(conn, signed, signed_json, hash, direction, log_index, now)?;
+    crate::membership::apply(conn, e)?;
     let case = match opened {
         Some(row) => row,
         None => {

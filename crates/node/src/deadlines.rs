@@ -447,6 +447,9 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = node.confirm_notifications().await {
             tracing::error!("confirming notified orders: {e}");
         }
+        if let Err(e) = node.hand_over_threads().await {
+            tracing::error!("handing teams' threads over: {e}");
+        }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => break,

@@ -24,6 +24,7 @@ mod envelopes;
 pub mod federation;
 pub mod glossary;
 mod init;
+mod membership;
 pub mod operations;
 mod run;
 pub mod search;

@@ -1,6 +1,7 @@
 //! `liaison case`: opening, continuing and showing cases, with attachments.
 
 use liaison_core::order::NoticeAnswer;
+use liaison_core::roster::Role;
 use liaison_node::Node;
 use liaison_node::attachments::Attaching;
 use serde_json::json;
@@ -143,6 +144,32 @@ pub(super) async fn case(command: CaseCommand, json: bool) -> Result<(), CliErro
         CaseCommand::Relay { dir, case_id } => {
             let node = Node::open(&dir)?;
             let sent = node.relay(&case_id).await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Invite {
+            dir,
+            case_id,
+            to,
+            role,
+            note,
+        } => {
+            let node = Node::open(&dir)?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError::invalid(format!(
+                    "--role {role:?} is not co_investigator or executing_provider"
+                ))
+            })?;
+            let sent = node.invite(&case_id, &to, role, &note).await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Accept { dir, case_id } => {
+            let node = Node::open(&dir)?;
+            let sent = node.accept_invitation(&case_id).await?;
+            print_sent(&sent, json, &sent.envelope_id)
+        }
+        CaseCommand::Leave { dir, case_id, text } => {
+            let node = Node::open(&dir)?;
+            let sent = node.leave_team(&case_id, &text).await?;
             print_sent(&sent, json, &sent.envelope_id)
         }
         CaseCommand::Object {

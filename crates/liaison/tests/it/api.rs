@@ -199,7 +199,10 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             "/api/v1/cases/{id}/forward"
             | "/api/v1/cases/{id}/produce"
             | "/api/v1/cases/{id}/relay"
-            | "/api/v1/cases/{id}/notice",
+            | "/api/v1/cases/{id}/notice"
+            | "/api/v1/cases/{id}/invite"
+            | "/api/v1/cases/{id}/accept"
+            | "/api/v1/cases/{id}/leave",
         ) => Permission::Act(CaseKind::Mla),
         ("GET", "/api/v1/cases/{id}/custody") => Permission::ReadCases,
         ("POST", "/api/v1/hashes/lookup") | ("GET", "/api/v1/hashes") => Permission::MatchHashes,
@@ -323,6 +326,10 @@ async fn every_role_is_checked_on_every_api_route() {
                 "/api/v1/cases/{id}/notice" => {
                     request.json(&json!({"answer": "objection", "grounds": "test"}))
                 }
+                "/api/v1/cases/{id}/invite" => {
+                    request.json(&json!({"to": "ru", "role": "co_investigator"}))
+                }
+                "/api/v1/cases/{id}/leave" => request.json(&json!({"text": "test"})),
                 "/api/v1/hashes/lookup" => request.json(&json!({"pdq": "f".repeat(64)})),
                 "/api/v1/hashes/withdraw" => {
                     request.json(&json!({"entry_ids": ["none"], "reason": "test"}))

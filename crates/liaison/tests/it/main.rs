@@ -24,6 +24,7 @@ mod rosters;
 mod security;
 mod support;
 mod taxii;
+mod teams;
 mod tidy;
 mod tls;
 mod ui;

@@ -225,20 +225,31 @@ async fn the_reference_is_served_and_edited_through_the_api() {
         ru.node.glossary_term("sinkhole").unwrap().status.as_str() == "agreed"
     })
     .await;
-    let us_view = call(
-        Method::GET,
-        format!("{}/api/v1/glossary/sinkhole", us.app_url()),
-        &obs,
-        None,
-    )
-    .await;
-    let ru_view = call(
-        Method::GET,
-        format!("{}/api/v1/glossary/sinkhole", ru.app_url()),
-        &ivan,
-        None,
-    )
-    .await;
+    // Both nodes show the same term once each holds every event.
+    let mut views = None;
+    for _ in 0..100 {
+        let us_view = call(
+            Method::GET,
+            format!("{}/api/v1/glossary/sinkhole", us.app_url()),
+            &obs,
+            None,
+        )
+        .await;
+        let ru_view = call(
+            Method::GET,
+            format!("{}/api/v1/glossary/sinkhole", ru.app_url()),
+            &ivan,
+            None,
+        )
+        .await;
+        let same = us_view.1 == ru_view.1;
+        views = Some((us_view, ru_view));
+        if same {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (us_view, ru_view) = views.unwrap();
     assert_eq!(us_view.0, 200);
     assert_eq!(us_view.1, ru_view.1);
     assert_eq!(

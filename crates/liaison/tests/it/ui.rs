@@ -34,7 +34,10 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             "/cases/{id}/forward"
             | "/cases/{id}/produce"
             | "/cases/{id}/relay"
-            | "/cases/{id}/notice",
+            | "/cases/{id}/notice"
+            | "/cases/{id}/invite"
+            | "/cases/{id}/accept"
+            | "/cases/{id}/leave",
         ) => Permission::Act(CaseKind::Mla),
         (_, "/peers" | "/audit" | "/escalations") | ("GET", "/duty") => Permission::ReadOperations,
         ("POST", "/cases/{id}/update") => Permission::Act(CaseKind::Mla),

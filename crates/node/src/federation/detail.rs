@@ -34,6 +34,10 @@ pub struct CaseDetail {
     /// Content reports: each item with its status and timer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<crate::content::ItemView>>,
+    /// Joint teams: members (or invitees) this node does not pin, so it
+    /// cannot exchange with them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpinned: Vec<String>,
     /// Production orders: where disclosure stands (notification, objection window).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<liaison_core::order::Disclosure>,
@@ -66,7 +70,8 @@ pub struct MessageView {
     /// This envelope's entry in this node's own log.
     pub log_index: u64,
     /// Outgoing: `pending` while a recipient has no copy yet, `refused` if
-    /// one refused it, else `delivered`; incoming: `received`.
+    /// one refused it, else `delivered`; incoming: `received`; an earlier
+    /// message of a team handed over to this new member: `relayed`.
     pub delivery: String,
     /// The receipt (tlog-proof) issued (incoming) or, outgoing, the first
     /// recipient's (each recipient's is in `receipts`).
@@ -128,6 +133,7 @@ impl Node {
                 keys.insert(p.party.clone(), peer.log_key);
             }
         }
+        let held: std::collections::HashSet<String> = rows.iter().map(|r| r.hash.clone()).collect();
         let mut messages = Vec::new();
         for row in rows {
             let signed: SignedEnvelope = serde_json::from_str(&row.signed_json).map_err(|e| {
@@ -175,6 +181,36 @@ impl Node {
                     .find(|r| r.party == row.recipient)
                     .map_or((None, None), |r| (r.receipt.clone(), r.receipt_verified)),
             };
+            if row.kind == liaison_core::team::THREAD
+                && let Ok(thread) = liaison_core::team::ThreadBody::check(&signed.envelope)
+            {
+                // The earlier thread, as the member who invited this one held it.
+                for (earlier, hash) in thread.envelopes {
+                    let hash = hash.to_hex();
+                    if held.contains(&hash) {
+                        continue;
+                    }
+                    let e = earlier.envelope;
+                    messages.push(MessageView {
+                        id: e.id.clone(),
+                        direction: "relayed",
+                        recipients: e.recipients().map(str::to_owned).collect(),
+                        sender: e.sender,
+                        recipient: e.recipient,
+                        kind: e.kind,
+                        created: e.created,
+                        attachments: e.attachments,
+                        body: e.body,
+                        envelope_hash: hash,
+                        log_index: row.log_index,
+                        delivery: "relayed".to_owned(),
+                        receipt: None,
+                        receipt_verified: None,
+                        last_error: None,
+                        receipts: Vec::new(),
+                    });
+                }
+            }
             messages.push(MessageView {
                 id: row.id,
                 direction: match row.direction {
@@ -250,10 +286,25 @@ impl Node {
             None
         };
         let disclosure = self.disclosure(id)?;
+        let unpinned = if case.kind == CaseKind::JointTeam {
+            let mut out = Vec::new();
+            for p in &participants {
+                if p.party != me
+                    && p.status != liaison_core::roster::Membership::Left
+                    && self.peer(&p.party)?.is_none()
+                {
+                    out.push(p.party.clone());
+                }
+            }
+            out
+        } else {
+            Vec::new()
+        };
         Ok(CaseDetail {
             deadlines,
             items,
             disclosure,
+            unpinned,
             case: crate::wire::Wire::wire(case),
             role: participants
                 .iter()

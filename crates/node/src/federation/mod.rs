@@ -18,6 +18,7 @@ mod execution;
 mod orders;
 mod receive;
 mod send;
+mod teams;
 
 pub use crate::envelopes::Sent;
 pub use detail::{CaseDetail, MessageView, OffenceHint};

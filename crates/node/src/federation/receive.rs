@@ -53,6 +53,11 @@ impl Node {
             e.envelope.kind == CaseKind::ProductionOrder.as_str()
                 && e.envelope.recipient != self.party.as_str()
         });
+        // A new member gets the earlier thread from whoever invited it.
+        let accepted = request
+            .envelopes
+            .iter()
+            .any(|e| e.envelope.kind == liaison_core::team::ACCEPTANCE);
         let mut results: Vec<Option<DeliveryResult>> = vec![None; request.envelopes.len()];
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
@@ -241,6 +246,14 @@ impl Node {
         }
         if has_item_answers {
             self.request_hash_sync();
+        }
+        if accepted {
+            let node = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = node.hand_over_threads().await {
+                    tracing::error!("handing teams' threads over: {e}");
+                }
+            });
         }
         if notified_of_order {
             let node = self.clone();
@@ -469,6 +482,13 @@ fn arrive(
             format!("{} is not a participant of case {}", e.sender, e.case_id),
         );
     }
+    // In a team only its members write (and an invitee accepts).
+    if let Some(c) = &case
+        && c.kind == CaseKind::JointTeam
+        && let Err(r) = super::teams::check_arrival(conn, me, c, e, &body)
+    {
+        return Ok(Arrival::Refused(r));
+    }
     // Dates are checked against this node's clock and the envelope followed
     // (which may be earlier in this batch).
     let parent = crate::cases::parent_created(conn, &signed)?;
@@ -512,6 +532,27 @@ fn arrive(
         }
         // Another participant's opening may not have arrived yet; the
         // sender's own would have (its envelopes arrive in order).
+        // An invitee learns of its team from its invitation.
+        (Body::Invitation(invitation), None) if invitation.body.invitee == me => {
+            match super::teams::open_from_invitation(conn, me, invitation, &now) {
+                Ok(()) => None,
+                Err(StoreError::Invalid(m)) => return refused(RefusalCode::BadEnvelope, m),
+                Err(err) => return Err(err),
+            }
+        }
+        (
+            Body::Invitation(_) | Body::Acceptance(_) | Body::Departure(_) | Body::Thread(_),
+            Some(c),
+        ) if c.kind != CaseKind::JointTeam => {
+            return refused(
+                RefusalCode::WrongCase,
+                format!("case {} is a {}, not a joint team", c.id, c.kind.as_str()),
+            );
+        }
+        (
+            Body::Invitation(_) | Body::Acceptance(_) | Body::Departure(_) | Body::Thread(_),
+            Some(_),
+        ) => None,
         (Body::Notice(notice), Some(c)) => {
             match super::orders::check_notice(conn, c, &e.sender, &e.created, notice) {
                 Ok(()) => None,
@@ -523,7 +564,11 @@ fn arrive(
             | Body::ItemStatus(_)
             | Body::Production(_)
             | Body::Relay(_)
-            | Body::Notice(_),
+            | Body::Notice(_)
+            | Body::Invitation(_)
+            | Body::Acceptance(_)
+            | Body::Departure(_)
+            | Body::Thread(_),
             None,
         ) if opener(&e.case_id) != Some(&e.sender) => {
             return refused(
@@ -536,7 +581,11 @@ fn arrive(
             | Body::ItemStatus(_)
             | Body::Production(_)
             | Body::Relay(_)
-            | Body::Notice(_),
+            | Body::Notice(_)
+            | Body::Invitation(_)
+            | Body::Acceptance(_)
+            | Body::Departure(_)
+            | Body::Thread(_),
             None,
         ) => {
             return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
@@ -580,10 +629,9 @@ fn arrive(
             );
         }
         (Body::Relay(_), Some(_)) => None,
-        // Only threads without a lifecycle (notes) take more envelopes of
-        // their own kind: a second opening of a request would rewrite what
-        // the other party said.
-        (Body::Case { kind, .. }, Some(c)) if c.kind == *kind && !kind.has_lifecycle() => None,
+        // Only notes take more envelopes of their own kind: a second
+        // opening of a request would rewrite what the other party said.
+        (Body::Case { kind, .. }, Some(c)) if c.kind == *kind && *kind == CaseKind::Note => None,
         (Body::Case { kind, .. }, Some(c)) if c.kind == *kind => {
             return refused(
                 RefusalCode::OpeningInCase,
@@ -607,7 +655,7 @@ fn arrive(
         }
         // A reply into a thread someone else opened, before its opening.
         (Body::Case { kind, .. }, None)
-            if !kind.has_lifecycle() && opener(&e.case_id) != Some(&e.sender) =>
+            if *kind == CaseKind::Note && opener(&e.case_id) != Some(&e.sender) =>
         {
             return refused(
                 RefusalCode::NotYet,

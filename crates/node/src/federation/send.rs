@@ -157,6 +157,11 @@ impl Node {
             .read(|c| db::case_by_id(c, case_id))?
             .ok_or_else(|| NodeError::Store(StoreError::NotFound(format!("no case {case_id}"))))?;
         let kind = case.kind;
+        if kind == CaseKind::JointTeam {
+            return Err(NodeError::Invalid(format!(
+                "case {case_id} is a joint team: write in it with `case update`"
+            )));
+        }
         if kind.has_lifecycle() {
             return Err(NodeError::Invalid(format!(
                 "case {case_id} is a {}: move it with `case act` (e.g. request_clarification)",
@@ -263,15 +268,40 @@ impl Node {
         body: serde_json::Value,
         attachments: Vec<AttachmentRef>,
     ) -> Result<Sent, NodeError> {
+        // Only a team's members write in it.
+        let me = self.party.to_string();
+        let standing = self.store.read(|c| {
+            Ok(match db::case_by_id(c, case_id)? {
+                Some(case) if case.kind == CaseKind::JointTeam => db::participants(c, case_id)?
+                    .into_iter()
+                    .find(|p| p.party == me)
+                    .map(|p| p.status),
+                _ => Some(liaison_core::roster::Membership::Member),
+            })
+        })?;
+        if standing != Some(liaison_core::roster::Membership::Member) {
+            return Err(NodeError::Store(StoreError::Conflict(format!(
+                "this node is not a member of team {case_id}"
+            ))));
+        }
         let to = self.others_in_case(case_id)?;
         self.send(&to, kind, case_id, body, None, attachments).await
     }
 
     /// Every participant of a case but this node, in roster order: who an
     /// envelope of the case goes to.
-    fn others_in_case(&self, case_id: &str) -> Result<Vec<String>, NodeError> {
+    pub(super) fn others_in_case(&self, case_id: &str) -> Result<Vec<String>, NodeError> {
         let roster = self.store.read(|c| db::participants(c, case_id))?;
-        let to = recipients_from(&roster, self.party.as_str());
+        let mut to = recipients_from(&roster, self.party.as_str());
+        // A team's members need not all pin each other: this node writes
+        // to those it pins (the case page names the others).
+        if self
+            .store
+            .read(|c| db::case_by_id(c, case_id))?
+            .is_some_and(|c| c.kind == CaseKind::JointTeam)
+        {
+            to.retain(|p| self.peer(p).ok().flatten().is_some());
+        }
         if to.is_empty() {
             return Err(NodeError::Store(StoreError::NotFound(format!(
                 "case {case_id} has no other participant here"

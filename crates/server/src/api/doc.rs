@@ -34,6 +34,9 @@ use crate::route_table::Need;
         execution::produce,
         execution::relay,
         execution::notice,
+        execution::invite,
+        execution::accept,
+        execution::leave,
         execution::custody,
         cases::upload,
         cases::download,
@@ -73,6 +76,7 @@ use crate::route_table::Need;
         liaison_core::incident::PingBody,
         liaison_core::content::ContentReport,
         liaison_core::order::ProductionOrder,
+        liaison_core::case::TeamCharter,
     ))
 )]
 struct ApiDoc;

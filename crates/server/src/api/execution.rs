@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use liaison_core::envelope::AttachmentRef;
 use liaison_core::order::NoticeAnswer;
+use liaison_core::roster::Role;
 use liaison_node::Node;
 use liaison_node::federation::{CustodyFile, Sent};
 use serde::Deserialize;
@@ -108,6 +109,72 @@ pub(super) async fn notice(
         node.answer_notice(&id, req.answer, &req.grounds),
     )
     .await
+}
+
+/// Whom to invite into a team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InviteRequest {
+    /// A pinned party.
+    to: String,
+    /// `co_investigator` or `executing_provider`.
+    role: Role,
+    #[serde(default)]
+    note: String,
+}
+
+/// Invites a pinned party into a joint team this node is a member of.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/invite", tag = "cases",
+    params(("id" = String, Path, description = "The joint team")),
+    request_body = InviteRequest,
+    responses((status = 201, description = "Invited", body = Sent)))]
+pub(super) async fn invite(
+    State(node): State<Node>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<InviteRequest>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    in_case(
+        &node,
+        &caller,
+        &id,
+        node.invite(&id, &req.to, req.role, &req.note),
+    )
+    .await
+}
+
+/// Accepts this node's invitation into a joint team.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/accept", tag = "cases",
+    params(("id" = String, Path, description = "The joint team")),
+    responses((status = 201, description = "Accepted", body = Sent)))]
+pub(super) async fn accept(
+    State(node): State<Node>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    in_case(&node, &caller, &id, node.accept_invitation(&id)).await
+}
+
+/// Why a member leaves.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LeaveRequest {
+    #[serde(default)]
+    text: String,
+}
+
+/// Leaves a joint team (this node stays on its roster, marked gone).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/leave", tag = "cases",
+    params(("id" = String, Path, description = "The joint team")),
+    request_body = LeaveRequest,
+    responses((status = 201, description = "Left", body = Sent)))]
+pub(super) async fn leave(
+    State(node): State<Node>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<LeaveRequest>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    in_case(&node, &caller, &id, node.leave_team(&id, &req.text)).await
 }
 
 /// Relays the provider's latest production, unchanged, to the requesting authority.

@@ -74,6 +74,9 @@ route_table! {
     post "/api/v1/cases/{id}/produce", ActOnTheCase => post(execution::produce);
     post "/api/v1/cases/{id}/relay", ActOnTheCase => post(execution::relay);
     post "/api/v1/cases/{id}/notice", ActOnTheCase => post(execution::notice);
+    post "/api/v1/cases/{id}/invite", ActOnTheCase => post(execution::invite);
+    post "/api/v1/cases/{id}/accept", ActOnTheCase => post(execution::accept);
+    post "/api/v1/cases/{id}/leave", ActOnTheCase => post(execution::leave);
     get "/api/v1/cases/{id}/custody", Role(ReadCases) => get(execution::custody);
     post "/api/v1/hashes/lookup", Role(MatchHashes) => post(content::lookup)
         .layer(DefaultBodyLimit::max(MAX_LOOKUP_IMAGE_BYTES));

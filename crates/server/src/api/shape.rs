@@ -22,6 +22,7 @@ fn opening_schema(kind: CaseKind) -> &'static str {
         CaseKind::ContentReport => "ContentReport",
         CaseKind::Execution => "ExecutionOrder",
         CaseKind::ProductionOrder => "ProductionOrder",
+        CaseKind::JointTeam => "TeamCharter",
     }
 }
 

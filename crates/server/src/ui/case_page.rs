@@ -75,6 +75,8 @@ pub(super) struct CasePage {
     participants: Vec<(String, String, bool)>,
     /// Forwarding for execution: forms, relay, chain of custody.
     ex: super::execution::ExecutionView,
+    /// Joint teams: invite, accept, leave.
+    team: super::team::TeamView,
     messages: Vec<MessageLine>,
     actions: Vec<ActionForm>,
     grounds: Vec<(String, String)>,
@@ -473,8 +475,10 @@ pub(super) async fn case_view(
         })
         .collect();
     let ex = super::execution::view(state, &t, user, &d);
+    let team = super::team::view(state, t.lang, user, &d);
     Ok(CasePage {
         ex,
+        team,
         items,
         may_answer,
         tlp: (
@@ -501,9 +505,13 @@ pub(super) async fn case_view(
             .participants
             .iter()
             .map(|p| {
+                let role = match p.status {
+                    liaison_core::roster::Membership::Member => p.role.label(t.lang).to_owned(),
+                    other => format!("{}, {}", p.role.label(t.lang), other.label(t.lang)),
+                };
                 (
                     p.party.clone(),
-                    p.role.label(t.lang).to_owned(),
+                    role,
                     p.party == state.node.party().as_str(),
                 )
             })

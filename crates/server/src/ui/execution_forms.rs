@@ -1,7 +1,8 @@
 //! The forwarding forms of the case page: forward a request to a
 //! provider, produce on a provider (multipart, files streamed into the
 //! attachment store), relay a production, object to (or consent to) a
-//! production order this authority is notified of.
+//! production order this authority is notified of, and invite into, accept
+//! or leave a joint team.
 
 use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
 use axum::http::StatusCode;
@@ -216,4 +217,60 @@ pub(super) async fn produce(
         .produce(&id, serde_json::Value::Object(fields), attaching)
         .await;
     done(&state, &v, &user, &id, &id, sent.map(|_| ())).await
+}
+
+pub(super) async fn invite(
+    State(state): State<UiState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    CheckedForm(form): CheckedForm,
+) -> Response {
+    let user = match acting(&state, &v, &id) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let outcome = match liaison_core::roster::Role::parse(form.one("role")) {
+        Some(role) => state
+            .node
+            .invite(&id, form.one("to"), role, form.one("note").trim())
+            .await
+            .map(|_| ()),
+        None => Err(liaison_node::NodeError::Invalid(format!(
+            "role {:?} is not co_investigator or executing_provider",
+            form.one("role")
+        ))),
+    };
+    done(&state, &v, &user, &id, &id, outcome).await
+}
+
+pub(super) async fn accept(
+    State(state): State<UiState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    CheckedForm(_form): CheckedForm,
+) -> Response {
+    let user = match acting(&state, &v, &id) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let outcome = state.node.accept_invitation(&id).await.map(|_| ());
+    done(&state, &v, &user, &id, &id, outcome).await
+}
+
+pub(super) async fn leave(
+    State(state): State<UiState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    CheckedForm(form): CheckedForm,
+) -> Response {
+    let user = match acting(&state, &v, &id) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let outcome = state
+        .node
+        .leave_team(&id, form.one("text").trim())
+        .await
+        .map(|_| ());
+    done(&state, &v, &user, &id, &id, outcome).await
 }

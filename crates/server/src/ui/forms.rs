@@ -177,6 +177,13 @@ const PRODUCTION_ORDER: &[FieldSpec] = &[
     f("emergency_reasons", LongText, false),
 ];
 
+const JOINT_TEAM: &[FieldSpec] = &[
+    f("name", Text, true),
+    f("purpose", LongText, true),
+    f("legal_basis", Text, true),
+    f("tlp", Select("tlp"), true),
+];
+
 pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
     match kind {
         CaseKind::Note => NOTE,
@@ -188,6 +195,7 @@ pub fn spec(kind: CaseKind) -> &'static [FieldSpec] {
         CaseKind::Ping => PING,
         CaseKind::ContentReport => CONTENT_REPORT,
         CaseKind::ProductionOrder => PRODUCTION_ORDER,
+        CaseKind::JointTeam => JOINT_TEAM,
         // Made by forwarding a request, not from a form of its own.
         CaseKind::Execution => &[],
     }

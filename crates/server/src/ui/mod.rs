@@ -21,6 +21,7 @@ mod operations;
 mod oversight;
 mod pages;
 mod reference;
+mod team;
 
 pub use cases::render_inbox_for_benchmark;
 pub use pages::ROUTES;

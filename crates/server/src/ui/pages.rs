@@ -43,6 +43,9 @@ route_table! {
     post "/cases/{id}/forward", ActOnTheCase => post(execution_forms::forward);
     post "/cases/{id}/relay", ActOnTheCase => post(execution_forms::relay);
     post "/cases/{id}/notice", ActOnTheCase => post(execution_forms::notice);
+    post "/cases/{id}/invite", ActOnTheCase => post(execution_forms::invite);
+    post "/cases/{id}/accept", ActOnTheCase => post(execution_forms::accept);
+    post "/cases/{id}/leave", ActOnTheCase => post(execution_forms::leave);
     // Multipart: the handler checks the CSRF field before it stores any file.
     post "/cases/{id}/produce", ActOnTheCase => post(execution_forms::produce)
         .layer(DefaultBodyLimit::max(execution_forms::MAX_PRODUCTION_FORM_BYTES));

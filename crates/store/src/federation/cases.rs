@@ -167,6 +167,16 @@ pub fn open_cases(conn: &Connection) -> Result<Vec<CaseRow>, StoreError> {
     Ok(rows)
 }
 
+/// Every case of `kind`.
+pub fn cases_of_kind(conn: &Connection, kind: CaseKind) -> Result<Vec<CaseRow>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE kind = ?1"))?;
+    let rows = stmt
+        .query_map([crate::Stored(kind)], case_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Cases that name `case_id` among the cases they follow.
 pub fn cases_linking_to(conn: &Connection, case_id: &str) -> Result<Vec<CaseRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(

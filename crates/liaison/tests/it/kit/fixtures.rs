@@ -125,7 +125,18 @@ pub fn opening(kind: liaison_core::case::CaseKind) -> Value {
         CaseKind::Ping => ping_body(),
         CaseKind::ContentReport => report_body(),
         CaseKind::ProductionOrder => production_order_body("subscriber_information", false),
+        CaseKind::JointTeam => team_charter(),
     }
+}
+
+/// The charter of a joint investigation team.
+pub fn team_charter() -> Value {
+    json!({
+        "name": "JIT Hospital Ransomware",
+        "purpose": "Joint investigation of the ransomware attacks on hospitals in both countries.",
+        "legal_basis": "Second Additional Protocol art. 12; agreement of 1 December 2026",
+        "tlp": "amber"
+    })
 }
 
 /// A direct production order for `category` (an emergency or not).
