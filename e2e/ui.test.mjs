@@ -1,5 +1,5 @@
 // End-to-end test of the web UI in headless Chromium (Debian's chromium,
-// driven by playwright-core): two real parties started by `liaison demo`.
+// driven by playwright-core): the real nodes `liaison demo` starts.
 //
 //   LIAISON_BIN=target/debug/liaison node e2e/ui.test.mjs
 //
@@ -31,10 +31,10 @@ async function freeBasePort() {
   for (let attempt = 0; attempt < 100; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 12000);
     let all = true;
-    for (let p = base; p < base + 6 && all; p++) all = await free(p);
+    for (let p = base; p < base + 10 && all; p++) all = await free(p);
     if (all) return base;
   }
-  throw new Error("no six free consecutive ports between 20000 and 32000");
+  throw new Error("no ten free consecutive ports between 20000 and 32000");
 }
 const basePort = await freeBasePort();
 
@@ -51,7 +51,7 @@ function startDemo(dir) {
       if (out.includes("Stop with")) {
         clearTimeout(timer);
         const url = (party) => out.match(new RegExp(`\\n\\s+${party}\\s+party\\s+web (http://\\S+)`))[1];
-        ok({ child, us: url("us"), ru: url("ru") });
+        ok({ child, us: url("us"), ru: url("ru"), ruIsp: url("ru-isp") });
       }
     });
     child.on("exit", (code) => fail(new Error(`the demo exited with ${code}:\n${out}`)));
@@ -74,6 +74,8 @@ async function shot(page, name) {
 
 const dir = mkdtempSync(join(tmpdir(), "liaison-e2e-"));
 const demo = await startDemo(dir);
+// The demo stops with this script, however it ends.
+process.on("exit", () => demo.child.kill("SIGTERM"));
 const browser = await chromium.launch({
   executablePath: chrome,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -138,6 +140,49 @@ try {
   assert.equal(state, "acknowledged", "us sees the acknowledgement");
   assert.equal(await us.locator(".timeline .receipt.ok").count(), 2, "both messages show a verified receipt");
   await shot(us, "us-case-acknowledged");
+  // 3b. ru forwards the request to its provider, which produces the data;
+  //     ru relays the production and us sees each file's chain of custody.
+  await ru.goto(`${demo.ru}/cases/${caseId}`);
+  await ru.selectOption("#forward select[name=to]", "ru-isp");
+  await ru.fill("#forward textarea[name=note]", "Исполнить в течение 10 дней.");
+  await Promise.all([ru.waitForNavigation(), ru.click("#forward button[type=submit]")]);
+  assert.match(ru.url(), /\/cases\/ru-[0-9a-f]+$/, "the forward opens an execution case");
+  const execId = ru.url().split("/").pop();
+  await shot(ru, "ru-forwarded");
+  const isp = await login(browser, demo.ruIsp, "provider", "ru-RU");
+  let held = false;
+  for (let i = 0; i < 50 && !held; i++) {
+    await isp.goto(`${demo.ruIsp}/cases/${execId}`);
+    held = (await isp.locator("#produce").count()) > 0;
+    if (!held) await isp.waitForTimeout(200);
+  }
+  assert.ok(held, "the provider holds the execution order and may produce");
+  await isp.fill("#produce [name=period_from]", "2026-10-01");
+  await isp.fill("#produce [name=period_to]", "2026-10-31");
+  await isp.fill("#produce [name=legal_basis]", "Поручение Генеральной прокуратуры");
+  await isp.setInputFiles("#produce input[type=file]", {
+    name: "subscriber.csv", mimeType: "text/csv",
+    buffer: Buffer.from("account,name\nphish@primertelecom.example,Иван Иванов\n"),
+  });
+  await Promise.all([isp.waitForNavigation(), isp.click("#produce button[type=submit]")]);
+  await shot(isp, "ru-isp-produced");
+  let relayable = false;
+  for (let i = 0; i < 50 && !relayable; i++) {
+    await ru.goto(`${demo.ru}/cases/${execId}`);
+    relayable = (await ru.locator("#relay").count()) > 0;
+    if (!relayable) await ru.waitForTimeout(200);
+  }
+  assert.ok(relayable, "ru may relay the production");
+  await Promise.all([ru.waitForNavigation(), ru.click("#relay button")]);
+  let verified = 0;
+  for (let i = 0; i < 50 && verified < 2; i++) {
+    await us.goto(caseUrl);
+    verified = await us.locator("#custody td.receipt.ok").count();
+    if (verified < 2) await us.waitForTimeout(200);
+  }
+  assert.equal(verified, 2, "us sees both hand-overs of the file with verified receipts");
+  assert.equal(await us.locator("#custody h3 a").first().textContent(), "subscriber.csv");
+  await shot(us, "us-custody");
   for (const [name, path] of [["us-outbox", "/cases?box=out"], ["us-peers", "/peers"], ["us-escalations", "/escalations"], ["us-transparency", "/transparency"]]) {
     await us.goto(demo.us + path);
     await shot(us, name);

@@ -478,6 +478,7 @@ pub fn title(kind: &str, subject: &str, offence: Option<&str>, lang: &str) -> St
             CaseKind::Mla.label(lang),
             offence_label()
         ),
+        Ok(CaseKind::Execution) => format!("{}: {subject}", CaseKind::Execution.label(lang)),
         Ok(CaseKind::ProductionOrder) => format!(
             "{} {subject}: {}",
             CaseKind::ProductionOrder.label(lang),

@@ -123,6 +123,35 @@ impl Body {
     }
 }
 
+/// The label of an envelope kind that continues a case (case kinds label
+/// themselves: `CaseKind::label`).
+pub fn envelope_label(kind: &str, lang: &str) -> Option<&'static str> {
+    let ru = lang == "ru";
+    let (en, ru_label) = match kind {
+        PRODUCTION => ("production of data", "выдача данных"),
+        RELAY => (
+            "production relayed unchanged",
+            "выдача, пересланная без изменений",
+        ),
+        NOTICE => (
+            "notice of the notified authority",
+            "ответ уведомляемого органа",
+        ),
+        INVITATION => ("invitation into the team", "приглашение в группу"),
+        ACCEPTANCE => ("invitation accepted", "приглашение принято"),
+        DEPARTURE => ("left the team", "выход из группы"),
+        THREAD => (
+            "earlier thread handed over",
+            "передача предыдущей переписки",
+        ),
+        UPDATE => ("update", "дополнение"),
+        ITEM_STATUS => ("answers about items", "ответы по материалам"),
+        TRANSITION => ("lifecycle step", "шаг рассмотрения"),
+        _ => return None,
+    };
+    Some(if ru { ru_label } else { en })
+}
+
 /// Why a recipient refused an envelope: the code travels in the answer and
 /// is recorded with the refusal; it never changes once released.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -76,7 +76,7 @@ pub enum Command {
         /// Where the three nodes live (reused when it already holds them).
         #[arg(long, default_value = "liaison-demo")]
         dir: PathBuf,
-        /// First of the six consecutive loopback ports the demo uses.
+        /// First of the ten consecutive loopback ports the demo uses (two per node).
         #[arg(long, default_value_t = 7440)]
         base_port: u16,
         /// Do not seed example cases.

@@ -1,8 +1,11 @@
 //! `liaison demo`: the parties of the background documents — `us` (English)
-//! and `ru` (Russian) — and a neutral witness, on loopback, pinned to each
-//! other, with users of every role and a realistic set of cases in every
-//! kind and state (`seed.json`, played by `seed`), served from one
-//! process until Ctrl-C.
+//! and `ru` (Russian) authorities — with a provider in each jurisdiction
+//! (`us-isp`, `ru-isp`) and an expert group (`ngo`) whose node is the
+//! others' witness, on loopback, pinned to each other, with users of every
+//! role and a realistic set of cases in every kind and state (`seed.json`,
+//! played by `seed`: forwarding with its chain of custody, direct orders
+//! notified to `ru`, a report to both providers, a joint team), served from
+//! one process until Ctrl-C.
 
 mod seed;
 
@@ -17,15 +20,23 @@ struct DemoParty {
     name: &'static str,
     lang: &'static str,
     role: &'static str,
+    kind: &'static str,
+    jurisdiction: Option<&'static str>,
+    /// Direct orders to providers here that the authority must be notified of.
+    notify: &'static str,
     time_zone: &'static str,
 }
 
-const PARTIES: [DemoParty; 3] = [
+/// The nodes, parties first (the seed plays on them), the witness last.
+const PARTIES: [DemoParty; 5] = [
     DemoParty {
         code: "us",
         name: "United States — Department of Justice, Office of International Affairs",
         lang: "en",
         role: "party",
+        kind: "authority",
+        jurisdiction: Some("US"),
+        notify: "",
         time_zone: "America/New_York",
     },
     DemoParty {
@@ -33,16 +44,45 @@ const PARTIES: [DemoParty; 3] = [
         name: "Российская Федерация — Генеральная прокуратура",
         lang: "ru",
         role: "party",
+        kind: "authority",
+        jurisdiction: Some("RU"),
+        notify: "subscriber_information,traffic_data",
         time_zone: "Europe/Moscow",
     },
     DemoParty {
-        code: "witness",
-        name: "Independent expert group (witness)",
+        code: "us-isp",
+        name: "ExampleNet Inc. (U.S. provider)",
+        lang: "en",
+        role: "party",
+        kind: "provider",
+        jurisdiction: Some("US"),
+        notify: "",
+        time_zone: "America/New_York",
+    },
+    DemoParty {
+        code: "ru-isp",
+        name: "ООО «ПримерТелеком» (российский провайдер)",
+        lang: "ru",
+        role: "party",
+        kind: "provider",
+        jurisdiction: Some("RU"),
+        notify: "",
+        time_zone: "Europe/Moscow",
+    },
+    DemoParty {
+        code: "ngo",
+        name: "Independent expert group (witness of the others)",
         lang: "en",
         role: "witness",
+        kind: "witness",
+        jurisdiction: None,
+        notify: "",
         time_zone: "UTC",
     },
 ];
+
+/// How many parties (not the witness) the seed plays on.
+const SEEDED: usize = 4;
 
 /// Every demo user's password (printed with the logins).
 pub const DEMO_PASSWORD: &str = "liaison-demo-2026";
@@ -73,6 +113,9 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
             let mut options = InitOptions::new(p.code, p.name);
             options.lang = p.lang.to_owned();
             options.role = p.role.to_owned();
+            options.kind = Some(p.kind.to_owned());
+            options.jurisdiction = p.jurisdiction.map(str::to_owned);
+            options.notify = p.notify.to_owned();
             options.listen = format!("127.0.0.1:{}", port(0)?);
             options.app_listen = format!("127.0.0.1:{}", port(1)?);
             drop(liaison_node::init(&node_dir, &options).await?);
@@ -108,10 +151,11 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
     }
     if fresh && seed {
         eprintln!("Seeding cases in every kind and state, and the glossary …");
-        seed::run(dir, &[&nodes[0], &nodes[1]]).await?;
+        let parties: Vec<&Node> = nodes.iter().take(SEEDED).collect();
+        seed::run(dir, &parties).await?;
     }
     println!(
-        "Liaison demo in {} — three nodes, pinned to each other:\n",
+        "Liaison demo in {} — five nodes, pinned to each other:\n",
         dir.display()
     );
     for (node, server) in &servers {
@@ -124,7 +168,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
             node.log_origin()
         );
     }
-    println!("\nLogins on us and ru (password {DEMO_PASSWORD}):");
+    println!("\nLogins on every party (password {DEMO_PASSWORD}):");
     for (user, role) in ROLES {
         println!("  {user:<9} {role}");
     }

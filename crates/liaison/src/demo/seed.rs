@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 use crate::error::CliError;
 
+mod many;
+
 /// The seed, embedded in the binary.
 const SEED: &str = include_str!("seed.json");
 
@@ -31,15 +33,58 @@ struct Seed {
 #[derive(Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 enum Step {
-    /// Opens a case and plays `then` to its state.
+    /// Opens a case (with `to` and every party of `also`) and plays `then` to its state.
     Open {
         name: Option<String>,
         from: String,
         to: String,
+        #[serde(default)]
+        also: Vec<String>,
         kind: String,
         body: Value,
         #[serde(default)]
         then: Vec<Move>,
+    },
+    /// The requested authority forwards `case` to a provider.
+    Forward {
+        name: String,
+        case: String,
+        by: String,
+        to: String,
+        note: String,
+    },
+    /// A provider produces files (name, text) with a statement.
+    Produce {
+        case: String,
+        by: String,
+        statement: Value,
+        files: Vec<(String, String)>,
+    },
+    /// The forwarding authority relays the production of execution case `case`.
+    Relay {
+        case: String,
+        by: String,
+    },
+    /// Waits until the notified authority's confirmation of an order is on `on`.
+    Confirmed {
+        case: String,
+        on: String,
+    },
+    /// The notified authority objects (`objection`) or consents (`no_objection`).
+    Notice {
+        case: String,
+        by: String,
+        on: String,
+        answer: String,
+        grounds: String,
+    },
+    /// A member invites a party into a team, which accepts.
+    Invite {
+        case: String,
+        by: String,
+        to: String,
+        role: String,
+        note: String,
     },
     Update {
         case: String,
@@ -120,6 +165,8 @@ struct Context {
     now: jiff::Timestamp,
     pdq: String,
     quality: u8,
+    /// Where the demo keeps its files.
+    dir: std::path::PathBuf,
 }
 
 impl Context {
@@ -226,6 +273,7 @@ pub async fn run(dir: &Path, nodes: &[&Node]) -> Result<(), CliError> {
         now: jiff::Timestamp::now(),
         pdq,
         quality,
+        dir: dir.to_owned(),
     };
     let parties = Parties(nodes.to_vec());
     for step in &seed.steps {
@@ -240,15 +288,86 @@ async fn play(step: &Step, parties: &Parties<'_>, ctx: &mut Context) -> Result<(
             name,
             from,
             to,
+            also,
             kind,
             body,
             then,
         } => {
             let (from, to) = (parties.get(from)?, parties.get(to)?);
-            let case = open(from, to, kind, ctx.resolve(body)?, then, ctx).await?;
+            let also = also
+                .iter()
+                .map(|p| parties.get(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let case = open(from, to, &also, kind, ctx.resolve(body)?, then, ctx).await?;
             if let Some(name) = name {
                 ctx.cases.insert(name.clone(), case);
             }
+        }
+        Step::Forward {
+            name,
+            case,
+            by,
+            to,
+            note,
+        } => {
+            let exec =
+                many::forward(parties.get(by)?, &ctx.text(case)?, parties.get(to)?, note).await?;
+            ctx.cases.insert(name.clone(), exec);
+        }
+        Step::Produce {
+            case,
+            by,
+            statement,
+            files,
+        } => {
+            let files = many::text_list(ctx, files)?;
+            many::produce(
+                &ctx.dir,
+                parties,
+                parties.get(by)?,
+                &ctx.text(case)?,
+                ctx.resolve(statement)?,
+                &files,
+            )
+            .await?;
+        }
+        Step::Relay { case, by } => {
+            many::relay(parties, parties.get(by)?, &ctx.text(case)?).await?;
+        }
+        Step::Confirmed { case, on } => {
+            many::confirmed(parties.get(on)?, &ctx.text(case)?).await?;
+        }
+        Step::Notice {
+            case,
+            by,
+            on,
+            answer,
+            grounds,
+        } => {
+            many::notice(
+                parties.get(by)?,
+                parties.get(on)?,
+                &ctx.text(case)?,
+                answer,
+                grounds,
+            )
+            .await?;
+        }
+        Step::Invite {
+            case,
+            by,
+            to,
+            role,
+            note,
+        } => {
+            many::invite_and_accept(
+                parties.get(by)?,
+                parties.get(to)?,
+                &ctx.text(case)?,
+                role,
+                note,
+            )
+            .await?;
         }
         Step::Update { case, by, body } => {
             let by = parties.get(by)?;
@@ -349,18 +468,34 @@ async fn play(step: &Step, parties: &Parties<'_>, ctx: &mut Context) -> Result<(
 async fn open(
     from: &Node,
     to: &Node,
+    also: &[&Node],
     kind: &str,
     body: Value,
     moves: &[Move],
     ctx: &Context,
 ) -> Result<String, CliError> {
+    let recipients: Vec<String> = std::iter::once(to)
+        .chain(also.iter().copied())
+        .map(|n| n.party().to_string())
+        .collect();
     let case = from
-        .open_case(to.party().as_str(), kind, body)
+        .open_case_with(
+            &recipients,
+            kind,
+            body,
+            liaison_node::attachments::Attaching::none(),
+        )
         .await?
         .case_id;
-    // Notes have no lifecycle: they stay "open".
-    let arrived = if kind == "note" { "open" } else { "delivered" };
-    reach(to, &case, arrived).await?;
+    // Notes and teams have no lifecycle: they stay "open".
+    let arrived = if matches!(kind, "note" | "joint_team") {
+        "open"
+    } else {
+        "delivered"
+    };
+    for node in std::iter::once(to).chain(also.iter().copied()) {
+        reach(node, &case, arrived).await?;
+    }
     reach(from, &case, arrived).await?;
     for m in moves {
         let (actor, other) = match m.by {
@@ -464,8 +599,11 @@ mod tests {
         let seed: Seed = serde_json::from_str(SEED).unwrap();
         let mut named = Vec::new();
         for step in &seed.steps {
-            if let Step::Open { name: Some(n), .. } = step {
-                named.push(format!("case:{n}"));
+            match step {
+                Step::Open { name: Some(n), .. } | Step::Forward { name: n, .. } => {
+                    named.push(format!("case:{n}"));
+                }
+                _ => {}
             }
         }
         let mut rest = SEED;

@@ -146,6 +146,8 @@ impl Tr {
     pub fn kind(&self, k: &str) -> &'static str {
         CaseKind::parse(k)
             .map(|k| k.label(self.lang))
+            .ok()
+            .or_else(|| liaison_core::kind::envelope_label(k, self.lang))
             .unwrap_or("?")
     }
 
