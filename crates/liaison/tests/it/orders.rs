@@ -144,16 +144,7 @@ async fn an_order_notified_to_its_authority_is_disclosed_only_after_the_window_o
     assert_eq!(d.role, "executing_provider");
     assert_eq!(d.deadlines.len(), 1, "{:?}", d.deadlines);
     assert_eq!(d.deadlines[0].name, "respond");
-    let ten_days = d.deadlines[0]
-        .due
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_second()
-        - d.deadlines[0]
-            .start
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_second();
+    let ten_days = deadline_secs(&d.deadlines[0]);
     assert_eq!(ten_days, 10 * 24 * 3600);
     assert_eq!(ru.case_detail(&a).unwrap().role, "notified_authority");
     // The notified authority answers with notices, not lifecycle steps.
@@ -282,16 +273,7 @@ async fn an_order_that_skips_a_required_notification_is_refused_by_the_provider(
     assert_eq!(d.participants.len(), 2);
     assert_eq!(d.disclosure, Some(Disclosure::NotRequired));
     // An emergency: eight hours.
-    let hours = d.deadlines[0]
-        .due
-        .parse::<jiff::Timestamp>()
-        .unwrap()
-        .as_second()
-        - d.deadlines[0]
-            .start
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_second();
+    let hours = deadline_secs(&d.deadlines[0]);
     assert_eq!(hours, 8 * 3600);
     isp.node
         .produce(&free, statement(), file(&isp.node, "free.csv").await)

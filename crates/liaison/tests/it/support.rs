@@ -620,3 +620,9 @@ pub async fn forge(
     let signed = e.sign(from.node.store().log_signer()).unwrap();
     deliver(&from.node, to, vec![signed]).await
 }
+
+/// How long a deadline runs, in seconds, from its start to when it is due.
+pub fn deadline_secs(d: &liaison_node::deadlines::Deadline) -> i64 {
+    d.due.parse::<jiff::Timestamp>().unwrap().as_second()
+        - d.start.parse::<jiff::Timestamp>().unwrap().as_second()
+}

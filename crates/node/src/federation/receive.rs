@@ -570,25 +570,15 @@ fn arrive(
             | Body::Departure(_)
             | Body::Thread(_),
             None,
-        ) if opener(&e.case_id) != Some(&e.sender) => {
-            return refused(
-                RefusalCode::NotYet,
-                format!("case {} is not known here yet", e.case_id),
-            );
-        }
-        (
-            Body::Update { .. }
-            | Body::ItemStatus(_)
-            | Body::Production(_)
-            | Body::Relay(_)
-            | Body::Notice(_)
-            | Body::Invitation(_)
-            | Body::Acceptance(_)
-            | Body::Departure(_)
-            | Body::Thread(_),
-            None,
         ) => {
-            return refused(RefusalCode::WrongCase, format!("no case {}", e.case_id));
+            return if opener(&e.case_id) != Some(&e.sender) {
+                refused(
+                    RefusalCode::NotYet,
+                    format!("case {} is not known here yet", e.case_id),
+                )
+            } else {
+                refused(RefusalCode::WrongCase, format!("no case {}", e.case_id))
+            };
         }
         // Only the provider an execution order went to produces, in that case.
         (Body::Production(_), Some(c))

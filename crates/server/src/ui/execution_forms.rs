@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use liaison_core::envelope::AttachmentRef;
 use liaison_core::order::NoticeAnswer;
 use liaison_core::roles::Permission;
+use liaison_node::NodeError;
 use liaison_node::attachments::Holder;
 use liaison_node::users::User;
 
@@ -74,22 +75,40 @@ async fn form_refused(
     }
 }
 
+/// Runs a form on case `id` once the caller may act on it, then goes to
+/// the case the form names (its answer) or shows the page with the error.
+async fn run_form<Fut>(
+    state: &UiState,
+    v: &Visitor,
+    id: &str,
+    run: impl FnOnce() -> Fut,
+) -> Response
+where
+    Fut: std::future::Future<Output = Result<String, liaison_node::NodeError>>,
+{
+    let user = match acting(state, v, id) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let outcome = run().await;
+    let to = outcome.as_ref().map(String::clone).unwrap_or_default();
+    done(state, v, &user, id, &to, outcome.map(|_| ())).await
+}
+
 pub(super) async fn forward(
     State(state): State<UiState>,
     v: Visitor,
     Path(id): Path<String>,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let sent = state
-        .node
-        .forward(&id, form.one("to"), form.one("note").trim())
-        .await;
-    let to = sent.as_ref().map(|s| s.case_id.clone()).unwrap_or_default();
-    done(&state, &v, &user, &id, &to, sent.map(|_| ())).await
+    run_form(&state, &v, &id, || async {
+        let sent = state
+            .node
+            .forward(&id, form.one("to"), form.one("note").trim())
+            .await?;
+        Ok(sent.case_id)
+    })
+    .await
 }
 
 /// The notified authority's objection or consent to a production order.
@@ -99,23 +118,23 @@ pub(super) async fn notice(
     Path(id): Path<String>,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let answer = match form.one("answer") {
-        "objection" => NoticeAnswer::Objection,
-        "no_objection" => NoticeAnswer::NoObjection,
-        other => {
-            let e = format!("answer {other:?} is not objection or no_objection");
-            return form_refused(&state, &v, &user, &id, e).await;
-        }
-    };
-    let sent = state
-        .node
-        .answer_notice(&id, answer, form.one("grounds").trim())
-        .await;
-    done(&state, &v, &user, &id, &id, sent.map(|_| ())).await
+    run_form(&state, &v, &id, || async {
+        let answer = match form.one("answer") {
+            "objection" => NoticeAnswer::Objection,
+            "no_objection" => NoticeAnswer::NoObjection,
+            other => {
+                return Err(NodeError::Invalid(format!(
+                    "answer {other:?} is not objection or no_objection"
+                )));
+            }
+        };
+        state
+            .node
+            .answer_notice(&id, answer, form.one("grounds").trim())
+            .await?;
+        Ok(id.clone())
+    })
+    .await
 }
 
 pub(super) async fn relay(
@@ -124,13 +143,10 @@ pub(super) async fn relay(
     Path(id): Path<String>,
     CheckedForm(_form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let sent = state.node.relay(&id).await;
-    let to = sent.as_ref().map(|s| s.case_id.clone()).unwrap_or_default();
-    done(&state, &v, &user, &id, &to, sent.map(|_| ())).await
+    run_form(&state, &v, &id, || async {
+        Ok(state.node.relay(&id).await?.case_id)
+    })
+    .await
 }
 
 /// The production form: files and the statement's fields, streamed (each
@@ -225,22 +241,20 @@ pub(super) async fn invite(
     Path(id): Path<String>,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let outcome = match liaison_core::roster::Role::parse(form.one("role")) {
-        Some(role) => state
+    run_form(&state, &v, &id, || async {
+        let role = liaison_core::roster::Role::parse(form.one("role")).ok_or_else(|| {
+            NodeError::Invalid(format!(
+                "role {:?} is not co_investigator or executing_provider",
+                form.one("role")
+            ))
+        })?;
+        state
             .node
             .invite(&id, form.one("to"), role, form.one("note").trim())
-            .await
-            .map(|_| ()),
-        None => Err(liaison_node::NodeError::Invalid(format!(
-            "role {:?} is not co_investigator or executing_provider",
-            form.one("role")
-        ))),
-    };
-    done(&state, &v, &user, &id, &id, outcome).await
+            .await?;
+        Ok(id.clone())
+    })
+    .await
 }
 
 pub(super) async fn accept(
@@ -249,12 +263,11 @@ pub(super) async fn accept(
     Path(id): Path<String>,
     CheckedForm(_form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let outcome = state.node.accept_invitation(&id).await.map(|_| ());
-    done(&state, &v, &user, &id, &id, outcome).await
+    run_form(&state, &v, &id, || async {
+        state.node.accept_invitation(&id).await?;
+        Ok(id.clone())
+    })
+    .await
 }
 
 pub(super) async fn leave(
@@ -263,14 +276,9 @@ pub(super) async fn leave(
     Path(id): Path<String>,
     CheckedForm(form): CheckedForm,
 ) -> Response {
-    let user = match acting(&state, &v, &id) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let outcome = state
-        .node
-        .leave_team(&id, form.one("text").trim())
-        .await
-        .map(|_| ());
-    done(&state, &v, &user, &id, &id, outcome).await
+    run_form(&state, &v, &id, || async {
+        state.node.leave_team(&id, form.one("text").trim()).await?;
+        Ok(id.clone())
+    })
+    .await
 }
