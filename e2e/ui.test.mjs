@@ -183,6 +183,15 @@ try {
   assert.equal(verified, 2, "us sees both hand-overs of the file with verified receipts");
   assert.equal(await us.locator("#custody h3 a").first().textContent(), "subscriber.csv");
   await shot(us, "us-custody");
+  // 3c. The directory: ru's entry reaches us, proved against the witness.
+  let listed = 0;
+  for (let i = 0; i < 75 && listed === 0; i++) {
+    await us.goto(`${demo.us}/directory`);
+    listed = await us.locator("#directory tr[data-party='ru'] .contact").count();
+    if (listed === 0) await us.waitForTimeout(200);
+  }
+  assert.equal(listed, 1, "us's directory shows ru's 24/7 contact");
+  await shot(us, "us-directory");
   for (const [name, path] of [["us-outbox", "/cases?box=out"], ["us-peers", "/peers"], ["us-escalations", "/escalations"], ["us-transparency", "/transparency"]]) {
     await us.goto(demo.us + path);
     await shot(us, name);

@@ -12,6 +12,8 @@ pub enum LeafKind {
     Card,
     /// A signed envelope this node sent or received.
     Envelope,
+    /// An entry the node published in the directory (`directory::DirectoryEntry`).
+    Directory,
 }
 
 impl LeafKind {
@@ -19,6 +21,7 @@ impl LeafKind {
         match self {
             LeafKind::Card => "card",
             LeafKind::Envelope => "envelope",
+            LeafKind::Directory => "directory",
         }
     }
 
@@ -26,6 +29,7 @@ impl LeafKind {
         match s {
             "card" => Some(LeafKind::Card),
             "envelope" => Some(LeafKind::Envelope),
+            "directory" => Some(LeafKind::Directory),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod card;
 pub mod case;
 pub mod content;
+pub mod directory;
 pub mod enumerations;
 pub mod envelope;
 pub mod execution;

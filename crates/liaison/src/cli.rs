@@ -64,6 +64,18 @@ pub enum Command {
         #[command(subcommand)]
         command: PeerCommand,
     },
+    /// The verifiable directory: every party's latest published entry
+    /// (card, 24/7 contacts, kinds accepted, notification), each proved in
+    /// its owner's log against a checkpoint a pinned witness cosigned.
+    Directory {
+        dir: PathBuf,
+        /// First publish this party's entry with these 24/7 contacts (JSON array).
+        #[arg(long)]
+        publish: Option<PathBuf>,
+        /// First fetch the directories of every pinned party and witness.
+        #[arg(long)]
+        sync: bool,
+    },
     /// Run the node until SIGTERM or SIGINT.
     Serve { dir: PathBuf },
     /// The node's verifiable log.
@@ -71,7 +83,7 @@ pub enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
-    /// Run a demonstration: two parties (`us`, `ru`) and a witness on loopback, pinned to each other.
+    /// Run a demonstration: authorities `us` and `ru`, providers `us-isp` and `ru-isp`, and the witness `ngo` on loopback, pinned to each other.
     Demo {
         /// Where the three nodes live (reused when it already holds them).
         #[arg(long, default_value = "liaison-demo")]
@@ -269,13 +281,24 @@ pub enum PingCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum PeerCommand {
-    /// Pin a peer from its card file.
+    /// Pin a peer from its card file, or from its directory entry once you
+    /// have confirmed its certificate's fingerprint with it.
     Add {
         dir: PathBuf,
-        card_file: PathBuf,
+        #[arg(
+            required_unless_present = "from_directory",
+            conflicts_with = "from_directory"
+        )]
+        card_file: Option<PathBuf>,
         /// Replace the pinned card of a party whose card changed.
         #[arg(long)]
         replace: bool,
+        /// The party's code in this node's directory.
+        #[arg(long, requires = "fingerprint")]
+        from_directory: Option<String>,
+        /// The SHA-256 fingerprint of its TLS certificate, as the party told you.
+        #[arg(long)]
+        fingerprint: Option<String>,
     },
     /// List pinned peers.
     List { dir: PathBuf },

@@ -39,6 +39,21 @@ pub struct Config {
     pub reference: ReferenceSection,
     #[serde(default)]
     pub orders: OrdersSection,
+    #[serde(default)]
+    pub directory: DirectorySection,
+}
+
+/// The directory: how often the pinned peers' directories are fetched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectorySection {
+    pub sync_secs: u64,
+}
+
+impl Default for DirectorySection {
+    fn default() -> Self {
+        DirectorySection { sync_secs: 60 }
+    }
 }
 
 /// Direct production orders to providers in this authority's jurisdiction:
@@ -554,6 +569,7 @@ mod tests {
                 notify: "subscriber_information".into(),
                 objection_window_secs: 96 * 3600,
             },
+            directory: DirectorySection::default(),
         }
     }
 

@@ -154,6 +154,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         accounts: Default::default(),
         reference: Default::default(),
         orders,
+        directory: Default::default(),
     };
     write_file(&nd.config(), &config.to_toml()?, 0o644)?;
     Store::create(&nd.database())?;

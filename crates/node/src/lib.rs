@@ -19,6 +19,7 @@ mod cases;
 pub mod config;
 pub mod content;
 pub mod deadlines;
+pub mod directory;
 mod door;
 mod envelopes;
 pub mod federation;

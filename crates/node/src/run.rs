@@ -2,7 +2,8 @@
 //! duty, each until `shutdown` changes — delivery to every pinned party,
 //! submitting checkpoints to witnesses, deadlines and scheduled pings,
 //! keeping the hash list in step with agreed reports, sweeping unlisted
-//! attachments, and finishing a search-index rebuild cut short.
+//! attachments, fetching the pinned peers' directories, and finishing a
+//! search-index rebuild cut short.
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ impl Node {
         workers.spawn(crate::deadlines::run(self.clone(), shutdown.clone()));
         workers.spawn(hash_list_sync(self.clone(), shutdown.clone()));
         workers.spawn(attachment_sweep(self.clone(), shutdown.clone()));
+        workers.spawn(directory_sync(self.clone(), shutdown.clone()));
         match self.search_index_complete() {
             Ok(true) => {}
             Ok(false) => {
@@ -72,6 +74,28 @@ async fn attachment_sweep(node: Node, mut shutdown: watch::Receiver<bool>) {
         tokio::select! {
             _ = tokio::time::sleep(SWEEP_EVERY) => {}
             _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Fetches the directory of every pinned peer every `directory.sync_secs`.
+async fn directory_sync(node: Node, mut shutdown: watch::Receiver<bool>) {
+    let interval = Duration::from_secs(node.config.directory.sync_secs.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => break,
+        }
+        match node.sync_directory().await {
+            Ok(r) if r.added > 0 || r.refused > 0 => {
+                tracing::info!(
+                    added = r.added,
+                    refused = r.refused,
+                    "directory synchronised"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!("directory synchronisation: {e}"),
         }
     }
 }

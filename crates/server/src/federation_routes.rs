@@ -20,6 +20,7 @@ pub fn routes() -> Router<Node> {
     Router::new()
         .route("/federation/v1/envelopes", post(receive_envelopes))
         .route("/witness/add-checkpoint", post(add_checkpoint))
+        .route("/federation/v1/directory", get(directory))
         .route(
             "/federation/v1/attachments/{sha256}",
             get(has_attachment)
@@ -51,6 +52,14 @@ async fn receive_envelopes(
     }
     let response = node.receive(&peer.card, request).await?;
     Ok(Json(response).into_response())
+}
+
+/// Every directory record this node holds, each with its owner's proof.
+async fn directory(State(node): State<Node>) -> Result<Response, ApiError> {
+    let records = tokio::task::spawn_blocking(move || node.directory_records())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(Json(records).into_response())
 }
 
 async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Result<Response, ApiError> {

@@ -124,6 +124,8 @@ impl PinSource for StorePins {
 /// Starts serving on bound listeners.
 pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerError> {
     node.log_card_if_changed().await?;
+    // The directory entry follows the card (contacts kept).
+    node.publish_directory(None).await?;
     let federation_addr = local_addr(&listeners.federation)?;
     let app_addr = local_addr(&listeners.app)?;
     let (shutdown, watcher) = watch::channel(false);

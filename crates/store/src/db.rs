@@ -90,7 +90,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     migration!("0008_case_pages_from_the_index"),
     migration!("0009_attachments_by_envelope"),
     migration!("0010_case_rosters"),
-    migration!("0011_team_membership"),
+    migration!("0011_teams_and_directory"),
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -19,6 +19,7 @@ mod text;
 mod writer;
 
 pub mod attachments;
+pub mod directory;
 pub mod federation;
 pub mod hashes;
 pub mod operations;
@@ -183,6 +184,20 @@ impl Store {
     pub fn checkpoint(&self) -> Result<Arc<str>, StoreError> {
         let head = self.log_head()?;
         self.signed_checkpoint_for(head)
+    }
+
+    /// The signed checkpoint of the tree when it had `size` entries (the
+    /// same note it had then: see below), its root computed from the tree.
+    pub fn signed_checkpoint_at(&self, size: u64) -> Result<Arc<str>, StoreError> {
+        let head = self.log_head()?;
+        if size == 0 || size > head.size {
+            return Err(StoreError::Invalid(format!(
+                "the log has no tree of size {size} (it has {})",
+                head.size
+            )));
+        }
+        let root = self.read(|c| log::root_at(c, size))?;
+        self.signed_checkpoint_for(LogHead { size, root })
     }
 
     fn signed_checkpoint_for(&self, head: LogHead) -> Result<Arc<str>, StoreError> {

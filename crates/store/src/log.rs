@@ -82,6 +82,11 @@ pub(crate) fn sign_head(signer: &NoteSigner, head: LogHead) -> Result<String, St
     Ok(Checkpoint::new(signer.name(), head.size, head.root).sign(signer)?)
 }
 
+/// The root of the tree when it had `size` entries.
+pub(crate) fn root_at(conn: &Connection, size: u64) -> Result<Hash, StoreError> {
+    Ok(liaison_log::tree::root(&DbNodes(conn), size)?)
+}
+
 pub(crate) fn load_frontier(conn: &Connection, size: u64) -> Result<Frontier, StoreError> {
     Ok(Frontier::load(&DbNodes(conn), size)?)
 }

@@ -11,6 +11,7 @@ use crate::cli::{AttachmentCommand, BenchCommand, Cli, Command};
 use crate::error::CliError;
 
 mod case;
+mod directory;
 mod glossary;
 mod hashes;
 mod node;
@@ -84,6 +85,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Peer { command } => peer(command, json).await,
+        Command::Directory { dir, publish, sync } => {
+            directory::directory(&dir, publish.as_deref(), sync, json).await
+        }
         Command::Serve { dir } => serve(&dir).await,
         Command::Log { command } => log(command, json).await,
         Command::Config { dir } => {

@@ -22,11 +22,38 @@ pub(super) async fn peer(command: PeerCommand, json: bool) -> Result<(), CliErro
     match command {
         PeerCommand::Add {
             dir,
-            card_file,
-            replace,
+            card_file: None,
+            from_directory: Some(party),
+            fingerprint,
+            ..
         } => {
             let node = Node::open(&dir)?;
-            let card = read_card(&card_file)?;
+            let checked = node
+                .pin_from_directory(&party, fingerprint.as_deref().unwrap_or_default())
+                .await?;
+            let card = &checked.card;
+            if json {
+                print_json(
+                    &json!({"party": checked.party.as_str(), "outcome": "pinned", "fingerprint": card.tls_fingerprint}),
+                )
+            } else {
+                println!(
+                    "Peer {} ({}) pinned from the directory: certificate {}, log {}.",
+                    checked.party, card.name, card.tls_fingerprint, card.log_origin
+                );
+                Ok(())
+            }
+        }
+        PeerCommand::Add {
+            dir,
+            card_file,
+            replace,
+            ..
+        } => {
+            let node = Node::open(&dir)?;
+            let path = card_file
+                .ok_or_else(|| CliError::invalid("give a card file or --from-directory"))?;
+            let card = read_card(&path)?;
             let (checked, outcome) = node.pin_peer(&card, replace).await?;
             let what = match outcome {
                 PinOutcome::Added => "pinned",

@@ -125,6 +125,7 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
             let mut config = liaison_node::Config::from_toml_with_env(&text, |_| None)?;
             config.deadlines.time_zone = p.time_zone.to_owned();
             config.witness.interval_secs = 2;
+            config.directory.sync_secs = 5;
             std::fs::write(&path, config.to_toml()?).map_err(|e| CliError::io(e.to_string()))?;
             let node = Node::open(&node_dir)?;
             for (user, role) in ROLES {
@@ -139,6 +140,28 @@ pub async fn run(dir: &Path, base_port: u16, seed: bool) -> Result<(), CliError>
             if a.party() != b.party() {
                 a.pin_peer(&b.card(), true).await?;
             }
+        }
+    }
+    // Each party's 24/7 point of contact, in the directory.
+    for (node, p) in nodes.iter().zip(PARTIES.iter()) {
+        if p.role == "party" {
+            node.publish_directory(Some(vec![liaison_core::directory::ContactPoint {
+                name: format!("{} — duty desk", p.name),
+                role: if p.kind == "provider" {
+                    "Law-enforcement liaison desk".to_owned()
+                } else {
+                    "24/7 point of contact (Budapest Convention art. 35)".to_owned()
+                },
+                languages: if p.lang == "en" {
+                    vec!["en".to_owned()]
+                } else {
+                    vec![p.lang.to_owned(), "en".to_owned()]
+                },
+                hours: "24/7".to_owned(),
+                phone: "+0 000 000 0000".to_owned(),
+                email: format!("duty@{}.example", p.code),
+            }]))
+            .await?;
         }
     }
     let mut servers = Vec::new();

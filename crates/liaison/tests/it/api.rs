@@ -205,6 +205,7 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
             | "/api/v1/cases/{id}/leave",
         ) => Permission::Act(CaseKind::Mla),
         ("GET", "/api/v1/cases/{id}/custody") => Permission::ReadCases,
+        ("GET", "/api/v1/directory") => Permission::ReadReference,
         ("POST", "/api/v1/hashes/lookup") | ("GET", "/api/v1/hashes") => Permission::MatchHashes,
         ("POST", "/api/v1/hashes/withdraw") => Permission::ManageHashes,
         other => panic!("no expected permission for {other:?}: add it to the matrix"),

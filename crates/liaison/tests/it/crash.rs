@@ -154,8 +154,8 @@ async fn kill_9_of_sender_and_recipient_during_a_stream_loses_and_duplicates_not
     );
     assert_eq!(
         ru_node.store().log_head().unwrap().size,
-        1 + sent,
-        "one log entry per message"
+        2 + sent,
+        "the card, the directory entry, and one log entry per message"
     );
     assert_eq!(count(&producer, "outbox WHERE state != 'delivered'"), 0);
     for dir in [&us_dir, &ru_dir] {
@@ -287,7 +287,7 @@ async fn kill_9_of_any_participant_during_a_fan_out_loses_and_duplicates_nothing
         let out = count(n, "envelopes WHERE direction = 'out'");
         assert_eq!(
             n.store().log_head().unwrap().size as i64,
-            1 + want + out,
+            2 + want + out,
             "{}: one log entry per envelope",
             n.party()
         );

@@ -115,8 +115,8 @@ async fn recipient_down_while_500_messages_are_sent_then_started() {
     .await;
     assert_eq!(count(&ru, "envelopes WHERE direction = 'in'"), 500);
     assert_eq!(count(&ru, "cases"), 500);
-    // The card, then exactly one entry per message.
-    assert_eq!(ru.store().log_head().unwrap().size, 501);
+    // The card and the directory entry, then exactly one entry per message.
+    assert_eq!(ru.store().log_head().unwrap().size, 502);
     assert_clean_audit(&us.node).await;
     assert_clean_audit(&ru).await;
     ru_server.shutdown().await;

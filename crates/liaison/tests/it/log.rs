@@ -31,7 +31,7 @@ async fn served_log_verifies_over_http_and_tampering_is_caught() {
         .await
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("601 entries"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("602 entries"), "{}", stdout(&out));
 
     // Without the key a URL cannot be verified; with another key it fails.
     let url = format!("{}/log", us.app_url());
@@ -75,17 +75,18 @@ async fn tiles_and_checkpoint_follow_the_c2sp_layout() {
     let (checkpoint, _) =
         liaison_log::Checkpoint::open(&text, &us.node.store().log_signer().verifier(), &[])
             .unwrap();
-    assert_eq!(checkpoint.size, 1);
+    // The card and the first directory entry.
+    assert_eq!(checkpoint.size, 2);
     let tile = http
-        .get(format!("{base}/log/tile/0/000.p/1"))
+        .get(format!("{base}/log/tile/0/000.p/2"))
         .send()
         .await
         .unwrap();
     assert_eq!(tile.status(), 200);
-    assert_eq!(tile.bytes().await.unwrap().len(), 32);
+    assert_eq!(tile.bytes().await.unwrap().len(), 64);
     for missing in [
         "tile/0/000",
-        "tile/0/000.p/2",
+        "tile/0/000.p/3",
         "tile/entries/001.p/1",
         "tile/0/5",
         "tile/99/000",

@@ -10,6 +10,7 @@ mod cli;
 mod content;
 mod crash;
 mod deadlines;
+mod directory;
 mod federation;
 mod forwarding;
 mod incidents;

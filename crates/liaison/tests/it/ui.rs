@@ -48,9 +48,10 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("POST", "/cases/{id}/items") => Permission::Act(CaseKind::ContentReport),
         ("GET", "/hashes") | ("POST", "/hashes/lookup") => Permission::MatchHashes,
         ("POST", "/hashes/withdraw") => Permission::ManageHashes,
-        ("GET", "/glossary" | "/glossary/{term}" | "/crosswalks" | "/norms" | "/search") => {
-            Permission::ReadReference
-        }
+        (
+            "GET",
+            "/glossary" | "/glossary/{term}" | "/crosswalks" | "/norms" | "/search" | "/directory",
+        ) => Permission::ReadReference,
         (
             "POST",
             "/glossary"

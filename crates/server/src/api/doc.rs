@@ -60,6 +60,7 @@ use crate::route_table::Need;
         reference::glossary_sign,
         reference::glossary_diverge,
         reference::search,
+        reference::directory,
         content::lookup,
         content::hash_list,
         content::withdraw_hashes,

@@ -55,6 +55,7 @@ route_table! {
     get "/api/v1/reference/offences", Role(ReadReference) => get(reference::offences);
     get "/api/v1/reference/sectors", Role(ReadReference) => get(reference::sectors);
     get "/api/v1/reference/norms", Role(ReadReference) => get(reference::norms);
+    get "/api/v1/directory", Role(ReadReference) => get(reference::directory);
     post "/api/v1/cases/{id}/norms", Role(EditReference) => post(reference::tag_case);
     get "/api/v1/glossary", Role(ReadReference) => get(reference::glossary);
     get "/api/v1/glossary/{id}", Role(ReadReference) => get(reference::glossary_term);

@@ -1,5 +1,5 @@
 //! Reference data: enumerations, the offence crosswalk, sectors, norms and
-//! norm tags on cases, the bilingual glossary, and search.
+//! norm tags on cases, the bilingual glossary, search, and the directory.
 
 use std::collections::BTreeMap;
 
@@ -245,4 +245,14 @@ pub(super) async fn search(
         lang,
         limit,
     )?))
+}
+
+/// Every party in this node's directory with its latest published entry,
+/// each proved in its owner's log against a witness-cosigned checkpoint.
+#[utoipa::path(get, path = "/api/v1/directory", tag = "reference",
+    responses((status = 200, description = "The directory", body = Vec<liaison_node::directory::DirectoryListing>)))]
+pub(super) async fn directory(
+    State(node): State<Node>,
+) -> Result<Json<Vec<liaison_node::directory::DirectoryListing>>, ApiError> {
+    Ok(Json(node.directory()?))
 }

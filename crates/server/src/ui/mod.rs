@@ -11,6 +11,7 @@ mod cases;
 pub mod charts;
 mod content;
 mod dashboard;
+mod directory;
 mod execution;
 mod execution_forms;
 mod forms;

@@ -17,7 +17,9 @@ use super::dashboard::{dashboard, transparency, transparency_json};
 use super::layout::forbidden;
 use super::login::{login, login_page, logout, set_lang};
 use super::oversight::{audit_page, escalations, peers, run_audit};
-use super::{UiState, Visitor, content, execution_forms, operations, reference, urlencode};
+use super::{
+    UiState, Visitor, content, directory, execution_forms, operations, reference, urlencode,
+};
 use crate::route_table::{Need, route_table};
 
 use Need::{ActOnTheCase, Nobody, OpenTheKind, Role};
@@ -64,6 +66,7 @@ route_table! {
     post "/glossary/{term}/diverge", Role(EditReference) => post(reference::diverge);
     get "/crosswalks", Role(ReadReference) => get(reference::crosswalks);
     get "/norms", Role(ReadReference) => get(reference::norms);
+    get "/directory", Role(ReadReference) => get(directory::directory);
     get "/search", Role(ReadReference) => get(reference::search);
     post "/cases/{id}/norms", Role(EditReference) => post(reference::tag_case);
     post "/cases/{id}/update", ActOnTheCase => post(operations::add_update);

@@ -1,0 +1,183 @@
+//! The verifiable directory among real nodes: `us` publishes its 24/7
+//! contacts in its log; `ru` fetches them from `us`; `de`, which pins only
+//! `ru` and the witness, gets `us`'s entry from `ru` and checks it against
+//! the witness's cosignature itself, then pins `us` from it once given the
+//! right fingerprint. A changed byte, or no pinned witness, verifies nothing.
+
+use liaison_core::directory::{ContactPoint, DirectoryRecord};
+use liaison_node::Node;
+
+use crate::support::*;
+
+fn contacts(phone: &str) -> Vec<ContactPoint> {
+    vec![ContactPoint {
+        name: "DOJ CCIPS 24/7 duty".into(),
+        role: "24/7 point of contact (Budapest Convention art. 35)".into(),
+        languages: vec!["en".into()],
+        hours: "24/7".into(),
+        phone: phone.into(),
+        email: "ccips-duty@usdoj.example".into(),
+    }]
+}
+
+/// Fast cosigning, and no background directory fetches (the test fetches).
+fn quick(c: &mut liaison_node::Config) {
+    c.witness.interval_secs = 1;
+    c.directory.sync_secs = 3600;
+}
+
+/// Waits until `node` serves a record of each of its entries (each proved
+/// against a cosigned checkpoint that holds it).
+async fn proved(node: &Node, entries: usize) -> Vec<DirectoryRecord> {
+    wait_until(
+        20,
+        "the entries proved against a cosigned checkpoint",
+        || node.directory_records().unwrap().len() >= entries,
+    )
+    .await;
+    node.directory_records().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_verify_from_any_holder_against_a_pinned_witness() {
+    let net = Net::of(vec![
+        party("us").config(|c| {
+            kind_of("authority", "US")(c);
+            quick(c);
+        }),
+        party("ru").config(|c| {
+            kind_of("authority", "RU")(c);
+            quick(c);
+        }),
+        witness("wit").config(quick),
+    ])
+    .await;
+    let (us, ru) = (&net["us"].node, &net["ru"].node);
+    // Serving published a first entry (the card, no contacts yet); now the contacts.
+    assert!(
+        us.publish_directory(Some(contacts("+1 202 555 0100")))
+            .await
+            .unwrap()
+    );
+    assert!(!us.publish_directory(None).await.unwrap(), "unchanged");
+    proved(us, 2).await;
+    let report = ru.sync_directory().await.unwrap();
+    assert!(report.added >= 2, "{report:?}");
+    assert_eq!(report.refused, 0, "{report:?}");
+    let on_ru = ru.directory().unwrap();
+    let entry = on_ru.iter().find(|l| l.party == "us").unwrap();
+    assert_eq!(entry.versions, 2);
+    assert_eq!(entry.entry.contacts, contacts("+1 202 555 0100"));
+    assert!(entry.entry.accepts.contains(&"mla".to_owned()));
+    assert!(entry.pinned && entry.pinned_same_card);
+    assert!(!entry.witnesses.is_empty());
+
+    // de pins only ru and the witness: it learns us's entry from ru and
+    // checks it itself.
+    let root = tempfile::tempdir().unwrap();
+    let de = live_node_as(
+        root.path(),
+        "de",
+        "party",
+        Some(Box::new(|c: &mut liaison_node::Config| {
+            kind_of("authority", "DE")(c);
+            quick(c);
+        })),
+    )
+    .await;
+    pin_each_other(&de.node, ru).await;
+    pin_each_other(&de.node, &net["wit"].node).await;
+    let report = de.node.sync_directory().await.unwrap();
+    assert_eq!(report.refused, 0, "{report:?}");
+    let listing = de.node.directory().unwrap();
+    let us_entry = listing.iter().find(|l| l.party == "us").unwrap();
+    assert!(!us_entry.pinned);
+    assert_eq!(us_entry.entry.contacts[0].phone, "+1 202 555 0100");
+    // Discovery is automatic; trust stays a decision.
+    let e = de
+        .node
+        .pin_from_directory("us", &"0".repeat(64))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not us's"), "{e}");
+    assert!(de.node.peer("us").unwrap().is_none());
+    let fingerprint = us.card().tls_fingerprint;
+    let colons: String = fingerprint
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap().to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    de.node.pin_from_directory("us", &colons).await.unwrap();
+    assert_eq!(de.node.peer("us").unwrap().unwrap().card, us.card());
+
+    // A changed byte anywhere in a record verifies nothing.
+    let records = us.directory_records().unwrap();
+    let mut changed = records.last().unwrap().clone();
+    changed.entry = changed.entry.replace("0100", "0199");
+    let mut bad_proof = records.last().unwrap().clone();
+    bad_proof.proof = bad_proof.proof.replacen('A', "B", 1);
+    let (added, refused) = ru
+        .take_records("test", vec![changed, bad_proof])
+        .await
+        .unwrap();
+    assert_eq!((added, refused), (0, 2));
+
+    // A node that pins no witness takes nothing.
+    let lone = live_node_as(root.path(), "lone", "party", None).await;
+    pin_each_other(&lone.node, us).await;
+    let report = lone.node.sync_directory().await.unwrap();
+    assert_eq!(report.added, 0, "{report:?}");
+    assert!(report.refused >= 2, "{report:?}");
+    assert!(
+        lone.node
+            .directory()
+            .unwrap()
+            .iter()
+            .all(|l| l.party == "lone")
+    );
+
+    // A change is a new entry; the history stays.
+    assert!(
+        us.publish_directory(Some(contacts("+1 202 555 0111")))
+            .await
+            .unwrap()
+    );
+    proved(us, 3).await;
+    ru.sync_directory().await.unwrap();
+    let entry = ru
+        .directory()
+        .unwrap()
+        .into_iter()
+        .find(|l| l.party == "us")
+        .unwrap();
+    assert_eq!(entry.versions, 3);
+    assert_eq!(entry.entry.contacts[0].phone, "+1 202 555 0111");
+
+    // The API and the page show it (the page in both languages).
+    let officer = Api::as_user(ru, net["ru"].app_url(), "olga", "legal_officer").await;
+    let (status, listed) = officer.get("/api/v1/directory").await;
+    assert_eq!(status, 200, "{listed}");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["party"] == "us" && l["entry"]["contacts"][0]["hours"] == "24/7")
+    );
+    // The CLI lists it.
+    let dir = net["ru"].dir.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || liaison(&["--json", "directory", &dir]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["party"] == "us" && l["versions"] == 3)
+    );
+}

@@ -1,0 +1,357 @@
+//! The verifiable directory on a node: publishing this party's entry (its
+//! card, its 24/7 points of contact, what it accepts, its notification
+//! requirement) in its own log, serving every record it holds — its own
+//! proved against its latest witness-cosigned checkpoint — fetching the
+//! records of the parties and witnesses it pins, keeping those that verify
+//! against a witness it pins, and pinning a party from its entry once the
+//! operator confirms the fingerprint.
+
+use std::time::Duration;
+
+use liaison_core::directory::{
+    ContactPoint, DirectoryEntry, DirectoryRecord, ENTRY_VERSION, accepts_of, verify_record,
+};
+use liaison_log::note::NoteVerifier;
+use liaison_log::proof::TlogProof;
+use liaison_proto::NodeRole;
+use liaison_store::StoreError;
+use liaison_store::directory::{self as db, DirectoryRow};
+use liaison_store::federation as fed;
+use serde::Serialize;
+
+use crate::{Node, NodeError, now_rfc3339};
+
+/// The most bytes of a peer's directory answer read.
+pub const MAX_DIRECTORY_BYTES: usize = 16 * 1024 * 1024;
+/// The most records served or taken in one answer.
+pub const MAX_RECORDS: usize = 20_000;
+
+/// A party as the directory shows it: its latest entry and its history.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DirectoryListing {
+    pub party: String,
+    pub entry: DirectoryEntry,
+    /// How many entries it has published (history kept).
+    pub versions: usize,
+    /// Who cosigned the checkpoint its latest entry is proved against.
+    pub witnesses: Vec<String>,
+    /// Who handed the latest entry over (`self` for this node's own).
+    pub source: String,
+    /// Whether this node pins the party, and with this entry's certificate.
+    pub pinned: bool,
+    pub pinned_same_card: bool,
+}
+
+/// What one pass over the pinned peers brought.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct SyncReport {
+    pub fetched: usize,
+    pub added: usize,
+    pub refused: usize,
+    /// Peers that could not be reached, with why.
+    pub unreachable: Vec<String>,
+}
+
+fn bad_row(row: &DirectoryRow) -> impl Fn(liaison_core::CoreError) -> NodeError + '_ {
+    move |e| {
+        NodeError::Store(StoreError::Corrupt(format!(
+            "stored directory entry {} is unreadable: {e}",
+            row.hash
+        )))
+    }
+}
+
+impl Node {
+    /// The keys of the witnesses this node pins: a record verifies only
+    /// against a checkpoint one of them cosigned.
+    fn witness_keys(&self) -> Result<Vec<NoteVerifier>, NodeError> {
+        Ok(self
+            .peers()?
+            .into_iter()
+            .filter_map(|p| p.cosigner_key)
+            .collect())
+    }
+
+    /// Publishes this party's entry with `contacts` (or, with `None`, the
+    /// contacts of its latest entry), unless it would say what the latest
+    /// already says. Returns whether a new entry was committed.
+    pub async fn publish_directory(
+        &self,
+        contacts: Option<Vec<ContactPoint>>,
+    ) -> Result<bool, NodeError> {
+        let me = self.party.to_string();
+        let latest = self
+            .store
+            .read(|c| db::of_owner(c, &me))?
+            .into_iter()
+            .last();
+        let latest = match &latest {
+            Some(row) => Some(
+                DirectoryEntry::check(row.entry.as_bytes())
+                    .map_err(bad_row(row))?
+                    .0,
+            ),
+            None => None,
+        };
+        let card = self.card();
+        let checked = liaison_core::card::check_card(&card)?;
+        let contacts = contacts
+            .or_else(|| latest.as_ref().map(|e| e.contacts.clone()))
+            .unwrap_or_default();
+        if latest
+            .as_ref()
+            .is_some_and(|e| e.card == card && e.contacts == contacts)
+        {
+            return Ok(false);
+        }
+        let entry = DirectoryEntry {
+            liaison_directory: ENTRY_VERSION,
+            published: now_rfc3339(),
+            notification: card.notification.clone(),
+            accepts: accepts_of(&checked),
+            card,
+            contacts,
+        };
+        let bytes = entry.to_bytes()?;
+        DirectoryEntry::check(&bytes)?;
+        let leaf = DirectoryEntry::leaf(&bytes);
+        let text = String::from_utf8(bytes)
+            .map_err(|e| NodeError::Invalid(format!("the entry is not UTF-8: {e}")))?;
+        self.store
+            .write(move |tx| {
+                let index = tx.append_leaf(leaf.encode());
+                db::insert(
+                    tx.conn(),
+                    &DirectoryRow {
+                        hash: leaf.content_hash.to_hex(),
+                        owner: me,
+                        published: entry.published.clone(),
+                        log_index: index,
+                        entry: text,
+                        proof: None,
+                        witnesses: String::new(),
+                        source: "self".into(),
+                        recorded_at: now_rfc3339(),
+                    },
+                )?;
+                Ok(())
+            })
+            .await?;
+        Ok(true)
+    }
+
+    /// Every record this node holds: its own entries proved against its
+    /// latest witness-cosigned checkpoint that includes them, and the
+    /// records of others as verified here.
+    pub fn directory_records(&self) -> Result<Vec<DirectoryRecord>, NodeError> {
+        let rows = self.store.read(|c| db::all(c, MAX_RECORDS))?;
+        let cosigned = self.store.read(fed::cosignatures)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let proof = match row.proof {
+                Some(p) => p,
+                None => {
+                    // The largest tree a witness cosigned that holds the entry.
+                    let Some(size) = cosigned
+                        .iter()
+                        .map(|c| c.size)
+                        .filter(|s| *s > row.log_index)
+                        .max()
+                    else {
+                        continue;
+                    };
+                    let mut note = self.store.signed_checkpoint_at(size)?.to_string();
+                    for c in cosigned.iter().filter(|c| c.size == size) {
+                        note.push_str(&c.line);
+                    }
+                    TlogProof {
+                        extra: None,
+                        index: row.log_index,
+                        inclusion: self.store.inclusion_proof(row.log_index, size)?,
+                        checkpoint: note,
+                    }
+                    .encode()
+                }
+            };
+            out.push(DirectoryRecord {
+                entry: row.entry,
+                proof,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Keeps the records that verify against a witness this node pins and
+    /// are not its own; answers how many were new and how many refused.
+    pub async fn take_records(
+        &self,
+        source: &str,
+        records: Vec<DirectoryRecord>,
+    ) -> Result<(usize, usize), NodeError> {
+        let witnesses = self.witness_keys()?;
+        let me = self.party.to_string();
+        let mut rows = Vec::new();
+        let mut refused = 0;
+        for record in records.into_iter().take(MAX_RECORDS) {
+            match verify_record(&record, &witnesses) {
+                Ok(v) if v.card.party.as_str() != me => rows.push(DirectoryRow {
+                    hash: v.hash.to_hex(),
+                    owner: v.card.party.to_string(),
+                    published: v.entry.published.clone(),
+                    log_index: v.index,
+                    entry: record.entry,
+                    proof: Some(record.proof),
+                    witnesses: v.witnesses.join(","),
+                    source: source.to_owned(),
+                    recorded_at: now_rfc3339(),
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    refused += 1;
+                    tracing::warn!(source, "refused a directory record: {e}");
+                }
+            }
+        }
+        let added = self
+            .store
+            .write(move |tx| {
+                let mut added = 0;
+                for row in &rows {
+                    if db::insert(tx.conn(), row)? {
+                        added += 1;
+                    }
+                }
+                Ok(added)
+            })
+            .await?
+            .value;
+        Ok((added, refused))
+    }
+
+    /// Fetches the directory of every pinned party and witness once.
+    pub async fn sync_directory(&self) -> Result<SyncReport, NodeError> {
+        let mut report = SyncReport::default();
+        for peer in self.peers()? {
+            let party = peer.party.to_string();
+            match self.fetch_directory(&peer).await {
+                Ok(records) => {
+                    report.fetched += records.len();
+                    let (added, refused) = self.take_records(&party, records).await?;
+                    report.added += added;
+                    report.refused += refused;
+                }
+                Err(e) => report.unreachable.push(format!("{party}: {e}")),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn fetch_directory(
+        &self,
+        peer: &liaison_core::card::CheckedCard,
+    ) -> Result<Vec<DirectoryRecord>, String> {
+        let client =
+            crate::tls::peer_http_client(&self.tls, peer.fingerprint).map_err(|e| e.to_string())?;
+        let url = format!(
+            "{}/federation/v1/directory",
+            peer.card.federation_url.trim_end_matches('/')
+        );
+        let mut response = client
+            .get(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_DIRECTORY_BYTES {
+                return Err(format!("answered more than {MAX_DIRECTORY_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("answered no directory: {e}"))
+    }
+
+    /// Every party in the directory, with its latest entry.
+    pub fn directory(&self) -> Result<Vec<DirectoryListing>, NodeError> {
+        let rows = self.store.read(|c| db::all(c, MAX_RECORDS))?;
+        let mut out: Vec<DirectoryListing> = Vec::new();
+        for row in &rows {
+            let (entry, _) = DirectoryEntry::check(row.entry.as_bytes()).map_err(bad_row(row))?;
+            let pinned = if row.owner == self.party.as_str() {
+                None
+            } else {
+                self.peer(&row.owner)?
+            };
+            let listing = DirectoryListing {
+                party: row.owner.clone(),
+                pinned: pinned.is_some(),
+                pinned_same_card: pinned
+                    .as_ref()
+                    .is_some_and(|p| p.card.tls_fingerprint == entry.card.tls_fingerprint),
+                entry,
+                versions: 1,
+                witnesses: row
+                    .witnesses
+                    .split(',')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                source: row.source.clone(),
+            };
+            // Rows come by owner, in log order: the last one is the latest.
+            match out.last_mut() {
+                Some(last) if last.party == row.owner => {
+                    let versions = last.versions + 1;
+                    *last = DirectoryListing {
+                        versions,
+                        ..listing
+                    };
+                }
+                _ => out.push(listing),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pins `party` with the card of its latest directory entry, once the
+    /// operator confirms its certificate's fingerprint (hex, colons allowed).
+    pub async fn pin_from_directory(
+        &self,
+        party: &str,
+        fingerprint: &str,
+    ) -> Result<liaison_core::card::CheckedCard, NodeError> {
+        let row = self
+            .store
+            .read(|c| db::of_owner(c, party))?
+            .into_iter()
+            .last()
+            .ok_or_else(|| {
+                NodeError::Store(StoreError::NotFound(format!(
+                    "{party} is not in this node's directory (`liaison directory sync`)"
+                )))
+            })?;
+        let (entry, card) = DirectoryEntry::check(row.entry.as_bytes()).map_err(bad_row(&row))?;
+        let given: String = fingerprint
+            .chars()
+            .filter(|c| *c != ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if given != entry.card.tls_fingerprint {
+            return Err(NodeError::Invalid(format!(
+                "the fingerprint given is not {party}'s: its directory entry names {}",
+                entry.card.tls_fingerprint
+            )));
+        }
+        if card.card.role == NodeRole::Witness && card.cosigner_key.is_none() {
+            return Err(NodeError::Invalid(format!(
+                "{party}'s card names no cosigning key"
+            )));
+        }
+        let (checked, _) = self.pin_peer(&entry.card, false).await?;
+        Ok(checked)
+    }
+}
