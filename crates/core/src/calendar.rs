@@ -83,6 +83,14 @@ impl Calendar {
         }
     }
 
+    /// Whether `at` falls on a business day within business hours.
+    pub fn is_open(&self, at: Timestamp) -> bool {
+        let local = at.to_zoned(self.tz.clone());
+        let day = local.weekday().to_monday_zero_offset() as usize;
+        let time = local.time();
+        self.days.get(day).copied().unwrap_or(false) && time >= self.open && time < self.close
+    }
+
     /// Business minutes in one business day.
     pub fn day_minutes(&self) -> i64 {
         let span = self.close.since(self.open).unwrap_or_default();

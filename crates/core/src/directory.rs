@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 use crate::body::{bad, need, optional};
+use crate::calendar::Calendar;
 use crate::card::{CheckedCard, check_card};
 use crate::case::ALL_KINDS;
 use crate::leaf::{LeafEntry, LeafKind};
@@ -31,7 +32,8 @@ pub struct ContactPoint {
     pub role: String,
     /// Languages spoken, e.g. `["en", "ru"]`.
     pub languages: Vec<String>,
-    /// When it answers, e.g. "24/7" or "mon-fri 09:00-18:00 Europe/Moscow".
+    /// When it answers: "24/7", or days, hours and an IANA time zone, e.g.
+    /// "mon-fri 09:00-18:00 Europe/Moscow".
     pub hours: String,
     #[serde(default)]
     pub phone: String,
@@ -55,6 +57,24 @@ pub struct DirectoryEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub notification: Option<CardNotification>,
+}
+
+/// When a contact stating `hours` answers: `None` for "24/7", else its
+/// calendar ("mon-fri 09:00-18:00 Europe/Moscow").
+pub fn answering_hours(hours: &str) -> Result<Option<Calendar>, CoreError> {
+    if hours.trim() == "24/7" {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = hours.split_whitespace().collect();
+    let [days, time, zone] = parts[..] else {
+        return Err(bad(
+            "contacts.hours",
+            "hours are \"24/7\" or days, hours and a time zone, e.g. \"mon-fri 09:00-18:00 Europe/Moscow\"",
+        ));
+    };
+    Calendar::parse(zone, days, time)
+        .map(Some)
+        .map_err(|e| bad("contacts.hours", format!("contacts.hours: {e}")))
 }
 
 /// The request kinds a party of this card's kind takes.
@@ -106,6 +126,7 @@ impl DirectoryEntry {
             need("contacts.name", &c.name, 200)?;
             need("contacts.role", &c.role, 200)?;
             need("contacts.hours", &c.hours, 200)?;
+            answering_hours(&c.hours)?;
             optional("contacts.phone", &c.phone, 100)?;
             optional("contacts.email", &c.email, 200)?;
             if c.languages.is_empty()
@@ -189,5 +210,24 @@ mod tests {
         };
         assert!(verify_record(&record, &[]).is_err());
         assert!(DirectoryEntry::check(b"{\"liaison_directory\": 2}").is_err());
+        assert!(answering_hours("24/7").unwrap().is_none());
+        let office = answering_hours("mon-fri 09:00-18:00 Europe/Moscow")
+            .unwrap()
+            .unwrap();
+        // Wednesday 2 December 2026, 10:00 and 20:00 in Moscow (UTC+3).
+        assert!(office.is_open("2026-12-02T07:00:00Z".parse().unwrap()));
+        assert!(!office.is_open("2026-12-02T17:00:00Z".parse().unwrap()));
+        assert!(
+            !office.is_open("2026-12-05T07:00:00Z".parse().unwrap()),
+            "a Saturday"
+        );
+        for bad in [
+            "always",
+            "mon-fri 09:00-18:00",
+            "mon-fri 9-18 UTC",
+            "mon-fri 09:00-18:00 Mars/Base",
+        ] {
+            assert!(answering_hours(bad).is_err(), "{bad}");
+        }
     }
 }

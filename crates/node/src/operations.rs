@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use liaison_core::calendar::Calendar;
 use liaison_core::case::CaseKind;
+use liaison_core::directory::{DirectoryEntry, answering_hours};
 use liaison_proto::NodeRole;
 use liaison_store::StoreError;
 use liaison_store::federation::{self as db, CaseRow};
@@ -30,7 +32,33 @@ pub struct PingStats {
     pub last_response_secs: Option<i64>,
     pub median_response_secs: Option<i64>,
     pub max_response_secs: Option<i64>,
+    /// When its 24/7 contacts say they answer, from its directory entry
+    /// (`24/7` when it states nothing).
+    pub stated_hours: Vec<String>,
+    /// Pings sent while one of its contacts should answer…
+    pub in_hours: u64,
+    /// …and those of them not acknowledged within `deadlines.hotline_ack_minutes`.
+    pub missed_in_hours: u64,
+    /// The latest ping sent within its stated hours was not acknowledged in time.
+    pub flagged: bool,
+    /// The latest pings (at most 30), oldest first: response times over time.
+    pub recent: Vec<PingPoint>,
 }
+
+/// One ping of the series.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PingPoint {
+    pub sent: String,
+    /// Seconds to the acknowledgement (none yet).
+    pub response_secs: Option<i64>,
+    /// Sent while one of the party's contacts should answer.
+    pub in_hours: bool,
+    /// Not acknowledged within the limit.
+    pub missed: bool,
+}
+
+/// How many pings of each party the series keeps.
+const RECENT_PINGS: usize = 30;
 
 fn parse_time(field: &str, t: &str) -> Result<Timestamp, NodeError> {
     t.parse::<Timestamp>().map_err(|_| {
@@ -134,21 +162,26 @@ impl Node {
                 per.entry(party.clone()).or_default().0.party = party.clone();
             }
         }
+        let limit = i64::from(self.config.deadlines.hotline_ack_minutes) * 60;
+        let now = Timestamp::now();
+        let mut hours: BTreeMap<String, (Vec<String>, Vec<Calendar>, bool)> = BTreeMap::new();
         for liaison_store::federation::SentPing {
             responder: party,
             created,
             acknowledged_at: acked,
         } in pings
         {
+            if !hours.contains_key(&party) {
+                hours.insert(party.clone(), self.stated_hours(&party)?);
+            }
+            let (_, calendars, always) = &hours[&party];
             let (s, times) = per.entry(party.clone()).or_default();
             s.party = party;
             s.sent += 1;
             s.last_sent = Some(created.clone());
+            let sent_at = created.parse::<Timestamp>().ok();
             let secs = acked.and_then(|a| {
-                let (c, a) = (
-                    created.parse::<Timestamp>().ok()?,
-                    a.parse::<Timestamp>().ok()?,
-                );
+                let (c, a) = (sent_at?, a.parse::<Timestamp>().ok()?);
                 Some((a.as_second() - c.as_second()).max(0))
             });
             match secs {
@@ -159,6 +192,33 @@ impl Node {
                 }
                 None => s.waiting += 1,
             }
+            let in_hours =
+                sent_at.is_some_and(|t| *always || calendars.iter().any(|c| c.is_open(t)));
+            let missed = match (secs, sent_at) {
+                (Some(secs), _) => secs > limit,
+                (None, Some(t)) => now.as_second() - t.as_second() > limit,
+                (None, None) => false,
+            };
+            if in_hours {
+                s.in_hours += 1;
+                s.missed_in_hours += u64::from(missed);
+                s.flagged = missed;
+            }
+            s.recent.push(PingPoint {
+                sent: created,
+                response_secs: secs,
+                in_hours,
+                missed,
+            });
+            if s.recent.len() > RECENT_PINGS {
+                s.recent.remove(0);
+            }
+        }
+        for (party, (s, _)) in per.iter_mut() {
+            s.stated_hours = match hours.remove(party) {
+                Some((stated, _, _)) => stated,
+                None => self.stated_hours(party)?.0,
+            };
         }
         Ok(per
             .into_values()
@@ -169,6 +229,38 @@ impl Node {
                 s
             })
             .collect())
+    }
+
+    /// When `party`'s 24/7 contacts say they answer, from its latest
+    /// directory entry: the stated hours, their calendars, and whether one
+    /// answers around the clock (as a party that states nothing is held to).
+    fn stated_hours(&self, party: &str) -> Result<(Vec<String>, Vec<Calendar>, bool), NodeError> {
+        let latest = self
+            .store
+            .read(|c| liaison_store::directory::of_owner(c, party))?
+            .into_iter()
+            .last();
+        let contacts = latest
+            .and_then(|row| DirectoryEntry::check(row.entry.as_bytes()).ok())
+            .map(|(entry, _)| entry.contacts)
+            .unwrap_or_default();
+        if contacts.is_empty() {
+            return Ok((vec!["24/7".to_owned()], Vec::new(), true));
+        }
+        let mut calendars = Vec::new();
+        let mut always = false;
+        for c in &contacts {
+            match answering_hours(&c.hours) {
+                Ok(Some(cal)) => calendars.push(cal),
+                // Checked when the entry was taken; "24/7" is the rest.
+                _ => always = true,
+            }
+        }
+        Ok((
+            contacts.into_iter().map(|c| c.hours).collect(),
+            calendars,
+            always,
+        ))
     }
 
     /// Sends a scheduled ping to every party whose last ping is older than

@@ -32,6 +32,9 @@ pub struct Stats {
     pub responsiveness: Vec<Responsiveness>,
     /// The log heads these figures were computed at.
     pub checkpoints: Vec<(String, String)>,
+    /// Ping tests of each party's 24/7 contact: response times, pings
+    /// missed within its stated hours, and whether it is flagged.
+    pub pings: Vec<crate::operations::PingStats>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
@@ -66,6 +69,7 @@ impl Node {
         let figures = self.store.read(db::case_figures)?;
         let mut s = Stats {
             generated_at: crate::now_rfc3339(),
+            pings: self.ping_stats()?,
             ..Stats::default()
         };
         let mut per_party: BTreeMap<String, (Responsiveness, Vec<i64>)> = BTreeMap::new();

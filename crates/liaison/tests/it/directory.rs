@@ -181,3 +181,60 @@ async fn entries_verify_from_any_holder_against_a_pinned_witness() {
             .any(|l| l["party"] == "us" && l["versions"] == 3)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_party_whose_contact_misses_pings_within_its_stated_hours_is_flagged() {
+    let net = Net::of(vec![
+        party("us").config(|c| {
+            quick(c);
+            // Any ping not acknowledged at once is missed.
+            c.deadlines.hotline_ack_minutes = 0;
+        }),
+        party("ru").config(quick),
+        party("de").config(quick),
+        witness("wit").config(quick),
+    ])
+    .await;
+    let (us, ru, de) = (&net["us"].node, &net["ru"].node, &net["de"].node);
+    // ru answers around the clock; de only in an hour far from now.
+    let hour = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .hour();
+    let start = if hour + 6 <= 22 { hour + 6 } else { 1 };
+    let de_hours = format!("mon-sun {start:02}:00-{:02}:00 UTC", start + 1);
+    let desk = |hours: &str| {
+        vec![ContactPoint {
+            hours: hours.to_owned(),
+            ..contacts("+7 495 000 00 00")[0].clone()
+        }]
+    };
+    ru.publish_directory(Some(desk("24/7"))).await.unwrap();
+    de.publish_directory(Some(desk(&de_hours))).await.unwrap();
+    // Hours that do not parse are refused at publication.
+    assert!(
+        de.publish_directory(Some(desk("office hours")))
+            .await
+            .is_err()
+    );
+    proved(ru, 2).await;
+    proved(de, 2).await;
+    us.sync_directory().await.unwrap();
+    for to in ["ru", "de"] {
+        us.ping(to, true).await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let stats = us.ping_stats().unwrap();
+    let of = |p: &str| stats.iter().find(|s| s.party == p).unwrap().clone();
+    let (on_ru, on_de) = (of("ru"), of("de"));
+    assert_eq!(on_ru.stated_hours, ["24/7"]);
+    assert_eq!((on_ru.in_hours, on_ru.missed_in_hours), (1, 1));
+    assert!(on_ru.flagged, "{on_ru:?}");
+    assert_eq!(on_de.stated_hours, std::slice::from_ref(&de_hours));
+    assert_eq!(on_de.in_hours, 0, "{on_de:?}");
+    assert!(!on_de.flagged, "outside its stated hours");
+    assert_eq!(on_ru.recent.len(), 1);
+    assert!(on_ru.recent[0].missed && on_ru.recent[0].response_secs.is_none());
+    // The transparency report carries the same figures.
+    let report = us.stats().unwrap();
+    assert!(report.pings.iter().any(|p| p.party == "ru" && p.flagged));
+}

@@ -108,6 +108,39 @@ pub fn duration_chart(title: &str, lang: &str, series: [&str; 2], a: &[i64], b: 
     bars(title, &[series[0].to_owned(), series[1].to_owned()], &rows)
 }
 
+/// Response times over time as a row of bars, oldest first: a bar's height
+/// grows with the seconds to acknowledgement (on a log scale), an
+/// unanswered ping is a full red bar, one answered too late is orange.
+/// `title` labels it for screen readers.
+pub fn ping_series(title: &str, points: &[(Option<i64>, bool)]) -> String {
+    const W: usize = 6;
+    const H: f64 = 24.0;
+    let scale = |secs: i64| ((secs.max(1) as f64).ln() / (86_400f64).ln()).clamp(0.08, 1.0);
+    let mut svg = format!(
+        "<svg class=\"ping-series\" role=\"img\" aria-label=\"{}\" width=\"{}\" height=\"{H}\" viewBox=\"0 0 {} {H}\">",
+        esc(title),
+        points.len().max(1) * W,
+        points.len().max(1) * W
+    );
+    for (i, (secs, missed)) in points.iter().enumerate() {
+        let (height, color) = match (secs, missed) {
+            (None, true) => (H, "#b3261e"),
+            (None, false) => (H * 0.25, "#9aa0a6"),
+            (Some(s), true) => (H * scale(*s), "#d9822b"),
+            (Some(s), false) => (H * scale(*s), COLORS[0]),
+        };
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"{:.1}\" width=\"{}\" height=\"{height:.1}\" fill=\"{color}\"/>",
+            i * W,
+            H - height,
+            W - 1
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

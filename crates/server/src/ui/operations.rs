@@ -118,6 +118,16 @@ impl DutyPage {
     fn response(&self, s: &Option<i64>) -> String {
         secs(&self.l.t, s)
     }
+
+    /// The party's response times over time, as SVG.
+    fn series(&self, p: &PingStats) -> String {
+        let points: Vec<(Option<i64>, bool)> = p
+            .recent
+            .iter()
+            .map(|r| (r.response_secs, r.missed))
+            .collect();
+        super::charts::ping_series(self.l.t.get("duty.series"), &points)
+    }
 }
 
 fn duty_view(state: &UiState, v: &Visitor, error: String) -> Result<DutyPage, Response> {
