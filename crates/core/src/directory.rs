@@ -151,6 +151,16 @@ pub struct DirectoryRecord {
     pub proof: String,
 }
 
+/// What a node answers for its directory: the records recorded after the
+/// cursor asked for, and the cursor to ask for what follows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryPage {
+    pub records: Vec<DirectoryRecord>,
+    /// Ask for `?after=next` next time (the same cursor when nothing followed).
+    pub next: u64,
+}
+
 /// A record that verified: its entry, its owner's card, where it sits in
 /// the owner's log and which witnesses vouched for the checkpoint.
 #[derive(Clone, Debug)]

@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use liaison_core::directory::{
-    ContactPoint, DirectoryEntry, DirectoryRecord, ENTRY_VERSION, accepts_of, verify_record,
+    ContactPoint, DirectoryEntry, DirectoryPage, DirectoryRecord, ENTRY_VERSION, accepts_of,
+    verify_record,
 };
 use liaison_log::note::NoteVerifier;
 use liaison_log::proof::TlogProof;
@@ -123,6 +124,7 @@ impl Node {
                 db::insert(
                     tx.conn(),
                     &DirectoryRow {
+                        seq: 0,
                         hash: leaf.content_hash.to_hex(),
                         owner: me,
                         published: entry.published.clone(),
@@ -140,13 +142,18 @@ impl Node {
         Ok(true)
     }
 
-    /// Every record this node holds: its own entries proved against its
-    /// latest witness-cosigned checkpoint that includes them, and the
-    /// records of others as verified here.
-    pub fn directory_records(&self) -> Result<Vec<DirectoryRecord>, NodeError> {
-        let rows = self.store.read(|c| db::all(c, MAX_RECORDS))?;
+    /// The records recorded here after `after`, in that order: its own
+    /// entries proved against its latest witness-cosigned checkpoint that
+    /// holds them (the page stops before one no witness has cosigned yet,
+    /// so the cursor never passes it), and the records of others as
+    /// verified here.
+    pub fn directory_records(&self, after: u64) -> Result<DirectoryPage, NodeError> {
+        let rows = self.store.read(|c| db::after(c, after, MAX_RECORDS))?;
         let cosigned = self.store.read(fed::cosignatures)?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut page = DirectoryPage {
+            records: Vec::with_capacity(rows.len()),
+            next: after,
+        };
         for row in rows {
             let proof = match row.proof {
                 Some(p) => p,
@@ -158,7 +165,7 @@ impl Node {
                         .filter(|s| *s > row.log_index)
                         .max()
                     else {
-                        continue;
+                        break;
                     };
                     let mut note = self.store.signed_checkpoint_at(size)?.to_string();
                     for c in cosigned.iter().filter(|c| c.size == size) {
@@ -173,12 +180,13 @@ impl Node {
                     .encode()
                 }
             };
-            out.push(DirectoryRecord {
+            page.next = row.seq;
+            page.records.push(DirectoryRecord {
                 entry: row.entry,
                 proof,
             });
         }
-        Ok(out)
+        Ok(page)
     }
 
     /// Keeps the records that verify against a witness this node pins and
@@ -188,6 +196,18 @@ impl Node {
         source: &str,
         records: Vec<DirectoryRecord>,
     ) -> Result<(usize, usize), NodeError> {
+        self.take_page(source, records, None).await
+    }
+
+    /// [`Node::take_records`], then remembers `cursor` (where to go on from
+    /// at `source`) in the same transaction.
+    async fn take_page(
+        &self,
+        source: &str,
+        records: Vec<DirectoryRecord>,
+        cursor: Option<u64>,
+    ) -> Result<(usize, usize), NodeError> {
+        let cursor_key = format!("directory_after:{source}");
         let witnesses = self.witness_keys()?;
         let me = self.party.to_string();
         let mut rows = Vec::new();
@@ -195,6 +215,7 @@ impl Node {
         for record in records.into_iter().take(MAX_RECORDS) {
             match verify_record(&record, &witnesses) {
                 Ok(v) if v.card.party.as_str() != me => rows.push(DirectoryRow {
+                    seq: 0,
                     hash: v.hash.to_hex(),
                     owner: v.card.party.to_string(),
                     published: v.entry.published.clone(),
@@ -221,6 +242,9 @@ impl Node {
                         added += 1;
                     }
                 }
+                if let Some(next) = cursor {
+                    liaison_store::set_meta(tx.conn(), &cursor_key, &next.to_string())?;
+                }
                 Ok(added)
             })
             .await?
@@ -228,15 +252,46 @@ impl Node {
         Ok((added, refused))
     }
 
-    /// Fetches the directory of every pinned party and witness once.
+    /// Fetches what is new in the directory of every pinned party and
+    /// witness, once (`liaison directory --sync`).
     pub async fn sync_directory(&self) -> Result<SyncReport, NodeError> {
+        let peers = self.peers()?;
+        self.sync_from(&peers).await
+    }
+
+    /// One round of the background worker, bounded whatever the number of
+    /// parties: a party fetches from every witness it pins (which gather
+    /// every party's entries) and from one of its parties in turn; a
+    /// witness fetches from every party it pins.
+    pub async fn sync_directory_round(&self, round: u64) -> Result<SyncReport, NodeError> {
+        let peers = self.peers()?;
+        if self.role == NodeRole::Witness {
+            return self.sync_from(&peers).await;
+        }
+        let (witnesses, parties): (Vec<_>, Vec<_>) = peers
+            .into_iter()
+            .partition(|p| p.card.role == NodeRole::Witness);
+        let mut chosen = witnesses;
+        if !parties.is_empty() {
+            let turn = (round % parties.len() as u64) as usize;
+            chosen.extend(parties.into_iter().nth(turn));
+        }
+        self.sync_from(&chosen).await
+    }
+
+    async fn sync_from(
+        &self,
+        peers: &[liaison_core::card::CheckedCard],
+    ) -> Result<SyncReport, NodeError> {
         let mut report = SyncReport::default();
-        for peer in self.peers()? {
+        for peer in peers {
             let party = peer.party.to_string();
-            match self.fetch_directory(&peer).await {
-                Ok(records) => {
-                    report.fetched += records.len();
-                    let (added, refused) = self.take_records(&party, records).await?;
+            match self.fetch_directory(peer).await {
+                Ok(page) => {
+                    report.fetched += page.records.len();
+                    let (added, refused) = self
+                        .take_page(&party, page.records, Some(page.next))
+                        .await?;
                     report.added += added;
                     report.refused += refused;
                 }
@@ -249,11 +304,17 @@ impl Node {
     async fn fetch_directory(
         &self,
         peer: &liaison_core::card::CheckedCard,
-    ) -> Result<Vec<DirectoryRecord>, String> {
+    ) -> Result<DirectoryPage, String> {
         let client =
             crate::tls::peer_http_client(&self.tls, peer.fingerprint).map_err(|e| e.to_string())?;
+        let after = self
+            .store
+            .meta(&format!("directory_after:{}", peer.party))
+            .map_err(|e| e.to_string())?
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
         let url = format!(
-            "{}/federation/v1/directory",
+            "{}/federation/v1/directory?after={after}",
             peer.card.federation_url.trim_end_matches('/')
         );
         let mut response = client

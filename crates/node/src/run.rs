@@ -78,15 +78,16 @@ async fn attachment_sweep(node: Node, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Fetches the directory of every pinned peer every `directory.sync_secs`.
+/// Fetches what is new in the pinned peers' directories every
+/// `directory.sync_secs` (a bounded round: `Node::sync_directory_round`).
 async fn directory_sync(node: Node, mut shutdown: watch::Receiver<bool>) {
     let interval = Duration::from_secs(node.config.directory.sync_secs.max(1));
-    loop {
+    for round in 0u64.. {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => break,
         }
-        match node.sync_directory().await {
+        match node.sync_directory_round(round).await {
             Ok(r) if r.added > 0 || r.refused > 0 => {
                 tracing::info!(
                     added = r.added,

@@ -1,7 +1,7 @@
 //! Routes only pinned peers reach (federation listener, mutual TLS).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -54,12 +54,23 @@ async fn receive_envelopes(
     Ok(Json(response).into_response())
 }
 
-/// Every directory record this node holds, each with its owner's proof.
-async fn directory(State(node): State<Node>) -> Result<Response, ApiError> {
-    let records = tokio::task::spawn_blocking(move || node.directory_records())
+/// Where a peer's directory fetch goes on from.
+#[derive(serde::Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+/// The directory records this node recorded after `?after=`, each with its
+/// owner's proof, and the cursor to go on from.
+async fn directory(
+    State(node): State<Node>,
+    Query(after): Query<After>,
+) -> Result<Response, ApiError> {
+    let page = tokio::task::spawn_blocking(move || node.directory_records(after.after))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(Json(records).into_response())
+    Ok(Json(page).into_response())
 }
 
 async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Result<Response, ApiError> {

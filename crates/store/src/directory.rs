@@ -8,6 +8,8 @@ use crate::{Connection, StoreError};
 /// One stored entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirectoryRow {
+    /// The order it was recorded in here (0 until stored).
+    pub seq: u64,
     pub hash: String,
     pub owner: String,
     pub published: String,
@@ -47,6 +49,7 @@ pub fn insert(conn: &Connection, row: &DirectoryRow) -> Result<bool, StoreError>
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DirectoryRow> {
     Ok(DirectoryRow {
+        seq: r.get::<_, i64>("seq")? as u64,
         hash: r.get("hash")?,
         owner: r.get("owner")?,
         published: r.get("published")?,
@@ -62,7 +65,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DirectoryRow> {
 /// Every entry held, by owner and then in the owner's log order (at most `limit`).
 pub fn all(conn: &Connection, limit: usize) -> Result<Vec<DirectoryRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT hash, owner, published, log_index, entry, proof, witnesses, source, recorded_at
+        "SELECT seq, hash, owner, published, log_index, entry, proof, witnesses, source, recorded_at
          FROM directory ORDER BY owner, log_index LIMIT ?1",
     )?;
     let rows = stmt
@@ -71,10 +74,22 @@ pub fn all(conn: &Connection, limit: usize) -> Result<Vec<DirectoryRow>, StoreEr
     Ok(rows)
 }
 
+/// The entries recorded here after `after` (in that order), at most `limit`.
+pub fn after(conn: &Connection, after: u64, limit: usize) -> Result<Vec<DirectoryRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, hash, owner, published, log_index, entry, proof, witnesses, source, recorded_at
+         FROM directory WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![after as i64, limit as i64], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// One owner's entries, in its log's order.
 pub fn of_owner(conn: &Connection, owner: &str) -> Result<Vec<DirectoryRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT hash, owner, published, log_index, entry, proof, witnesses, source, recorded_at
+        "SELECT seq, hash, owner, published, log_index, entry, proof, witnesses, source, recorded_at
          FROM directory WHERE owner = ?1 ORDER BY log_index",
     )?;
     let rows = stmt

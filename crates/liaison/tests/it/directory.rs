@@ -32,10 +32,10 @@ async fn proved(node: &Node, entries: usize) -> Vec<DirectoryRecord> {
     wait_until(
         20,
         "the entries proved against a cosigned checkpoint",
-        || node.directory_records().unwrap().len() >= entries,
+        || node.directory_records(0).unwrap().records.len() >= entries,
     )
     .await;
-    node.directory_records().unwrap()
+    node.directory_records(0).unwrap().records
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -64,6 +64,9 @@ async fn entries_verify_from_any_holder_against_a_pinned_witness() {
     let report = ru.sync_directory().await.unwrap();
     assert!(report.added >= 2, "{report:?}");
     assert_eq!(report.refused, 0, "{report:?}");
+    // Each peer's cursor: a second fetch brings only what is new (nothing).
+    let again = ru.sync_directory().await.unwrap();
+    assert_eq!((again.fetched, again.added), (0, 0), "{again:?}");
     let on_ru = ru.directory().unwrap();
     let entry = on_ru.iter().find(|l| l.party == "us").unwrap();
     assert_eq!(entry.versions, 2);
@@ -113,7 +116,7 @@ async fn entries_verify_from_any_holder_against_a_pinned_witness() {
     assert_eq!(de.node.peer("us").unwrap().unwrap().card, us.card());
 
     // A changed byte anywhere in a record verifies nothing.
-    let records = us.directory_records().unwrap();
+    let records = us.directory_records(0).unwrap().records;
     let mut changed = records.last().unwrap().clone();
     changed.entry = changed.entry.replace("0100", "0199");
     let mut bad_proof = records.last().unwrap().clone();
@@ -237,4 +240,62 @@ async fn a_party_whose_contact_misses_pings_within_its_stated_hours_is_flagged()
     // The transparency report carries the same figures.
     let report = us.stats().unwrap();
     assert!(report.pings.iter().any(|p| p.party == "ru" && p.flagged));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twelve_parties_converge_on_a_broadcast_and_a_directory_update() {
+    // Twelve parties and a witness, every one pinned to every other.
+    let mut members = vec![witness("wit").config(|c: &mut liaison_node::Config| {
+        c.witness.interval_secs = 1;
+        c.directory.sync_secs = 1;
+    })];
+    let codes: Vec<String> = (1..=12).map(|i| format!("p{i:02}")).collect();
+    for code in &codes {
+        members.push(party(code).config(|c: &mut liaison_node::Config| {
+            c.witness.interval_secs = 1;
+            c.directory.sync_secs = 1;
+        }));
+    }
+    let net = Net::of(members).await;
+    let first = &net["p01"].node;
+    // One broadcast: a glossary proposal to all eleven others.
+    first
+        .glossary_propose(
+            "sinkhole",
+            "sinkhole",
+            "синкхол",
+            "A server that takes over a botnet's domains.",
+            "Сервер, перехватывающий домены ботнета.",
+            vec!["project".into()],
+        )
+        .await
+        .unwrap();
+    wait_until(60, "every receipt of the broadcast", || {
+        count(first, "outbox WHERE state = 'delivered'") == 11
+    })
+    .await;
+    for code in &codes[1..] {
+        assert!(net[code].node.glossary_term("sinkhole").is_ok(), "{code}");
+    }
+    // One directory update: every party holds it, proved, within a few rounds.
+    first
+        .publish_directory(Some(contacts("+1 202 555 0123")))
+        .await
+        .unwrap();
+    wait_until(60, "every directory converged", || {
+        codes[1..].iter().all(|code| {
+            net[code].node.directory().unwrap().iter().any(|l| {
+                l.party == "p01"
+                    && l.entry
+                        .contacts
+                        .first()
+                        .is_some_and(|c| c.phone == "+1 202 555 0123")
+            })
+        })
+    })
+    .await;
+    // And every party's audit of every other is clean.
+    for code in &codes {
+        assert_clean_audit(&net[code].node).await;
+    }
 }

@@ -35,16 +35,6 @@ fn envelope(from: &Node, to: &str, id: &str, subject: &str) -> Envelope {
     }
 }
 
-async fn assert_clean_audit(node: &Node) {
-    let report = node.audit(None).await.unwrap();
-    assert!(
-        report.ok,
-        "audit of {} found problems: {:#?}",
-        node.party(),
-        report.peers
-    );
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_note_is_delivered_receipted_and_shown_on_both_sides() {
     let net = Net::with(&["us", "ru"]).await;

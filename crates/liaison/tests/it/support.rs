@@ -626,3 +626,14 @@ pub fn deadline_secs(d: &liaison_node::deadlines::Deadline) -> i64 {
     d.due.parse::<jiff::Timestamp>().unwrap().as_second()
         - d.start.parse::<jiff::Timestamp>().unwrap().as_second()
 }
+
+/// Audits every peer of `node`; fails the test with what it found.
+pub async fn assert_clean_audit(node: &Node) {
+    let report = node.audit(None).await.unwrap();
+    assert!(
+        report.ok,
+        "audit of {} found problems: {:#?}",
+        node.party(),
+        report.peers
+    );
+}

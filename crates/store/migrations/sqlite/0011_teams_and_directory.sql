@@ -7,7 +7,8 @@ CREATE INDEX cases_by_kind ON cases (kind, state);
 -- this node's and those it verified (each with its owner's proof against a
 -- witness-cosigned checkpoint; its own are proved when served).
 CREATE TABLE directory (
-    hash        TEXT PRIMARY KEY,            -- SHA-256 of the entry's bytes
+    seq         INTEGER PRIMARY KEY,         -- order recorded here: peers fetch what follows theirs
+    hash        TEXT NOT NULL UNIQUE,        -- SHA-256 of the entry's bytes
     owner       TEXT NOT NULL,
     published   TEXT NOT NULL,
     log_index   INTEGER NOT NULL,            -- in the owner's log
