@@ -21,35 +21,57 @@ use crate::envelopes::now_ms;
 use crate::{Node, NodeError, now_rfc3339};
 
 const FIRST_BACKOFF_MS: u64 = 250;
-/// How often a worker looks for envelopes queued by another process (the
-/// CLI) when nothing woke it.
+/// How often the node looks for peers with envelopes pending (queued by
+/// another process, like the CLI, or due again) to wake their workers.
 const POLL: Duration = Duration::from_millis(250);
+/// How long an idle worker waits when nothing wakes it (a safety net: the
+/// watch wakes it as soon as its peer has something pending).
+const IDLE: Duration = Duration::from_secs(30);
 /// Most bytes of envelopes in one request.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 /// Runs a delivery worker for every pinned party until `shutdown`; picks up
 /// peers pinned while running.
+/// Idle workers cost nothing: one watch a node looks at every [`POLL`]
+/// (the peers with something pending, through a partial index) wakes just
+/// their workers, so a node pinned to many parties does not query the
+/// outbox once per peer and poll.
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
-    let mut running: HashMap<String, ()> = HashMap::new();
+    let mut wakers: HashMap<String, std::sync::Arc<tokio::sync::Notify>> = HashMap::new();
     let mut workers = JoinSet::new();
+    let mut listed = tokio::time::Instant::now() - Duration::from_secs(60);
     loop {
-        match node.peers() {
-            Ok(peers) => {
-                for p in peers {
-                    let party = p.party.to_string();
-                    if p.card.role == NodeRole::Party && running.insert(party.clone(), ()).is_none()
-                    {
-                        workers.spawn(deliver_to(node.clone(), party, shutdown.clone()));
+        // Not listed at every round: listing peers per message was a
+        // measurable part of the federation path.
+        if listed.elapsed() >= Duration::from_secs(2) {
+            listed = tokio::time::Instant::now();
+            match node.peers() {
+                Ok(peers) => {
+                    for p in peers {
+                        let party = p.party.to_string();
+                        if p.card.role == NodeRole::Party && !wakers.contains_key(&party) {
+                            let waker = std::sync::Arc::new(tokio::sync::Notify::new());
+                            wakers.insert(party.clone(), waker.clone());
+                            workers.spawn(deliver_to(node.clone(), party, waker, shutdown.clone()));
+                        }
+                    }
+                }
+                Err(e) => tracing::error!("cannot list peers for delivery: {e}"),
+            }
+        }
+        match node.store.read(db::peers_with_pending) {
+            Ok(pending) => {
+                for peer in pending {
+                    if let Some(w) = wakers.get(&peer) {
+                        w.notify_one();
                     }
                 }
             }
-            Err(e) => tracing::error!("cannot list peers for delivery: {e}"),
+            Err(e) => tracing::error!("cannot read the outbox: {e}"),
         }
-        // Not woken by every queued envelope: listing peers per message
-        // was a measurable part of the federation path.
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = node.pinned.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = node.pinned.notified() => listed = tokio::time::Instant::now() - Duration::from_secs(60),
             _ = shutdown.changed() => break,
         }
     }
@@ -62,7 +84,12 @@ fn backoff_ms(node: &Node, attempts: i64) -> i64 {
     FIRST_BACKOFF_MS.saturating_mul(1u64 << exp).min(cap) as i64
 }
 
-async fn deliver_to(node: Node, party: String, mut shutdown: watch::Receiver<bool>) {
+async fn deliver_to(
+    node: Node,
+    party: String,
+    waker: std::sync::Arc<tokio::sync::Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut client: Option<([u8; 32], reqwest::Client)> = None;
     let mut stream = Stream::default();
     while !*shutdown.borrow() {
@@ -80,6 +107,7 @@ async fn deliver_to(node: Node, party: String, mut shutdown: watch::Receiver<boo
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = node.wake.notified() => {}
+            _ = waker.notified() => {}
             _ = shutdown.changed() => {}
         }
     }
@@ -152,7 +180,8 @@ async fn deliver_once(
             stream.answered_to = 0;
             return Ok(None);
         }
-        return Ok(Some(POLL));
+        // Nothing pending: the watch wakes this worker when there is.
+        return Ok(Some(IDLE));
     }
     let now = now_ms();
     raise_overdue(node, &batch, now).await?;

@@ -19,3 +19,6 @@ CREATE TABLE directory (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX directory_by_owner ON directory (owner, log_index);
+-- The peers with something to deliver, found without reading what was
+-- delivered (idle delivery workers wait for this watch, not for a poll each).
+CREATE INDEX outbox_pending_peers ON outbox (peer) WHERE state = 'pending';

@@ -125,6 +125,17 @@ pub fn pending_after(
     Ok(rows)
 }
 
+/// The peers with an entry pending (through a partial index: what was
+/// delivered is not read).
+pub fn peers_with_pending(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT peer FROM outbox WHERE state = 'pending'")?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>("peer"))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// Every entry not delivered (pending or refused), for audits and the UI.
 pub fn undelivered(conn: &Connection, peer: Option<&str>) -> Result<Vec<OutboxItem>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
