@@ -616,6 +616,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         rounds: u32,
     },
+    /// N real nodes (a `liaison serve` process each) and a witness, every one
+    /// pinned to every other: one broadcast and one directory update until
+    /// every node holds them, memory and open sockets per node.
+    Network {
+        /// Directory for the scratch nodes (default: a new directory here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 10)]
+        parties: usize,
+    },
     /// Server time to render the inbox page with many cases in the database.
     Ui {
         #[arg(long)]

@@ -66,11 +66,17 @@ impl Node {
     /// The keys of the witnesses this node pins: a record verifies only
     /// against a checkpoint one of them cosigned.
     fn witness_keys(&self) -> Result<Vec<NoteVerifier>, NodeError> {
-        Ok(self
+        let mut keys: Vec<NoteVerifier> = self
             .peers()?
             .into_iter()
             .filter_map(|p| p.cosigner_key)
-            .collect())
+            .collect();
+        // A witness trusts its own cosignatures: it gathers every party's
+        // entries for the parties that fetch from it.
+        if let Some(own) = &self.cosigner {
+            keys.push(own.verifier());
+        }
+        Ok(keys)
     }
 
     /// Publishes this party's entry with `contacts` (or, with `None`, the
@@ -80,6 +86,11 @@ impl Node {
         &self,
         contacts: Option<Vec<ContactPoint>>,
     ) -> Result<bool, NodeError> {
+        // No one cosigns a witness's own log: an entry of its own could
+        // never be proved, so a witness publishes none (it is pinned by hand).
+        if self.role == NodeRole::Witness {
+            return Ok(false);
+        }
         let me = self.party.to_string();
         let latest = self
             .store

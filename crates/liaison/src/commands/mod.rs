@@ -323,6 +323,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     seconds,
                     rounds,
                 } => crate::bench::fanout(dir.as_deref(), messages, rate, seconds, rounds).await,
+                BenchCommand::Network { dir, parties } => {
+                    crate::bench::network(dir.as_deref(), parties).await
+                }
                 BenchCommand::Ui { dir, cases, runs } => {
                     crate::bench::ui(dir.as_deref(), cases, runs).await
                 }
