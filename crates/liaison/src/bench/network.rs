@@ -41,6 +41,21 @@ fn open_sockets(pid: u32) -> usize {
         .unwrap_or(0)
 }
 
+/// `Pss` and `Anonymous` of a process, in MiB (`/proc/PID/smaps_rollup`):
+/// its share of pages it shares with the other nodes (the binary's text),
+/// and the memory that is its own.
+fn shared_and_own_mib(pid: u32) -> (f64, f64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("Pss:"), field("Anonymous:"))
+}
+
 fn max_and_median(mut values: Vec<f64>) -> (f64, f64) {
     values.sort_by(f64::total_cmp);
     let max = values.last().copied().unwrap_or(0.0);
@@ -162,6 +177,7 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
         .iter()
         .map(|p| memory_mib(*p).map(|(rss, _)| rss))
         .collect::<Result<_, _>>()?;
+    let (pss, anon): (Vec<f64>, Vec<f64>) = pids.iter().map(|p| shared_and_own_mib(*p)).unzip();
 
     // One broadcast: a glossary proposal from the first party to every other.
     let first = &handles[0];
@@ -240,6 +256,8 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
         .collect::<Result<_, _>>()?;
     let sockets: Vec<f64> = pids.iter().map(|p| open_sockets(*p) as f64).collect();
     let (idle_max, idle_median) = max_and_median(idle);
+    let (pss_max, pss_median) = max_and_median(pss);
+    let (anon_max, anon_median) = max_and_median(anon);
     let (peak_max, peak_median) = max_and_median(peaks);
     let (sockets_max, sockets_median) = max_and_median(sockets);
     drop(handles);
@@ -253,6 +271,10 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
     report.figure("directory_converged_ms", directory_ms);
     report.figure("idle_rss_bytes_max", (idle_max * mib) as u64);
     report.figure("idle_rss_bytes_median", (idle_median * mib) as u64);
+    report.figure("idle_pss_bytes_max", (pss_max * mib) as u64);
+    report.figure("idle_pss_bytes_median", (pss_median * mib) as u64);
+    report.figure("idle_anonymous_bytes_max", (anon_max * mib) as u64);
+    report.figure("idle_anonymous_bytes_median", (anon_median * mib) as u64);
     report.figure("peak_rss_bytes_max", (peak_max * mib) as u64);
     report.figure("open_sockets_max", sockets_max as u64);
     report.figure("open_sockets_median", sockets_median as u64);
@@ -274,6 +296,14 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
     say!(
         report,
         "| resident memory per node, idle (max / median) | {idle_max:.1} / {idle_median:.1} MiB |"
+    );
+    say!(
+        report,
+        "| proportional share per node, idle (PSS, max / median) | {pss_max:.1} / {pss_median:.1} MiB |"
+    );
+    say!(
+        report,
+        "| anonymous memory per node, idle (max / median) | {anon_max:.1} / {anon_median:.1} MiB |"
     );
     say!(
         report,
