@@ -25,7 +25,8 @@ struct Fanout {
     p99_ms: i64,
 }
 
-fn delivered(node: &liaison_node::Node) -> Result<i64, CliError> {
+/// Outbox entries delivered with a verified receipt, to any peer.
+pub(super) fn delivered(node: &liaison_node::Node) -> Result<i64, CliError> {
     Ok(node.store().read(|c| {
         Ok(c.sqlite().query_row(
             "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'",

@@ -26,7 +26,7 @@ pub(super) fn memory_mib(pid: u32) -> Result<(f64, f64), CliError> {
     Ok((field("VmRSS:"), field("VmHWM:")))
 }
 
-fn free_port() -> Result<u16, CliError> {
+pub(super) fn free_port() -> Result<u16, CliError> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

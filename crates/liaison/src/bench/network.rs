@@ -11,17 +11,10 @@ use std::time::{Duration, Instant};
 
 use liaison_node::{InitOptions, Node};
 
-use super::idle::{Running, memory_mib};
+use super::idle::{Running, free_port, memory_mib};
 use super::report::{Report, say};
 use crate::error::CliError;
 use crate::output::progress_bar;
-
-fn free_port() -> Result<u16, CliError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| CliError::io(e.to_string()))
-}
 
 fn failed(message: impl Into<String>) -> CliError {
     CliError::new("bench_failed", message.into())
@@ -193,19 +186,10 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
         )
         .await?;
     let others = (parties - 1) as i64;
-    let delivered = |node: &Node| -> Result<i64, CliError> {
-        Ok(node.store().read(|c| {
-            Ok(c.sqlite().query_row(
-                "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'",
-                [],
-                |r| r.get(0),
-            )?)
-        })?)
-    };
     wait_until(
         "every receipt of the broadcast",
         Duration::from_secs(600),
-        || Ok(delivered(first)? >= others),
+        || Ok(super::fanout::delivered(first)? >= others),
     )
     .await?;
     let broadcast_ms = began.elapsed().as_millis() as u64;
