@@ -114,6 +114,18 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
             "log_key must be an Ed25519 note key named after log_origin",
         ));
     }
+    // The origin names the party: a witness that cosigns a log vouches for
+    // whose it is, so no one can present its own log as another party's.
+    let named = card
+        .log_origin
+        .strip_prefix("liaison/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(p, tag)| p == party.as_str() && !tag.is_empty() && !tag.contains('/'));
+    if !named {
+        return Err(CoreError::invalid(format!(
+            "log_origin must be liaison/{party}/<key tag>: the log of party {party}"
+        )));
+    }
     let cosigner_key = match &card.cosigner_key {
         None => None,
         Some(k) => {

@@ -61,6 +61,11 @@ async fn a_card_names_kind_and_jurisdiction_and_old_cards_are_an_authoritys() {
     let mut kindless = card.clone();
     kindless.kind = None;
     assert!(check_card(&kindless).is_err());
+    // A card cannot present one party's log as another's: the origin names it.
+    let mut impostor = card.clone();
+    impostor.party = "ru".into();
+    let e = check_card(&impostor).unwrap_err().to_string();
+    assert!(e.contains("log_origin must be liaison/ru/"), "{e}");
     // Jurisdictions are assigned ISO 3166-1 alpha-2 codes; kind and role agree.
     for bad in ["UK", "us", "USA", "EU", ""] {
         let mut c = card.clone();
