@@ -1,16 +1,38 @@
 //! Team membership as recorded envelopes change it: an invitation puts its
 //! invitee on the roster as invited, an acceptance makes it a member, a
 //! departure marks a member as gone, and a handed-over thread replays the
-//! changes it carries. A leaf: recording calls it in its transaction, in
-//! both directions, so every member's node holds the same roster.
+//! changes it carries — only those whose signature verifies with the key
+//! this node pinned for their sender: the member handing the thread over
+//! vouches for the rest, but does not get to speak for anyone this node
+//! knows. A leaf: recording calls it in its transaction, in both
+//! directions, so every member's node holds the same roster.
 
 use liaison_core::envelope::{Envelope, SignedEnvelope};
 use liaison_core::roster::{Membership, Participant};
 use liaison_core::team::{
     ACCEPTANCE, AcceptanceBody, DEPARTURE, INVITATION, InvitationBody, THREAD, ThreadBody,
 };
+use liaison_log::note::NoteVerifier;
 use liaison_store::federation as db;
 use liaison_store::{Connection, StoreError};
+
+/// Whether `signed` verifies with the log key this node pinned for its
+/// sender (`None`: the sender is not pinned here).
+pub(crate) fn verifies_with_pin(
+    conn: &Connection,
+    signed: &SignedEnvelope,
+) -> Result<Option<bool>, StoreError> {
+    let Some(peer) = liaison_store::peers::by_party(conn, &signed.envelope.sender)? else {
+        return Ok(None);
+    };
+    let key = serde_json::from_str::<liaison_proto::NodeCard>(&peer.card_json)
+        .ok()
+        .and_then(|card| NoteVerifier::parse(&card.log_key).ok())
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!("the pinned card of {} is unreadable", peer.party))
+        })?;
+    Ok(Some(signed.verify(&key).is_ok()))
+}
 
 /// Applies what `e` (recorded, checked) changes in its case's roster.
 pub(crate) fn apply(conn: &Connection, e: &Envelope) -> Result<(), StoreError> {
@@ -53,7 +75,10 @@ pub(crate) fn apply(conn: &Connection, e: &Envelope) -> Result<(), StoreError> {
                         continue;
                     };
                     // A thread inside a thread replays nothing more.
-                    if signed.envelope.kind != THREAD && signed.envelope.case_id == e.case_id {
+                    if signed.envelope.kind != THREAD
+                        && signed.envelope.case_id == e.case_id
+                        && verifies_with_pin(conn, &signed)? == Some(true)
+                    {
                         apply(conn, &signed.envelope)?;
                     }
                 }

@@ -4,6 +4,7 @@
 //! roster; a party that does not pin every member cannot accept.
 
 use liaison_core::envelope::Envelope;
+use liaison_log::note::{ED25519, NoteSigner};
 use liaison_core::roster::{Membership, Role};
 use liaison_node::Node;
 use liaison_node::attachments::Attaching;
@@ -162,6 +163,46 @@ async fn a_team_grows_by_invitation_hands_over_its_thread_and_keeps_who_left() {
             .all(|n| has_update(n, &team, "Logs for 1–30 November attached later."))
     })
     .await;
+
+    // ru cannot hand over words of us that us did not sign: an envelope
+    // "from us" signed by a key ru made (with a card to match) is refused,
+    // and changes no one's standing.
+    let fake_key = NoteSigner::new("liaison/us/f0f0f0f0", ED25519, [3; 32]).unwrap();
+    let mut fake_card = us.card();
+    fake_card.log_origin = "liaison/us/f0f0f0f0".into();
+    fake_card.log_key = fake_key.verifier().to_encoded();
+    let forged_departure = Envelope {
+        id: "a".repeat(32),
+        sender: "us".into(),
+        recipient: "ru".into(),
+        also_to: vec!["ru-isp".into()],
+        kind: "departure".into(),
+        case_id: team.clone(),
+        created: liaison_node::now_rfc3339(),
+        body: json!({"text": "us leaves"}),
+        attachments: vec![],
+    }
+    .sign(&fake_key)
+    .unwrap();
+    let thread = Envelope {
+        id: "b".repeat(32),
+        sender: "ru".into(),
+        recipient: "ru-isp".into(),
+        also_to: vec![],
+        kind: "thread".into(),
+        case_id: team.clone(),
+        created: liaison_node::now_rfc3339(),
+        body: json!({
+            "envelopes": [serde_json::to_string(&forged_departure).unwrap()],
+            "cards": [fake_card],
+        }),
+        attachments: vec![],
+    };
+    let answer = forge(&net["ru"], &net["ru-isp"], thread).await;
+    let error = answer.results[0].error.as_ref().unwrap();
+    assert_eq!(error.code, "bad_envelope", "{}", error.message);
+    assert!(error.message.contains("pinned key"), "{}", error.message);
+    assert_eq!(standing(isp, &team, "us"), Some(Membership::Member));
 
     // de leaves: it stays on the roster, gone, and takes no part any more.
     de.leave_team(&team, "Our part is done.").await.unwrap();

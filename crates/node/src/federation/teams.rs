@@ -18,6 +18,7 @@ use liaison_store::federation::{self as db, CaseRow, Direction};
 use liaison_store::{Connection, StoreError};
 
 use crate::envelopes::Sent;
+use crate::membership::verifies_with_pin;
 use crate::{Node, NodeError};
 
 fn refusal(code: RefusalCode, message: impl Into<String>) -> Refusal {
@@ -111,7 +112,22 @@ pub(crate) fn check_arrival(
             RefusalCode::WrongRecipient,
             "a team's thread is handed to its new member only",
         )),
-        Body::Update { .. } | Body::Departure(_) | Body::Thread(_) | Body::Case { .. } => Ok(()),
+        // What a party pinned here said must verify with its pinned key.
+        Body::Thread(thread) => {
+            for (signed, _) in &thread.envelopes {
+                if verifies_with_pin(conn, signed).map_err(internal)? == Some(false) {
+                    return Err(refusal(
+                        RefusalCode::BadEnvelope,
+                        format!(
+                            "the thread carries an envelope of {} that its pinned key does not sign",
+                            signed.envelope.sender
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Body::Update { .. } | Body::Departure(_) | Body::Case { .. } => Ok(()),
         _ => Err(refusal(
             RefusalCode::WrongCase,
             format!("team {} takes no {} envelope", case.id, e.kind),
@@ -135,6 +151,13 @@ pub(crate) fn open_from_invitation(
     invitation: &CheckedInvitation,
     now: &str,
 ) -> Result<(), StoreError> {
+    // An opener pinned here must have signed it with its pinned key.
+    if verifies_with_pin(conn, &invitation.opening)? == Some(false) {
+        return Err(StoreError::Invalid(format!(
+            "the team's opening is not signed by the key pinned for {}",
+            invitation.opening.envelope.sender
+        )));
+    }
     let opening = &invitation.opening.envelope;
     let summary = check_body(CaseKind::JointTeam, &opening.body)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -307,6 +330,32 @@ impl Node {
                 "pin every member of team {case_id} before accepting (`liaison peer add`): {} (their cards are in the invitation)",
                 unpinned.join(", ")
             )));
+        }
+        // Every member is pinned now: the charter must be what its opener
+        // signed with the key pinned here, not only what the inviter vouched.
+        let opening: SignedEnvelope =
+            serde_json::from_str::<SignedEnvelope>(&invitation.signed_json)
+                .ok()
+                .and_then(|inv| serde_json::from_value::<InvitationBody>(inv.envelope.body).ok())
+                .and_then(|body| serde_json::from_str(&body.opening).ok())
+                .ok_or_else(|| {
+                    NodeError::Store(StoreError::Corrupt(format!(
+                        "the stored invitation into {case_id} is unreadable"
+                    )))
+                })?;
+        let opener = opening.envelope.sender.clone();
+        match self.store.read(|c| verifies_with_pin(c, &opening))? {
+            Some(true) => {}
+            Some(false) => {
+                return Err(NodeError::Invalid(format!(
+                    "the charter of team {case_id} is not signed by the key pinned for {opener}: not accepting"
+                )));
+            }
+            None => {
+                return Err(NodeError::Invalid(format!(
+                    "pin {opener}, who opened team {case_id}, before accepting (`liaison peer add`)"
+                )));
+            }
         }
         let body = serde_json::json!({"invitation": invitation.hash});
         self.send(&to, ACCEPTANCE, case_id, body, None, Vec::new())
