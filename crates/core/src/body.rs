@@ -84,6 +84,18 @@ pub(crate) fn optional(field: &str, value: &str, max: usize) -> Result<(), CoreE
     Ok(())
 }
 
+/// A period's bound: an RFC 3339 time or a date (`2026-10-31`).
+pub(crate) fn time_or_date(field: &str, value: &str) -> Result<(), CoreError> {
+    if value.parse::<jiff::Timestamp>().is_ok() || value.parse::<jiff::civil::Date>().is_ok() {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            format!("{field} must be an RFC 3339 time or a date"),
+        ))
+    }
+}
+
 pub(crate) fn bad(field: &str, message: impl Into<String>) -> CoreError {
     CoreError::field(field, FieldProblem::Invalid, message)
 }

@@ -13,7 +13,7 @@ use liaison_proto::{NodeCard, PartyKind};
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
-use crate::body::{bad, need, optional};
+use crate::body::{bad, need, optional, time_or_date};
 use crate::card::{CheckedCard, check_card};
 use crate::envelope::{AttachmentRef, Envelope, MAX_ATTACHMENTS, SignedEnvelope};
 
@@ -102,10 +102,6 @@ pub struct ProductionBody {
     pub text: String,
 }
 
-fn is_time_or_date(s: &str) -> bool {
-    s.parse::<jiff::Timestamp>().is_ok() || s.parse::<jiff::civil::Date>().is_ok()
-}
-
 impl ProductionBody {
     /// Checks the statement against the envelope that carries it: it lists
     /// exactly the envelope's attachments, in order.
@@ -124,14 +120,8 @@ impl ProductionBody {
                 "the files produced must be exactly the envelope's attachments, in order",
             ));
         }
-        for (field, value) in [("period_from", &p.period_from), ("period_to", &p.period_to)] {
-            if !is_time_or_date(value) {
-                return Err(bad(
-                    field,
-                    format!("{field} must be an RFC 3339 time or a date"),
-                ));
-            }
-        }
+        time_or_date("period_from", &p.period_from)?;
+        time_or_date("period_to", &p.period_to)?;
         need("legal_basis", &p.legal_basis, 2_000)?;
         optional("text", &p.text, 20_000)?;
         Ok(p)

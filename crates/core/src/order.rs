@@ -12,7 +12,9 @@ use liaison_proto::CardNotification;
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
-use crate::body::{Authority, bad, check_authority, labelled_enum, need, optional, parse};
+use crate::body::{
+    Authority, bad, check_authority, labelled_enum, need, optional, parse, time_or_date,
+};
 use crate::legal::{DataCategory, OffenceRef};
 
 /// Envelope kind of the notified authority's notices in an order's case.
@@ -56,10 +58,6 @@ pub struct ProductionOrder {
     pub summary_of_facts: String,
 }
 
-fn is_time_or_date(s: &str) -> bool {
-    s.parse::<Timestamp>().is_ok() || s.parse::<jiff::civil::Date>().is_ok()
-}
-
 impl ProductionOrder {
     pub fn check(body: &serde_json::Value) -> Result<ProductionOrder, CoreError> {
         let o: ProductionOrder = parse("production order", body)?;
@@ -83,11 +81,8 @@ impl ProductionOrder {
             need("identifiers", id, 500)?;
         }
         for (field, value) in [("period_from", &o.period_from), ("period_to", &o.period_to)] {
-            if !value.is_empty() && !is_time_or_date(value) {
-                return Err(bad(
-                    field,
-                    format!("{field} must be an RFC 3339 time or a date"),
-                ));
+            if !value.is_empty() {
+                time_or_date(field, value)?;
             }
         }
         crate::offences::OFFENCES

@@ -4,8 +4,8 @@
 //! roster; a party that does not pin every member cannot accept.
 
 use liaison_core::envelope::Envelope;
-use liaison_log::note::{ED25519, NoteSigner};
 use liaison_core::roster::{Membership, Role};
+use liaison_log::note::{ED25519, NoteSigner};
 use liaison_node::Node;
 use liaison_node::attachments::Attaching;
 use serde_json::json;

@@ -39,12 +39,13 @@ const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
     let mut wakers: HashMap<String, std::sync::Arc<tokio::sync::Notify>> = HashMap::new();
     let mut workers = JoinSet::new();
-    let mut listed = tokio::time::Instant::now() - Duration::from_secs(60);
+    // When the peers were last listed (`None`: list them now).
+    let mut listed: Option<tokio::time::Instant> = None;
     loop {
         // Not listed at every round: listing peers per message was a
         // measurable part of the federation path.
-        if listed.elapsed() >= Duration::from_secs(2) {
-            listed = tokio::time::Instant::now();
+        if listed.is_none_or(|at| at.elapsed() >= Duration::from_secs(2)) {
+            listed = Some(tokio::time::Instant::now());
             match node.peers() {
                 Ok(peers) => {
                     for p in peers {
@@ -71,7 +72,7 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
-            _ = node.pinned.notified() => listed = tokio::time::Instant::now() - Duration::from_secs(60),
+            _ = node.pinned.notified() => listed = None,
             _ = shutdown.changed() => break,
         }
     }

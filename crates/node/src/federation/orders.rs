@@ -226,6 +226,10 @@ pub(crate) fn check_production(
     case: &CaseRow,
     created: &str,
 ) -> Result<(), Refusal> {
+    // Only a direct order is notified (a forward is the authority's own).
+    if case.kind != CaseKind::ProductionOrder {
+        return Ok(());
+    }
     let internal = |err: StoreError| refusal(RefusalCode::Internal, err.to_string());
     let created: Timestamp = created
         .parse()
@@ -420,7 +424,9 @@ impl Node {
             return Ok(());
         }
         let id = case.id.clone();
-        let state = self.disclosure(&id)?.unwrap_or(Disclosure::NotRequired);
+        let state = self
+            .store
+            .read(|c| disclosure_at(c, case, Timestamp::now()))?;
         let conflict = |m: String| Err(NodeError::Store(StoreError::Conflict(m)));
         match state {
             Disclosure::NotRequired | Disclosure::Cleared { .. } => Ok(()),

@@ -422,28 +422,21 @@ impl Node {
                 "the thread of {case_id} went to {to} already"
             ))));
         }
-        let envelopes: Vec<String> = rows
-            .iter()
-            .filter(|r| r.kind != THREAD)
-            .map(|r| r.signed_json.clone())
-            .take(MAX_THREAD)
-            .collect();
-        let mut senders: Vec<String> = rows.iter().map(|r| r.sender.clone()).collect();
-        senders.sort();
+        let mut senders: Vec<&str> = rows.iter().map(|r| r.sender.as_str()).collect();
+        senders.sort_unstable();
         senders.dedup();
         let mut cards = Vec::new();
-        for s in &senders {
+        for s in senders {
             if let Some(card) = self.card_of(s)? {
                 cards.push(card);
             }
         }
         // Only what this node can vouch for goes: envelopes of senders it pins.
-        let known: Vec<&str> = cards.iter().map(|c| c.party.as_str()).collect();
-        let envelopes: Vec<String> = envelopes
-            .into_iter()
-            .zip(rows.iter().filter(|r| r.kind != THREAD))
-            .filter(|(_, r)| known.contains(&r.sender.as_str()))
-            .map(|(e, _)| e)
+        let envelopes: Vec<String> = rows
+            .iter()
+            .filter(|r| r.kind != THREAD && cards.iter().any(|c| c.party == r.sender))
+            .map(|r| r.signed_json.clone())
+            .take(MAX_THREAD)
             .collect();
         let body = serde_json::to_value(ThreadBody { envelopes, cards })
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
