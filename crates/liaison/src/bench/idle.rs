@@ -1,5 +1,5 @@
 //! `liaison bench idle`: resident memory of `liaison serve` when idle (a
-//! fresh node, then after a few requests) and of the seeded demo (three
+//! fresh node, then after a few requests) and of the seeded demo (five
 //! nodes in one process), beside medallion 3.0.0 idle in the same run.
 
 use super::report::{Report, say};
@@ -127,7 +127,7 @@ pub async fn idle(dir: Option<&Path>) -> Result<Report, CliError> {
     ));
     drop(serve);
 
-    // The seeded demo: three nodes, every kind of case, in one process.
+    // The seeded demo: five nodes, every kind of case, in one process.
     let base = free_port()?.saturating_sub(10).max(20_000);
     let mut demo = Running(
         Command::new(&exe)
@@ -160,7 +160,7 @@ pub async fn idle(dir: Option<&Path>) -> Result<Report, CliError> {
     tokio::time::sleep(settle).await;
     let (rss, peak) = memory_mib(demo.0.id())?;
     rows.push((
-        "liaison demo: us, ru and the witness seeded, one process, idle".into(),
+        "liaison demo: five nodes (us, ru, us-isp, ru-isp, ngo) seeded, one process, idle".into(),
         rss,
         peak,
     ));
