@@ -176,6 +176,9 @@ pub struct DeliverySection {
     pub alert_after_secs: u64,
     /// Most envelopes sent to a peer in one request.
     pub batch: u32,
+    /// A peer's delivery worker (and its connection) ends after its stream
+    /// has been empty this long; the next envelope starts another.
+    pub idle_worker_secs: u64,
 }
 
 impl Default for DeliverySection {
@@ -184,6 +187,7 @@ impl Default for DeliverySection {
             max_backoff_secs: 60,
             alert_after_secs: 900,
             batch: 256,
+            idle_worker_secs: 30,
         }
     }
 }

@@ -173,9 +173,11 @@ pub struct Node {
     /// Wakes delivery workers when this process queues an envelope.
     pub(crate) wake: Arc<tokio::sync::Notify>,
     /// Wakes the delivery supervisor when this process pins a peer (a
-    /// stored permit: a pin made while it lists peers is not missed; it
-    /// also looks every two seconds, for pins made by another process).
+    /// stored permit: a pin made while it looks at the outbox is not
+    /// missed).
     pub(crate) pinned: Arc<tokio::sync::Notify>,
+    /// Delivery workers running (one per peer with something to send).
+    pub(crate) delivering: Arc<std::sync::atomic::AtomicUsize>,
     /// Receipts issued but not yet stored (they are stored in the
     /// background), so a quick redelivery still gets the original one.
     pub(crate) issued: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
@@ -324,6 +326,7 @@ impl Node {
             tls,
             wake: Arc::new(tokio::sync::Notify::new()),
             pinned: Arc::new(tokio::sync::Notify::new()),
+            delivering: Arc::default(),
             issued: Default::default(),
             hash_index: Default::default(),
             hash_sync: Arc::new(content::HashSync::new()),
@@ -431,6 +434,12 @@ impl Node {
     }
 
     /// Every pinned peer, with its checked card.
+    /// Delivery workers running in this process: one per peer with
+    /// envelopes to send, none for the quiet ones.
+    pub fn delivery_workers(&self) -> usize {
+        self.delivering.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn peers(&self) -> Result<Vec<CheckedCard>, NodeError> {
         let rows = self.store.read(liaison_store::peers::all)?;
         rows.iter().map(checked_from_row).collect()

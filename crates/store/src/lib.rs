@@ -36,6 +36,7 @@ pub use writer::{Committed, Deferred, WriteTx};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use liaison_log::note::NoteSigner;
 
@@ -52,6 +53,11 @@ impl Default for WriterOptions {
 }
 
 /// A handle to a node's database. Cheap to clone.
+/// Most idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+/// An idle read connection unused this long is closed.
+const READER_IDLE: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -59,7 +65,9 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    readers: Mutex<Vec<Connection>>,
+    /// Idle read connections with when each was last used, the most
+    /// recent last.
+    readers: Mutex<Vec<(Connection, Instant)>>,
     writer: writer::WriterHandle,
     log_signer: NoteSigner,
     checkpoint_cache: Mutex<Option<(LogHead, Arc<str>)>>,
@@ -125,18 +133,23 @@ impl Store {
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let conn = match self.lock_readers().pop() {
-            Some(c) => c,
+            Some((c, _)) => c,
             None => db::open_reader(&self.inner.path)?,
         };
         let result = f(&conn);
+        let now = Instant::now();
         let mut pool = self.lock_readers();
-        if pool.len() < 8 {
-            pool.push(conn);
+        // A connection holds its page cache and prepared statements: those
+        // not needed for a while are closed (the pool is used last in,
+        // first out, so under light use one connection serves).
+        pool.retain(|(_, used)| now.duration_since(*used) < READER_IDLE);
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push((conn, now));
         }
         result
     }
 
-    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<(Connection, Instant)>> {
         // A poisoned pool only means a reader panicked mid-query; the
         // connections themselves are still usable.
         self.inner

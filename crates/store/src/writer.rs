@@ -136,11 +136,32 @@ pub(crate) fn spawn(conn: Connection, options: WriterOptions) -> Result<WriterHa
     Ok(WriterHandle { jobs })
 }
 
+/// How long the writer waits without work before giving back its cache.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, options: WriterOptions) {
     let mut frontier: Option<Frontier> = None;
     let max = options.max_batch.max(1);
+    // Whether the page cache was given back since the last batch.
+    let mut shrunk = true;
     // Ends when every Store handle (and so every sender) is gone.
-    while let Ok(first) = rx.recv() {
+    loop {
+        let first = match rx.recv_timeout(IDLE) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if !shrunk {
+                    // An idle node gives its cache back; it is refilled
+                    // from the file (likely in the OS cache) when needed.
+                    if let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
+                        tracing::debug!("shrinking the writer's cache: {e}");
+                    }
+                    shrunk = true;
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        shrunk = false;
         let mut jobs = vec![first];
         while jobs.len() < max {
             match rx.try_recv() {

@@ -171,6 +171,9 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
         .map(|p| memory_mib(*p).map(|(rss, _)| rss))
         .collect::<Result<_, _>>()?;
     let (pss, anon): (Vec<f64>, Vec<f64>) = pids.iter().map(|p| shared_and_own_mib(*p)).unzip();
+    // The witness is started last: the parties' figures without it.
+    let witness_idle = idle.last().copied().unwrap_or(0.0);
+    let (parties_idle_max, _) = max_and_median(idle[..parties].to_vec());
 
     // One broadcast: a glossary proposal from the first party to every other.
     let first = &handles[0];
@@ -255,6 +258,11 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
     report.figure("directory_converged_ms", directory_ms);
     report.figure("idle_rss_bytes_max", (idle_max * mib) as u64);
     report.figure("idle_rss_bytes_median", (idle_median * mib) as u64);
+    report.figure(
+        "idle_rss_bytes_max_parties",
+        (parties_idle_max * mib) as u64,
+    );
+    report.figure("idle_rss_bytes_witness", (witness_idle * mib) as u64);
     report.figure("idle_pss_bytes_max", (pss_max * mib) as u64);
     report.figure("idle_pss_bytes_median", (pss_median * mib) as u64);
     report.figure("idle_anonymous_bytes_max", (anon_max * mib) as u64);
@@ -280,6 +288,10 @@ pub async fn network(dir: Option<&Path>, parties: usize) -> Result<Report, CliEr
     say!(
         report,
         "| resident memory per node, idle (max / median) | {idle_max:.1} / {idle_median:.1} MiB |"
+    );
+    say!(
+        report,
+        "| resident memory, idle: the parties' max / the witness | {parties_idle_max:.1} / {witness_idle:.1} MiB |"
     );
     say!(
         report,

@@ -537,3 +537,40 @@ async fn cli_cases_work_without_serve_and_are_delivered_once_it_runs() {
     us_serve.terminate();
     ru_serve.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_workers_run_only_while_a_peer_has_something_to_send() {
+    let quick = |c: &mut liaison_node::Config| c.delivery.idle_worker_secs = 1;
+    let net = Net::of(vec![
+        crate::kit::party("us").config(quick),
+        crate::kit::party("ru"),
+        crate::kit::party("de"),
+        crate::kit::party("fr"),
+    ])
+    .await;
+    let us = &net["us"].node;
+    // Pinned to three parties, nothing to send: no worker.
+    assert_eq!(us.delivery_workers(), 0);
+    for to in ["ru", "de"] {
+        us.open_case(to, "note", note("to two of three"))
+            .await
+            .unwrap();
+    }
+    wait_until(10, "both delivered", || {
+        count(us, "outbox WHERE state = 'delivered'") == 2
+    })
+    .await;
+    assert!(
+        (1..=2).contains(&us.delivery_workers()),
+        "{} workers for two peers",
+        us.delivery_workers()
+    );
+    // Drained and idle: the workers end.
+    wait_until(10, "idle workers ended", || us.delivery_workers() == 0).await;
+    // And start again for the next envelope.
+    us.open_case("fr", "note", note("later")).await.unwrap();
+    wait_until(10, "delivered after the workers ended", || {
+        count(us, "outbox WHERE state = 'delivered'") == 3
+    })
+    .await;
+}

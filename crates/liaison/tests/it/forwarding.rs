@@ -494,5 +494,7 @@ async fn an_emergency_goes_from_one_duty_officer_to_the_other_and_on_to_the_prov
     .await;
     let ack = &isp.case_detail(&exec).unwrap().deadlines[0];
     let secs = deadline_secs(ack);
-    assert!(secs >= 2 * 24 * 3600, "{ack:?}");
+    // Two business days: from whatever hour the test runs, over a day of
+    // wall clock (the emergency timers here are seconds).
+    assert!(secs > 24 * 3600, "{ack:?}");
 }

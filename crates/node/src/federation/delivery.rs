@@ -14,7 +14,10 @@ use liaison_log::hash::leaf_hash;
 use liaison_log::proof::TlogProof;
 use liaison_proto::NodeRole;
 use liaison_store::federation::{self as db, OutboxItem};
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::envelopes::now_ms;
@@ -24,55 +27,67 @@ const FIRST_BACKOFF_MS: u64 = 250;
 /// How often the node looks for peers with envelopes pending (queued by
 /// another process, like the CLI, or due again) to wake their workers.
 const POLL: Duration = Duration::from_millis(250);
-/// How long an idle worker waits when nothing wakes it (a safety net: the
-/// watch wakes it as soon as its peer has something pending).
-const IDLE: Duration = Duration::from_secs(30);
+/// The shortest time between two looks at the outbox when envelopes are
+/// being queued.
+const WAKE_GAP: Duration = Duration::from_millis(20);
 /// Most bytes of envelopes in one request.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// Runs a delivery worker for every pinned party until `shutdown`; picks up
-/// peers pinned while running.
-/// Idle workers cost nothing: one watch a node looks at every [`POLL`]
-/// (the peers with something pending, through a partial index) wakes just
-/// their workers, so a node pinned to many parties does not query the
-/// outbox once per peer and poll.
+/// Runs, until `shutdown`, a delivery worker for each pinned party that has
+/// envelopes pending, and only for those: a worker exits once its peer's
+/// stream has been drained and idle for `delivery.idle_worker_secs`, so a node pinned to
+/// many parties holds no task, client or connection for the quiet ones.
+/// One watch a node looks at every [`POLL`] (the peers with something
+/// pending, through a partial index), and at once when something is queued,
+/// starts the workers that are missing and wakes those that run.
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
-    let mut wakers: HashMap<String, std::sync::Arc<tokio::sync::Notify>> = HashMap::new();
+    let mut wakers: HashMap<String, Arc<Notify>> = HashMap::new();
+    let mut parties: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut workers = JoinSet::new();
-    // When the peers were last listed (`None`: list them now).
-    let mut listed: Option<tokio::time::Instant> = None;
     loop {
-        // Not listed at every round: listing peers per message was a
-        // measurable part of the federation path.
-        if listed.is_none_or(|at| at.elapsed() >= Duration::from_secs(2)) {
-            listed = Some(tokio::time::Instant::now());
-            match node.peers() {
-                Ok(peers) => {
-                    for p in peers {
-                        let party = p.party.to_string();
-                        if p.card.role == NodeRole::Party && !wakers.contains_key(&party) {
-                            let waker = std::sync::Arc::new(tokio::sync::Notify::new());
-                            wakers.insert(party.clone(), waker.clone());
-                            workers.spawn(deliver_to(node.clone(), party, waker, shutdown.clone()));
-                        }
-                    }
-                }
-                Err(e) => tracing::error!("cannot list peers for delivery: {e}"),
-            }
-        }
+        let looked = tokio::time::Instant::now();
         match node.store.read(db::peers_with_pending) {
             Ok(pending) => {
                 for peer in pending {
                     if let Some(w) = wakers.get(&peer) {
                         w.notify_one();
+                        continue;
                     }
+                    match node.peer(&peer) {
+                        Ok(Some(card)) if card.card.role == NodeRole::Party => {}
+                        Ok(_) => continue,
+                        Err(e) => {
+                            tracing::error!(peer = %peer, "delivery: {e}");
+                            continue;
+                        }
+                    }
+                    let waker = Arc::new(Notify::new());
+                    let worker =
+                        deliver_to(node.clone(), peer.clone(), waker.clone(), shutdown.clone());
+                    parties.insert(workers.spawn(worker).id(), peer.clone());
+                    wakers.insert(peer, waker);
                 }
             }
             Err(e) => tracing::error!("cannot read the outbox: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
-            _ = node.pinned.notified() => listed = None,
+            _ = node.wake.notified() => {
+                // Woken per envelope queued: running workers are woken
+                // directly, so looking for missing ones once per
+                // WAKE_GAP is enough.
+                tokio::time::sleep_until(looked + WAKE_GAP).await;
+            }
+            _ = node.pinned.notified() => {}
+            Some(done) = workers.join_next_with_id() => {
+                let id = match &done {
+                    Ok((id, ())) => *id,
+                    Err(e) => e.id(),
+                };
+                if let Some(peer) = parties.remove(&id) {
+                    wakers.remove(&peer);
+                }
+            }
             _ = shutdown.changed() => break,
         }
     }
@@ -88,23 +103,33 @@ fn backoff_ms(node: &Node, attempts: i64) -> i64 {
 async fn deliver_to(
     node: Node,
     party: String,
-    waker: std::sync::Arc<tokio::sync::Notify>,
+    waker: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut client: Option<([u8; 32], reqwest::Client)> = None;
     let mut stream = Stream::default();
+    let linger = Duration::from_secs(node.config.delivery.idle_worker_secs.max(1));
+    let _running = Running::count(&node.delivering);
     while !*shutdown.borrow() {
         let wait = match deliver_once(&node, &party, &mut client, &mut stream).await {
-            Ok(Some(wait)) => wait,
-            Ok(None) => Duration::ZERO,
+            Ok(Step::Next) => continue,
+            Ok(Step::Wait(wait)) => wait,
+            Ok(Step::Drained) => {
+                // Kept a while for what follows (its connection too), then
+                // gone: the watch starts a worker again when needed.
+                tokio::select! {
+                    _ = tokio::time::sleep(linger) => break,
+                    _ = node.wake.notified() => {}
+                    _ = waker.notified() => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
             Err(e) => {
                 tracing::error!(peer = %party, "delivery: {e}");
                 Duration::from_secs(1)
             }
         };
-        if wait.is_zero() {
-            continue;
-        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = node.wake.notified() => {}
@@ -115,6 +140,32 @@ async fn deliver_to(
     if let Err(e) = stream.settled().await {
         tracing::error!(peer = %party, "delivery: {e}");
     }
+}
+
+/// Counts a running worker for as long as it lives.
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn count(workers: &Arc<AtomicUsize>) -> Running {
+        workers.fetch_add(1, Ordering::Relaxed);
+        Running(workers.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a worker does after one step.
+enum Step {
+    /// Go on at once.
+    Next,
+    /// Wait this long (or until woken).
+    Wait(Duration),
+    /// Nothing is pending and every answer is written.
+    Drained,
 }
 
 /// A worker's place in its peer's stream. The next batch is sent as soon as
@@ -153,17 +204,17 @@ impl Stream {
     }
 }
 
-/// One step: sends the next batch if one is due. Returns how long to wait
-/// before the next step (`None`: go on at once).
+/// One step: sends the next batch if one is due.
 async fn deliver_once(
     node: &Node,
     party: &str,
     client: &mut Option<([u8; 32], reqwest::Client)>,
     stream: &mut Stream,
-) -> Result<Option<Duration>, NodeError> {
+) -> Result<Step, NodeError> {
     let Some(card) = node.peer(party)? else {
+        // No longer pinned: nothing more goes to it.
         stream.settled().await?;
-        return Ok(Some(Duration::from_secs(2)));
+        return Ok(Step::Drained);
     };
     let batch_size = node.config.delivery.batch.clamp(1, 4096) as usize;
     if stream.retry_at.is_some_and(|at| now_ms() >= at) {
@@ -179,16 +230,16 @@ async fn deliver_once(
         if stream.settling.is_some() {
             stream.settled().await?;
             stream.answered_to = 0;
-            return Ok(None);
+            return Ok(Step::Next);
         }
         // Nothing pending: the watch wakes this worker when there is.
-        return Ok(Some(IDLE));
+        return Ok(Step::Drained);
     }
     let now = now_ms();
     raise_overdue(node, &batch, now).await?;
     let due_in = batch[0].next_attempt_ms - now;
     if due_in > 0 {
-        return Ok(Some(Duration::from_millis(due_in as u64).min(POLL)));
+        return Ok(Step::Wait(Duration::from_millis(due_in as u64).min(POLL)));
     }
     let mut bytes = 0;
     batch.retain(|item| {
@@ -245,7 +296,7 @@ async fn deliver_once(
                     async move { settle(&node, peer, updates).await },
                 ));
             }
-            Ok(None)
+            Ok(Step::Next)
         }
         Err(error) => {
             stream.answered_to = 0;
@@ -256,7 +307,7 @@ async fn deliver_once(
             node.store
                 .write(move |tx| db::mark_attempt_failed(tx.conn(), seq, &error, next))
                 .await?;
-            Ok(None)
+            Ok(Step::Next)
         }
     }
 }
