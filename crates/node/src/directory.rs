@@ -24,8 +24,13 @@ use crate::{Node, NodeError, now_rfc3339};
 
 /// The most bytes of a peer's directory answer read.
 pub const MAX_DIRECTORY_BYTES: usize = 16 * 1024 * 1024;
-/// The most records served or taken in one answer.
+/// The most records listed, or taken from one answer.
 pub const MAX_RECORDS: usize = 20_000;
+/// The most records served in one answer: a peer fetches page after page,
+/// so that neither side builds a whole directory in memory at once.
+pub const PAGE_RECORDS: usize = 128;
+/// The most pages fetched from one peer in one round.
+const MAX_PAGES: usize = MAX_RECORDS / PAGE_RECORDS;
 
 /// A party as the directory shows it: its latest entry and its history.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -159,7 +164,7 @@ impl Node {
     /// so the cursor never passes it), and the records of others as
     /// verified here.
     pub fn directory_records(&self, after: u64) -> Result<DirectoryPage, NodeError> {
-        let rows = self.store.read(|c| db::after(c, after, MAX_RECORDS))?;
+        let rows = self.store.read(|c| db::after(c, after, PAGE_RECORDS))?;
         let cosigned = self.store.read(fed::cosignatures)?;
         let mut page = DirectoryPage {
             records: Vec::with_capacity(rows.len()),
@@ -297,16 +302,28 @@ impl Node {
         let mut report = SyncReport::default();
         for peer in peers {
             let party = peer.party.to_string();
-            match self.fetch_directory(peer).await {
-                Ok(page) => {
-                    report.fetched += page.records.len();
-                    let (added, refused) = self
-                        .take_page(&party, page.records, Some(page.next))
-                        .await?;
-                    report.added += added;
-                    report.refused += refused;
+            let mut last_next = None;
+            for _ in 0..MAX_PAGES {
+                match self.fetch_directory(peer).await {
+                    Ok(page) => {
+                        let (taken, after) = (page.records.len(), page.next);
+                        report.fetched += taken;
+                        let (added, refused) =
+                            self.take_page(&party, page.records, Some(after)).await?;
+                        report.added += added;
+                        report.refused += refused;
+                        // A short page is the end of what the peer has now; a
+                        // cursor that does not move ends the round too.
+                        if taken < PAGE_RECORDS || last_next.is_some_and(|n| after <= n) {
+                            break;
+                        }
+                        last_next = Some(after);
+                    }
+                    Err(e) => {
+                        report.unreachable.push(format!("{party}: {e}"));
+                        break;
+                    }
                 }
-                Err(e) => report.unreachable.push(format!("{party}: {e}")),
             }
         }
         Ok(report)

@@ -64,6 +64,14 @@ impl Broadcast {
         self.0.is_empty()
     }
 
+    /// Whom the messages go to.
+    pub(crate) fn recipients(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(signed, _, _)| signed.envelope.recipient.clone())
+            .collect()
+    }
+
     /// Appends each envelope to the log, stores it and queues it for
     /// delivery, inside the caller's write job.
     pub(crate) fn commit(self, tx: &mut WriteTx<'_>, now: &str) -> Result<(), StoreError> {

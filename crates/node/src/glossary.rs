@@ -237,6 +237,7 @@ impl Node {
                 "no party is pinned: a glossary change needs someone to agree with".into(),
             ));
         }
+        let recipients = envelopes.recipients();
         let created = now_rfc3339();
         let row = GlossaryEventRow {
             event_id: body.event_id().to_owned(),
@@ -259,7 +260,7 @@ impl Node {
                 Ok(())
             })
             .await?;
-        self.wake.notify_waiters();
+        self.wake.queued(recipients.iter().map(String::as_str));
         Ok(event_id)
     }
 }

@@ -35,6 +35,7 @@ pub mod throttle;
 pub mod tls;
 pub mod users;
 pub mod verify;
+mod wake;
 pub mod wire;
 pub mod workers;
 
@@ -170,8 +171,8 @@ pub struct Node {
     store: Store,
     cosigner: Option<NoteSigner>,
     tls: Arc<tls::TlsIdentity>,
-    /// Wakes delivery workers when this process queues an envelope.
-    pub(crate) wake: Arc<tokio::sync::Notify>,
+    /// Tells the delivery supervisor for whom this process queued envelopes.
+    pub(crate) wake: Arc<wake::OutboxWake>,
     /// Wakes the delivery supervisor when this process pins a peer (a
     /// stored permit: a pin made while it looks at the outbox is not
     /// missed).
@@ -324,7 +325,7 @@ impl Node {
             store,
             cosigner,
             tls,
-            wake: Arc::new(tokio::sync::Notify::new()),
+            wake: Arc::new(wake::OutboxWake::default()),
             pinned: Arc::new(tokio::sync::Notify::new()),
             delivering: Arc::default(),
             issued: Default::default(),
@@ -429,7 +430,6 @@ impl Node {
             .value;
         // Delivery workers start for a new peer at once.
         self.pinned.notify_one();
-        self.wake.notify_waiters();
         Ok((checked, outcome))
     }
 

@@ -56,7 +56,7 @@ impl Default for WriterOptions {
 /// Most idle read connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 /// An idle read connection unused this long is closed.
-const READER_IDLE: Duration = Duration::from_secs(10);
+const READER_IDLE: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Store {

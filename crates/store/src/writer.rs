@@ -137,7 +137,7 @@ pub(crate) fn spawn(conn: Connection, options: WriterOptions) -> Result<WriterHa
 }
 
 /// How long the writer waits without work before giving back its cache.
-const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+const IDLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn run(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, options: WriterOptions) {
     let mut frontier: Option<Frontier> = None;

@@ -299,3 +299,65 @@ async fn twelve_parties_converge_on_a_broadcast_and_a_directory_update() {
         assert_clean_audit(&net[code].node).await;
     }
 }
+
+/// Every record a node holds, page after page.
+fn all_records(node: &Node) -> Vec<DirectoryRecord> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = node.directory_records(after).unwrap();
+        let short = page.records.len() < liaison_node::directory::PAGE_RECORDS;
+        out.extend(page.records);
+        if short || page.next == after {
+            return out;
+        }
+        after = page.next;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_larger_than_one_answer_comes_over_in_one_round() {
+    let net = Net::of(vec![
+        party("us").config(|c| {
+            kind_of("authority", "US")(c);
+            quick(c);
+        }),
+        party("ru").config(|c| {
+            kind_of("authority", "RU")(c);
+            quick(c);
+        }),
+        witness("wit").config(quick),
+    ])
+    .await;
+    let (us, ru) = (&net["us"].node, &net["ru"].node);
+    let page = liaison_node::directory::PAGE_RECORDS;
+    let changes = page + 10;
+    for i in 0..changes {
+        assert!(
+            us.publish_directory(Some(contacts(&format!("+1 202 555 {i:04}"))))
+                .await
+                .unwrap()
+        );
+    }
+    // The card's entry at serve start, then every change.
+    wait_until(
+        20,
+        "every entry proved against a cosigned checkpoint",
+        || all_records(us).len() > changes,
+    )
+    .await;
+    assert_eq!(us.directory_records(0).unwrap().records.len(), page);
+
+    let report = ru.sync_directory().await.unwrap();
+    assert!(report.added > changes, "{report:?}");
+    assert_eq!(report.refused, 0, "{report:?}");
+    let listing = ru.directory().unwrap();
+    let entry = listing.iter().find(|l| l.party == "us").unwrap();
+    assert_eq!(entry.versions, changes + 1);
+    assert_eq!(
+        entry.entry.contacts,
+        contacts(&format!("+1 202 555 {:04}", changes - 1))
+    );
+    let again = ru.sync_directory().await.unwrap();
+    assert_eq!((again.fetched, again.added), (0, 0), "{again:?}");
+}

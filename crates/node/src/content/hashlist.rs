@@ -407,6 +407,7 @@ impl Node {
                 Some(parties) => self.sign_for_listed(parties, HASH_LIST, &case_id, &value)?,
             });
         }
+        let recipients: Vec<String> = envelopes.iter().flat_map(|e| e.recipients()).collect();
         let committed = self
             .store
             .write(move |tx| {
@@ -419,7 +420,7 @@ impl Node {
             })
             .await?;
         self.drop_from_index(&committed.value);
-        self.wake.notify_waiters();
+        self.wake.queued(recipients.iter().map(String::as_str));
         Ok(())
     }
 

@@ -27,9 +27,6 @@ const FIRST_BACKOFF_MS: u64 = 250;
 /// How often the node looks for peers with envelopes pending (queued by
 /// another process, like the CLI, or due again) to wake their workers.
 const POLL: Duration = Duration::from_millis(250);
-/// The shortest time between two looks at the outbox when envelopes are
-/// being queued.
-const WAKE_GAP: Duration = Duration::from_millis(20);
 /// Most bytes of envelopes in one request.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
@@ -37,48 +34,51 @@ const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// envelopes pending, and only for those: a worker exits once its peer's
 /// stream has been drained and idle for `delivery.idle_worker_secs`, so a node pinned to
 /// many parties holds no task, client or connection for the quiet ones.
-/// One watch a node looks at every [`POLL`] (the peers with something
-/// pending, through a partial index), and at once when something is queued,
-/// starts the workers that are missing and wakes those that run.
+/// What this process queues names its recipients ([`OutboxWake`]), whose
+/// workers are woken or started at once; every [`POLL`], and when a peer is
+/// pinned or a worker ends, the outbox itself says who has something
+/// pending (through a partial index): envelopes queued by another process,
+/// like the CLI, or due again.
+///
+/// [`OutboxWake`]: crate::wake::OutboxWake
 pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
     let mut wakers: HashMap<String, Arc<Notify>> = HashMap::new();
     let mut parties: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut workers = JoinSet::new();
+    let mut look_at_outbox = true;
+    let mut next_poll = tokio::time::Instant::now();
     loop {
-        let looked = tokio::time::Instant::now();
-        match node.store.read(db::peers_with_pending) {
-            Ok(pending) => {
-                for peer in pending {
-                    if let Some(w) = wakers.get(&peer) {
-                        w.notify_one();
-                        continue;
-                    }
-                    match node.peer(&peer) {
-                        Ok(Some(card)) if card.card.role == NodeRole::Party => {}
-                        Ok(_) => continue,
-                        Err(e) => {
-                            tracing::error!(peer = %peer, "delivery: {e}");
-                            continue;
-                        }
-                    }
-                    let waker = Arc::new(Notify::new());
-                    let worker =
-                        deliver_to(node.clone(), peer.clone(), waker.clone(), shutdown.clone());
-                    parties.insert(workers.spawn(worker).id(), peer.clone());
-                    wakers.insert(peer, waker);
+        let mut due = node.wake.take();
+        if look_at_outbox {
+            next_poll = tokio::time::Instant::now() + POLL;
+            match node.store.read(db::peers_with_pending) {
+                Ok(pending) => due.extend(pending),
+                Err(e) => tracing::error!("cannot read the outbox: {e}"),
+            }
+        }
+        for peer in due {
+            if let Some(w) = wakers.get(&peer) {
+                w.notify_one();
+                continue;
+            }
+            match node.peer(&peer) {
+                Ok(Some(card)) if card.card.role == NodeRole::Party => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::error!(peer = %peer, "delivery: {e}");
+                    continue;
                 }
             }
-            Err(e) => tracing::error!("cannot read the outbox: {e}"),
+            let waker = Arc::new(Notify::new());
+            let worker = deliver_to(node.clone(), peer.clone(), waker.clone(), shutdown.clone());
+            parties.insert(workers.spawn(worker).id(), peer.clone());
+            wakers.insert(peer, waker);
         }
+        look_at_outbox = false;
         tokio::select! {
-            _ = tokio::time::sleep(POLL) => {}
-            _ = node.wake.notified() => {
-                // Woken per envelope queued: running workers are woken
-                // directly, so looking for missing ones once per
-                // WAKE_GAP is enough.
-                tokio::time::sleep_until(looked + WAKE_GAP).await;
-            }
-            _ = node.pinned.notified() => {}
+            _ = tokio::time::sleep_until(next_poll) => look_at_outbox = true,
+            _ = node.wake.notified() => {}
+            _ = node.pinned.notified() => look_at_outbox = true,
             Some(done) = workers.join_next_with_id() => {
                 let id = match &done {
                     Ok((id, ())) => *id,
@@ -87,6 +87,8 @@ pub async fn run(node: Node, mut shutdown: watch::Receiver<bool>) {
                 if let Some(peer) = parties.remove(&id) {
                     wakers.remove(&peer);
                 }
+                // What was queued while it was ending is not lost.
+                look_at_outbox = true;
             }
             _ = shutdown.changed() => break,
         }
@@ -119,7 +121,6 @@ async fn deliver_to(
                 // gone: the watch starts a worker again when needed.
                 tokio::select! {
                     _ = tokio::time::sleep(linger) => break,
-                    _ = node.wake.notified() => {}
                     _ = waker.notified() => {}
                     _ = shutdown.changed() => {}
                 }
@@ -132,7 +133,6 @@ async fn deliver_to(
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = node.wake.notified() => {}
             _ = waker.notified() => {}
             _ = shutdown.changed() => {}
         }

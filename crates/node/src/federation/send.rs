@@ -414,7 +414,7 @@ impl Node {
                 })
             })
             .await?;
-        self.wake.notify_waiters();
+        self.wake.queued(to.iter().map(String::as_str));
         Ok(committed.value)
     }
 }
