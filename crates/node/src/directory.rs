@@ -28,7 +28,7 @@ pub const MAX_DIRECTORY_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_RECORDS: usize = 20_000;
 /// The most records served in one answer: a peer fetches page after page,
 /// so that neither side builds a whole directory in memory at once.
-pub const PAGE_RECORDS: usize = 128;
+pub const PAGE_RECORDS: usize = 256;
 /// The most pages fetched from one peer in one round.
 const MAX_PAGES: usize = MAX_RECORDS / PAGE_RECORDS;
 
