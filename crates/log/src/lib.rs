@@ -14,6 +14,7 @@
 
 pub mod checkpoint;
 pub mod hash;
+pub mod mldsa;
 pub mod note;
 pub mod proof;
 pub mod tiles;
