@@ -38,9 +38,9 @@ async fn proved(node: &Node, entries: usize) -> Vec<DirectoryRecord> {
     node.directory_records(0).unwrap().records
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn entries_verify_from_any_holder_against_a_pinned_witness() {
-    let net = Net::of(vec![
+/// Two authorities and a witness, with fast cosigning.
+async fn us_ru_and_a_witness() -> Net {
+    Net::of(vec![
         party("us").config(|c| {
             kind_of("authority", "US")(c);
             quick(c);
@@ -51,7 +51,12 @@ async fn entries_verify_from_any_holder_against_a_pinned_witness() {
         }),
         witness("wit").config(quick),
     ])
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_verify_from_any_holder_against_a_pinned_witness() {
+    let net = us_ru_and_a_witness().await;
     let (us, ru) = (&net["us"].node, &net["ru"].node);
     // Serving published a first entry (the card, no contacts yet); now the contacts.
     assert!(
@@ -317,18 +322,7 @@ fn all_records(node: &Node) -> Vec<DirectoryRecord> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_directory_larger_than_one_answer_comes_over_in_one_round() {
-    let net = Net::of(vec![
-        party("us").config(|c| {
-            kind_of("authority", "US")(c);
-            quick(c);
-        }),
-        party("ru").config(|c| {
-            kind_of("authority", "RU")(c);
-            quick(c);
-        }),
-        witness("wit").config(quick),
-    ])
-    .await;
+    let net = us_ru_and_a_witness().await;
     let (us, ru) = (&net["us"].node, &net["ru"].node);
     let page = liaison_node::directory::PAGE_RECORDS;
     let changes = page + 10;
