@@ -62,38 +62,36 @@ impl Node {
         let mut fresh: Vec<Fresh> = Vec::new();
         let mut rejections: Vec<Rejection> = Vec::new();
         let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
-        // Signature checks dominate the cost: spread them over the cores.
+        // Signature checks dominate the cost: spread them over the cores,
+        // on the runtime's few blocking threads (not new threads per
+        // request: each thread that ever ran keeps an allocator arena).
         let prechecked = {
-            let peer = peer.clone();
             let here = self.here()?;
-            tokio::task::spawn_blocking(move || {
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-                let chunk = request.envelopes.len().div_ceil(threads).max(1);
-                let checks: Vec<Vec<_>> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = request
-                        .envelopes
-                        .chunks(chunk)
-                        .map(|part| {
-                            scope.spawn(|| {
-                                part.iter()
-                                    .map(|e| Node::precheck(&peer, &here, e).map(|c| prepare(e, c)))
-                                    .collect::<Vec<_>>()
-                            })
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let chunk = request.envelopes.len().div_ceil(cores).max(1);
+            let mut envelopes = request.envelopes;
+            let mut parts = Vec::new();
+            while !envelopes.is_empty() {
+                let rest = envelopes.split_off(chunk.min(envelopes.len()));
+                let part = std::mem::replace(&mut envelopes, rest);
+                let (peer, here) = (peer.clone(), here.clone());
+                parts.push(tokio::task::spawn_blocking(move || {
+                    part.into_iter()
+                        .map(|e| {
+                            let check = Node::precheck(&peer, &here, &e).map(|c| prepare(&e, c));
+                            (e, check)
                         })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_default())
-                        .collect()
-                });
-                request
-                    .envelopes
-                    .into_iter()
-                    .zip(checks.into_iter().flatten())
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| NodeError::Invalid(format!("envelope checks failed: {e}")))?
+                        .collect::<Vec<_>>()
+                }));
+            }
+            let mut checked = Vec::with_capacity(results.len());
+            for part in parts {
+                checked.extend(
+                    part.await
+                        .map_err(|e| NodeError::Invalid(format!("envelope checks failed: {e}")))?,
+                );
+            }
+            checked
         };
         if prechecked.len() != results.len() {
             return Err(NodeError::Invalid(
