@@ -16,9 +16,6 @@ use clap::Parser as _;
 use crate::cli::Cli;
 use crate::error::CliError;
 
-/// Threads for blocking work beside the runtime's workers.
-const BLOCKING_THREADS: usize = 4;
-
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -35,10 +32,6 @@ fn main() {
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Blocking work (directory pages, signature checks of a delivery)
-        // waits its turn rather than growing the process: every thread
-        // that ever ran keeps an allocator arena of its own.
-        .max_blocking_threads(BLOCKING_THREADS)
         .build()
     {
         Ok(rt) => rt,

@@ -302,11 +302,21 @@ impl Node {
         let mut report = SyncReport::default();
         for peer in peers {
             let party = peer.party.to_string();
-            let mut last_next = None;
+            let client = match crate::tls::peer_http_client(&self.tls, peer.fingerprint) {
+                Ok(c) => c,
+                Err(e) => {
+                    report.unreachable.push(format!("{party}: {e}"));
+                    continue;
+                }
+            };
+            // At most MAX_DIRECTORY_BYTES from one peer in a round (the rest
+            // comes next round, from the cursor), however it pages.
+            let (mut bytes, mut last_next) = (0, None);
             for _ in 0..MAX_PAGES {
-                match self.fetch_directory(peer).await {
-                    Ok(page) => {
+                match self.fetch_directory(peer, &client).await {
+                    Ok((page, size)) => {
                         let (taken, after) = (page.records.len(), page.next);
+                        bytes += size;
                         report.fetched += taken;
                         let (added, refused) =
                             self.take_page(&party, page.records, Some(after)).await?;
@@ -314,7 +324,8 @@ impl Node {
                         report.refused += refused;
                         // A short page is the end of what the peer has now; a
                         // cursor that does not move ends the round too.
-                        if taken < PAGE_RECORDS || last_next.is_some_and(|n| after <= n) {
+                        let stalled = last_next.is_some_and(|n| after <= n);
+                        if taken < PAGE_RECORDS || stalled || bytes >= MAX_DIRECTORY_BYTES {
                             break;
                         }
                         last_next = Some(after);
@@ -329,12 +340,13 @@ impl Node {
         Ok(report)
     }
 
+    /// The next page of a peer's directory after this node's cursor, and
+    /// its size in bytes.
     async fn fetch_directory(
         &self,
         peer: &liaison_core::card::CheckedCard,
-    ) -> Result<DirectoryPage, String> {
-        let client =
-            crate::tls::peer_http_client(&self.tls, peer.fingerprint).map_err(|e| e.to_string())?;
+        client: &reqwest::Client,
+    ) -> Result<(DirectoryPage, usize), String> {
         let after = self
             .store
             .meta(&format!("directory_after:{}", peer.party))
@@ -361,7 +373,9 @@ impl Node {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| format!("answered no directory: {e}"))
+        let page =
+            serde_json::from_slice(&body).map_err(|e| format!("answered no directory: {e}"))?;
+        Ok((page, body.len()))
     }
 
     /// Every party in the directory, with its latest entry.

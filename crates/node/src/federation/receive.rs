@@ -63,8 +63,8 @@ impl Node {
         let mut rejections: Vec<Rejection> = Vec::new();
         let mut redelivered: Vec<(usize, EnvelopeRow)> = Vec::new();
         // Signature checks dominate the cost: spread them over the cores,
-        // on the runtime's few blocking threads (not new threads per
-        // request: each thread that ever ran keeps an allocator arena).
+        // as tasks of the runtime's blocking pool, whose threads are reused
+        // (not new threads for every request).
         let prechecked = {
             let here = self.here()?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
