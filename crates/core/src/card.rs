@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use liaison_log::Hash;
+use liaison_log::mldsa::MlDsaVerifier;
 use liaison_log::note::NoteVerifier;
 use liaison_proto::{CARD_VERSION, CARD_VERSION_1, NodeCard, NodeRole, PartyKind};
 
@@ -17,6 +18,8 @@ pub struct CheckedCard {
     pub party: PartyCode,
     pub log_key: NoteVerifier,
     pub cosigner_key: Option<NoteVerifier>,
+    /// The witness's ML-DSA-44 cosigning key, if its card names one.
+    pub ml_dsa_cosigner: Option<MlDsaVerifier>,
     pub certificate_der: Vec<u8>,
     pub fingerprint: [u8; 32],
     /// The party's kind (a version 1 card's party is an authority, or a
@@ -139,6 +142,30 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
             Some(v)
         }
     };
+    if card.cosigner_key.is_some() != (card.role == NodeRole::Witness) {
+        return Err(CoreError::invalid(
+            "a witness's card names its cosigner_key, and only a witness's does",
+        ));
+    }
+    let ml_dsa_cosigner = match (&card.cosigner_key_ml_dsa, &cosigner_key) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(CoreError::invalid(
+                "cosigner_key_ml_dsa goes with a cosigner_key",
+            ));
+        }
+        (Some(k), Some(ed)) => {
+            let v = MlDsaVerifier::parse(k)
+                .map_err(|e| CoreError::invalid(format!("cosigner_key_ml_dsa: {e}")))?;
+            // One cosigner, two keys: a note names the witness once.
+            if v.name() != ed.name() {
+                return Err(CoreError::invalid(
+                    "cosigner_key_ml_dsa must have the name of cosigner_key",
+                ));
+            }
+            Some(v)
+        }
+    };
     let certificate_der = pem_certificate_der(&card.tls_certificate)?;
     let fp = fingerprint(&certificate_der);
     if Hash(fp).to_hex() != card.tls_fingerprint {
@@ -151,6 +178,7 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
         party,
         log_key,
         cosigner_key,
+        ml_dsa_cosigner,
         certificate_der,
         fingerprint: fp,
         kind,

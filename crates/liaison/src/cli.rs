@@ -106,6 +106,10 @@ pub enum Command {
         /// Audit only this party.
         #[arg(long)]
         peer: Option<String>,
+        /// A checkpoint without an ML-DSA-44 (post-quantum) cosignature by
+        /// a pinned witness is a problem (also `witness.require_ml_dsa`).
+        #[arg(long)]
+        require_ml_dsa: bool,
     },
     /// Open alerts: undelivered or refused envelopes, equivocating peers.
     Alerts { dir: PathBuf },

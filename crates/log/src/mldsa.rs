@@ -10,7 +10,7 @@ use ml_dsa::{EncodedVerifyingKey, Keypair as _, MlDsa44, Signature, SigningKey, 
 
 use crate::LogError;
 use crate::checkpoint::Checkpoint;
-use crate::note::{NoteSignature, check_key_name, key_id};
+use crate::note::{NoteSignature, check_key_name, key_id, split_key};
 
 /// The key-ID algorithm byte of ML-DSA-44 cosignatures.
 pub const ML_DSA_44: u8 = 0x06;
@@ -62,7 +62,48 @@ pub struct MlDsaCosigner {
     key_id: u32,
 }
 
+impl std::fmt::Debug for MlDsaCosigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MlDsaCosigner({}+{:08x})", self.name, self.key_id)
+    }
+}
+
 impl MlDsaCosigner {
+    /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x06 ‖ seed)>`: the
+    /// signer-key text of Go's `sumdb/note` with the ML-DSA-44 type byte
+    /// and the 32-byte FIPS 204 seed as key material.
+    pub fn parse(encoded: &str) -> Result<MlDsaCosigner, LogError> {
+        let bad = |why: &str| LogError::MalformedKey(format!("ML-DSA-44 signer key: {why}"));
+        let rest = encoded
+            .trim_end()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
+        let (name, id, material) = split_key(rest).ok_or_else(|| bad("expected name+id+key"))?;
+        let bytes = B64.decode(material).map_err(|_| bad("key is not base64"))?;
+        let (&sig_type, seed) = bytes.split_first().ok_or_else(|| bad("key is empty"))?;
+        if sig_type != ML_DSA_44 {
+            return Err(bad("the type byte is not 0x06 (ML-DSA-44)"));
+        }
+        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?;
+        let signer = MlDsaCosigner::new(name, seed)?;
+        if signer.key_id != id {
+            return Err(bad("key id does not match the key"));
+        }
+        Ok(signer)
+    }
+
+    /// The encoding [`MlDsaCosigner::parse`] reads. Secret: store it mode 0600.
+    pub fn to_encoded(&self) -> String {
+        let mut material = vec![ML_DSA_44];
+        material.extend_from_slice(self.key.to_seed().as_slice());
+        format!(
+            "PRIVATE+KEY+{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            B64.encode(material)
+        )
+    }
+
     pub fn new(name: &str, seed: [u8; 32]) -> Result<MlDsaCosigner, LogError> {
         check_key_name(name)?;
         let key = SigningKey::<MlDsa44>::from_seed(&seed.into());
@@ -87,8 +128,12 @@ impl MlDsaCosigner {
         &self.public
     }
 
-    pub fn verifier(&self) -> Result<MlDsaVerifier, LogError> {
-        MlDsaVerifier::new(&self.name, self.public.as_slice())
+    pub fn verifier(&self) -> MlDsaVerifier {
+        MlDsaVerifier {
+            name: self.name.clone(),
+            key: self.key.verifying_key(),
+            key_id: self.key_id,
+        }
     }
 
     /// The note signature line cosigning `checkpoint` at `timestamp`.
@@ -126,7 +171,36 @@ pub struct MlDsaVerifier {
     key_id: u32,
 }
 
+impl std::fmt::Debug for MlDsaVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MlDsaVerifier({}+{:08x})", self.name, self.key_id)
+    }
+}
+
+impl PartialEq for MlDsaVerifier {
+    fn eq(&self, other: &MlDsaVerifier) -> bool {
+        self.to_encoded() == other.to_encoded()
+    }
+}
+
 impl MlDsaVerifier {
+    /// Parses a vkey `<name>+<hex id>+<base64(0x06 ‖ public key)>`.
+    pub fn parse(encoded: &str) -> Result<MlDsaVerifier, LogError> {
+        let bad = |why: &str| LogError::MalformedKey(format!("ML-DSA-44 verifier key: {why}"));
+        let (name, id, material) =
+            split_key(encoded.trim()).ok_or_else(|| bad("expected name+id+key"))?;
+        let bytes = B64.decode(material).map_err(|_| bad("key is not base64"))?;
+        let (&sig_type, public) = bytes.split_first().ok_or_else(|| bad("key is empty"))?;
+        if sig_type != ML_DSA_44 {
+            return Err(bad("the type byte is not 0x06 (ML-DSA-44)"));
+        }
+        let verifier = MlDsaVerifier::new(name, public)?;
+        if verifier.key_id != id {
+            return Err(bad("key id does not match the key"));
+        }
+        Ok(verifier)
+    }
+
     pub fn new(name: &str, public_key: &[u8]) -> Result<MlDsaVerifier, LogError> {
         check_key_name(name)?;
         let encoded = EncodedVerifyingKey::<MlDsa44>::try_from(public_key).map_err(|_| {

@@ -164,7 +164,7 @@ fn cosigned_message(timestamp: u64, text: &str) -> String {
     format!("cosignature/v1\ntime {timestamp}\n{text}")
 }
 
-fn split_key(s: &str) -> Option<(&str, u32, &str)> {
+pub(crate) fn split_key(s: &str) -> Option<(&str, u32, &str)> {
     let mut parts = s.splitn(3, '+');
     let name = parts.next()?;
     let id_hex = parts.next()?;

@@ -198,11 +198,18 @@ pub struct WitnessSection {
     /// How often (seconds) a party submits its latest checkpoint to its
     /// pinned witnesses for cosigning.
     pub interval_secs: u64,
+    /// An audit requires every party's checkpoint to carry an ML-DSA-44
+    /// cosignature by a pinned witness (post-quantum witnessing).
+    #[serde(default)]
+    pub require_ml_dsa: bool,
 }
 
 impl Default for WitnessSection {
     fn default() -> Self {
-        WitnessSection { interval_secs: 5 }
+        WitnessSection {
+            interval_secs: 5,
+            require_ml_dsa: false,
+        }
     }
 }
 
@@ -582,9 +589,15 @@ mod tests {
         let c = sample();
         let vars = c.variables().unwrap();
         assert!(vars.len() >= 8);
-        for (var, _) in &vars {
+        for (var, current) in &vars {
+            // A switch is turned over; anything else is set to a number.
+            let value = match current.as_str() {
+                "false" => "true",
+                "true" => "false",
+                _ => "42",
+            };
             let overridden = c
-                .with_env(|name| (name == var).then(|| "42".to_owned()))
+                .with_env(|name| (name == var).then(|| value.to_owned()))
                 .unwrap();
             assert_ne!(overridden, c, "{var} had no effect");
         }

@@ -119,6 +119,13 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
         )
         .map_err(|e| NodeError::Invalid(e.to_string()))?;
         write_private(&nd.cosigner_key(), &format!("{}\n", cosigner.to_encoded()))?;
+        // The same cosigner under a post-quantum key (c2sp.org/tlog-cosignature).
+        let ml_dsa = liaison_log::mldsa::MlDsaCosigner::new(cosigner.name(), random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        write_private(
+            &nd.ml_dsa_cosigner_key(),
+            &format!("{}\n", ml_dsa.to_encoded()),
+        )?;
     }
     let (cert_pem, key_pem) = crate::tls::generate_self_signed(&party, name)?;
     write_private(&nd.tls_key(), &key_pem)?;

@@ -6,6 +6,7 @@
 //!   liaison.db             SQLite database (WAL, synchronous=FULL)
 //!   keys/log.key           Ed25519 log signing key (C2SP signer-key text), 0600
 //!   keys/cosigner.key      Ed25519 witness cosigning key (witnesses only), 0600
+//!   keys/cosigner-ml-dsa.key  ML-DSA-44 witness cosigning key (witnesses), 0600
 //!   keys/tls.key           TLS private key (PKCS#8 PEM), 0600
 //!   keys/tls.crt           self-signed TLS certificate (PEM)
 //! ```
@@ -49,6 +50,7 @@ use std::sync::Arc;
 use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::{CoreError, PartyCode};
+use liaison_log::mldsa::MlDsaCosigner;
 use liaison_log::note::{COSIGNATURE_V1, NoteSigner};
 use liaison_proto::{CARD_VERSION, NodeCard, NodeRole, PartyKind};
 use liaison_store::peers::{PinOutcome, PinnedPeer};
@@ -151,6 +153,9 @@ impl NodeDir {
     pub fn cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner.key")
     }
+    pub fn ml_dsa_cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner-ml-dsa.key")
+    }
     pub fn tls_key(&self) -> PathBuf {
         self.keys().join("tls.key")
     }
@@ -170,6 +175,9 @@ pub struct Node {
     kind: Option<(PartyKind, Option<String>)>,
     store: Store,
     cosigner: Option<NoteSigner>,
+    /// A witness's post-quantum cosigning key (witnesses made before it
+    /// have none).
+    ml_dsa_cosigner: Option<Arc<MlDsaCosigner>>,
     tls: Arc<tls::TlsIdentity>,
     /// Tells the delivery supervisor for whom this process queued envelopes.
     pub(crate) wake: Arc<wake::OutboxWake>,
@@ -309,6 +317,14 @@ impl Node {
             ),
             NodeRole::Party => None,
         };
+        let ml_dsa_path = dir.ml_dsa_cosigner_key();
+        let ml_dsa_cosigner = match role {
+            NodeRole::Witness if ml_dsa_path.exists() => Some(Arc::new(
+                MlDsaCosigner::parse(&read_text(&ml_dsa_path)?)
+                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", ml_dsa_path.display())))?,
+            )),
+            _ => None,
+        };
         let tls = Arc::new(tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?);
         let store = Store::open(
             &dir.database(),
@@ -324,6 +340,7 @@ impl Node {
             kind,
             store,
             cosigner,
+            ml_dsa_cosigner,
             tls,
             wake: Arc::new(wake::OutboxWake::default()),
             pinned: Arc::new(tokio::sync::Notify::new()),
@@ -361,6 +378,10 @@ impl Node {
             log_origin: self.store.log_origin().to_owned(),
             log_key: self.store.log_signer().verifier().to_encoded(),
             cosigner_key: self.cosigner.as_ref().map(|c| c.verifier().to_encoded()),
+            cosigner_key_ml_dsa: self
+                .ml_dsa_cosigner
+                .as_ref()
+                .map(|c| c.verifier().to_encoded()),
             tls_certificate: self.tls.certificate_pem.clone(),
             tls_fingerprint: self.tls.fingerprint_hex(),
             notification: match &self.kind {

@@ -78,6 +78,11 @@ pub struct NodeCard {
     /// Witness cosigning key (C2SP verifier key, type 0x04), for witnesses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosigner_key: Option<String>,
+    /// Post-quantum witness cosigning key (C2SP vkey of type 0x06,
+    /// ML-DSA-44), under the same name as `cosigner_key`; witnesses made
+    /// before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner_key_ml_dsa: Option<String>,
     /// PEM of the self-signed TLS certificate the node presents.
     pub tls_certificate: String,
     /// Lowercase hex SHA-256 of the certificate's DER: what peers pin.

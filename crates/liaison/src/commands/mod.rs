@@ -105,7 +105,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Case { command } => case(command, json).await,
-        Command::Audit { dir, peer } => audit(&dir, peer.as_deref(), json).await,
+        Command::Audit {
+            dir,
+            peer,
+            require_ml_dsa,
+        } => audit(&dir, peer.as_deref(), require_ml_dsa, json).await,
         Command::Alerts { dir } => {
             let node = Node::open(&dir)?;
             let alerts = node.alerts(false)?;

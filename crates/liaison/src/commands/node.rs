@@ -145,9 +145,14 @@ pub(super) fn verify_source(
     Ok((TileSource::Remote { client, base_url }, log_key))
 }
 
-pub(super) async fn audit(dir: &Path, peer: Option<&str>, json: bool) -> Result<(), CliError> {
+pub(super) async fn audit(
+    dir: &Path,
+    peer: Option<&str>,
+    require_ml_dsa: bool,
+    json: bool,
+) -> Result<(), CliError> {
     let node = Node::open(dir)?;
-    let report = node.audit(peer).await?;
+    let report = node.audit(peer, require_ml_dsa).await?;
     if json {
         print_json(&report)?;
     } else {
@@ -160,6 +165,14 @@ pub(super) async fn audit(dir: &Path, peer: Option<&str>, json: bool) -> Result<
                 String::new()
             } else {
                 format!(", cosigned by {}", p.cosigned_by.join(", "))
+            };
+            let cosigned = if p.cosigned_by_ml_dsa.is_empty() {
+                cosigned
+            } else {
+                format!(
+                    "{cosigned} (ML-DSA-44: {})",
+                    p.cosigned_by_ml_dsa.join(", ")
+                )
             };
             println!(
                 "{}: {} — {head}{cosigned}; {} checkpoints consistent, {} receipts included",

@@ -288,7 +288,7 @@ async fn a_report_is_answered_per_item_and_agreed_hashes_match_everywhere_until_
             "{}",
             node.party()
         );
-        assert!(node.audit(None).await.unwrap().ok);
+        assert!(node.audit(None, false).await.unwrap().ok);
     }
 
     // The web UI: a Russian provider liaison sees the items, answers one,

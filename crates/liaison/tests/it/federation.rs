@@ -284,7 +284,7 @@ async fn a_refused_envelope_is_kept_and_raised_not_dropped() {
         1,
         "the refused envelope is kept"
     );
-    let report = us.node.audit(None).await.unwrap();
+    let report = us.node.audit(None, false).await.unwrap();
     assert!(!report.ok);
     assert_eq!(report.peers[0].problems[0].kind, "refused");
     assert!(
@@ -387,7 +387,7 @@ async fn a_peer_that_rewrites_its_log_is_caught_by_the_audit() {
         .await
         .unwrap();
 
-    let report = us.node.audit(Some("ru")).await.unwrap();
+    let report = us.node.audit(Some("ru"), false).await.unwrap();
     assert!(!report.ok);
     let kinds: Vec<&str> = report.peers[0].problems.iter().map(|p| p.kind).collect();
     assert!(kinds.contains(&"equivocation"), "{kinds:?}");

@@ -117,7 +117,7 @@ async fn an_incident_runs_with_updates_and_only_its_sender_changes_the_marking()
         .unwrap_err()
         .to_string();
     assert!(e.contains("closed"), "{e}");
-    assert!(us.audit(None).await.unwrap().ok);
+    assert!(us.audit(None, false).await.unwrap().ok);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -128,8 +128,8 @@ async fn a_full_mla_lifecycle_with_a_clarification_round_is_shared_by_both_nodes
     let hint = theirs.offence_hint.unwrap();
     assert_eq!(hint.jurisdiction, "ru");
     assert!(hint.statutes.iter().any(|s| s.cite == "УК РФ ст. 159.6"));
-    assert!(us.audit(None).await.unwrap().ok);
-    assert!(ru.audit(None).await.unwrap().ok);
+    assert!(us.audit(None, false).await.unwrap().ok);
+    assert!(ru.audit(None, false).await.unwrap().ok);
 }
 
 #[tokio::test(flavor = "multi_thread")]

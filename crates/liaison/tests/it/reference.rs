@@ -89,8 +89,8 @@ async fn both_glossaries_converge_through_proposals_signatures_and_divergence() 
     assert_eq!(s.history.len(), 3);
     assert_eq!(state_json(us, "cybercrime"), state_json(ru, "cybercrime"));
     // Every change went through signed, logged envelopes.
-    assert!(us.audit(None).await.unwrap().ok);
-    assert!(ru.audit(None).await.unwrap().ok);
+    assert!(us.audit(None, false).await.unwrap().ok);
+    assert!(ru.audit(None, false).await.unwrap().ok);
 }
 
 #[tokio::test(flavor = "multi_thread")]

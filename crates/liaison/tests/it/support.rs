@@ -629,7 +629,7 @@ pub fn deadline_secs(d: &liaison_node::deadlines::Deadline) -> i64 {
 
 /// Audits every peer of `node`; fails the test with what it found.
 pub async fn assert_clean_audit(node: &Node) {
-    let report = node.audit(None).await.unwrap();
+    let report = node.audit(None, false).await.unwrap();
     assert!(
         report.ok,
         "audit of {} found problems: {:#?}",

@@ -1,7 +1,8 @@
 //! The witness role over the C2SP tlog-witness protocol.
 
 use liaison_log::Checkpoint;
-use liaison_log::note::{ED25519, NoteSigner};
+use liaison_log::mldsa::MlDsaVerifier;
+use liaison_log::note::{ED25519, NoteSigner, parse_note};
 
 use crate::support::*;
 
@@ -58,6 +59,16 @@ async fn witness_cosigns_consistent_checkpoints_and_refuses_the_rest() {
     .unwrap();
     assert_eq!(cosigs.len(), 1);
     assert!(cosigs[0].timestamp.is_some());
+    // Beside it, the same cosigner's ML-DSA-44 line, by the key on its card.
+    let ml_dsa = MlDsaVerifier::parse(&w.node.card().cosigner_key_ml_dsa.unwrap()).unwrap();
+    assert_eq!(ml_dsa.name(), cosigner.name());
+    let parsed = parse_note(&format!("{note1}{body}")).unwrap();
+    let cp1 = Checkpoint::parse_text(&parsed.text).unwrap();
+    assert_eq!(body.lines().count(), 2, "{body}");
+    assert_eq!(
+        ml_dsa.verify_any(&cp1, &parsed.signatures).unwrap(),
+        cosigs[0].timestamp.unwrap()
+    );
 
     // The log grows; a wrong old size gets 409 with the witness's size.
     us.node.open_case("ru", "note", note("grow")).await.unwrap();
@@ -119,13 +130,95 @@ async fn witness_cosigns_consistent_checkpoints_and_refuses_the_rest() {
             .lines()
             .filter(|l| l.starts_with('\u{2014}'))
             .count()
-            == 2
+            == 3
     })
     .await;
-    let report = ru.node.audit(Some("us")).await.unwrap();
+    // An audit that requires post-quantum witnessing is satisfied.
+    let report = ru.node.audit(Some("us"), true).await.unwrap();
     assert!(report.ok, "{:#?}", report.peers);
     assert_eq!(
         report.peers[0].cosigned_by,
         vec![cosigner.name().to_owned()]
     );
+    assert_eq!(
+        report.peers[0].cosigned_by_ml_dsa,
+        vec![cosigner.name().to_owned()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_can_require_ml_dsa_and_a_witness_must_sign_with_the_key_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let us = live_node(tmp.path(), "us", "party").await;
+    let ru = live_node(tmp.path(), "ru", "party").await;
+    // A witness made before post-quantum keys: an Ed25519 cosigner only.
+    let old_dir = tmp.path().join("old");
+    let old = live_node_as(
+        tmp.path(),
+        "old",
+        "witness",
+        Some(Box::new(move |_| {
+            std::fs::remove_file(old_dir.join("keys/cosigner-ml-dsa.key")).unwrap()
+        })),
+    )
+    .await;
+    assert!(old.node.card().cosigner_key_ml_dsa.is_none());
+    pin_each_other(&us.node, &ru.node).await;
+    pin_each_other(&us.node, &old.node).await;
+    ru.node.pin_peer(&old.node.card(), false).await.unwrap();
+    let witness = us.node.peer("old").unwrap().unwrap();
+    us.node.request_cosignature(&witness).await.unwrap();
+
+    // Ed25519 witnessing is enough by default, not when ML-DSA is required.
+    let report = ru.node.audit(Some("us"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    assert_eq!(report.peers[0].cosigned_by.len(), 1);
+    assert!(report.peers[0].cosigned_by_ml_dsa.is_empty());
+    let report = ru.node.audit(Some("us"), true).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(
+        report.peers[0]
+            .problems
+            .iter()
+            .map(|p| p.kind)
+            .collect::<Vec<_>>(),
+        ["no_ml_dsa_cosignature"]
+    );
+
+    // A card naming an ML-DSA-44 key the witness does not sign with: its
+    // answers are refused, nothing is stored.
+    let ed =
+        liaison_log::note::NoteVerifier::parse(&old.node.card().cosigner_key.unwrap()).unwrap();
+    let mut claimed = old.node.card();
+    claimed.cosigner_key_ml_dsa = Some(
+        liaison_log::mldsa::MlDsaCosigner::new(ed.name(), [7; 32])
+            .unwrap()
+            .verifier()
+            .to_encoded(),
+    );
+    let (claimed, _) = us.node.pin_peer(&claimed, true).await.unwrap();
+    us.node.open_case("ru", "note", note("grow")).await.unwrap();
+    let before = us.node.checkpoint_with_cosignatures().unwrap();
+    let e = us.node.request_cosignature(&claimed).await.unwrap_err();
+    assert!(e.to_string().contains("ML-DSA-44"), "{e}");
+    assert_eq!(
+        us.node
+            .checkpoint_with_cosignatures()
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('\u{2014}'))
+            .count(),
+        1,
+        "only the log's own signature on the new checkpoint: {before}"
+    );
+
+    // A card whose ML-DSA key is named otherwise than its cosigner is refused.
+    let mut misnamed = old.node.card();
+    misnamed.cosigner_key_ml_dsa = Some(
+        liaison_log::mldsa::MlDsaCosigner::new("liaison/old/other", [7; 32])
+            .unwrap()
+            .verifier()
+            .to_encoded(),
+    );
+    assert!(liaison_core::card::check_card(&misnamed).is_err());
 }

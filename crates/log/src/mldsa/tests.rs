@@ -107,7 +107,7 @@ fn the_cosigned_message_is_the_specified_structure() {
 #[test]
 fn a_cosignature_verifies_and_any_change_is_refused() {
     let cosigner = MlDsaCosigner::new("witness.example/w1", [9; 32]).unwrap();
-    let verifier = cosigner.verifier().unwrap();
+    let verifier = cosigner.verifier();
     let cp = checkpoint();
     let line = cosigner.cosign(&cp, 1_700_000_000).unwrap();
     let signed = format!("{}\n{line}", cp.to_text());
@@ -145,11 +145,10 @@ fn a_cosignature_verifies_and_any_change_is_refused() {
     assert!(verifier.verify(&cp, &short).is_err());
     // Another key with the same name is another key ID, and no signature.
     let stranger = MlDsaCosigner::new("witness.example/w1", [8; 32]).unwrap();
-    assert!(stranger.verifier().unwrap().verify(&cp, sig).is_err());
+    assert!(stranger.verifier().verify(&cp, sig).is_err());
     assert!(
         stranger
             .verifier()
-            .unwrap()
             .verify_any(&cp, &parsed.signatures)
             .is_err()
     );
@@ -164,8 +163,39 @@ fn keys_of_the_wrong_size_and_timestamps_past_2_63_are_refused() {
     assert!(MlDsaVerifier::new("w", &[0; 1311]).is_err());
     let cosigner = MlDsaCosigner::new("w", [1; 32]).unwrap();
     assert!(cosigner.cosign(&checkpoint(), 1 << 63).is_err());
-    let vkey = cosigner.verifier().unwrap().to_encoded();
+    let vkey = cosigner.verifier().to_encoded();
     assert!(vkey.starts_with("w+"));
+}
+
+#[test]
+fn keys_round_trip_through_their_text_and_bad_texts_are_refused() {
+    let cosigner = MlDsaCosigner::new("liaison/w/witness/0a1b2c3d", [5; 32]).unwrap();
+    let secret = cosigner.to_encoded();
+    assert!(secret.starts_with("PRIVATE+KEY+liaison/w/witness/0a1b2c3d+"));
+    let again = MlDsaCosigner::parse(&format!("{secret}\n")).unwrap();
+    assert_eq!(again.public_key(), cosigner.public_key());
+    let vkey = cosigner.verifier().to_encoded();
+    let parsed = MlDsaVerifier::parse(&vkey).unwrap();
+    assert_eq!(parsed, cosigner.verifier());
+    assert_eq!(parsed.key_id(), cosigner.verifier().key_id());
+
+    // An Ed25519 key is not an ML-DSA-44 key, a wrong id is refused.
+    let ed = crate::note::NoteSigner::new("w", crate::note::COSIGNATURE_V1, [5; 32]).unwrap();
+    assert!(MlDsaCosigner::parse(&ed.to_encoded()).is_err());
+    assert!(MlDsaVerifier::parse(&ed.verifier().to_encoded()).is_err());
+    let (name, rest) = vkey.split_once('+').unwrap();
+    let (_, material) = rest.split_once('+').unwrap();
+    assert!(MlDsaVerifier::parse(&format!("{name}+00000000+{material}")).is_err());
+    for bad in [
+        "",
+        "w",
+        "w+1+AA==",
+        "PRIVATE+KEY+w+00000000+Bg==",
+        "w+00000000+!!",
+    ] {
+        assert!(MlDsaVerifier::parse(bad).is_err(), "{bad:?}");
+        assert!(MlDsaCosigner::parse(bad).is_err(), "{bad:?}");
+    }
 }
 
 proptest::proptest! {

@@ -4,7 +4,8 @@
 
 use liaison_core::card::CheckedCard;
 use liaison_log::hash::leaf_hash;
-use liaison_log::note::NoteVerifier;
+use liaison_log::mldsa::MlDsaVerifier;
+use liaison_log::note::{NoteVerifier, parse_note};
 use liaison_log::proof::TlogProof;
 use liaison_log::tree::verify_consistency;
 use liaison_log::{Checkpoint, Hash};
@@ -30,6 +31,8 @@ pub struct PeerAudit {
     pub root: Option<String>,
     /// Witnesses whose cosignatures on that checkpoint verified.
     pub cosigned_by: Vec<String>,
+    /// Those of them whose ML-DSA-44 (post-quantum) cosignature verified too.
+    pub cosigned_by_ml_dsa: Vec<String>,
     pub checkpoints_checked: usize,
     pub receipts_verified: usize,
     pub problems: Vec<Problem>,
@@ -38,17 +41,29 @@ pub struct PeerAudit {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `unreachable`, `bad_checkpoint`, `equivocation`, `inconsistent`,
-    /// `bad_receipt`, `unreceipted` or `refused`.
+    /// `bad_receipt`, `unreceipted`, `refused` or `no_ml_dsa_cosignature`.
     pub kind: &'static str,
     pub message: String,
 }
 
 impl Node {
-    /// Audits every pinned party (or just `only`).
-    pub async fn audit(&self, only: Option<&str>) -> Result<AuditReport, NodeError> {
+    /// Audits every pinned party (or just `only`). With `require_ml_dsa`
+    /// (or `witness.require_ml_dsa`), a checkpoint no pinned witness
+    /// cosigned with ML-DSA-44 is a problem.
+    pub async fn audit(
+        &self,
+        only: Option<&str>,
+        require_ml_dsa: bool,
+    ) -> Result<AuditReport, NodeError> {
         let all = self.peers()?;
-        let witnesses: Vec<NoteVerifier> =
-            all.iter().filter_map(|p| p.cosigner_key.clone()).collect();
+        let witnesses = Witnesses {
+            ed25519: all.iter().filter_map(|p| p.cosigner_key.clone()).collect(),
+            ml_dsa: all
+                .iter()
+                .filter_map(|p| p.ml_dsa_cosigner.clone())
+                .collect(),
+            require_ml_dsa: require_ml_dsa || self.config.witness.require_ml_dsa,
+        };
         let targets: Vec<&CheckedCard> = all
             .iter()
             .filter(|p| p.card.role == NodeRole::Party)
@@ -72,7 +87,7 @@ impl Node {
     async fn audit_peer(
         &self,
         card: &CheckedCard,
-        witnesses: &[NoteVerifier],
+        witnesses: &Witnesses,
     ) -> Result<PeerAudit, NodeError> {
         let party = card.party.to_string();
         let mut report = PeerAudit {
@@ -81,6 +96,7 @@ impl Node {
             size: None,
             root: None,
             cosigned_by: Vec::new(),
+            cosigned_by_ml_dsa: Vec::new(),
             checkpoints_checked: 0,
             receipts_verified: 0,
             problems: Vec::new(),
@@ -97,9 +113,19 @@ impl Node {
                 });
                 None
             }
-            Ok(note) => match Checkpoint::open(&note, &card.log_key, witnesses) {
+            Ok(note) => match Checkpoint::open(&note, &card.log_key, &witnesses.ed25519) {
                 Ok((cp, cosigs)) => {
                     report.cosigned_by = cosigs.into_iter().map(|s| s.name).collect();
+                    report.cosigned_by_ml_dsa = witnesses.ml_dsa_cosigners(&note, &cp);
+                    if witnesses.require_ml_dsa && report.cosigned_by_ml_dsa.is_empty() {
+                        report.problems.push(Problem {
+                            kind: "no_ml_dsa_cosignature",
+                            message: format!(
+                                "{party}'s checkpoint of size {} carries no ML-DSA-44 cosignature by a pinned witness",
+                                cp.size
+                            ),
+                        });
+                    }
                     let seen = SeenCheckpoint {
                         size: cp.size,
                         root: cp.root.0,
@@ -232,6 +258,29 @@ impl Node {
         }
         report.ok = report.problems.is_empty();
         Ok(report)
+    }
+}
+
+/// The cosigner keys of the pinned witnesses, and whether a post-quantum
+/// cosignature is required.
+struct Witnesses {
+    ed25519: Vec<NoteVerifier>,
+    ml_dsa: Vec<MlDsaVerifier>,
+    require_ml_dsa: bool,
+}
+
+impl Witnesses {
+    /// The witnesses whose ML-DSA-44 cosignature of `checkpoint` is among
+    /// the lines of `note`.
+    fn ml_dsa_cosigners(&self, note: &str, checkpoint: &Checkpoint) -> Vec<String> {
+        let Ok(parsed) = parse_note(note) else {
+            return Vec::new();
+        };
+        self.ml_dsa
+            .iter()
+            .filter(|v| v.verify_any(checkpoint, &parsed.signatures).is_ok())
+            .map(|v| v.name().to_owned())
+            .collect()
     }
 }
 

@@ -161,13 +161,23 @@ impl Node {
             }
             Decision::Cosign => {
                 let now = jiff::Timestamp::now().as_second().max(0) as u64;
-                let line = cosigner
+                let mut lines = cosigner
                     .signature_line(&parsed.text, Some(now))
                     .map_err(|e| NodeError::Invalid(e.to_string()))?;
+                // Beside the Ed25519 line, the post-quantum one (one
+                // cosigner name, two keys).
+                if let Some(ml_dsa) = &self.ml_dsa_cosigner {
+                    let ml_dsa = ml_dsa.clone();
+                    let line = tokio::task::spawn_blocking(move || ml_dsa.cosign(&checkpoint, now))
+                        .await
+                        .map_err(|e| NodeError::Invalid(format!("ML-DSA-44 signing: {e}")))?
+                        .map_err(|e| NodeError::Invalid(e.to_string()))?;
+                    lines.push_str(&line);
+                }
                 Ok(WitnessAnswer {
                     status: 200,
                     content_type: "text/plain; charset=utf-8",
-                    body: line,
+                    body: lines,
                 })
             }
         }
@@ -190,12 +200,12 @@ impl Node {
         &self,
         witness: &liaison_core::card::CheckedCard,
     ) -> Result<(), NodeError> {
-        let Some(cosigner_key) = &witness.cosigner_key else {
+        if witness.cosigner_key.is_none() {
             return Err(NodeError::Invalid(format!(
                 "{} has no cosigner key on its card",
                 witness.party
             )));
-        };
+        }
         let head = self.store.log_head()?;
         let name = witness.party.to_string();
         let known = self
@@ -242,27 +252,13 @@ impl Node {
             let text = response.text().await.unwrap_or_default();
             match status {
                 200 => {
-                    let full = format!("{note}{text}");
-                    let (_, cosigs) = Checkpoint::open(
-                        &full,
+                    let line = accepted_cosignature(
+                        &note,
+                        &text,
+                        witness,
                         &self.store.log_signer().verifier(),
-                        std::slice::from_ref(cosigner_key),
                     )
-                    .map_err(|e| {
-                        NodeError::Invalid(format!(
-                            "witness {name} returned a bad cosignature: {e}"
-                        ))
-                    })?;
-                    if cosigs.is_empty() {
-                        return Err(NodeError::Invalid(format!(
-                            "witness {name} returned no cosignature by its key"
-                        )));
-                    }
-                    let line = text
-                        .lines()
-                        .find(|l| l.starts_with(&format!("\u{2014} {} ", cosigner_key.name())))
-                        .map(|l| format!("{l}\n"))
-                        .unwrap_or(text.clone());
+                    .map_err(|e| NodeError::Invalid(format!("witness {name} {e}")))?;
                     let c = Cosignature {
                         witness: name.clone(),
                         size: head.size,
@@ -310,6 +306,45 @@ impl Node {
             "witness {name} kept answering 409"
         )))
     }
+}
+
+/// The lines of a witness's answer to keep: its Ed25519 cosignature of
+/// `note`, and its ML-DSA-44 one when its card names that key (a witness
+/// that names a key and does not sign with it answered badly). Every other
+/// line is dropped.
+fn accepted_cosignature(
+    note: &str,
+    answer: &str,
+    witness: &liaison_core::card::CheckedCard,
+    log_key: &liaison_log::note::NoteVerifier,
+) -> Result<String, String> {
+    let Some(ed25519) = &witness.cosigner_key else {
+        return Err("has no cosigner key on its card".into());
+    };
+    let full = format!("{note}{answer}");
+    let (checkpoint, cosigs) = Checkpoint::open(&full, log_key, std::slice::from_ref(ed25519))
+        .map_err(|e| format!("returned a bad cosignature: {e}"))?;
+    if cosigs.is_empty() {
+        return Err("returned no cosignature by its key".into());
+    }
+    let parsed = parse_note(&full).map_err(|e| format!("returned a bad cosignature: {e}"))?;
+    let line_of = |key_id: u32| {
+        parsed
+            .signatures
+            .iter()
+            .find(|s| s.name == ed25519.name() && s.key_id == key_id)
+            .map(|s| s.to_line())
+    };
+    let mut kept = line_of(ed25519.key_id()).ok_or("returned no cosignature by its key")?;
+    if let Some(ml_dsa) = &witness.ml_dsa_cosigner {
+        let valid = parsed
+            .signatures
+            .iter()
+            .find(|s| ml_dsa.verify(&checkpoint, s).is_ok())
+            .ok_or("returned no valid ML-DSA-44 cosignature, though its card names that key")?;
+        kept.push_str(&valid.to_line());
+    }
+    Ok(kept)
 }
 
 /// Party role: keeps pinned witnesses cosigning the latest checkpoint.

@@ -90,6 +90,7 @@ pub struct AuditLine {
     pub ok: bool,
     pub size: String,
     pub cosigned: String,
+    pub cosigned_ml_dsa: String,
     pub checkpoints: usize,
     pub receipts: usize,
     pub problems: Vec<(String, String)>,
@@ -101,6 +102,18 @@ pub(super) struct AuditPage {
     l: Layout,
     ran_at: String,
     rows: Vec<AuditLine>,
+}
+
+/// A JSON array of names as one comma-separated text.
+fn names(list: &serde_json::Value) -> String {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn audit_lines(report: &serde_json::Value) -> Vec<AuditLine> {
@@ -116,15 +129,8 @@ pub(super) fn audit_lines(report: &serde_json::Value) -> Vec<AuditLine> {
                         .as_u64()
                         .map(|s| s.to_string())
                         .unwrap_or_else(|| "—".into()),
-                    cosigned: p["cosigned_by"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default(),
+                    cosigned: names(&p["cosigned_by"]),
+                    cosigned_ml_dsa: names(&p["cosigned_by_ml_dsa"]),
                     checkpoints: p["checkpoints_checked"].as_u64().unwrap_or(0) as usize,
                     receipts: p["receipts_verified"].as_u64().unwrap_or(0) as usize,
                     problems: p["problems"]
@@ -172,7 +178,7 @@ pub(super) async fn run_audit(
     _v: Visitor,
     CheckedForm(_): CheckedForm,
 ) -> Response {
-    match state.node.audit(None).await {
+    match state.node.audit(None, false).await {
         Ok(report) => {
             let summary = format!(
                 "{} — {}",
