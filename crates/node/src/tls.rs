@@ -3,7 +3,8 @@
 //! Each node has a self-signed certificate. A peer is trusted when the
 //! SHA-256 of the certificate it presents is pinned (from its card); the
 //! handshake signatures are still checked by rustls (ring provider), so the
-//! peer must hold the certificate's private key. Names and validity dates
+//! peer must hold the certificate's private key. The key exchange prefers
+//! X25519MLKEM768. Names and validity dates
 //! are irrelevant: the pin is the identity.
 
 use std::path::Path;
@@ -78,8 +79,17 @@ pub fn generate_self_signed(party: &PartyCode, name: &str) -> Result<(String, St
     Ok((cert.pem(), key.serialize_pem()))
 }
 
+/// ring for everything but the key exchange, which prefers the hybrid
+/// post-quantum X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem; rustls's
+/// implementation on aws-lc, the only one the TLS stack offers) and falls
+/// back to X25519 and the NIST curves for peers that lack it: a recorded
+/// session cannot be decrypted later by a quantum computer.
 pub fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider
+        .kx_groups
+        .insert(0, rustls::crypto::aws_lc_rs::kx_group::X25519MLKEM768);
+    Arc::new(provider)
 }
 
 /// Answers whether a certificate fingerprint belongs to a pinned peer.
