@@ -20,11 +20,18 @@ pub struct CheckedCard {
     pub cosigner_key: Option<NoteVerifier>,
     /// The witness's ML-DSA-44 cosigning key, if its card names one.
     pub ml_dsa_cosigner: Option<MlDsaVerifier>,
+    /// The key that revokes the log key (none on cards made before it).
+    pub recovery_key: Option<NoteVerifier>,
     pub certificate_der: Vec<u8>,
     pub fingerprint: [u8; 32],
     /// The party's kind (a version 1 card's party is an authority, or a
     /// witness by its role).
     pub kind: PartyKind,
+}
+
+/// The name of a party's recovery key.
+pub fn recovery_key_name(party: &PartyCode) -> String {
+    format!("liaison/{party}/recovery")
 }
 
 /// The DER bytes of the first certificate in a PEM text.
@@ -166,6 +173,25 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
             Some(v)
         }
     };
+    let recovery_key = match &card.recovery_key {
+        None => None,
+        Some(k) => {
+            let v = NoteVerifier::parse(k)
+                .map_err(|e| CoreError::invalid(format!("recovery_key: {e}")))?;
+            if v.is_cosigner() || v.name() != recovery_key_name(&party) {
+                return Err(CoreError::invalid(format!(
+                    "recovery_key must be an Ed25519 note key named {}",
+                    recovery_key_name(&party)
+                )));
+            }
+            if v.public_key() == log_key.public_key() {
+                return Err(CoreError::invalid(
+                    "recovery_key must not be the log key: it is kept apart from the node",
+                ));
+            }
+            Some(v)
+        }
+    };
     let certificate_der = pem_certificate_der(&card.tls_certificate)?;
     let fp = fingerprint(&certificate_der);
     if Hash(fp).to_hex() != card.tls_fingerprint {
@@ -179,6 +205,7 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
         log_key,
         cosigner_key,
         ml_dsa_cosigner,
+        recovery_key,
         certificate_der,
         fingerprint: fp,
         kind,

@@ -14,6 +14,7 @@ pub mod execution;
 pub mod glossary;
 pub mod incident;
 pub mod jurisdiction;
+pub mod keys;
 pub mod kind;
 pub mod leaf;
 pub mod legal;

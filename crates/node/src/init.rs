@@ -111,6 +111,19 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
     let log_signer = NoteSigner::new(&origin, ED25519, log_seed)
         .map_err(|e| NodeError::Invalid(e.to_string()))?;
     write_private(&nd.log_key(), &format!("{}\n", log_signer.to_encoded()))?;
+    // Kept apart from the node: only it revokes a stolen log key.
+    let recovery = NoteSigner::new(
+        &liaison_core::card::recovery_key_name(&party),
+        ED25519,
+        random_seed()?,
+    )
+    .map_err(|e| NodeError::Invalid(e.to_string()))?;
+    write_private(&nd.recovery_key(), &format!("{}\n", recovery.to_encoded()))?;
+    write_file(
+        &nd.recovery_public_key(),
+        &format!("{}\n", recovery.verifier().to_encoded()),
+        0o644,
+    )?;
     if role == NodeRole::Witness {
         let cosigner = NoteSigner::new(
             &cosigner_name(&party, &origin),

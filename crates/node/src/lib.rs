@@ -7,6 +7,8 @@
 //!   keys/log.key           Ed25519 log signing key (C2SP signer-key text), 0600
 //!   keys/cosigner.key      Ed25519 witness cosigning key (witnesses only), 0600
 //!   keys/cosigner-ml-dsa.key  ML-DSA-44 witness cosigning key (witnesses), 0600
+//!   keys/recovery.key      Ed25519 recovery key, 0600: move it offline
+//!   keys/recovery.pub      its public half (on the card)
 //!   keys/tls.key           TLS private key (PKCS#8 PEM), 0600
 //!   keys/tls.crt           self-signed TLS certificate (PEM)
 //! ```
@@ -51,7 +53,7 @@ use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::{CoreError, PartyCode};
 use liaison_log::mldsa::MlDsaCosigner;
-use liaison_log::note::{COSIGNATURE_V1, NoteSigner};
+use liaison_log::note::{COSIGNATURE_V1, NoteSigner, NoteVerifier};
 use liaison_proto::{CARD_VERSION, NodeCard, NodeRole, PartyKind};
 use liaison_store::peers::{PinOutcome, PinnedPeer};
 use liaison_store::{Store, StoreError, WriterOptions};
@@ -153,6 +155,14 @@ impl NodeDir {
     pub fn cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner.key")
     }
+    /// The recovery key's secret, written by `init` to be moved offline.
+    pub fn recovery_key(&self) -> PathBuf {
+        self.keys().join("recovery.key")
+    }
+    /// The recovery key's public half: what the card names.
+    pub fn recovery_public_key(&self) -> PathBuf {
+        self.keys().join("recovery.pub")
+    }
     pub fn ml_dsa_cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner-ml-dsa.key")
     }
@@ -178,6 +188,8 @@ pub struct Node {
     /// A witness's post-quantum cosigning key (witnesses made before it
     /// have none).
     ml_dsa_cosigner: Option<Arc<MlDsaCosigner>>,
+    /// The recovery key's public half (nodes made before it have none).
+    recovery_key: Option<NoteVerifier>,
     tls: Arc<tls::TlsIdentity>,
     /// Tells the delivery supervisor for whom this process queued envelopes.
     pub(crate) wake: Arc<wake::OutboxWake>,
@@ -325,6 +337,15 @@ impl Node {
             )),
             _ => None,
         };
+        let recovery_path = dir.recovery_public_key();
+        let recovery_key = if recovery_path.exists() {
+            Some(
+                NoteVerifier::parse(&read_text(&recovery_path)?)
+                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", recovery_path.display())))?,
+            )
+        } else {
+            None
+        };
         let tls = Arc::new(tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?);
         let store = Store::open(
             &dir.database(),
@@ -341,6 +362,7 @@ impl Node {
             store,
             cosigner,
             ml_dsa_cosigner,
+            recovery_key,
             tls,
             wake: Arc::new(wake::OutboxWake::default()),
             pinned: Arc::new(tokio::sync::Notify::new()),
@@ -382,6 +404,7 @@ impl Node {
                 .ml_dsa_cosigner
                 .as_ref()
                 .map(|c| c.verifier().to_encoded()),
+            recovery_key: self.recovery_key.as_ref().map(NoteVerifier::to_encoded),
             tls_certificate: self.tls.certificate_pem.clone(),
             tls_fingerprint: self.tls.fingerprint_hex(),
             notification: match &self.kind {

@@ -83,6 +83,11 @@ pub struct NodeCard {
     /// before it have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosigner_key_ml_dsa: Option<String>,
+    /// The party's recovery key (Ed25519 note key named
+    /// `liaison/<party>/recovery`), kept offline: only it can revoke the
+    /// log key or replace itself. Nodes made before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key: Option<String>,
     /// PEM of the self-signed TLS certificate the node presents.
     pub tls_certificate: String,
     /// Lowercase hex SHA-256 of the certificate's DER: what peers pin.

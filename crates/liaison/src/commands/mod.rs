@@ -64,6 +64,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     "party": node.party().as_str(),
                     "log_origin": node.log_origin(),
                     "log_key": node.log_verifier().to_encoded(),
+                    "recovery_key_file": node.dir().recovery_key(),
                 }))
             } else {
                 println!(
@@ -75,6 +76,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     node.log_verifier().to_encoded(),
                     dir.display(),
                     dir.display()
+                );
+                println!(
+                    "\nRecovery key: {}\nMove it off this machine now (e.g. to offline storage) and delete it here. It is the only way to revoke a stolen log key (`liaison key revoke DIR --recovery-key FILE`); its public half is on the card.",
+                    node.dir().recovery_key().display()
                 );
                 Ok(())
             }
