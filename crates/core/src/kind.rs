@@ -9,6 +9,7 @@ use crate::envelope::Envelope;
 use crate::execution::{CheckedRelay, PRODUCTION, ProductionBody, RELAY, RelayBody};
 use crate::glossary::{GLOSSARY, GlossaryBody};
 use crate::incident::{UPDATE, UpdateBody};
+use crate::keys::{KEY_CHANGE, SignedKeyChange, key_change_case};
 use crate::legal::TransitionBody;
 use crate::order::{NOTICE, NoticeBody};
 use crate::team::{
@@ -52,6 +53,8 @@ pub enum Body {
     Departure(DepartureBody),
     /// A team's earlier thread handed to a new member.
     Thread(Box<CheckedThread>),
+    /// The sender's keys change (checked against its pinned card on arrival).
+    KeyChange(Box<SignedKeyChange>),
 }
 
 impl Body {
@@ -71,6 +74,22 @@ impl Body {
             DEPARTURE => Ok(Body::Departure(DepartureBody::check(&e.body).map_err(bad)?)),
             THREAD => Ok(Body::Thread(Box::new(ThreadBody::check(e).map_err(bad)?))),
             RELAY => Ok(Body::Relay(Box::new(RelayBody::check(e).map_err(bad)?))),
+            KEY_CHANGE => {
+                if e.case_id != key_change_case(&e.sender) {
+                    return Err(Refusal::new(
+                        RefusalCode::BadEnvelope,
+                        format!("a key change's case_id must be {KEY_CHANGE}-<sender>"),
+                    ));
+                }
+                let signed: SignedKeyChange =
+                    serde_json::from_value(e.body.clone()).map_err(|err| {
+                        Refusal::new(
+                            RefusalCode::BadEnvelope,
+                            format!("the key change is not a signed statement: {err}"),
+                        )
+                    })?;
+                Ok(Body::KeyChange(Box::new(signed)))
+            }
             TRANSITION => Ok(Body::Transition(
                 TransitionBody::check(&e.body).map_err(bad)?,
             )),

@@ -14,6 +14,8 @@ pub enum LeafKind {
     Envelope,
     /// An entry the node published in the directory (`directory::DirectoryEntry`).
     Directory,
+    /// A change of the node's own keys (`keys::SignedKeyChange`, its JSON).
+    KeyChange,
 }
 
 impl LeafKind {
@@ -22,6 +24,7 @@ impl LeafKind {
             LeafKind::Card => "card",
             LeafKind::Envelope => "envelope",
             LeafKind::Directory => "directory",
+            LeafKind::KeyChange => "key-change",
         }
     }
 
@@ -30,6 +33,7 @@ impl LeafKind {
             "card" => Some(LeafKind::Card),
             "envelope" => Some(LeafKind::Envelope),
             "directory" => Some(LeafKind::Directory),
+            "key-change" => Some(LeafKind::KeyChange),
             _ => None,
         }
     }

@@ -64,6 +64,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PeerCommand,
     },
+    /// This node's keys: rotation, and the key history of each party.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// The verifiable directory: every party's latest published entry
     /// (card, 24/7 contacts, kinds accepted, notification), each proved in
     /// its owner's log against a checkpoint a pinned witness cosigned.
@@ -306,6 +311,30 @@ pub enum PeerCommand {
     },
     /// List pinned peers.
     List { dir: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Rotate the log key: the old key signs a key change naming the new
+    /// one (which countersigns), committed to the log and sent to every
+    /// pinned party, whose pins follow; both keys sign checkpoints during
+    /// the overlap. Works on a serving node.
+    Rotate {
+        dir: PathBuf,
+        /// Rotate the log key (the default).
+        #[arg(long)]
+        log: bool,
+        /// How long the old key stays accepted, in seconds (at most 30 days).
+        #[arg(long, default_value_t = 86_400)]
+        overlap_secs: u64,
+    },
+    /// The key changes on record: this node's own, or a peer's.
+    History {
+        dir: PathBuf,
+        /// A pinned party (default: this node).
+        #[arg(long)]
+        peer: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -667,7 +667,7 @@ mod tests {
                     body: serde_json::json!({"subject": "Opening"}),
                     attachments: Vec::new(),
                 };
-                let signed = envelope.sign(store.log_signer()).unwrap();
+                let signed = envelope.sign(&store.log_signer()).unwrap();
                 let summary = BodySummary {
                     subject: "Opening".into(),
                     offence: Some("illegal_access".into()),

@@ -227,7 +227,7 @@ fn make_private_dir(path: &Path) -> Result<(), NodeError> {
         .map_err(|e| NodeError::io(format!("cannot create {}", path.display()), e))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), NodeError> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), NodeError> {
     write_file(path, text, 0o600)
 }
 

@@ -5,6 +5,7 @@
 //!   liaison.toml           configuration (every key overridable by LIAISON_…)
 //!   liaison.db             SQLite database (WAL, synchronous=FULL)
 //!   keys/log.key           Ed25519 log signing key (C2SP signer-key text), 0600
+//!   keys/log-previous.key  the key a rotation replaced (signs during the overlap)
 //!   keys/cosigner.key      Ed25519 witness cosigning key (witnesses only), 0600
 //!   keys/cosigner-ml-dsa.key  ML-DSA-44 witness cosigning key (witnesses), 0600
 //!   keys/recovery.key      Ed25519 recovery key, 0600: move it offline
@@ -28,6 +29,7 @@ mod envelopes;
 pub mod federation;
 pub mod glossary;
 mod init;
+pub mod keys;
 mod membership;
 pub mod operations;
 mod run;
@@ -152,6 +154,14 @@ impl NodeDir {
     pub fn log_key(&self) -> PathBuf {
         self.keys().join("log.key")
     }
+    /// A rotation's new log key until its transaction commits.
+    pub fn pending_log_key(&self) -> PathBuf {
+        self.keys().join("log.key.new")
+    }
+    /// The log key a rotation replaced (it signs during the overlap).
+    pub fn previous_log_key(&self) -> PathBuf {
+        self.keys().join("log-previous.key")
+    }
     pub fn cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner.key")
     }
@@ -212,6 +222,10 @@ pub struct Node {
     pub(crate) image_workers: Arc<workers::Workers>,
     /// Failed sign-ins, password checks at once, remembered Basic successes.
     pub(crate) guard: users::Guard,
+    /// When this node last fetched each peer's key changes (at most one
+    /// fetch a peer per `keys::CATCH_UP_GAP`, whatever a peer sends).
+    pub(crate) key_catch_up:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {
@@ -349,11 +363,12 @@ impl Node {
         let tls = Arc::new(tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?);
         let store = Store::open(
             &dir.database(),
-            log_signer,
+            liaison_store::LogSigners::single(log_signer),
             WriterOptions {
                 max_batch: config.log.max_batch.max(1) as usize,
             },
         )?;
+        store.set_log_signers(keys::settle_log_keys(&dir, &store, party.as_str())?)?;
         Ok(Node {
             dir,
             party,
@@ -377,6 +392,7 @@ impl Node {
                 64,
             )),
             guard: users::Guard::new(&config.limits)?,
+            key_catch_up: Default::default(),
             config,
         })
     }

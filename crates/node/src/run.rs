@@ -2,8 +2,9 @@
 //! duty, each until `shutdown` changes — delivery to every pinned party,
 //! submitting checkpoints to witnesses, deadlines and scheduled pings,
 //! keeping the hash list in step with agreed reports, sweeping unlisted
-//! attachments, fetching the pinned peers' directories, and finishing a
-//! search-index rebuild cut short.
+//! attachments, fetching the pinned peers' directories, picking up a key
+//! rotation made by another process, and finishing a search-index rebuild
+//! cut short.
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ impl Node {
         workers.spawn(hash_list_sync(self.clone(), shutdown.clone()));
         workers.spawn(attachment_sweep(self.clone(), shutdown.clone()));
         workers.spawn(directory_sync(self.clone(), shutdown.clone()));
+        workers.spawn(key_watch(self.clone(), shutdown.clone()));
         match self.search_index_complete() {
             Ok(true) => {}
             Ok(false) => {
@@ -74,6 +76,36 @@ async fn attachment_sweep(node: Node, mut shutdown: watch::Receiver<bool>) {
         tokio::select! {
             _ = tokio::time::sleep(SWEEP_EVERY) => {}
             _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// How often the log key file is looked at for a rotation made elsewhere.
+const KEY_WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// Picks up a rotation `liaison key rotate` made while this process
+/// serves: the key file is replaced when it commits (a `stat` a tick, so
+/// an idle node reads nothing).
+async fn key_watch(node: Node, mut shutdown: watch::Receiver<bool>) {
+    let stamp = |node: &Node| {
+        std::fs::metadata(node.dir().log_key())
+            .ok()
+            .map(|m| (std::os::unix::fs::MetadataExt::ino(&m), m.modified().ok()))
+    };
+    let mut seen = stamp(&node);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(KEY_WATCH_EVERY) => {}
+            _ = shutdown.changed() => break,
+        }
+        let now = stamp(&node);
+        if now != seen {
+            match node.reload_log_keys() {
+                Ok(true) => tracing::info!("the log key was rotated: signing with the new key"),
+                Ok(false) => {}
+                Err(e) => tracing::error!("cannot load the rotated log key: {e}"),
+            }
+            seen = now;
         }
     }
 }

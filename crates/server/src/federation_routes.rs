@@ -21,6 +21,7 @@ pub fn routes() -> Router<Node> {
         .route("/federation/v1/envelopes", post(receive_envelopes))
         .route("/witness/add-checkpoint", post(add_checkpoint))
         .route("/federation/v1/directory", get(directory))
+        .route("/federation/v1/key-changes", get(key_changes))
         .route(
             "/federation/v1/attachments/{sha256}",
             get(has_attachment)
@@ -50,8 +51,23 @@ async fn receive_envelopes(
     if request.envelopes.len() > 4096 {
         return Err(ApiError::bad_request("at most 4096 envelopes per request"));
     }
-    let response = node.receive(&peer.card, request).await?;
+    // The pin may have moved since the connection opened (a key change
+    // that arrived on it): check against the card pinned now.
+    let Some(card) = node.peer(peer.card.party.as_str())? else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this party is no longer pinned",
+        ));
+    };
+    let response = node.receive(&card, request).await?;
     Ok(Json(response).into_response())
+}
+
+/// This node's key changes, oldest first: how a witness, or a peer that
+/// missed one, follows the chain from the card it pins.
+async fn key_changes(State(node): State<Node>) -> Result<Response, ApiError> {
+    Ok(Json(node.own_key_changes()?).into_response())
 }
 
 /// Where a peer's directory fetch goes on from.

@@ -97,6 +97,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     migration!("0009_attachments_by_envelope"),
     migration!("0010_case_rosters"),
     migration!("0011_teams_and_directory"),
+    migration!("0012_key_changes"),
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -22,6 +22,7 @@ pub mod attachments;
 pub mod directory;
 pub mod federation;
 pub mod hashes;
+pub mod keys;
 pub mod operations;
 pub mod peers;
 pub mod reference;
@@ -69,8 +70,50 @@ struct Inner {
     /// recent last.
     readers: Mutex<Vec<(Connection, Instant)>>,
     writer: writer::WriterHandle,
-    log_signer: NoteSigner,
-    checkpoint_cache: Mutex<Option<(LogHead, Arc<str>)>>,
+    /// The log's origin: the name of every key that signs it.
+    origin: String,
+    signers: std::sync::RwLock<Arc<LogSigners>>,
+    /// The last note signed, with its head, the key set it was signed
+    /// with (held, so it is never mistaken for a later one) and how many
+    /// of its keys signed.
+    checkpoint_cache: Mutex<Option<CachedNote>>,
+}
+
+struct CachedNote {
+    head: LogHead,
+    signers: Arc<LogSigners>,
+    signed_by: usize,
+    note: Arc<str>,
+}
+
+/// The keys that sign the log's checkpoints: the current one and, during a
+/// rotation's overlap, the one it replaced, so that a verifier that pins
+/// either key (Go's `sumdb/note` included) keeps verifying.
+#[derive(Clone, Debug)]
+pub struct LogSigners {
+    pub current: NoteSigner,
+    /// The replaced key, and the end of its overlap (Unix seconds).
+    pub overlap: Option<(NoteSigner, i64)>,
+}
+
+impl LogSigners {
+    pub fn single(current: NoteSigner) -> LogSigners {
+        LogSigners {
+            current,
+            overlap: None,
+        }
+    }
+
+    /// The keys that sign at `now` (Unix seconds), the current one first.
+    pub fn active(&self, now: i64) -> Vec<&NoteSigner> {
+        let mut keys = vec![&self.current];
+        if let Some((previous, until)) = &self.overlap
+            && now <= *until
+        {
+            keys.push(previous);
+        }
+        keys
+    }
 }
 
 impl Store {
@@ -87,11 +130,11 @@ impl Store {
         Ok(())
     }
 
-    /// Opens an existing database; `log_signer` signs the log's checkpoints
-    /// and its name is the log origin.
+    /// Opens an existing database; `signers` sign the log's checkpoints
+    /// and their name is the log origin.
     pub fn open(
         path: &Path,
-        log_signer: NoteSigner,
+        signers: LogSigners,
         options: WriterOptions,
     ) -> Result<Store, StoreError> {
         if !path.exists() {
@@ -109,7 +152,8 @@ impl Store {
                 path: path.to_owned(),
                 readers: Mutex::new(Vec::new()),
                 writer,
-                log_signer,
+                origin: signers.current.name().to_owned(),
+                signers: std::sync::RwLock::new(Arc::new(signers)),
                 checkpoint_cache: Mutex::new(None),
             }),
         })
@@ -120,11 +164,42 @@ impl Store {
     }
 
     pub fn log_origin(&self) -> &str {
-        self.inner.log_signer.name()
+        &self.inner.origin
     }
 
-    pub fn log_signer(&self) -> &NoteSigner {
-        &self.inner.log_signer
+    /// The current log key: it signs envelopes and receipts.
+    pub fn log_signer(&self) -> NoteSigner {
+        self.log_signers().current.clone()
+    }
+
+    pub fn log_signers(&self) -> Arc<LogSigners> {
+        // A poisoned lock only means a panic while swapping in an Arc.
+        self.inner
+            .signers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the keys that sign (a rotation). They must keep the origin.
+    pub fn set_log_signers(&self, signers: LogSigners) -> Result<(), StoreError> {
+        if signers.current.name() != self.inner.origin
+            || signers
+                .overlap
+                .as_ref()
+                .is_some_and(|(k, _)| k.name() != self.inner.origin)
+        {
+            return Err(StoreError::Invalid(format!(
+                "a log key of this log is named {}",
+                self.inner.origin
+            )));
+        }
+        *self
+            .inner
+            .signers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(signers);
+        Ok(())
     }
 
     /// Runs `f` on a pooled read connection.
@@ -219,17 +294,30 @@ impl Store {
             .checkpoint_cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((cached, note)) = cache.as_ref()
-            && *cached == head
+        let signers = self.log_signers();
+        let active = signers.active(jiff::Timestamp::now().as_second());
+        let signed_by = active.len();
+        if let Some(c) = cache.as_ref()
+            && c.head == head
+            && Arc::ptr_eq(&c.signers, &signers)
+            && c.signed_by == signed_by
         {
-            return Ok(note.clone());
+            return Ok(c.note.clone());
         }
         // Ed25519 is deterministic and the checkpoint carries no timestamp,
-        // so signing the same durable head twice yields the same note.
-        let note: Arc<str> = log::sign_head(&self.inner.log_signer, head)?.into();
-        match cache.as_ref() {
-            Some((cached, _)) if cached.size > head.size => {}
-            _ => *cache = Some((head, note.clone())),
+        // so signing the same durable head twice with the same keys yields
+        // the same note.
+        let note: Arc<str> = log::sign_head(&active, head)?.into();
+        let keep_newer = cache.as_ref().is_some_and(|c| {
+            c.head.size > head.size && Arc::ptr_eq(&c.signers, &signers) && c.signed_by == signed_by
+        });
+        if !keep_newer {
+            *cache = Some(CachedNote {
+                head,
+                signers: signers.clone(),
+                signed_by,
+                note: note.clone(),
+            });
         }
         Ok(note)
     }

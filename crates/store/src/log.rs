@@ -78,8 +78,19 @@ pub(crate) fn check_head(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(crate) fn sign_head(signer: &NoteSigner, head: LogHead) -> Result<String, StoreError> {
-    Ok(Checkpoint::new(signer.name(), head.size, head.root).sign(signer)?)
+/// The checkpoint of `head` signed by every key of `signers` (the first
+/// names the origin).
+pub(crate) fn sign_head(signers: &[&NoteSigner], head: LogHead) -> Result<String, StoreError> {
+    let Some((first, others)) = signers.split_first() else {
+        return Err(StoreError::Invalid("no key signs the log".into()));
+    };
+    let checkpoint = Checkpoint::new(first.name(), head.size, head.root);
+    let mut note = checkpoint.sign(first)?;
+    let text = checkpoint.to_text();
+    for signer in others {
+        note.push_str(&signer.signature_line(&text, None)?);
+    }
+    Ok(note)
 }
 
 /// The root of the tree when it had `size` entries.

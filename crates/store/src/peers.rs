@@ -94,3 +94,18 @@ pub fn all(conn: &Connection) -> Result<Vec<PinnedPeer>, StoreError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// Moves a party's pin to a new card (a key change it signed).
+pub fn replace_card(
+    conn: &Connection,
+    party: &str,
+    card_json: &str,
+    fingerprint: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE peers SET card_json = ?2, fingerprint = ?3, pinned_at = ?4 WHERE party = ?1",
+        params![party, card_json, fingerprint, now],
+    )?;
+    Ok(())
+}

@@ -12,7 +12,12 @@ fn signer() -> NoteSigner {
 fn new_store(dir: &tempfile::TempDir) -> Store {
     let path = dir.path().join("liaison.db");
     Store::create(&path).unwrap();
-    Store::open(&path, signer(), WriterOptions::default()).unwrap()
+    Store::open(
+        &path,
+        LogSigners::single(signer()),
+        WriterOptions::default(),
+    )
+    .unwrap()
 }
 
 fn append(store: &Store, data: Vec<Vec<u8>>) -> Committed<Vec<u64>> {
@@ -36,7 +41,7 @@ fn appends_are_durable_and_checkpointed() {
     drop(store);
     let store = Store::open(
         &dir.path().join("liaison.db"),
-        signer(),
+        LogSigners::single(signer()),
         WriterOptions::default(),
     )
     .unwrap();
@@ -80,7 +85,7 @@ fn two_writers_on_one_file_keep_one_tree() {
     let a = new_store(&dir);
     let b = Store::open(
         &dir.path().join("liaison.db"),
-        signer(),
+        LogSigners::single(signer()),
         WriterOptions::default(),
     )
     .unwrap();
@@ -179,9 +184,13 @@ fn a_tampered_tree_head_is_refused_at_open() {
     )
     .unwrap();
     drop(conn);
-    let err = Store::open(&path, signer(), WriterOptions::default())
-        .err()
-        .unwrap();
+    let err = Store::open(
+        &path,
+        LogSigners::single(signer()),
+        WriterOptions::default(),
+    )
+    .err()
+    .unwrap();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
 

@@ -108,8 +108,8 @@ fn a_rotation_missing_a_signature_or_off_the_chain_is_refused() {
     refused(moved, "the log key it replaces");
 
     let mut other = statement.clone();
-    other.previous_card = card_digest(&next).unwrap().to_hex();
-    refused(other.sign(&[&old, &new]).unwrap(), "does not replace");
+    other.previous_card = "not a digest".into();
+    refused(other.sign(&[&old, &new]).unwrap(), "previous_card");
     let mut other = statement.clone();
     other.overlap_until = Some("2027-02-01T10:00:00Z".into());
     refused(other.sign(&[&old, &new]).unwrap(), "overlap");
@@ -141,7 +141,21 @@ fn a_rotation_missing_a_signature_or_off_the_chain_is_refused() {
     refused(other.sign(&[&old, &new]).unwrap(), "version");
     let mut other = statement;
     other.sequence = 3;
-    refused(other.sign(&[&old, &new]).unwrap(), "does not follow");
+    // Later sequences are fine (a peer may have pinned a later card) …
+    assert!(
+        other
+            .sign(&[&old, &new])
+            .unwrap()
+            .verify(&pinned, 0)
+            .is_ok()
+    );
+    // … earlier ones are replays.
+    let e = other
+        .sign(&[&old, &new])
+        .unwrap()
+        .verify(&pinned, 3)
+        .unwrap_err();
+    assert!(e.to_string().contains("does not follow"), "{e}");
 }
 
 fn revocation(pinned: &NodeCard, new: NodeCard) -> KeyChange {

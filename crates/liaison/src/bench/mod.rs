@@ -71,7 +71,7 @@ fn open_scratch(dir: &Path, name: &str) -> Result<Store, CliError> {
         .map_err(|e| CliError::invalid(e.to_string()))?;
     Ok(Store::open(
         &path,
-        signer,
+        liaison_store::LogSigners::single(signer),
         WriterOptions { max_batch: 4096 },
     )?)
 }

@@ -14,6 +14,7 @@ mod case;
 mod directory;
 mod glossary;
 mod hashes;
+mod key;
 mod node;
 mod operations;
 mod peer;
@@ -22,6 +23,7 @@ mod user;
 
 use self::case::case;
 use self::glossary::glossary;
+use self::key::key;
 use self::node::{audit, log, serve};
 use self::operations::{duty, ping};
 use self::peer::peer;
@@ -90,6 +92,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Peer { command } => peer(command, json).await,
+        Command::Key { command } => key(command, json).await,
         Command::Directory { dir, publish, sync } => {
             directory::directory(&dir, publish.as_deref(), sync, json).await
         }

@@ -110,7 +110,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
         name: "x".into(),
         media_type: "text/plain".into(),
     }];
-    let signed = e.sign(us.node.store().log_signer()).unwrap();
+    let signed = e.sign(&us.node.store().log_signer()).unwrap();
     let r = client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
         .json(&liaison_core::envelope::DeliveryRequest {

@@ -117,7 +117,7 @@ async fn redelivery_returns_the_original_receipt_and_changes_nothing() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
     let e = envelope(&us.node, "ru", "0000000000aa", "twice")
-        .sign(us.node.store().log_signer())
+        .sign(&us.node.store().log_signer())
         .unwrap();
     let first: DeliveryResponse = post(&us.node, &ru.node, &ru.fed_url(), vec![e.clone()])
         .await
@@ -144,7 +144,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     let cn = live_node(tmp.path(), "cn", "party").await;
     pin_each_other(&us.node, &ru.node).await;
     pin_each_other(&cn.node, &ru.node).await;
-    let signer = us.node.store().log_signer();
+    let signer = &us.node.store().log_signer();
 
     let mut tampered = envelope(&us.node, "ru", "000000000001", "original")
         .sign(signer)

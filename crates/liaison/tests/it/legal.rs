@@ -161,7 +161,7 @@ async fn forged_transitions_are_refused_and_recorded() {
             body,
             attachments: vec![],
         }
-        .sign(ru.node.store().log_signer())
+        .sign(&ru.node.store().log_signer())
         .unwrap()
     };
     let envelopes = vec![

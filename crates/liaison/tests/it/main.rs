@@ -14,6 +14,7 @@ mod directory;
 mod federation;
 mod forwarding;
 mod incidents;
+mod keys;
 mod kit;
 mod legal;
 mod log;

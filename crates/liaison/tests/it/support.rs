@@ -617,7 +617,7 @@ pub async fn forge(
     to: &LiveNode,
     e: liaison_core::envelope::Envelope,
 ) -> liaison_core::envelope::DeliveryResponse {
-    let signed = e.sign(from.node.store().log_signer()).unwrap();
+    let signed = e.sign(&from.node.store().log_signer()).unwrap();
     deliver(&from.node, to, vec![signed]).await
 }
 

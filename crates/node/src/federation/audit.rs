@@ -206,6 +206,9 @@ impl Node {
         let receipted = self
             .store
             .read(|c| db::envelopes_with_receipts_from(c, &party))?;
+        // A receipt verifies against the key that signed it then: the
+        // party's current key or one it rotated away from.
+        let keys = self.log_keys_of(card)?;
         for row in &receipted {
             let Some(text) = &row.receipt else { continue };
             let result = TlogProof::parse(text)
@@ -214,8 +217,11 @@ impl Node {
                     let leaf = liaison_core::leaf::LeafEntry::envelope(
                         Hash::from_hex(&row.hash).ok_or("stored envelope hash is malformed")?,
                     );
-                    let (cp, _) = proof
-                        .verify(&leaf_hash(&leaf.encode()), &card.log_key, &[])
+                    let leaf = leaf_hash(&leaf.encode());
+                    let (cp, _) = keys
+                        .iter()
+                        .find_map(|key| proof.verify(&leaf, key, &[]).ok())
+                        .map_or_else(|| proof.verify(&leaf, &card.log_key, &[]), Ok)
                         .map_err(|e| e.to_string())?;
                     if seen
                         .iter()

@@ -246,6 +246,14 @@ async fn deliver_once(
         bytes += item.signed_json.len();
         bytes <= MAX_BATCH_BYTES
     });
+    // A key change ends its batch: the peer checks what follows against
+    // the key it moves the pin to.
+    if let Some(end) = batch
+        .iter()
+        .position(|item| item.envelope_kind == liaison_core::keys::KEY_CHANGE)
+    {
+        batch.truncate(end + 1);
+    }
     if batch.is_empty() {
         return Err(NodeError::Invalid(
             "an outbox envelope exceeds the request size limit".into(),

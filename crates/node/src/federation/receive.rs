@@ -67,6 +67,9 @@ impl Node {
         // (not new threads for every request).
         let prechecked = {
             let here = self.here()?;
+            // The peer's current key, and one it rotated away from while
+            // its overlap lasts.
+            let keys = std::sync::Arc::new(self.accepted_log_keys(peer)?);
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let chunk = request.envelopes.len().div_ceil(cores).max(1);
             let mut envelopes = request.envelopes;
@@ -74,11 +77,12 @@ impl Node {
             while !envelopes.is_empty() {
                 let rest = envelopes.split_off(chunk.min(envelopes.len()));
                 let part = std::mem::replace(&mut envelopes, rest);
-                let (peer, here) = (peer.clone(), here.clone());
+                let (peer, here, keys) = (peer.clone(), here.clone(), keys.clone());
                 parts.push(tokio::task::spawn_blocking(move || {
                     part.into_iter()
                         .map(|e| {
-                            let check = Node::precheck(&peer, &here, &e).map(|c| prepare(&e, c));
+                            let check =
+                                Node::precheck(&peer, &keys, &here, &e).map(|c| prepare(&e, c));
                             (e, check)
                         })
                         .collect::<Vec<_>>()
@@ -320,6 +324,7 @@ impl Node {
     /// Returns the envelope hash and its typed body.
     fn precheck(
         peer: &CheckedCard,
+        keys: &[liaison_log::note::NoteVerifier],
         here: &super::orders::Here,
         signed: &SignedEnvelope,
     ) -> Result<(liaison_log::Hash, Body), Refusal> {
@@ -340,8 +345,10 @@ impl Node {
                 format!("the envelope is addressed to {:?}, not {me}", e.recipient),
             ));
         }
-        let hash = signed
-            .verify(&peer.log_key)
+        let hash = keys
+            .iter()
+            .find_map(|key| signed.verify(key).ok())
+            .map_or_else(|| signed.verify(&peer.log_key), Ok)
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
         let body = Body::check(e)?;
         super::execution::check_on_arrival(peer, here.jurisdiction.as_deref(), e, &body)?;
@@ -504,6 +511,26 @@ fn arrive(
             withdrawn.extend(crate::content::record_arrival(
                 conn, &signed, list, json, &hash, log_index, &now,
             )?);
+            return Ok(Arrival::Logged(log_index));
+        }
+        // A peer's keys change: the pin follows if the statement holds.
+        (Body::KeyChange(change), _) => {
+            if let Err(why) = crate::keys::accept_key_change(conn, &e.sender, change, &now)? {
+                return refused(
+                    RefusalCode::BadEnvelope,
+                    format!("the key change is refused: {why}"),
+                );
+            }
+            let log_index = tx.append_leaf(leaf);
+            crate::envelopes::insert_envelope(
+                tx.conn(),
+                &signed,
+                json,
+                &hash,
+                Direction::In,
+                log_index,
+                &now,
+            )?;
             return Ok(Arrival::Logged(log_index));
         }
         (Body::Glossary(event), _) => {

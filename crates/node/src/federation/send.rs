@@ -65,7 +65,7 @@ impl Node {
                 body: body.clone(),
                 attachments: Vec::new(),
             };
-            let signed = envelope.sign(self.store.log_signer())?;
+            let signed = envelope.sign(&self.store.log_signer())?;
             let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
             let json =
                 serde_json::to_string(&signed).map_err(|e| NodeError::Invalid(e.to_string()))?;
@@ -359,7 +359,7 @@ impl Node {
             body,
             attachments,
         };
-        let signed = envelope.sign(self.store.log_signer())?;
+        let signed = envelope.sign(&self.store.log_signer())?;
         let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
         let leaf = LeafEntry::envelope(hash).encode();
         let signed_json = serde_json::to_string(&signed)

@@ -103,9 +103,15 @@ impl Node {
                 format!("unknown log origin {}", checkpoint.origin),
             ));
         };
-        match verify_signatures(&parsed, std::slice::from_ref(&log.log_key)) {
-            Ok(v) if !v.is_empty() => {}
-            _ => {
+        let signed_by = |card: &liaison_core::card::CheckedCard| {
+            verify_signatures(&parsed, std::slice::from_ref(&card.log_key))
+                .is_ok_and(|v| !v.is_empty())
+        };
+        if !signed_by(&log) {
+            // The party may have rotated its key: follow its key changes
+            // (at most once in a while), then look again.
+            let followed = self.maybe_catch_up(&log).await;
+            if !followed.as_ref().is_some_and(signed_by) {
                 return Ok(WitnessAnswer::error(
                     403,
                     "no signature by the log's key verifies",

@@ -1,0 +1,243 @@
+//! The key lifecycle between real nodes: a log key rotates without a flag
+//! day (peers and witnesses follow the chain, both keys sign during the
+//! overlap, old receipts keep verifying), and a forged key change is
+//! refused and recorded.
+
+use liaison_core::envelope::Envelope;
+use liaison_core::keys::{ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, card_digest};
+use liaison_log::Checkpoint;
+use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
+
+use liaison_node::now_rfc3339;
+
+use crate::kit::{Net, party, witness};
+use crate::support::*;
+
+fn pinned_log_key(of: &LiveNode, party: &str) -> String {
+    of.node.peer(party).unwrap().unwrap().card.log_key
+}
+
+async fn note_to(from: &LiveNode, to: &str, subject: &str) -> String {
+    from.node
+        .open_case(to, "note", note(subject))
+        .await
+        .unwrap()
+        .case_id
+}
+
+async fn all_delivered(node: &LiveNode) {
+    for _ in 0..100 {
+        if count(&node.node, "outbox WHERE state != 'delivered'") == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "{:?}",
+        strings(
+            &node.node,
+            "SELECT peer || ' ' || state || ' ' || coalesce(last_error, '') FROM outbox WHERE state != 'delivered'"
+        )
+    );
+    wait_until(30, "every envelope receipted", || {
+        count(&node.node, "outbox WHERE state != 'delivered'") == 0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_log_key_rotations_are_followed_by_peers_and_witnesses_and_audits_stay_clean() {
+    let net = Net::of(vec![party("us"), party("ru"), witness("wit")]).await;
+    let (us, ru, w) = (&net["us"], &net["ru"], &net["wit"]);
+    let first = us.node.store().log_signer().verifier();
+    let case = note_to(us, "ru", "before").await;
+    all_delivered(us).await;
+
+    // Rotation 1, with an overlap: peers follow, both keys sign.
+    let rotated = us.node.rotate_log_key(3600).await.unwrap();
+    assert_eq!(rotated.sequence, 1);
+    assert_eq!(rotated.sent_to, ["ru"]);
+    let second = us.node.store().log_signer().verifier();
+    assert_ne!(first, second);
+    assert_eq!(
+        second.name(),
+        first.name(),
+        "the log goes on under its origin"
+    );
+    wait_until(20, "ru follows the rotation", || {
+        pinned_log_key(ru, "us") == second.to_encoded()
+    })
+    .await;
+    assert_eq!(us.node.card().log_key, second.to_encoded());
+    // A verifier that pins either key keeps verifying the checkpoint.
+    let signed_note = us.node.store().checkpoint().unwrap().to_string();
+    for key in [&first, &second] {
+        Checkpoint::open(&signed_note, key, &[]).unwrap();
+    }
+    // What us sends now is signed by the new key and accepted.
+    note_to(us, "ru", "after").await;
+    us.node
+        .reply(&case, note("a reply in the old case"))
+        .await
+        .unwrap();
+    all_delivered(us).await;
+    // The witness, still pinning the first key, cosigns during the overlap.
+    let wcard = us.node.peer("wit").unwrap().unwrap();
+    us.node.request_cosignature(&wcard).await.unwrap();
+
+    // Rotations 2 and 3 without overlap: only the new key signs; the
+    // witness catches up on the chain from us's listener.
+    for expected in [2, 3] {
+        let r = us.node.rotate_log_key(0).await.unwrap();
+        assert_eq!(r.sequence, expected);
+        note_to(us, "ru", &format!("after rotation {expected}")).await;
+    }
+    let last = us.node.store().log_signer().verifier();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let signed_note = us.node.store().checkpoint().unwrap().to_string();
+    assert!(
+        Checkpoint::open(&signed_note, &first, &[]).is_err(),
+        "the overlap ended"
+    );
+    Checkpoint::open(&signed_note, &last, &[]).unwrap();
+    all_delivered(us).await;
+    assert_eq!(pinned_log_key(ru, "us"), last.to_encoded());
+    us.node.request_cosignature(&wcard).await.unwrap();
+    assert_eq!(pinned_log_key(w, "us"), last.to_encoded());
+    assert_eq!(w.node.key_history("us").unwrap().len(), 3);
+
+    // ru's audit of us is clean across all three rotations: receipts
+    // signed by each key still verify.
+    let report = ru.node.audit(Some("us"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    let report = us.node.audit(Some("ru"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    assert!(report.peers[0].receipts_verified >= 6);
+    let history = ru.node.key_history("us").unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.sequence).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(history[0].old_log_key, first.to_encoded());
+    assert_eq!(history[2].new_log_key, last.to_encoded());
+    assert_eq!(us.node.key_history("us").unwrap().len(), 3);
+
+    // The node reopens with the rotated key (and the CLI sees it).
+    let out = liaison(&["key", "history", us.dir.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let reopened = liaison_node::Node::open(&us.dir).unwrap();
+    assert_eq!(reopened.store().log_signer().verifier(), last);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_change_not_signed_by_the_pinned_key_is_refused_and_recorded() {
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let pinned = ru.node.peer("us").unwrap().unwrap();
+    let (thief, fresh) = (
+        NoteSigner::new(us.node.store().log_origin(), ED25519, [7; 32]).unwrap(),
+        NoteSigner::new(us.node.store().log_origin(), ED25519, [8; 32]).unwrap(),
+    );
+    let mut card = us.node.card();
+    card.log_key = fresh.verifier().to_encoded();
+    let change = KeyChange {
+        liaison_key_change: KEY_CHANGE_VERSION,
+        party: "us".into(),
+        sequence: 1,
+        previous_card: card_digest(&pinned.card).unwrap().to_hex(),
+        card,
+        change: ChangeKind::Rotation,
+        issued_at: now_rfc3339(),
+        overlap_until: Some(now_rfc3339()),
+        compromised_since: None,
+    };
+    // The envelope is us's (its key signs it); the statement is not.
+    let forged = change.sign(&[&thief, &fresh]).unwrap();
+    let envelope = Envelope {
+        id: "keyforge1".into(),
+        sender: "us".into(),
+        recipient: "ru".into(),
+        also_to: vec![],
+        kind: KEY_CHANGE.into(),
+        case_id: "key_change-us".into(),
+        created: now_rfc3339(),
+        body: serde_json::to_value(&forged).unwrap(),
+        attachments: vec![],
+    };
+    let answer = forge(us, ru, envelope).await;
+    let error = answer.results[0].error.as_ref().expect("refused");
+    assert!(
+        error
+            .message
+            .contains("not signed by the log key it replaces"),
+        "{error:?}"
+    );
+    assert_eq!(
+        pinned_log_key(ru, "us"),
+        us.node.store().log_signer().verifier().to_encoded()
+    );
+    assert!(ru.node.key_history("us").unwrap().is_empty());
+    assert_eq!(
+        count(
+            &ru.node,
+            "rejections WHERE peer = 'us' AND reason LIKE '%key change%'"
+        ),
+        1
+    );
+
+    // An envelope signed by a key ru does not pin is refused before its
+    // body is read.
+    let stranger = Envelope {
+        id: "keyforge2".into(),
+        sender: "us".into(),
+        recipient: "ru".into(),
+        also_to: vec![],
+        kind: KEY_CHANGE.into(),
+        case_id: "key_change-us".into(),
+        created: now_rfc3339(),
+        body: serde_json::to_value(change.sign(&[&thief, &fresh]).unwrap()).unwrap(),
+        attachments: vec![],
+    }
+    .sign(&thief)
+    .unwrap();
+    let answer = deliver(&us.node, ru, vec![stranger]).await;
+    assert!(answer.results[0].error.is_some());
+    assert_eq!(count(&ru.node, "rejections WHERE peer = 'us'"), 2);
+    let _ = NoteVerifier::parse(&pinned.card.log_key).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotation_cut_short_by_a_crash_is_finished_or_dropped_on_reopening() {
+    let net = Net::with(&["us", "ru"]).await;
+    let us = &net["us"];
+    let keys = us.dir.join("keys");
+    let before = us.node.store().log_signer().verifier();
+    // A key written but never committed is dropped.
+    std::fs::write(
+        keys.join("log.key.new"),
+        format!(
+            "{}\n",
+            NoteSigner::new(us.node.store().log_origin(), ED25519, [5; 32])
+                .unwrap()
+                .to_encoded()
+        ),
+    )
+    .unwrap();
+    let reopened = liaison_node::Node::open(&us.dir).unwrap();
+    assert_eq!(reopened.store().log_signer().verifier(), before);
+    assert!(!keys.join("log.key.new").exists());
+    drop(reopened);
+
+    // A rotation committed before its files moved is finished.
+    us.node.rotate_log_key(600).await.unwrap();
+    let after = us.node.store().log_signer().verifier();
+    std::fs::rename(keys.join("log.key"), keys.join("log.key.new")).unwrap();
+    std::fs::rename(keys.join("log-previous.key"), keys.join("log.key")).unwrap();
+    let reopened = liaison_node::Node::open(&us.dir).unwrap();
+    let signers = reopened.store().log_signers();
+    assert_eq!(signers.current.verifier(), after);
+    assert_eq!(signers.overlap.as_ref().unwrap().0.verifier(), before);
+    assert!(!keys.join("log.key.new").exists());
+}

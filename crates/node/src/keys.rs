@@ -1,0 +1,553 @@
+//! The key lifecycle: rotating this node's log key (a key change signed by
+//! the old key and the new one, committed to the log with the new card and
+//! sent to every pinned party), following a peer's key changes, and the key
+//! history that keeps what earlier keys signed verifying.
+//!
+//! On disk a rotation goes `keys/log.key.new` (written first) → one
+//! transaction (the statement, the new card, the envelopes) → the renames
+//! `log.key` → `log-previous.key`, `log.key.new` → `log.key`. Opening a
+//! node finishes a rotation whose transaction committed and drops a key
+//! whose transaction did not, so a crash at any point leaves one of the
+//! two states.
+
+use std::path::Path;
+
+use liaison_core::card::{CheckedCard, check_card};
+use liaison_core::envelope::Envelope;
+use liaison_core::keys::{
+    ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, SignedKeyChange, card_digest,
+    key_change_case,
+};
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
+use liaison_proto::{NodeCard, NodeRole};
+use liaison_store::keys::{self as db, KeyChangeRow};
+use liaison_store::{Connection, LogSigners, Store, StoreError};
+
+use crate::envelopes::{Broadcast, random_id};
+use crate::{Node, NodeDir, NodeError, now_rfc3339, random_seed};
+
+/// Least time between two fetches of one peer's key changes.
+pub(crate) const CATCH_UP_GAP: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Largest answer to a key-change fetch.
+const MAX_CHANGES_BYTES: usize = 4 * 1024 * 1024;
+
+/// Longest overlap `rotate_log_key` takes (the statement's limit).
+pub const MAX_OVERLAP_SECS: u64 = liaison_core::keys::MAX_OVERLAP_SECS as u64;
+
+/// What a rotation did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Rotated {
+    pub sequence: u64,
+    pub old_log_key: String,
+    pub new_log_key: String,
+    pub overlap_until: String,
+    /// Parties the key change was sent to.
+    pub sent_to: Vec<String>,
+}
+
+/// One entry of a party's key history, for people and the API.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct KeyHistoryEntry {
+    pub party: String,
+    pub sequence: u64,
+    /// `rotation`, `revocation` or `recovery_rotation`.
+    pub kind: String,
+    pub issued_at: String,
+    pub overlap_until: Option<String>,
+    pub compromised_since: Option<String>,
+    pub old_log_key: String,
+    pub new_log_key: String,
+    pub old_tls_fingerprint: String,
+    pub new_tls_fingerprint: String,
+    pub recorded_at: String,
+}
+
+fn corrupt(what: String) -> NodeError {
+    NodeError::Store(StoreError::Corrupt(what))
+}
+
+fn parse_signed(row: &KeyChangeRow) -> Result<(SignedKeyChange, KeyChange, NodeCard), NodeError> {
+    let bad = |e: String| {
+        corrupt(format!(
+            "stored key change {} of {}: {e}",
+            row.sequence, row.party
+        ))
+    };
+    let signed: SignedKeyChange =
+        serde_json::from_str(&row.signed).map_err(|e| bad(e.to_string()))?;
+    let change: KeyChange =
+        serde_json::from_str(&signed.statement).map_err(|e| bad(e.to_string()))?;
+    let previous: NodeCard =
+        serde_json::from_str(&row.previous_card).map_err(|e| bad(e.to_string()))?;
+    Ok((signed, change, previous))
+}
+
+fn read_signer(path: &Path) -> Result<NoteSigner, NodeError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
+    NoteSigner::parse(&text).map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), NodeError> {
+    std::fs::rename(from, to).map_err(|e| {
+        NodeError::io(
+            format!("cannot move {} to {}", from.display(), to.display()),
+            e,
+        )
+    })
+}
+
+fn sync_dir(dir: &Path) -> Result<(), NodeError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| NodeError::io(format!("cannot sync {}", dir.display()), e))
+}
+
+/// Brings the key files in line with the node's last committed key change
+/// (finishing or dropping a rotation a crash interrupted) and returns the
+/// keys that sign its log now.
+pub(crate) fn settle_log_keys(
+    dir: &NodeDir,
+    store: &Store,
+    party: &str,
+) -> Result<LogSigners, NodeError> {
+    let latest = store.read(|c| db::of_party(c, party))?.pop();
+    let expected = match &latest {
+        Some(row) => Some(parse_signed(row)?),
+        None => None,
+    };
+    let new_path = dir.pending_log_key();
+    if new_path.exists() {
+        let pending = read_signer(&new_path)?;
+        let committed = expected
+            .as_ref()
+            .is_some_and(|(_, change, _)| change.card.log_key == pending.verifier().to_encoded());
+        let current = read_signer(&dir.log_key())?;
+        if committed && current.verifier().to_encoded() != pending.verifier().to_encoded() {
+            rename(&dir.log_key(), &dir.previous_log_key())?;
+            rename(&new_path, &dir.log_key())?;
+        } else {
+            // The rotation never committed (or was finished elsewhere).
+            std::fs::remove_file(&new_path)
+                .map_err(|e| NodeError::io(format!("cannot remove {}", new_path.display()), e))?;
+        }
+        sync_dir(&dir.keys())?;
+    }
+    let current = read_signer(&dir.log_key())?;
+    let Some((_, change, previous)) = expected else {
+        return Ok(LogSigners::single(current));
+    };
+    if change.card.log_key != current.verifier().to_encoded() {
+        return Err(corrupt(format!(
+            "{} is not the log key of this node's last key change ({})",
+            dir.log_key().display(),
+            change.sequence
+        )));
+    }
+    // Within the overlap the replaced key signs checkpoints too.
+    let overlap = match (&change.overlap_until, dir.previous_log_key().exists()) {
+        (Some(until), true) if change.change == ChangeKind::Rotation => {
+            let until: jiff::Timestamp = until
+                .parse()
+                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
+            let old = read_signer(&dir.previous_log_key())?;
+            (old.verifier().to_encoded() == previous.log_key).then_some((old, until.as_second()))
+        }
+        _ => None,
+    };
+    Ok(LogSigners { current, overlap })
+}
+
+impl Node {
+    /// Rotates the log key: a new key, a key change signed by the old key
+    /// and countersigned by the new one, committed to the log with the new
+    /// card and sent to every pinned party. Until `overlap_secs` have passed
+    /// checkpoints carry both keys' signatures.
+    pub async fn rotate_log_key(&self, overlap_secs: u64) -> Result<Rotated, NodeError> {
+        if self.role != NodeRole::Party {
+            return Err(NodeError::Invalid(
+                "a witness's log key does not rotate (parties pin its cosigning keys)".into(),
+            ));
+        }
+        if overlap_secs > MAX_OVERLAP_SECS {
+            return Err(NodeError::Invalid(format!(
+                "the overlap is at most {} days",
+                MAX_OVERLAP_SECS / 86_400
+            )));
+        }
+        let old = self.store.log_signer();
+        let new = NoteSigner::new(self.store.log_origin(), ED25519, random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let pending = self.dir.pending_log_key();
+        if pending.exists() {
+            std::fs::remove_file(&pending)
+                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
+        }
+        crate::init::write_private(&pending, &format!("{}\n", new.to_encoded()))?;
+        sync_dir(&self.dir.keys())?;
+
+        let previous = self.card();
+        let mut card = previous.clone();
+        card.log_key = new.verifier().to_encoded();
+        let card_json = serde_json::to_string_pretty(&card)
+            .map_err(|e| NodeError::Invalid(format!("cannot encode the card: {e}")))?;
+        // Whole seconds, the overlap counted from the time the statement names.
+        let second =
+            |s: i64| jiff::Timestamp::from_second(s).map_err(|e| NodeError::Invalid(e.to_string()));
+        let now = jiff::Timestamp::now().as_second();
+        let issued_at = second(now)?.to_string();
+        let until = second(now + overlap_secs as i64)?;
+        let overlap_until = until.to_string();
+        let recipients: Vec<String> = self
+            .peers()?
+            .into_iter()
+            .filter(|p| p.card.role == NodeRole::Party)
+            .map(|p| p.party.to_string())
+            .collect();
+        let ids = recipients
+            .iter()
+            .map(|_| random_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        let me = self.party.to_string();
+        let (old_key, new_key) = (old.clone(), new.clone());
+        let (sent_to, statement_until) = (recipients.clone(), overlap_until.clone());
+        let committed = self
+            .store
+            .write(move |tx| {
+                let sequence = db::last_sequence(tx.conn(), &me)? + 1;
+                let change = KeyChange {
+                    liaison_key_change: KEY_CHANGE_VERSION,
+                    party: me.clone(),
+                    sequence,
+                    previous_card: card_digest(&previous)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?
+                        .to_hex(),
+                    card,
+                    change: ChangeKind::Rotation,
+                    issued_at: issued_at.clone(),
+                    overlap_until: Some(statement_until.clone()),
+                    compromised_since: None,
+                };
+                let signed = change
+                    .sign(&[&old_key, &new_key])
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let signed_json = serde_json::to_string(&signed)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let previous_json = serde_json::to_string(&previous)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                db::record(
+                    tx.conn(),
+                    &KeyChangeRow {
+                        party: me.clone(),
+                        sequence,
+                        kind: ChangeKind::Rotation.as_str().to_owned(),
+                        hash: signed.hash().to_hex(),
+                        signed: signed_json.clone(),
+                        previous_card: previous_json,
+                        issued_at: issued_at.clone(),
+                        overlap_until: Some(statement_until.clone()),
+                        compromised_since: None,
+                        recorded_at: issued_at.clone(),
+                    },
+                )?;
+                tx.append_leaf(
+                    LeafEntry::new(LeafKind::KeyChange, signed_json.as_bytes()).encode(),
+                );
+                liaison_store::set_meta(tx.conn(), "card_json", &card_json)?;
+                tx.append_leaf(LeafEntry::new(LeafKind::Card, card_json.as_bytes()).encode());
+                // Signed by the old key: the peers still pin it.
+                let body = serde_json::to_value(&signed)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let mut envelopes = Vec::new();
+                for (recipient, id) in sent_to.iter().zip(ids) {
+                    let envelope = Envelope {
+                        id,
+                        sender: me.clone(),
+                        recipient: recipient.clone(),
+                        also_to: Vec::new(),
+                        kind: KEY_CHANGE.to_owned(),
+                        case_id: key_change_case(&me),
+                        created: issued_at.clone(),
+                        body: body.clone(),
+                        attachments: Vec::new(),
+                    };
+                    let signed = envelope
+                        .sign(&old_key)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    let canonical = signed
+                        .envelope
+                        .canonical_bytes()
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    let json = serde_json::to_string(&signed)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    envelopes.push((signed, liaison_log::Hash::of_content(&canonical), json));
+                }
+                Broadcast(envelopes).commit(tx, &issued_at)?;
+                Ok(sequence)
+            })
+            .await?;
+        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
+        self.store.set_log_signers(signers)?;
+        self.wake.queued(recipients.iter().map(String::as_str));
+        Ok(Rotated {
+            sequence: committed.value,
+            old_log_key: old.verifier().to_encoded(),
+            new_log_key: new.verifier().to_encoded(),
+            overlap_until,
+            sent_to: recipients,
+        })
+    }
+
+    /// Picks up a rotation another process (the CLI) committed: the keys
+    /// that sign are those of the last key change on record.
+    pub fn reload_log_keys(&self) -> Result<bool, NodeError> {
+        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
+        let current = self.store.log_signers();
+        let same = current.current.key_id() == signers.current.key_id()
+            && current.overlap.as_ref().map(|(k, u)| (k.key_id(), *u))
+                == signers.overlap.as_ref().map(|(k, u)| (k.key_id(), *u));
+        if !same {
+            self.store.set_log_signers(signers)?;
+        }
+        Ok(!same)
+    }
+
+    /// This node's own key changes, oldest first, as they travel: what
+    /// `/federation/v1/key-changes` serves to a peer catching up.
+    pub fn own_key_changes(&self) -> Result<Vec<SignedKeyChange>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, self.party.as_str()))?;
+        rows.iter()
+            .map(|row| parse_signed(row).map(|(signed, _, _)| signed))
+            .collect()
+    }
+
+    /// Fetches `card`'s party's key changes from its federation listener
+    /// and follows, in order, those not accepted yet (a witness, which
+    /// receives no envelopes, and a peer that missed one). Returns how many
+    /// it followed; a change that does not verify stops it, recorded.
+    pub async fn catch_up_key_changes(&self, card: &CheckedCard) -> Result<usize, NodeError> {
+        let client = crate::tls::peer_http_client(&self.tls, card.fingerprint)?;
+        let url = format!(
+            "{}/federation/v1/key-changes",
+            card.card.federation_url.trim_end_matches('/')
+        );
+        let unreachable = |e: String| NodeError::Io(format!("cannot fetch {url}: {e}"));
+        let mut response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unreachable(format!("answered {}", response.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?
+        {
+            if body.len() + chunk.len() > MAX_CHANGES_BYTES {
+                return Err(unreachable(format!("more than {MAX_CHANGES_BYTES} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let changes: Vec<SignedKeyChange> = serde_json::from_slice(&body)
+            .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))?;
+        let party = card.party.to_string();
+        let outcome = self
+            .store
+            .write(move |tx| {
+                let now = now_rfc3339();
+                let mut followed = 0;
+                for signed in &changes {
+                    let last = db::last_sequence(tx.conn(), &party)?;
+                    let sequence = serde_json::from_str::<KeyChange>(&signed.statement)
+                        .map(|c| c.sequence)
+                        .unwrap_or(0);
+                    if sequence != 0 && sequence <= last {
+                        continue;
+                    }
+                    if let Err(why) = accept_key_change(tx.conn(), &party, signed, &now)? {
+                        liaison_store::federation::record_rejection(
+                            tx.conn(),
+                            &liaison_store::federation::Rejection {
+                                at: now.clone(),
+                                peer: party.clone(),
+                                envelope_id: None,
+                                code: "bad_key_change".into(),
+                                reason: format!(
+                                    "the key change {} is refused: {why}",
+                                    signed.hash()
+                                ),
+                            },
+                        )?;
+                        return Ok(Err(why));
+                    }
+                    followed += 1;
+                }
+                Ok(Ok(followed))
+            })
+            .await?
+            .value;
+        outcome.map_err(|why| NodeError::Invalid(format!("a key change of {}: {why}", card.party)))
+    }
+
+    /// [`Node::catch_up_key_changes`] unless one ran for this peer within
+    /// [`CATCH_UP_GAP`]; returns the peer's card as pinned afterwards if it
+    /// changed.
+    pub(crate) async fn maybe_catch_up(&self, card: &CheckedCard) -> Option<CheckedCard> {
+        {
+            let mut last = self
+                .key_catch_up
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if last
+                .get(card.party.as_str())
+                .is_some_and(|t| now.duration_since(*t) < CATCH_UP_GAP)
+            {
+                return None;
+            }
+            last.insert(card.party.to_string(), now);
+        }
+        match self.catch_up_key_changes(card).await {
+            Ok(0) => None,
+            Ok(_) => self.peer(card.party.as_str()).ok().flatten(),
+            Err(e) => {
+                tracing::warn!(peer = %card.party, "catching up on key changes: {e}");
+                None
+            }
+        }
+    }
+
+    /// The key changes on record for `party` (this node's own, or a peer's),
+    /// oldest first.
+    pub fn key_history(&self, party: &str) -> Result<Vec<KeyHistoryEntry>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, party))?;
+        rows.iter()
+            .map(|row| {
+                let (_, change, previous) = parse_signed(row)?;
+                Ok(KeyHistoryEntry {
+                    party: row.party.clone(),
+                    sequence: row.sequence,
+                    kind: row.kind.clone(),
+                    issued_at: row.issued_at.clone(),
+                    overlap_until: row.overlap_until.clone(),
+                    compromised_since: row.compromised_since.clone(),
+                    old_log_key: previous.log_key,
+                    new_log_key: change.card.log_key,
+                    old_tls_fingerprint: previous.tls_fingerprint,
+                    new_tls_fingerprint: change.card.tls_fingerprint,
+                    recorded_at: row.recorded_at.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Every log key `party` has signed with, the current one first: what
+    /// its old checkpoints and receipts verify against.
+    pub fn log_keys_of(&self, card: &CheckedCard) -> Result<Vec<NoteVerifier>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let mut keys = vec![card.log_key.clone()];
+        for row in rows.iter().rev() {
+            let (_, _, previous) = parse_signed(row)?;
+            let key = NoteVerifier::parse(&previous.log_key)
+                .map_err(|e| corrupt(format!("a stored card's log key: {e}")))?;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The keys an envelope from `card`'s party may be signed with now: its
+    /// current key, and a key it rotated away from whose overlap has not
+    /// ended.
+    pub(crate) fn accepted_log_keys(
+        &self,
+        card: &CheckedCard,
+    ) -> Result<Vec<NoteVerifier>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let now = jiff::Timestamp::now();
+        let mut keys = vec![card.log_key.clone()];
+        for row in &rows {
+            let open = row.kind == ChangeKind::Rotation.as_str()
+                && row
+                    .overlap_until
+                    .as_deref()
+                    .and_then(|u| u.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|until| now <= until);
+            if open {
+                let (_, _, previous) = parse_signed(row)?;
+                if let Ok(key) = NoteVerifier::parse(&previous.log_key)
+                    && !keys.contains(&key)
+                {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// Follows a peer's key change inside the write job that records its
+/// envelope: checked against the card pinned now and the last change
+/// accepted, then the pin moves to the new card. The error says why it was
+/// refused.
+pub(crate) fn accept_key_change(
+    conn: &Connection,
+    party: &str,
+    signed: &SignedKeyChange,
+    now: &str,
+) -> Result<Result<CheckedCard, String>, StoreError> {
+    let Some(pinned) = liaison_store::peers::by_party(conn, party)? else {
+        return Ok(Err(format!("{party} is not pinned")));
+    };
+    let card: NodeCard = serde_json::from_str(&pinned.card_json)
+        .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
+    let pinned_card = check_card(&card)
+        .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
+    let last = db::last_sequence(conn, party)?;
+    let verified = match signed.verify(&pinned_card, last) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let new_json = serde_json::to_string(&verified.card.card)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let signed_json =
+        serde_json::to_string(signed).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if let Some(other) =
+        liaison_store::peers::by_fingerprint(conn, &verified.card.card.tls_fingerprint)?
+        && other.party != party
+    {
+        return Ok(Err(format!(
+            "the new certificate is pinned for party {}",
+            other.party
+        )));
+    }
+    liaison_store::peers::replace_card(
+        conn,
+        party,
+        &new_json,
+        &verified.card.card.tls_fingerprint,
+        now,
+    )?;
+    db::record(
+        conn,
+        &KeyChangeRow {
+            party: party.to_owned(),
+            sequence: verified.change.sequence,
+            kind: verified.change.change.as_str().to_owned(),
+            hash: verified.hash.to_hex(),
+            signed: signed_json,
+            previous_card: pinned.card_json,
+            issued_at: verified.change.issued_at.clone(),
+            overlap_until: verified.change.overlap_until.clone(),
+            compromised_since: verified.change.compromised_since.clone(),
+            recorded_at: now.to_owned(),
+        },
+    )?;
+    Ok(Ok(verified.card))
+}

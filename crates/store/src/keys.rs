@@ -1,0 +1,98 @@
+//! Key changes: each party's chain of cards, this node's own and its
+//! peers', in the order they were made.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Connection, StoreError};
+
+/// One accepted key change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyChangeRow {
+    pub party: String,
+    pub sequence: u64,
+    /// `rotation`, `revocation` or `recovery_rotation`.
+    pub kind: String,
+    pub hash: String,
+    /// The signed statement (`liaison_core::keys::SignedKeyChange`), JSON.
+    pub signed: String,
+    /// The card it replaced, JSON.
+    pub previous_card: String,
+    pub issued_at: String,
+    pub overlap_until: Option<String>,
+    pub compromised_since: Option<String>,
+    pub recorded_at: String,
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyChangeRow> {
+    Ok(KeyChangeRow {
+        party: r.get("party")?,
+        sequence: r.get::<_, i64>("sequence")?.max(0) as u64,
+        kind: r.get("kind")?,
+        hash: r.get("hash")?,
+        signed: r.get("signed")?,
+        previous_card: r.get("previous_card")?,
+        issued_at: r.get("issued_at")?,
+        overlap_until: r.get("overlap_until")?,
+        compromised_since: r.get("compromised_since")?,
+        recorded_at: r.get("recorded_at")?,
+    })
+}
+
+const COLUMNS: &str = "party, sequence, kind, hash, signed, previous_card, issued_at, \
+    overlap_until, compromised_since, recorded_at";
+
+/// Records a change; one already recorded (same statement) is left as it
+/// is. Returns whether it was new.
+pub fn record(conn: &Connection, row: &KeyChangeRow) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "INSERT INTO key_changes (party, sequence, kind, hash, signed, previous_card, issued_at,
+            overlap_until, compromised_since, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (hash) DO NOTHING",
+        params![
+            row.party,
+            row.sequence as i64,
+            row.kind,
+            row.hash,
+            row.signed,
+            row.previous_card,
+            row.issued_at,
+            row.overlap_until,
+            row.compromised_since,
+            row.recorded_at
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// A party's changes, oldest first.
+pub fn of_party(conn: &Connection, party: &str) -> Result<Vec<KeyChangeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM key_changes WHERE party = ?1 ORDER BY sequence"
+    ))?;
+    let rows = stmt
+        .query_map([party], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Every party's changes, by party and then oldest first.
+pub fn all(conn: &Connection) -> Result<Vec<KeyChangeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM key_changes ORDER BY party, sequence"
+    ))?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The sequence of a party's last change (0 for none).
+pub fn last_sequence(conn: &Connection, party: &str) -> Result<u64, StoreError> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT max(sequence) FROM key_changes WHERE party = ?1")?
+        .query_row([party], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(last.unwrap_or(0).max(0) as u64)
+}
