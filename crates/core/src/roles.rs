@@ -53,6 +53,8 @@ pub enum Permission {
     MatchHashes,
     /// Withdraw entries of this party's hash list (everywhere).
     ManageHashes,
+    /// Rotate this node's keys.
+    ManageKeys,
 }
 
 impl Role {

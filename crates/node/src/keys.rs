@@ -20,7 +20,7 @@ use liaison_core::keys::{
 };
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
-use liaison_proto::{NodeCard, NodeRole};
+use liaison_proto::{NodeCard, NodeRole, api};
 use liaison_store::keys::{self as db, KeyChangeRow};
 use liaison_store::{Connection, LogSigners, Store, StoreError};
 
@@ -35,34 +35,6 @@ const MAX_CHANGES_BYTES: usize = 4 * 1024 * 1024;
 
 /// Longest overlap `rotate_log_key` takes (the statement's limit).
 pub const MAX_OVERLAP_SECS: u64 = liaison_core::keys::MAX_OVERLAP_SECS as u64;
-
-/// What a rotation did.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Rotated {
-    pub sequence: u64,
-    pub old_log_key: String,
-    pub new_log_key: String,
-    pub overlap_until: String,
-    /// Parties the key change was sent to.
-    pub sent_to: Vec<String>,
-}
-
-/// One entry of a party's key history, for people and the API.
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct KeyHistoryEntry {
-    pub party: String,
-    pub sequence: u64,
-    /// `rotation`, `revocation` or `recovery_rotation`.
-    pub kind: String,
-    pub issued_at: String,
-    pub overlap_until: Option<String>,
-    pub compromised_since: Option<String>,
-    pub old_log_key: String,
-    pub new_log_key: String,
-    pub old_tls_fingerprint: String,
-    pub new_tls_fingerprint: String,
-    pub recorded_at: String,
-}
 
 fn corrupt(what: String) -> NodeError {
     NodeError::Store(StoreError::Corrupt(what))
@@ -165,7 +137,7 @@ impl Node {
     /// and countersigned by the new one, committed to the log with the new
     /// card and sent to every pinned party. Until `overlap_secs` have passed
     /// checkpoints carry both keys' signatures.
-    pub async fn rotate_log_key(&self, overlap_secs: u64) -> Result<Rotated, NodeError> {
+    pub async fn rotate_log_key(&self, overlap_secs: u64) -> Result<api::KeyRotation, NodeError> {
         if self.role != NodeRole::Party {
             return Err(NodeError::Invalid(
                 "a witness's log key does not rotate (parties pin its cosigning keys)".into(),
@@ -291,7 +263,7 @@ impl Node {
         let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
         self.store.set_log_signers(signers)?;
         self.wake.queued(recipients.iter().map(String::as_str));
-        Ok(Rotated {
+        Ok(api::KeyRotation {
             sequence: committed.value,
             old_log_key: old.verifier().to_encoded(),
             new_log_key: new.verifier().to_encoded(),
@@ -422,14 +394,33 @@ impl Node {
         }
     }
 
+    /// This node's keys now and the changes that led to them.
+    pub fn keys(&self) -> Result<api::Keys, NodeError> {
+        let signers = self.store.log_signers();
+        let overlap = signers
+            .overlap
+            .as_ref()
+            .filter(|(_, until)| jiff::Timestamp::now().as_second() <= *until);
+        Ok(api::Keys {
+            log_key: signers.current.verifier().to_encoded(),
+            previous_log_key: overlap.map(|(k, _)| k.verifier().to_encoded()),
+            overlap_until: overlap
+                .and_then(|(_, until)| jiff::Timestamp::from_second(*until).ok())
+                .map(|t| t.to_string()),
+            recovery_key: self.recovery_key.as_ref().map(NoteVerifier::to_encoded),
+            tls_fingerprint: self.tls.fingerprint_hex(),
+            history: self.key_history(self.party.as_str())?,
+        })
+    }
+
     /// The key changes on record for `party` (this node's own, or a peer's),
     /// oldest first.
-    pub fn key_history(&self, party: &str) -> Result<Vec<KeyHistoryEntry>, NodeError> {
+    pub fn key_history(&self, party: &str) -> Result<Vec<api::KeyChange>, NodeError> {
         let rows = self.store.read(|c| db::of_party(c, party))?;
         rows.iter()
             .map(|row| {
                 let (_, change, previous) = parse_signed(row)?;
-                Ok(KeyHistoryEntry {
+                Ok(api::KeyChange {
                     party: row.party.clone(),
                     sequence: row.sequence,
                     kind: row.kind.clone(),

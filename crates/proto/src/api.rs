@@ -130,6 +130,51 @@ pub struct Peer {
     pub outbox: Outbox,
 }
 
+/// One key change on record: a party's keys before and after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KeyChange {
+    pub party: String,
+    /// 1, 2, … in the party's chain.
+    pub sequence: u64,
+    /// `rotation`, `revocation` or `recovery_rotation`.
+    pub kind: String,
+    pub issued_at: String,
+    /// The replaced keys are accepted until then (a rotation).
+    pub overlap_until: Option<String>,
+    /// The revoked key is presumed stolen from then (a revocation).
+    pub compromised_since: Option<String>,
+    pub old_log_key: String,
+    pub new_log_key: String,
+    pub old_tls_fingerprint: String,
+    pub new_tls_fingerprint: String,
+    /// When this node recorded it.
+    pub recorded_at: String,
+}
+
+/// This node's keys now and the changes that led to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Keys {
+    pub log_key: String,
+    /// The key a rotation replaced, while it still signs checkpoints.
+    pub previous_log_key: Option<String>,
+    /// The end of that overlap.
+    pub overlap_until: Option<String>,
+    pub recovery_key: Option<String>,
+    pub tls_fingerprint: String,
+    pub history: Vec<KeyChange>,
+}
+
+/// What a rotation did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KeyRotation {
+    pub sequence: u64,
+    pub old_log_key: String,
+    pub new_log_key: String,
+    pub overlap_until: String,
+    /// Parties the key change was sent to.
+    pub sent_to: Vec<String>,
+}
+
 /// Envelopes to one peer, by delivery state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Outbox {

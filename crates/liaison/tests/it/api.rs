@@ -179,11 +179,14 @@ fn permission(method: &str, path: &str) -> Option<Permission> {
         ("POST", "/api/v1/cases/{id}/actions/{action}") => Permission::Act(CaseKind::Mla),
         ("POST", "/api/v1/cases/{id}/messages") => Permission::Act(CaseKind::Note),
         ("POST", "/api/v1/attachments") => Permission::Act(CaseKind::Note),
+        ("POST", "/api/v1/keys/rotate") => Permission::ManageKeys,
         (
             "GET",
             "/api/v1/alerts"
             | "/api/v1/escalations"
             | "/api/v1/peers"
+            | "/api/v1/peers/{party}/keys"
+            | "/api/v1/keys"
             | "/api/v1/duty"
             | "/api/v1/pings",
         ) => Permission::ReadOperations,

@@ -241,3 +241,102 @@ async fn a_rotation_cut_short_by_a_crash_is_finished_or_dropped_on_reopening() {
     assert_eq!(signers.overlap.as_ref().unwrap().0.verifier(), before);
     assert!(!keys.join("log.key.new").exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_chain() {
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let http = reqwest::Client::new();
+    let admin = crate::api::token(&us.node, "keeper", "administrator").await;
+    let officer = crate::api::token(&us.node, "officer", "legal_officer").await;
+    let rotate = |token: &str, body: serde_json::Value| {
+        http.post(format!("{}/api/v1/keys/rotate", us.app_url()))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let denied = rotate(&officer, serde_json::json!({})).await.unwrap();
+    assert_eq!(denied.status(), 403);
+    let too_long = rotate(&admin, serde_json::json!({"overlap_secs": 31 * 86_400}))
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), 422);
+    let before = us.node.store().log_signer().verifier().to_encoded();
+    let done = rotate(&admin, serde_json::json!({"overlap_secs": 600}))
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 201);
+    let done: serde_json::Value = done.json().await.unwrap();
+    assert_eq!(done["old_log_key"], before);
+    assert_eq!(done["sent_to"], serde_json::json!(["ru"]));
+
+    let keys: serde_json::Value = http
+        .get(format!("{}/api/v1/keys", us.app_url()))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["log_key"], done["new_log_key"]);
+    assert_eq!(keys["previous_log_key"], before);
+    assert_eq!(keys["overlap_until"], done["overlap_until"]);
+    assert!(
+        keys["recovery_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("liaison/us/recovery+")
+    );
+    assert_eq!(keys["history"].as_array().unwrap().len(), 1);
+
+    wait_until(20, "ru follows", || {
+        pinned_log_key(ru, "us") == done["new_log_key"].as_str().unwrap()
+    })
+    .await;
+    let ru_token = crate::api::token(&ru.node, "officer", "legal_officer").await;
+    let seen: serde_json::Value = http
+        .get(format!("{}/api/v1/peers/us/keys", ru.app_url()))
+        .bearer_auth(&ru_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen[0]["old_log_key"], before);
+    assert_eq!(seen[0]["new_log_key"], done["new_log_key"]);
+    // The peers page shows the chain, in each language.
+    let new_id = done["new_log_key"]
+        .as_str()
+        .unwrap()
+        .split('+')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let old_id = before.split('+').nth(1).unwrap().to_owned();
+    for (lang, word) in [("en", "rotation"), ("ru", "смена ключа")] {
+        let page = Page::new(
+            &ru.node,
+            ru.app_url(),
+            &format!("viewer-{lang}"),
+            "legal_officer",
+            lang,
+        )
+        .await;
+        let (status, html) = page.get("/peers").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("#1 {word}")), "{html}");
+        assert!(html.contains(&new_id) && html.contains(&old_id), "{html}");
+    }
+    let page = Page::new(&us.node, us.app_url(), "viewer", "legal_officer", "en").await;
+    let (_, html) = page.get("/peers").await;
+    assert!(html.contains("the replaced key still signs"), "{html}");
+    let unknown = http
+        .get(format!("{}/api/v1/peers/zz/keys", ru.app_url()))
+        .bearer_auth(&ru_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}

@@ -33,7 +33,8 @@ pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
 
 use Need::{ActOnAnyCase, ActOnTheCase, Nobody, OpenTheKind, Role};
 use Permission::{
-    EditReference, ManageHashes, ManageUsers, MatchHashes, ReadCases, ReadOperations, ReadReference,
+    EditReference, ManageHashes, ManageKeys, ManageUsers, MatchHashes, ReadCases, ReadOperations,
+    ReadReference,
 };
 
 route_table! {
@@ -51,6 +52,9 @@ route_table! {
     get "/api/v1/alerts", Role(ReadOperations) => get(operations::alerts);
     get "/api/v1/escalations", Role(ReadOperations) => get(operations::escalations);
     get "/api/v1/peers", Role(ReadOperations) => get(operations::peers);
+    get "/api/v1/peers/{party}/keys", Role(ReadOperations) => get(operations::peer_keys);
+    get "/api/v1/keys", Role(ReadOperations) => get(operations::keys);
+    post "/api/v1/keys/rotate", Role(ManageKeys) => post(operations::rotate_keys);
     get "/api/v1/reference/enumerations", Role(ReadCases) => get(reference::enumerations);
     get "/api/v1/reference/offences", Role(ReadReference) => get(reference::offences);
     get "/api/v1/reference/sectors", Role(ReadReference) => get(reference::sectors);

@@ -1,5 +1,6 @@
 //! Operations: alerts, escalations, peers and their outboxes, the duty
-//! roster, reachability pings, and the record of restricted reads.
+//! roster, reachability pings, the record of restricted reads, and this
+//! node's keys (and its peers' key changes).
 
 use axum::Json;
 use axum::extract::State;
@@ -152,4 +153,57 @@ pub(super) async fn tlp_reads(
         node.tlp_reads(q.limit.unwrap_or(100).min(10_000) as usize)?
             .wire(),
     ))
+}
+
+/// This node's keys: the log key, the one a rotation replaced while its
+/// overlap lasts, the recovery key's public half, and every key change.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "operations",
+    responses((status = 200, description = "This node's keys", body = api::Keys)))]
+pub(super) async fn keys(State(node): State<Node>) -> Result<Json<api::Keys>, ApiError> {
+    Ok(Json(node.keys()?))
+}
+
+/// A pinned party's key changes, oldest first.
+#[utoipa::path(get, path = "/api/v1/peers/{party}/keys", tag = "operations",
+    params(("party" = String, Path, description = "A pinned party's code")),
+    responses(
+        (status = 200, description = "Its key changes", body = Vec<api::KeyChange>),
+        (status = 404, description = "Not a pinned party", body = liaison_proto::ErrorBody)))]
+pub(super) async fn peer_keys(
+    State(node): State<Node>,
+    ApiPath(party): ApiPath<String>,
+) -> Result<Json<Vec<api::KeyChange>>, ApiError> {
+    if node.peer(&party).ok().flatten().is_none() {
+        return Err(ApiError::not_found(format!(
+            "{party} is not a pinned party"
+        )));
+    }
+    Ok(Json(node.key_history(&party)?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Rotate {
+    /// How long the old key stays accepted, in seconds (at most 30 days;
+    /// default one day).
+    #[serde(default = "default_overlap")]
+    overlap_secs: u64,
+}
+
+fn default_overlap() -> u64 {
+    86_400
+}
+
+/// Rotates the log key: the key change goes to every pinned party, both
+/// keys sign checkpoints until the overlap ends.
+#[utoipa::path(post, path = "/api/v1/keys/rotate", tag = "operations", request_body = Rotate,
+    responses(
+        (status = 201, description = "Rotated", body = api::KeyRotation),
+        (status = 422, description = "An overlap past 30 days, or a witness (its log key does not rotate)", body = liaison_proto::ErrorBody)))]
+pub(super) async fn rotate_keys(
+    State(node): State<Node>,
+    ApiJson(r): ApiJson<Rotate>,
+) -> Result<(StatusCode, Json<api::KeyRotation>), ApiError> {
+    let rotated = node.rotate_log_key(r.overlap_secs).await?;
+    Ok((StatusCode::CREATED, Json(rotated)))
 }

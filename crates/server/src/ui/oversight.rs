@@ -20,6 +20,58 @@ pub struct PeerLine {
     pub refused: i64,
     pub last_delivery: String,
     pub log_size: String,
+    /// The key ID of the log key pinned for it.
+    pub log_key: String,
+    pub key_changes: Vec<KeyLine>,
+}
+
+/// One key change, as the peers page shows it.
+pub struct KeyLine {
+    pub sequence: u64,
+    /// The translation key of its kind.
+    pub kind: &'static str,
+    pub issued_at: String,
+    pub old_key: String,
+    pub new_key: String,
+    /// The old key is still accepted until then.
+    pub overlap_until: String,
+    pub compromised_since: String,
+}
+
+/// The key ID of a C2SP verifier key (`name+id+key`).
+fn key_id(vkey: &str) -> String {
+    vkey.split('+').nth(1).unwrap_or(vkey).to_owned()
+}
+
+fn shown_time(t: &str) -> String {
+    t.replace('T', " ").trim_end_matches('Z').to_owned()
+}
+
+fn key_lines(history: Vec<liaison_proto::api::KeyChange>) -> Vec<KeyLine> {
+    history
+        .into_iter()
+        .map(|h| KeyLine {
+            sequence: h.sequence,
+            kind: match h.kind.as_str() {
+                "revocation" => "keys.revocation",
+                "recovery_rotation" => "keys.recovery_rotation",
+                _ => "keys.rotation",
+            },
+            issued_at: shown_time(&h.issued_at),
+            old_key: key_id(&h.old_log_key),
+            new_key: key_id(&h.new_log_key),
+            overlap_until: h
+                .overlap_until
+                .as_deref()
+                .map(shown_time)
+                .unwrap_or_default(),
+            compromised_since: h
+                .compromised_since
+                .as_deref()
+                .map(shown_time)
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -28,6 +80,13 @@ pub(super) struct PeersPage {
     l: Layout,
     rows: Vec<PeerLine>,
     last_audit: String,
+    /// This node's log key ID, the one it replaced while it still signs
+    /// (with until when), and its own key changes.
+    own_key: String,
+    own_previous: String,
+    own_overlap_until: String,
+    own_recovery: bool,
+    own_changes: Vec<KeyLine>,
 }
 
 pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response {
@@ -67,8 +126,11 @@ pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response 
             refused,
             last_delivery,
             log_size,
+            log_key: key_id(&p.card.log_key),
+            key_changes: key_lines(state.node.key_history(p.party.as_str()).unwrap_or_default()),
         });
     }
+    let own = state.node.keys().ok();
     let last_audit = state
         .node
         .last_audit()
@@ -81,6 +143,19 @@ pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response 
             l: Layout::new(&state, &v, "peers"),
             rows,
             last_audit,
+            own_key: own.as_ref().map(|k| key_id(&k.log_key)).unwrap_or_default(),
+            own_previous: own
+                .as_ref()
+                .and_then(|k| k.previous_log_key.as_deref())
+                .map(key_id)
+                .unwrap_or_default(),
+            own_overlap_until: own
+                .as_ref()
+                .and_then(|k| k.overlap_until.as_deref())
+                .map(shown_time)
+                .unwrap_or_default(),
+            own_recovery: own.as_ref().is_some_and(|k| k.recovery_key.is_some()),
+            own_changes: own.map(|k| key_lines(k.history)).unwrap_or_default(),
         },
     )
 }
