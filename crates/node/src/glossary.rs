@@ -228,6 +228,7 @@ impl Node {
 
     /// Records an event and sends it, signed, to every pinned party.
     async fn send_glossary(&self, body: GlossaryBody) -> Result<String, NodeError> {
+        let _gate = self.signing_gate().await;
         let value = serde_json::to_value(&body).map_err(|e| NodeError::Invalid(e.to_string()))?;
         GlossaryBody::check(&value)?;
         let envelopes =

@@ -149,6 +149,8 @@ impl Node {
                 MAX_OVERLAP_SECS / 86_400
             )));
         }
+        // Sends in flight commit first; new ones wait for the new key.
+        let _gate = self.signing.clone().write_owned().await;
         let old = self.store.log_signer();
         let new = NoteSigner::new(self.store.log_origin(), ED25519, random_seed()?)
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
@@ -364,6 +366,12 @@ impl Node {
             .await?
             .value;
         outcome.map_err(|why| NodeError::Invalid(format!("a key change of {}: {why}", card.party)))
+    }
+
+    /// Shared hold on signing with the current log key, kept by a send
+    /// until its envelopes are committed (a rotation waits for it).
+    pub(crate) async fn signing_gate(&self) -> tokio::sync::OwnedRwLockReadGuard<()> {
+        self.signing.clone().read_owned().await
     }
 
     /// [`Node::catch_up_key_changes`] unless one ran for this peer within

@@ -222,6 +222,10 @@ pub struct Node {
     pub(crate) image_workers: Arc<workers::Workers>,
     /// Failed sign-ins, password checks at once, remembered Basic successes.
     pub(crate) guard: users::Guard,
+    /// Held (shared) by every send from signing to commit, and exclusively
+    /// by a rotation: what the old key signed is queued before the key
+    /// change, and nothing is signed with it after.
+    pub(crate) signing: Arc<tokio::sync::RwLock<()>>,
     /// When this node last fetched each peer's key changes (at most one
     /// fetch a peer per `keys::CATCH_UP_GAP`, whatever a peer sends).
     pub(crate) key_catch_up:
@@ -393,6 +397,7 @@ impl Node {
             )),
             guard: users::Guard::new(&config.limits)?,
             key_catch_up: Default::default(),
+            signing: Default::default(),
             config,
         })
     }

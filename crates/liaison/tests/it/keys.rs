@@ -340,3 +340,120 @@ async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_cha
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_thousand_envelopes_cross_two_rotations_none_lost_or_duplicated() {
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    const N: usize = 2000;
+    let sender = {
+        let node = us.node.clone();
+        tokio::spawn(async move {
+            let mut sends = tokio::task::JoinSet::new();
+            for i in 0..N {
+                let node = node.clone();
+                sends.spawn(async move {
+                    node.open_case("ru", "note", note(&format!("stream {i}")))
+                        .await
+                        .unwrap()
+                });
+                if i % 50 == 49 {
+                    while sends.join_next().await.is_some() {}
+                }
+            }
+            while sends.join_next().await.is_some() {}
+        })
+    };
+    // Two rotations while the stream runs: one with an overlap, one without.
+    wait_until(60, "a quarter sent", || {
+        count(&us.node, "outbox") >= (N / 4) as i64
+    })
+    .await;
+    us.node.rotate_log_key(3600).await.unwrap();
+    wait_until(60, "three quarters sent", || {
+        count(&us.node, "outbox") >= (3 * N / 4) as i64
+    })
+    .await;
+    us.node.rotate_log_key(0).await.unwrap();
+    sender.await.unwrap();
+    // The rotations fell inside the stream: notes were queued before the
+    // first key change, between the two, and after the second.
+    let notes_around = |cmp: &str, which: &str| {
+        count(
+            &us.node,
+            &format!(
+                "outbox o JOIN envelopes e ON e.hash = o.envelope_hash AND e.direction = 'out' \
+                 WHERE e.kind = 'note' AND o.seq {cmp} (SELECT {which}(o2.seq) FROM outbox o2 \
+                 JOIN envelopes e2 ON e2.hash = o2.envelope_hash WHERE e2.kind = 'key_change')"
+            ),
+        )
+    };
+    assert!(notes_around("<", "min") > 0);
+    assert!(notes_around(">", "max") > 0);
+    assert!(notes_around("<", "max") > notes_around("<", "min"));
+    all_delivered(us).await;
+    // Exactly the notes sent, once each, and the two key changes.
+    assert_eq!(
+        count(&ru.node, "envelopes WHERE sender = 'us' AND kind = 'note'"),
+        N as i64
+    );
+    assert_eq!(
+        count(
+            &ru.node,
+            "(SELECT DISTINCT id FROM envelopes WHERE sender = 'us' AND kind = 'note')"
+        ),
+        N as i64
+    );
+    assert_eq!(
+        count(
+            &ru.node,
+            "envelopes WHERE sender = 'us' AND kind = 'key_change'"
+        ),
+        2
+    );
+    assert_eq!(count(&ru.node, "rejections"), 0);
+    assert_eq!(
+        pinned_log_key(ru, "us"),
+        us.node.store().log_signer().verifier().to_encoded()
+    );
+    // Every receipt verifies (ru signed them; us checks them across its
+    // own rotations too), and ru's audit of us is clean.
+    let report = us.node.audit(Some("ru"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    assert_eq!(report.peers[0].receipts_verified, N + 2);
+    assert_clean_audit(&ru.node).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_down_during_a_rotation_follows_the_chain_when_it_is_back() {
+    install_crypto();
+    let root = tempfile::tempdir().unwrap();
+    let us = live_node(root.path(), "us", "party").await;
+    let ru = idle_node(root.path(), "ru").await;
+    pin_each_other(&us.node, &ru).await;
+    // ru is down: two rotations (the second ends the first's overlap) and
+    // notes signed by each new key wait in us's outbox.
+    note_to(&us, "ru", "before").await;
+    us.node.rotate_log_key(0).await.unwrap();
+    note_to(&us, "ru", "between").await;
+    us.node.rotate_log_key(0).await.unwrap();
+    note_to(&us, "ru", "after").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let server = start(&ru).await;
+    wait_until(60, "everything delivered", || {
+        count(&us.node, "outbox WHERE state != 'delivered'") == 0
+    })
+    .await;
+    assert_eq!(
+        ru.peer("us").unwrap().unwrap().card.log_key,
+        us.node.store().log_signer().verifier().to_encoded()
+    );
+    assert_eq!(ru.key_history("us").unwrap().len(), 2);
+    assert_eq!(
+        count(&ru, "envelopes WHERE sender = 'us' AND kind = 'note'"),
+        3
+    );
+    assert_clean_audit(&ru).await;
+    assert_clean_audit(&us.node).await;
+    server.shutdown().await;
+}

@@ -354,6 +354,7 @@ impl Node {
     /// CLEAR and GREEN reports go to every pinned party, entries of AMBER
     /// and stricter reports only to the parties on the report's roster.
     async fn change_hash_list(&self, body: HashListBody) -> Result<(), NodeError> {
+        let _gate = self.signing_gate().await;
         let me = self.party.to_string();
         let case_id = format!("{HASH_LIST}-{}", self.party);
         let mut parts: Vec<(Option<Vec<String>>, HashListBody)> = Vec::new();

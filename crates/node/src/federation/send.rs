@@ -31,7 +31,8 @@ impl Node {
         self.sign_for(|p| parties.iter().any(|q| q == p), kind, case_id, body)
     }
 
-    /// Signs a `kind` envelope with `body` for every pinned party.
+    /// Signs a `kind` envelope with `body` for every pinned party (the
+    /// caller holds [`Node::signing_gate`] until it commits them).
     pub(crate) fn sign_for_parties(
         &self,
         kind: &str,
@@ -359,6 +360,8 @@ impl Node {
             body,
             attachments,
         };
+        // Until the envelope is queued, the key that signs it stays current.
+        let _gate = self.signing_gate().await;
         let signed = envelope.sign(&self.store.log_signer())?;
         let hash = liaison_log::Hash::of_content(&signed.envelope.canonical_bytes()?);
         let leaf = LeafEntry::envelope(hash).encode();
