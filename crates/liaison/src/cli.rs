@@ -630,6 +630,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Federation throughput with one log key, inside a rotation's overlap
+    /// (two keys sign every checkpoint) and with a witness cosigning in
+    /// Ed25519 and ML-DSA-44, each round on fresh nodes.
+    Keys {
+        /// Directory for the scratch nodes (default: a new directory here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Messages for each measurement.
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// Rounds (each measures the three setups; medians are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
     /// One envelope to 2, 5 and 10 participants of a case until every
     /// receipt is stored, beside the two-party figure of the same run.
     Fanout {

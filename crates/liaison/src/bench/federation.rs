@@ -14,7 +14,7 @@ use crate::output::progress_bar;
 
 /// Ed25519 sign + verify pairs per second on one core (the cost floor of
 /// a signed, receipted message).
-fn ed25519_rate(duration: Duration) -> Result<f64, CliError> {
+pub(super) fn ed25519_rate(duration: Duration) -> Result<f64, CliError> {
     let signer =
         NoteSigner::new("bench", ED25519, [3; 32]).map_err(|e| CliError::invalid(e.to_string()))?;
     let verifier = signer.verifier();
@@ -85,7 +85,7 @@ fn delivered_count(node: &liaison_node::Node) -> Result<i64, CliError> {
     })?)
 }
 
-async fn wait_delivered(
+pub(super) async fn wait_delivered(
     node: &liaison_node::Node,
     target: i64,
     message: &'static str,

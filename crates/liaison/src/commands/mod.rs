@@ -328,6 +328,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 } => {
                     crate::bench::federation(dir.as_deref(), messages, rounds, rate, seconds).await
                 }
+                BenchCommand::Keys {
+                    dir,
+                    messages,
+                    rounds,
+                } => crate::bench::keys(dir.as_deref(), messages, rounds).await,
                 BenchCommand::Fanout {
                     dir,
                     messages,
