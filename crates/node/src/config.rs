@@ -136,10 +136,18 @@ pub struct FederationSection {
     /// An envelope dated more than this after its arrival is refused.
     #[serde(default = "default_clock_skew")]
     pub max_clock_skew_secs: u64,
+    /// Offer and prefer the hybrid post-quantum key exchange X25519MLKEM768
+    /// on federation connections (classical X25519 stays accepted).
+    #[serde(default = "default_true")]
+    pub post_quantum_kx: bool,
 }
 
 fn default_clock_skew() -> u64 {
     300
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,6 +67,28 @@ fn bad_row(row: &DirectoryRow) -> impl Fn(liaison_core::CoreError) -> NodeError 
     }
 }
 
+/// A checkpoint note for a directory record: the log's signatures and the
+/// witnesses' Ed25519 cosignatures. A record verifies against those; the
+/// ML-DSA-44 lines (3 KB each) would make every record of every page that
+/// much larger (audits check them instead).
+fn for_records(note: &str, witnesses: &[NoteVerifier]) -> String {
+    let Ok(parsed) = liaison_log::note::parse_note(note) else {
+        return note.to_owned();
+    };
+    let mut out = format!("{}\n", parsed.text);
+    for sig in &parsed.signatures {
+        let witnessed = witnesses
+            .iter()
+            .any(|w| w.name() == sig.name && w.key_id() == sig.key_id);
+        // The log's own lines are named after its origin, not a witness.
+        let log_line = !witnesses.iter().any(|w| w.name() == sig.name);
+        if witnessed || log_line {
+            out.push_str(&sig.to_line());
+        }
+    }
+    out
+}
+
 impl Node {
     /// The keys of the witnesses this node pins: a record verifies only
     /// against a checkpoint one of them cosigned.
@@ -166,6 +188,7 @@ impl Node {
     pub fn directory_records(&self, after: u64) -> Result<DirectoryPage, NodeError> {
         let rows = self.store.read(|c| db::after(c, after, PAGE_RECORDS))?;
         let cosigned = self.store.read(fed::cosignatures)?;
+        let witness_keys = self.witness_keys()?;
         let mut page = DirectoryPage {
             records: Vec::with_capacity(rows.len()),
             next: after,
@@ -187,6 +210,7 @@ impl Node {
                     for c in cosigned.iter().filter(|c| c.size == size) {
                         note.push_str(&c.line);
                     }
+                    let note = for_records(&note, &witness_keys);
                     TlogProof {
                         extra: None,
                         index: row.log_index,

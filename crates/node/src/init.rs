@@ -157,6 +157,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Node, NodeError> 
             listen: options.listen.clone(),
             public_url: options.public_url.clone(),
             max_clock_skew_secs: 300,
+            post_quantum_kx: true,
         },
         app: AppSection {
             listen: options.app_listen.clone(),

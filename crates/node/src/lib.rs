@@ -364,7 +364,9 @@ impl Node {
         } else {
             None
         };
-        let tls = Arc::new(tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?);
+        let mut tls = tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?;
+        tls.post_quantum = config.federation.post_quantum_kx;
+        let tls = Arc::new(tls);
         let store = Store::open(
             &dir.database(),
             liaison_store::LogSigners::single(log_signer),

@@ -32,6 +32,8 @@ pub struct TlsIdentity {
     pub certificate_pem: String,
     certificate: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
+    /// Offer the hybrid post-quantum key exchange (`federation.post_quantum_kx`).
+    pub post_quantum: bool,
 }
 
 impl TlsIdentity {
@@ -46,6 +48,7 @@ impl TlsIdentity {
             certificate_pem,
             certificate,
             key,
+            post_quantum: true,
         })
     }
 
@@ -84,11 +87,13 @@ pub fn generate_self_signed(party: &PartyCode, name: &str) -> Result<(String, St
 /// implementation on aws-lc, the only one the TLS stack offers) and falls
 /// back to X25519 and the NIST curves for peers that lack it: a recorded
 /// session cannot be decrypted later by a quantum computer.
-pub fn provider() -> Arc<CryptoProvider> {
+pub fn provider(post_quantum: bool) -> Arc<CryptoProvider> {
     let mut provider = rustls::crypto::ring::default_provider();
-    provider
-        .kx_groups
-        .insert(0, rustls::crypto::aws_lc_rs::kx_group::X25519MLKEM768);
+    if post_quantum {
+        provider
+            .kx_groups
+            .insert(0, rustls::crypto::aws_lc_rs::kx_group::X25519MLKEM768);
+    }
     Arc::new(provider)
 }
 
@@ -200,7 +205,7 @@ pub fn server_config(
     identity: &TlsIdentity,
     pins: Arc<dyn PinSource>,
 ) -> Result<ServerConfig, NodeError> {
-    let provider = provider();
+    let provider = provider(identity.post_quantum);
     let verifier = Arc::new(PinnedClients {
         pins,
         algorithms: provider.signature_verification_algorithms,
@@ -221,7 +226,7 @@ pub fn client_config(
     identity: &TlsIdentity,
     peer_fingerprint: [u8; 32],
 ) -> Result<ClientConfig, NodeError> {
-    let provider = provider();
+    let provider = provider(identity.post_quantum);
     let verifier = Arc::new(PinnedServer {
         fingerprint: peer_fingerprint,
         algorithms: provider.signature_verification_algorithms,

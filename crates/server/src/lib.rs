@@ -186,7 +186,7 @@ fn local_addr(l: &TcpListener) -> Result<SocketAddr, ServerError> {
 
 fn app_tls_config(node: &Node) -> Result<rustls::ServerConfig, ServerError> {
     // The app listener authenticates users, not certificates: no client auth.
-    let provider = liaison_node::tls::provider();
+    let provider = liaison_node::tls::provider(node.tls().post_quantum);
     let key = rustls::pki_types::PrivateKeyDer::from_pem_file_compat(&node.dir().tls_key())?;
     let cert = rustls::pki_types::CertificateDer::from_pem_slice_compat(
         node.tls().certificate_pem.as_bytes(),

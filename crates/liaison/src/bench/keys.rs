@@ -93,7 +93,11 @@ async fn serving_witness(
 }
 
 /// Waits until `node` pins `party` with `log_key`.
-async fn wait_pinned(node: &liaison_node::Node, party: &str, log_key: &str) -> Result<(), CliError> {
+async fn wait_pinned(
+    node: &liaison_node::Node,
+    party: &str,
+    log_key: &str,
+) -> Result<(), CliError> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while node.peer(party)?.is_none_or(|p| p.card.log_key != log_key) {
         if Instant::now() > deadline {

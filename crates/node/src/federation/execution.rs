@@ -330,7 +330,8 @@ impl Node {
             Some(r) => r,
             None => {
                 let head = self.store.log_head()?;
-                let checkpoint = self.store.checkpoint()?;
+                // That head's checkpoint: the proof goes to its size.
+                let checkpoint = self.store.signed_checkpoint_at(head.size)?;
                 self.receipt_for(production.log_index, head, &checkpoint)?
             }
         };

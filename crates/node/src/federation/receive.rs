@@ -291,7 +291,8 @@ impl Node {
             Some(r) => r,
             None => {
                 let head = self.store.log_head()?;
-                let checkpoint = self.store.checkpoint()?;
+                // That head's checkpoint: the proof goes to its size.
+                let checkpoint = self.store.signed_checkpoint_at(head.size)?;
                 let r = self.receipt_for(row.log_index, head, &checkpoint)?;
                 to_store.push((row.hash.clone(), r.clone()));
                 r

@@ -192,7 +192,9 @@ impl Node {
     /// This node's checkpoint with the witness cosignatures that match it.
     pub fn checkpoint_with_cosignatures(&self) -> Result<String, NodeError> {
         let head = self.store.log_head()?;
-        let mut note = self.store.checkpoint()?.to_string();
+        // The note of that very head: a later one would not match the
+        // cosignatures chosen for it.
+        let mut note = self.store.signed_checkpoint_at(head.size)?.to_string();
         for c in self.store.read(db::cosignatures)? {
             if c.size == head.size && c.root == head.root.0 {
                 note.push_str(&c.line);
@@ -225,7 +227,13 @@ impl Node {
         {
             return Ok(());
         }
-        let note = self.store.checkpoint()?.to_string();
+        // The checkpoint of the head read above, not of a later one: the
+        // proof goes to that size (the log may grow meanwhile).
+        let note = if head.size == 0 {
+            self.store.checkpoint()?.to_string()
+        } else {
+            self.store.signed_checkpoint_at(head.size)?.to_string()
+        };
         let client = crate::tls::peer_http_client(&self.tls, witness.fingerprint)?;
         let url = format!(
             "{}/witness/add-checkpoint",
