@@ -568,6 +568,7 @@ mod tests {
                 listen: "127.0.0.1:7443".into(),
                 public_url: String::new(),
                 max_clock_skew_secs: 300,
+                post_quantum_kx: true,
             },
             app: AppSection {
                 listen: "127.0.0.1:8080".into(),

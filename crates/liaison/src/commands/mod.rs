@@ -80,7 +80,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     dir.display()
                 );
                 println!(
-                    "\nRecovery key: {}\nMove it off this machine now (e.g. to offline storage) and delete it here. It is the only way to revoke a stolen log key (`liaison key revoke DIR --recovery-key FILE`); its public half is on the card.",
+                    "\nRecovery key: {}\nMove it off this machine now (e.g. to offline storage) and delete it here: the node does not need it to run. It is what revokes a stolen log key; its public half is on the card.",
                     node.dir().recovery_key().display()
                 );
                 Ok(())
