@@ -457,3 +457,82 @@ async fn a_peer_down_during_a_rotation_follows_the_chain_when_it_is_back() {
     assert_clean_audit(&us.node).await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_rotates_the_key_of_a_serving_node_which_picks_it_up() {
+    install_crypto();
+    let root = tempfile::tempdir().unwrap();
+    let us_dir = root.path().join("us");
+    cli_init(&us_dir, "us");
+    let ru = live_node(root.path(), "ru", "party").await;
+    let us_card: liaison_proto::NodeCard =
+        serde_json::from_slice(&liaison(&["card", us_dir.to_str().unwrap()]).stdout).unwrap();
+    ru.node.pin_peer(&us_card, false).await.unwrap();
+    let card_file = root.path().join("ru.json");
+    std::fs::write(&card_file, ru.node.card_json().unwrap()).unwrap();
+    let out = liaison(&[
+        "peer",
+        "add",
+        us_dir.to_str().unwrap(),
+        card_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let serve = ServeProcess::start(&us_dir);
+
+    let out = liaison(&[
+        "--json",
+        "key",
+        "rotate",
+        us_dir.to_str().unwrap(),
+        "--overlap-secs",
+        "600",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (old, new) = (
+        NoteVerifier::parse(rotated["old_log_key"].as_str().unwrap()).unwrap(),
+        NoteVerifier::parse(rotated["new_log_key"].as_str().unwrap()).unwrap(),
+    );
+    // The serving process delivers the key change (queued by the CLI) …
+    wait_until(30, "ru follows the rotation", || {
+        pinned_log_key(&ru, "us") == new.to_encoded()
+    })
+    .await;
+    // … and signs the checkpoints it serves with both keys once it has
+    // picked the new one up.
+    let card = ru.node.peer("us").unwrap().unwrap();
+    let client = liaison_node::tls::peer_http_client(ru.node.tls(), card.fingerprint).unwrap();
+    let url = format!("{}/log/checkpoint", card.card.federation_url);
+    let mut both = false;
+    for _ in 0..100 {
+        let note = client.get(&url).send().await.unwrap().text().await.unwrap();
+        if Checkpoint::open(&note, &new, &[]).is_ok() {
+            Checkpoint::open(&note, &old, &[]).unwrap();
+            both = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(both, "the serving process never signed with the new key");
+    // What it sends now is accepted.
+    let body = root.path().join("note.json");
+    std::fs::write(&body, note("after the CLI rotation").to_string()).unwrap();
+    let out = liaison(&[
+        "case",
+        "new",
+        us_dir.to_str().unwrap(),
+        "--to",
+        "ru",
+        "--kind",
+        "note",
+        "--file",
+        body.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_until(30, "the note arrives", || {
+        count(&ru.node, "envelopes WHERE sender = 'us' AND kind = 'note'") == 1
+    })
+    .await;
+    assert_eq!(count(&ru.node, "rejections"), 0);
+    assert_eq!(serve.terminate().code(), Some(0));
+}
