@@ -18,8 +18,10 @@ pub struct CheckedCard {
     pub party: PartyCode,
     pub log_key: NoteVerifier,
     pub cosigner_key: Option<NoteVerifier>,
-    /// The witness's ML-DSA-44 cosigning key, if its card names one.
-    pub ml_dsa_cosigner: Option<MlDsaVerifier>,
+    /// The witness's ML-DSA-44 cosigning key, if its card names one. Shared:
+    /// the key holds its expanded matrix (about 20 KB on the heap), which a
+    /// clone of the card (`Node::peers` makes one per peer) would copy.
+    pub ml_dsa_cosigner: Option<std::sync::Arc<MlDsaVerifier>>,
     /// The key that revokes the log key (none on cards made before it).
     pub recovery_key: Option<NoteVerifier>,
     pub certificate_der: Vec<u8>,
@@ -170,7 +172,7 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
                     "cosigner_key_ml_dsa must have the name of cosigner_key",
                 ));
             }
-            Some(v)
+            Some(std::sync::Arc::new(v))
         }
     };
     let recovery_key = match &card.recovery_key {
@@ -210,4 +212,17 @@ pub fn check_card(card: &NodeCard) -> Result<CheckedCard, CoreError> {
         fingerprint: fp,
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checked_card_stays_small() {
+        // A node holds one per peer (193 at the scale of the UN) and clones
+        // them freely: large keys live behind a pointer.
+        let size = std::mem::size_of::<CheckedCard>();
+        assert!(size < 2048, "CheckedCard is {size} bytes");
+    }
 }

@@ -271,7 +271,7 @@ impl Node {
 /// cosignature is required.
 struct Witnesses {
     ed25519: Vec<NoteVerifier>,
-    ml_dsa: Vec<MlDsaVerifier>,
+    ml_dsa: Vec<std::sync::Arc<MlDsaVerifier>>,
     require_ml_dsa: bool,
 }
 
