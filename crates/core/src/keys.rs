@@ -100,6 +100,18 @@ pub struct SignedKeyChange {
     pub signatures: Vec<KeySignature>,
 }
 
+/// A key change as it travels to peers (the body of a `key_change`
+/// envelope, an entry of `/federation/v1/key-changes`): the signed
+/// statement and where its sender's log holds it (a `key-change` entry
+/// committing to the statement's hash), so an audit can check that every
+/// peer was shown the same chain, in the log the witnesses cosign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyChangeNotice {
+    pub change: SignedKeyChange,
+    pub log_index: u64,
+}
+
 /// A key change whose chain and signatures verified against a pinned card.
 #[derive(Clone, Debug)]
 pub struct VerifiedKeyChange {

@@ -9,7 +9,7 @@ use crate::envelope::Envelope;
 use crate::execution::{CheckedRelay, PRODUCTION, ProductionBody, RELAY, RelayBody};
 use crate::glossary::{GLOSSARY, GlossaryBody};
 use crate::incident::{UPDATE, UpdateBody};
-use crate::keys::{KEY_CHANGE, SignedKeyChange, key_change_case};
+use crate::keys::{KEY_CHANGE, KeyChangeNotice, key_change_case};
 use crate::legal::TransitionBody;
 use crate::order::{NOTICE, NoticeBody};
 use crate::team::{
@@ -54,7 +54,7 @@ pub enum Body {
     /// A team's earlier thread handed to a new member.
     Thread(Box<CheckedThread>),
     /// The sender's keys change (checked against its pinned card on arrival).
-    KeyChange(Box<SignedKeyChange>),
+    KeyChange(Box<KeyChangeNotice>),
 }
 
 impl Body {
@@ -81,14 +81,14 @@ impl Body {
                         format!("a key change's case_id must be {KEY_CHANGE}-<sender>"),
                     ));
                 }
-                let signed: SignedKeyChange =
+                let notice: KeyChangeNotice =
                     serde_json::from_value(e.body.clone()).map_err(|err| {
                         Refusal::new(
                             RefusalCode::BadEnvelope,
                             format!("the key change is not a signed statement: {err}"),
                         )
                     })?;
-                Ok(Body::KeyChange(Box::new(signed)))
+                Ok(Body::KeyChange(Box::new(notice)))
             }
             TRANSITION => Ok(Body::Transition(
                 TransitionBody::check(&e.body).map_err(bad)?,

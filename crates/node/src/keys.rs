@@ -15,8 +15,8 @@ use std::path::Path;
 use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::envelope::Envelope;
 use liaison_core::keys::{
-    ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, SignedKeyChange, card_digest,
-    key_change_case,
+    ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, KeyChangeNotice, SignedKeyChange,
+    card_digest, key_change_case,
 };
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
@@ -211,6 +211,10 @@ impl Node {
                     .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let previous_json = serde_json::to_string(&previous)
                     .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                // The log commits to the statement (its hash is the leaf's).
+                let log_index = tx.append_leaf(
+                    LeafEntry::new(LeafKind::KeyChange, signed.statement.as_bytes()).encode(),
+                );
                 db::record(
                     tx.conn(),
                     &KeyChangeRow {
@@ -223,17 +227,18 @@ impl Node {
                         issued_at: issued_at.clone(),
                         overlap_until: Some(statement_until.clone()),
                         compromised_since: None,
+                        log_index,
                         recorded_at: issued_at.clone(),
                     },
                 )?;
-                tx.append_leaf(
-                    LeafEntry::new(LeafKind::KeyChange, signed_json.as_bytes()).encode(),
-                );
                 liaison_store::set_meta(tx.conn(), "card_json", &card_json)?;
                 tx.append_leaf(LeafEntry::new(LeafKind::Card, card_json.as_bytes()).encode());
                 // Signed by the old key: the peers still pin it.
-                let body = serde_json::to_value(&signed)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let body = serde_json::to_value(KeyChangeNotice {
+                    change: signed,
+                    log_index,
+                })
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let mut envelopes = Vec::new();
                 for (recipient, id) in sent_to.iter().zip(ids) {
                     let envelope = Envelope {
@@ -290,10 +295,15 @@ impl Node {
 
     /// This node's own key changes, oldest first, as they travel: what
     /// `/federation/v1/key-changes` serves to a peer catching up.
-    pub fn own_key_changes(&self) -> Result<Vec<SignedKeyChange>, NodeError> {
+    pub fn own_key_changes(&self) -> Result<Vec<KeyChangeNotice>, NodeError> {
         let rows = self.store.read(|c| db::of_party(c, self.party.as_str()))?;
         rows.iter()
-            .map(|row| parse_signed(row).map(|(signed, _, _)| signed))
+            .map(|row| {
+                parse_signed(row).map(|(change, _, _)| KeyChangeNotice {
+                    change,
+                    log_index: row.log_index,
+                })
+            })
             .collect()
     }
 
@@ -327,7 +337,7 @@ impl Node {
             }
             body.extend_from_slice(&chunk);
         }
-        let changes: Vec<SignedKeyChange> = serde_json::from_slice(&body)
+        let changes: Vec<KeyChangeNotice> = serde_json::from_slice(&body)
             .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))?;
         let party = card.party.to_string();
         let outcome = self
@@ -335,7 +345,8 @@ impl Node {
             .write(move |tx| {
                 let now = now_rfc3339();
                 let mut followed = 0;
-                for signed in &changes {
+                for notice in &changes {
+                    let signed = &notice.change;
                     let last = db::last_sequence(tx.conn(), &party)?;
                     let sequence = serde_json::from_str::<KeyChange>(&signed.statement)
                         .map(|c| c.sequence)
@@ -343,7 +354,7 @@ impl Node {
                     if sequence != 0 && sequence <= last {
                         continue;
                     }
-                    if let Err(why) = accept_key_change(tx.conn(), &party, signed, &now)? {
+                    if let Err(why) = accept_key_change(tx.conn(), &party, notice, &now)? {
                         liaison_store::federation::record_rejection(
                             tx.conn(),
                             &liaison_store::federation::Rejection {
@@ -498,9 +509,10 @@ impl Node {
 pub(crate) fn accept_key_change(
     conn: &Connection,
     party: &str,
-    signed: &SignedKeyChange,
+    notice: &KeyChangeNotice,
     now: &str,
 ) -> Result<Result<CheckedCard, String>, StoreError> {
+    let signed = &notice.change;
     let Some(pinned) = liaison_store::peers::by_party(conn, party)? else {
         return Ok(Err(format!("{party} is not pinned")));
     };
@@ -545,6 +557,7 @@ pub(crate) fn accept_key_change(
             issued_at: verified.change.issued_at.clone(),
             overlap_until: verified.change.overlap_until.clone(),
             compromised_since: verified.change.compromised_since.clone(),
+            log_index: notice.log_index,
             recorded_at: now.to_owned(),
         },
     )?;

@@ -20,6 +20,9 @@ pub struct KeyChangeRow {
     pub issued_at: String,
     pub overlap_until: Option<String>,
     pub compromised_since: Option<String>,
+    /// Its `key-change` entry in the party's own log (as the party said,
+    /// for a peer's: the audit checks it).
+    pub log_index: u64,
     pub recorded_at: String,
 }
 
@@ -34,20 +37,21 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyChangeRow> {
         issued_at: r.get("issued_at")?,
         overlap_until: r.get("overlap_until")?,
         compromised_since: r.get("compromised_since")?,
+        log_index: r.get::<_, i64>("log_index")?.max(0) as u64,
         recorded_at: r.get("recorded_at")?,
     })
 }
 
 const COLUMNS: &str = "party, sequence, kind, hash, signed, previous_card, issued_at, \
-    overlap_until, compromised_since, recorded_at";
+    overlap_until, compromised_since, log_index, recorded_at";
 
 /// Records a change; one already recorded (same statement) is left as it
 /// is. Returns whether it was new.
 pub fn record(conn: &Connection, row: &KeyChangeRow) -> Result<bool, StoreError> {
     let n = conn.execute(
         "INSERT INTO key_changes (party, sequence, kind, hash, signed, previous_card, issued_at,
-            overlap_until, compromised_since, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            overlap_until, compromised_since, log_index, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (hash) DO NOTHING",
         params![
             row.party,
@@ -59,6 +63,7 @@ pub fn record(conn: &Connection, row: &KeyChangeRow) -> Result<bool, StoreError>
             row.issued_at,
             row.overlap_until,
             row.compromised_since,
+            row.log_index as i64,
             row.recorded_at
         ],
     )?;

@@ -110,6 +110,8 @@ async fn three_log_key_rotations_are_followed_by_peers_and_witnesses_and_audits_
     // signed by each key still verify.
     let report = ru.node.audit(Some("us"), false).await.unwrap();
     assert!(report.ok, "{:#?}", report.peers);
+    // Each change ru followed is in us's witnessed log, where us said.
+    assert_eq!(report.peers[0].key_changes_verified, 3);
     let report = us.node.audit(Some("ru"), false).await.unwrap();
     assert!(report.ok, "{:#?}", report.peers);
     assert!(report.peers[0].receipts_verified >= 6);
@@ -121,6 +123,31 @@ async fn three_log_key_rotations_are_followed_by_peers_and_witnesses_and_audits_
     assert_eq!(history[0].old_log_key, first.to_encoded());
     assert_eq!(history[2].new_log_key, last.to_encoded());
     assert_eq!(us.node.key_history("us").unwrap().len(), 3);
+
+    // A change not where us said it is (a chain shown to ru alone) is a
+    // problem of the audit.
+    ru.node
+        .store()
+        .write(|tx| {
+            tx.conn().sqlite().execute(
+                "UPDATE key_changes SET log_index = 0 WHERE party = 'us' AND sequence = 2",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let report = ru.node.audit(Some("us"), false).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.peers[0].key_changes_verified, 2);
+    assert_eq!(
+        report.peers[0]
+            .problems
+            .iter()
+            .map(|p| p.kind)
+            .collect::<Vec<_>>(),
+        ["key_change_not_logged"]
+    );
 
     // The node reopens with the rotated key (and the CLI sees it).
     let out = liaison(&["key", "history", us.dir.to_str().unwrap(), "--json"]);
@@ -163,7 +190,11 @@ async fn a_key_change_not_signed_by_the_pinned_key_is_refused_and_recorded() {
         kind: KEY_CHANGE.into(),
         case_id: "key_change-us".into(),
         created: now_rfc3339(),
-        body: serde_json::to_value(&forged).unwrap(),
+        body: serde_json::to_value(liaison_core::keys::KeyChangeNotice {
+            change: forged,
+            log_index: 1,
+        })
+        .unwrap(),
         attachments: vec![],
     };
     let answer = forge(us, ru, envelope).await;
@@ -197,7 +228,11 @@ async fn a_key_change_not_signed_by_the_pinned_key_is_refused_and_recorded() {
         kind: KEY_CHANGE.into(),
         case_id: "key_change-us".into(),
         created: now_rfc3339(),
-        body: serde_json::to_value(change.sign(&[&thief, &fresh]).unwrap()).unwrap(),
+        body: serde_json::to_value(liaison_core::keys::KeyChangeNotice {
+            change: change.sign(&[&thief, &fresh]).unwrap(),
+            log_index: 1,
+        })
+        .unwrap(),
         attachments: vec![],
     }
     .sign(&thief)

@@ -35,13 +35,17 @@ pub struct PeerAudit {
     pub cosigned_by_ml_dsa: Vec<String>,
     pub checkpoints_checked: usize,
     pub receipts_verified: usize,
+    /// The peer's key changes this node followed, each found in the
+    /// peer's log at the checkpoint audited.
+    pub key_changes_verified: usize,
     pub problems: Vec<Problem>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `unreachable`, `bad_checkpoint`, `equivocation`, `inconsistent`,
-    /// `bad_receipt`, `unreceipted`, `refused` or `no_ml_dsa_cosignature`.
+    /// `bad_receipt`, `unreceipted`, `refused`, `no_ml_dsa_cosignature` or
+    /// `key_change_not_logged`.
     pub kind: &'static str,
     pub message: String,
 }
@@ -99,6 +103,7 @@ impl Node {
             cosigned_by_ml_dsa: Vec::new(),
             checkpoints_checked: 0,
             receipts_verified: 0,
+            key_changes_verified: 0,
             problems: Vec::new(),
         };
         let client = crate::tls::peer_http_client(&self.tls, card.fingerprint)?;
@@ -244,6 +249,27 @@ impl Node {
             }
         }
 
+        // Every key change followed is in the log the witnesses cosign: the
+        // party showed every peer the same chain.
+        if let Some(cp) = &latest {
+            for row in self
+                .store
+                .read(|c| liaison_store::keys::of_party(c, &party))?
+            {
+                let check = check_key_change_logged(&client, &base, cp, &row).await;
+                match check {
+                    Ok(()) => report.key_changes_verified += 1,
+                    Err(e) => report.problems.push(Problem {
+                        kind: "key_change_not_logged",
+                        message: format!(
+                            "{party}'s key change {} is not in its log at size {}: {e}",
+                            row.sequence, cp.size
+                        ),
+                    }),
+                }
+            }
+        }
+
         // Anything sent but not receipted.
         for item in self.store.read(|c| db::undelivered(c, Some(&party)))? {
             let (kind, what) = if item.state == db::Delivery::Refused {
@@ -288,6 +314,38 @@ impl Witnesses {
             .map(|v| v.name().to_owned())
             .collect()
     }
+}
+
+/// Whether the peer's log holds `row`'s statement at the index it named,
+/// in the tree of `checkpoint`.
+async fn check_key_change_logged(
+    client: &reqwest::Client,
+    base: &str,
+    checkpoint: &Checkpoint,
+    row: &liaison_store::keys::KeyChangeRow,
+) -> Result<(), String> {
+    let signed: liaison_core::keys::SignedKeyChange =
+        serde_json::from_str(&row.signed).map_err(|e| format!("stored statement: {e}"))?;
+    if row.log_index >= checkpoint.size {
+        return Err(format!("index {} is beyond the tree", row.log_index));
+    }
+    let leaf = liaison_core::leaf::LeafEntry::new(
+        liaison_core::leaf::LeafKind::KeyChange,
+        signed.statement.as_bytes(),
+    );
+    let url = format!(
+        "{base}/log/proof/inclusion/{}/{}",
+        row.log_index, checkpoint.size
+    );
+    let proof = parse_hashes(&fetch_text(client, &url).await?)?;
+    liaison_log::tree::verify_inclusion(
+        row.log_index,
+        checkpoint.size,
+        &leaf_hash(&leaf.encode()),
+        &proof,
+        &checkpoint.root,
+    )
+    .map_err(|e| e.to_string())
 }
 
 async fn fetch_text(client: &reqwest::Client, url: &str) -> Result<String, String> {

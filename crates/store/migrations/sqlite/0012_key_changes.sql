@@ -11,6 +11,7 @@ CREATE TABLE key_changes (
     issued_at         TEXT NOT NULL,
     overlap_until     TEXT,                  -- rotation: the replaced keys accepted until
     compromised_since TEXT,                  -- revocation
+    log_index         INTEGER NOT NULL,      -- its key-change entry in the party's own log
     recorded_at       TEXT NOT NULL,
     PRIMARY KEY (party, sequence)
 );
