@@ -328,6 +328,18 @@ pub enum KeyCommand {
         #[arg(long, default_value_t = 86_400)]
         overlap_secs: u64,
     },
+    /// Replace the recovery key: the current one (brought from where it is
+    /// kept offline) signs a recovery rotation naming the new one, which
+    /// countersigns; the new secret is written to `--out` (move it offline).
+    RotateRecovery {
+        dir: PathBuf,
+        /// The current recovery key's file (`keys/recovery.key` as `init` wrote it).
+        #[arg(long)]
+        recovery_key: PathBuf,
+        /// Where to write the new recovery key (a new file, mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The key changes on record: this node's own, or a peer's.
     History {
         dir: PathBuf,

@@ -107,6 +107,7 @@ pub(crate) fn settle_log_keys(
         }
         sync_dir(&dir.keys())?;
     }
+    settle_recovery_key(dir, expected.as_ref().map(|(_, change, _)| change))?;
     let current = read_signer(&dir.log_key())?;
     let Some((_, change, previous)) = expected else {
         return Ok(LogSigners::single(current));
@@ -132,7 +133,214 @@ pub(crate) fn settle_log_keys(
     Ok(LogSigners { current, overlap })
 }
 
+/// Finishes or drops a recovery rotation a crash interrupted: the new
+/// public half replaces `recovery.pub` only if the last committed change
+/// names it.
+fn settle_recovery_key(dir: &NodeDir, latest: Option<&KeyChange>) -> Result<(), NodeError> {
+    let pending = dir.pending_recovery_public_key();
+    if !pending.exists() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&pending)
+        .map_err(|e| NodeError::io(format!("cannot read {}", pending.display()), e))?;
+    if latest.and_then(|c| c.card.recovery_key.as_deref()) == Some(text.trim()) {
+        rename(&pending, &dir.recovery_public_key())?;
+    } else {
+        std::fs::remove_file(&pending)
+            .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
+    }
+    sync_dir(&dir.keys())
+}
+
+/// The recovery key's public half on disk (none for a node made before
+/// recovery keys).
+pub(crate) fn read_recovery_key(dir: &NodeDir) -> Result<Option<NoteVerifier>, NodeError> {
+    let path = dir.recovery_public_key();
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
+    NoteVerifier::parse(&text)
+        .map(Some)
+        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// What a key change commits besides its statement.
+struct Change {
+    kind: ChangeKind,
+    previous: NodeCard,
+    card: NodeCard,
+    /// The keys that sign the statement.
+    signers: Vec<NoteSigner>,
+    overlap_until: Option<String>,
+    issued_at: String,
+}
+
 impl Node {
+    /// The recovery key's public half, as the card names it.
+    pub fn recovery_public_key(&self) -> Option<NoteVerifier> {
+        self.recovery_key
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Commits a key change in one transaction: the statement and its
+    /// `key-change` log entry, the new card (and its entry), and one
+    /// `key_change` envelope per pinned party, signed by the log key they
+    /// pin now. Returns the sequence and the parties it goes to.
+    async fn commit_key_change(&self, c: Change) -> Result<(u64, Vec<String>), NodeError> {
+        let card_json = serde_json::to_string_pretty(&c.card)
+            .map_err(|e| NodeError::Invalid(format!("cannot encode the card: {e}")))?;
+        let recipients: Vec<String> = self
+            .peers()?
+            .into_iter()
+            .filter(|p| p.card.role == NodeRole::Party)
+            .map(|p| p.party.to_string())
+            .collect();
+        let ids = recipients
+            .iter()
+            .map(|_| random_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        let me = self.party.to_string();
+        let envelope_key = self.store.log_signer();
+        let sent_to = recipients.clone();
+        let invalid = |e: String| StoreError::Invalid(e);
+        let committed = self
+            .store
+            .write(move |tx| {
+                let sequence = db::last_sequence(tx.conn(), &me)? + 1;
+                let change = KeyChange {
+                    liaison_key_change: KEY_CHANGE_VERSION,
+                    party: me.clone(),
+                    sequence,
+                    previous_card: card_digest(&c.previous)
+                        .map_err(|e| invalid(e.to_string()))?
+                        .to_hex(),
+                    card: c.card,
+                    change: c.kind,
+                    issued_at: c.issued_at.clone(),
+                    overlap_until: c.overlap_until.clone(),
+                    compromised_since: None,
+                };
+                let signers: Vec<&NoteSigner> = c.signers.iter().collect();
+                let signed = change.sign(&signers).map_err(|e| invalid(e.to_string()))?;
+                let signed_json =
+                    serde_json::to_string(&signed).map_err(|e| invalid(e.to_string()))?;
+                let previous_json =
+                    serde_json::to_string(&c.previous).map_err(|e| invalid(e.to_string()))?;
+                // The log commits to the statement (its hash is the leaf's).
+                let log_index = tx.append_leaf(
+                    LeafEntry::new(LeafKind::KeyChange, signed.statement.as_bytes()).encode(),
+                );
+                db::record(
+                    tx.conn(),
+                    &KeyChangeRow {
+                        party: me.clone(),
+                        sequence,
+                        kind: c.kind.as_str().to_owned(),
+                        hash: signed.hash().to_hex(),
+                        signed: signed_json,
+                        previous_card: previous_json,
+                        issued_at: c.issued_at.clone(),
+                        overlap_until: c.overlap_until.clone(),
+                        compromised_since: None,
+                        log_index,
+                        recorded_at: c.issued_at.clone(),
+                    },
+                )?;
+                liaison_store::set_meta(tx.conn(), "card_json", &card_json)?;
+                tx.append_leaf(LeafEntry::new(LeafKind::Card, card_json.as_bytes()).encode());
+                let body = serde_json::to_value(KeyChangeNotice {
+                    change: signed,
+                    log_index,
+                })
+                .map_err(|e| invalid(e.to_string()))?;
+                let mut envelopes = Vec::new();
+                for (recipient, id) in sent_to.iter().zip(ids) {
+                    let envelope = Envelope {
+                        id,
+                        sender: me.clone(),
+                        recipient: recipient.clone(),
+                        also_to: Vec::new(),
+                        kind: KEY_CHANGE.to_owned(),
+                        case_id: key_change_case(&me),
+                        created: c.issued_at.clone(),
+                        body: body.clone(),
+                        attachments: Vec::new(),
+                    };
+                    let signed = envelope
+                        .sign(&envelope_key)
+                        .map_err(|e| invalid(e.to_string()))?;
+                    let canonical = signed
+                        .envelope
+                        .canonical_bytes()
+                        .map_err(|e| invalid(e.to_string()))?;
+                    let json =
+                        serde_json::to_string(&signed).map_err(|e| invalid(e.to_string()))?;
+                    envelopes.push((signed, liaison_log::Hash::of_content(&canonical), json));
+                }
+                Broadcast(envelopes).commit(tx, &c.issued_at)?;
+                Ok(sequence)
+            })
+            .await?;
+        Ok((committed.value, recipients))
+    }
+
+    /// Replaces the recovery key with a new one: a recovery rotation signed
+    /// by the current recovery key (`old`, brought from where it is kept)
+    /// and countersigned by the new one, whose secret is written to `out`
+    /// (mode 0600; move it offline as well). Nothing else on the card
+    /// changes.
+    pub async fn rotate_recovery_key(
+        &self,
+        old: &NoteSigner,
+        out: &Path,
+    ) -> Result<(u64, Vec<String>), NodeError> {
+        let Some(current) = self.recovery_public_key() else {
+            return Err(NodeError::Invalid(
+                "this node has no recovery key (it was made before recovery keys)".into(),
+            ));
+        };
+        if old.verifier() != current {
+            return Err(NodeError::Invalid(
+                "that is not this node's recovery key (the card names another)".into(),
+            ));
+        }
+        let _gate = self.signing.clone().write_owned().await;
+        let new = NoteSigner::new(old.name(), ED25519, random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        crate::init::write_private(out, &format!("{}\n", new.to_encoded()))?;
+        let pending = self.dir.pending_recovery_public_key();
+        if pending.exists() {
+            std::fs::remove_file(&pending)
+                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
+        }
+        crate::init::write_private(&pending, &format!("{}\n", new.verifier().to_encoded()))?;
+        sync_dir(&self.dir.keys())?;
+        let previous = self.card();
+        let mut card = previous.clone();
+        card.recovery_key = Some(new.verifier().to_encoded());
+        let done = self
+            .commit_key_change(Change {
+                kind: ChangeKind::RecoveryRotation,
+                previous,
+                card,
+                signers: vec![old.clone(), new.clone()],
+                overlap_until: None,
+                issued_at: now_rfc3339(),
+            })
+            .await?;
+        settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
+        *self
+            .recovery_key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
+        self.wake.queued(done.1.iter().map(String::as_str));
+        Ok(done)
+    }
+
     /// Rotates the log key: a new key, a key change signed by the old key
     /// and countersigned by the new one, committed to the log with the new
     /// card and sent to every pinned party. Until `overlap_secs` have passed
@@ -165,113 +373,27 @@ impl Node {
         let previous = self.card();
         let mut card = previous.clone();
         card.log_key = new.verifier().to_encoded();
-        let card_json = serde_json::to_string_pretty(&card)
-            .map_err(|e| NodeError::Invalid(format!("cannot encode the card: {e}")))?;
         // Whole seconds, the overlap counted from the time the statement names.
         let second =
             |s: i64| jiff::Timestamp::from_second(s).map_err(|e| NodeError::Invalid(e.to_string()));
         let now = jiff::Timestamp::now().as_second();
-        let issued_at = second(now)?.to_string();
-        let until = second(now + overlap_secs as i64)?;
-        let overlap_until = until.to_string();
-        let recipients: Vec<String> = self
-            .peers()?
-            .into_iter()
-            .filter(|p| p.card.role == NodeRole::Party)
-            .map(|p| p.party.to_string())
-            .collect();
-        let ids = recipients
-            .iter()
-            .map(|_| random_id())
-            .collect::<Result<Vec<_>, _>>()?;
-        let me = self.party.to_string();
-        let (old_key, new_key) = (old.clone(), new.clone());
-        let (sent_to, statement_until) = (recipients.clone(), overlap_until.clone());
-        let committed = self
-            .store
-            .write(move |tx| {
-                let sequence = db::last_sequence(tx.conn(), &me)? + 1;
-                let change = KeyChange {
-                    liaison_key_change: KEY_CHANGE_VERSION,
-                    party: me.clone(),
-                    sequence,
-                    previous_card: card_digest(&previous)
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?
-                        .to_hex(),
-                    card,
-                    change: ChangeKind::Rotation,
-                    issued_at: issued_at.clone(),
-                    overlap_until: Some(statement_until.clone()),
-                    compromised_since: None,
-                };
-                let signed = change
-                    .sign(&[&old_key, &new_key])
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let signed_json = serde_json::to_string(&signed)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let previous_json = serde_json::to_string(&previous)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                // The log commits to the statement (its hash is the leaf's).
-                let log_index = tx.append_leaf(
-                    LeafEntry::new(LeafKind::KeyChange, signed.statement.as_bytes()).encode(),
-                );
-                db::record(
-                    tx.conn(),
-                    &KeyChangeRow {
-                        party: me.clone(),
-                        sequence,
-                        kind: ChangeKind::Rotation.as_str().to_owned(),
-                        hash: signed.hash().to_hex(),
-                        signed: signed_json.clone(),
-                        previous_card: previous_json,
-                        issued_at: issued_at.clone(),
-                        overlap_until: Some(statement_until.clone()),
-                        compromised_since: None,
-                        log_index,
-                        recorded_at: issued_at.clone(),
-                    },
-                )?;
-                liaison_store::set_meta(tx.conn(), "card_json", &card_json)?;
-                tx.append_leaf(LeafEntry::new(LeafKind::Card, card_json.as_bytes()).encode());
-                // Signed by the old key: the peers still pin it.
-                let body = serde_json::to_value(KeyChangeNotice {
-                    change: signed,
-                    log_index,
-                })
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let mut envelopes = Vec::new();
-                for (recipient, id) in sent_to.iter().zip(ids) {
-                    let envelope = Envelope {
-                        id,
-                        sender: me.clone(),
-                        recipient: recipient.clone(),
-                        also_to: Vec::new(),
-                        kind: KEY_CHANGE.to_owned(),
-                        case_id: key_change_case(&me),
-                        created: issued_at.clone(),
-                        body: body.clone(),
-                        attachments: Vec::new(),
-                    };
-                    let signed = envelope
-                        .sign(&old_key)
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                    let canonical = signed
-                        .envelope
-                        .canonical_bytes()
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                    let json = serde_json::to_string(&signed)
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                    envelopes.push((signed, liaison_log::Hash::of_content(&canonical), json));
-                }
-                Broadcast(envelopes).commit(tx, &issued_at)?;
-                Ok(sequence)
+        let overlap_until = second(now + overlap_secs as i64)?.to_string();
+        // Signed by the old key (the peers still pin it), countersigned by the new.
+        let (sequence, recipients) = self
+            .commit_key_change(Change {
+                kind: ChangeKind::Rotation,
+                previous,
+                card,
+                signers: vec![old.clone(), new.clone()],
+                overlap_until: Some(overlap_until.clone()),
+                issued_at: second(now)?.to_string(),
             })
             .await?;
         let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
         self.store.set_log_signers(signers)?;
         self.wake.queued(recipients.iter().map(String::as_str));
         Ok(api::KeyRotation {
-            sequence: committed.value,
+            sequence,
             old_log_key: old.verifier().to_encoded(),
             new_log_key: new.verifier().to_encoded(),
             overlap_until,
@@ -290,6 +412,10 @@ impl Node {
         if !same {
             self.store.set_log_signers(signers)?;
         }
+        *self
+            .recovery_key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
         Ok(!same)
     }
 
@@ -426,7 +552,10 @@ impl Node {
             overlap_until: overlap
                 .and_then(|(_, until)| jiff::Timestamp::from_second(*until).ok())
                 .map(|t| t.to_string()),
-            recovery_key: self.recovery_key.as_ref().map(NoteVerifier::to_encoded),
+            recovery_key: self
+                .recovery_public_key()
+                .as_ref()
+                .map(NoteVerifier::to_encoded),
             tls_fingerprint: self.tls.fingerprint_hex(),
             history: self.key_history(self.party.as_str())?,
         })

@@ -173,6 +173,10 @@ impl NodeDir {
     pub fn recovery_public_key(&self) -> PathBuf {
         self.keys().join("recovery.pub")
     }
+    /// A recovery rotation's new public half until its transaction commits.
+    pub fn pending_recovery_public_key(&self) -> PathBuf {
+        self.keys().join("recovery.pub.new")
+    }
     pub fn ml_dsa_cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner-ml-dsa.key")
     }
@@ -198,8 +202,9 @@ pub struct Node {
     /// A witness's post-quantum cosigning key (witnesses made before it
     /// have none).
     ml_dsa_cosigner: Option<Arc<MlDsaCosigner>>,
-    /// The recovery key's public half (nodes made before it have none).
-    recovery_key: Option<NoteVerifier>,
+    /// The recovery key's public half (nodes made before it have none);
+    /// a recovery rotation replaces it.
+    recovery_key: Arc<std::sync::RwLock<Option<NoteVerifier>>>,
     tls: Arc<tls::TlsIdentity>,
     /// Tells the delivery supervisor for whom this process queued envelopes.
     pub(crate) wake: Arc<wake::OutboxWake>,
@@ -355,15 +360,6 @@ impl Node {
             )),
             _ => None,
         };
-        let recovery_path = dir.recovery_public_key();
-        let recovery_key = if recovery_path.exists() {
-            Some(
-                NoteVerifier::parse(&read_text(&recovery_path)?)
-                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", recovery_path.display())))?,
-            )
-        } else {
-            None
-        };
         let mut tls = tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?;
         tls.post_quantum = config.federation.post_quantum_kx;
         let tls = Arc::new(tls);
@@ -375,6 +371,7 @@ impl Node {
             },
         )?;
         store.set_log_signers(keys::settle_log_keys(&dir, &store, party.as_str())?)?;
+        let recovery_key = Arc::new(std::sync::RwLock::new(keys::read_recovery_key(&dir)?));
         Ok(Node {
             dir,
             party,
@@ -427,7 +424,10 @@ impl Node {
                 .ml_dsa_cosigner
                 .as_ref()
                 .map(|c| c.verifier().to_encoded()),
-            recovery_key: self.recovery_key.as_ref().map(NoteVerifier::to_encoded),
+            recovery_key: self
+                .recovery_public_key()
+                .as_ref()
+                .map(NoteVerifier::to_encoded),
             tls_certificate: self.tls.certificate_pem.clone(),
             tls_fingerprint: self.tls.fingerprint_hex(),
             notification: match &self.kind {

@@ -83,14 +83,16 @@ async fn attachment_sweep(node: Node, mut shutdown: watch::Receiver<bool>) {
 /// How often the log key file is looked at for a rotation made elsewhere.
 const KEY_WATCH_EVERY: Duration = Duration::from_secs(2);
 
-/// Picks up a rotation `liaison key rotate` made while this process
-/// serves: the key file is replaced when it commits (a `stat` a tick, so
-/// an idle node reads nothing).
+/// Picks up a rotation `liaison key rotate` (or `rotate-recovery`) made
+/// while this process serves: the key file is replaced when it commits (a
+/// `stat` a tick, so an idle node reads nothing).
 async fn key_watch(node: Node, mut shutdown: watch::Receiver<bool>) {
     let stamp = |node: &Node| {
-        std::fs::metadata(node.dir().log_key())
-            .ok()
-            .map(|m| (std::os::unix::fs::MetadataExt::ino(&m), m.modified().ok()))
+        [node.dir().log_key(), node.dir().recovery_public_key()].map(|path| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (std::os::unix::fs::MetadataExt::ino(&m), m.modified().ok()))
+        })
     };
     let mut seen = stamp(&node);
     loop {

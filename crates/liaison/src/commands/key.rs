@@ -1,5 +1,7 @@
-//! `liaison key`: rotating this node's log key and reading key histories.
+//! `liaison key`: rotating this node's log key and its recovery key, and
+//! reading key histories.
 
+use liaison_log::note::NoteSigner;
 use liaison_node::Node;
 
 use crate::cli::KeyCommand;
@@ -35,6 +37,34 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
                 } else {
                     rotated.sent_to.join(", ")
                 }
+            );
+            Ok(())
+        }
+        KeyCommand::RotateRecovery {
+            dir,
+            recovery_key,
+            out,
+        } => {
+            let text = std::fs::read_to_string(&recovery_key).map_err(|e| {
+                CliError::io(format!("cannot read {}: {e}", recovery_key.display()))
+            })?;
+            let old = NoteSigner::parse(&text)
+                .map_err(|e| CliError::invalid(format!("{}: {e}", recovery_key.display())))?;
+            let node = Node::open(&dir)?;
+            let (sequence, sent_to) = node.rotate_recovery_key(&old, &out).await?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "sequence": sequence,
+                    "recovery_key": node.recovery_public_key().map(|k| k.to_encoded()),
+                    "recovery_key_file": out,
+                    "sent_to": sent_to,
+                }));
+            }
+            println!(
+                "Recovery key replaced (key change {sequence}); sent to {} pinned part{}.\nThe new recovery key is in {}: move it offline and delete it here. The old one no longer counts.",
+                sent_to.len(),
+                if sent_to.len() == 1 { "y" } else { "ies" },
+                out.display()
             );
             Ok(())
         }

@@ -8,6 +8,8 @@ use liaison_core::keys::{ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, 
 use liaison_log::Checkpoint;
 use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
 
+use std::os::unix::fs::PermissionsExt as _;
+
 use liaison_node::now_rfc3339;
 
 use crate::kit::{Net, party, witness};
@@ -570,4 +572,98 @@ async fn the_cli_rotates_the_key_of_a_serving_node_which_picks_it_up() {
     .await;
     assert_eq!(count(&ru.node, "rejections"), 0);
     assert_eq!(serve.terminate().code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_recovery_key_replaces_itself_and_peers_follow_but_not_for_a_stranger() {
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let keys = us.dir.join("keys");
+    let dir = us.dir.to_str().unwrap();
+    // A key that is not the card's recovery key is refused, nothing written.
+    let stranger = net.root().join("stranger.key");
+    std::fs::write(
+        &stranger,
+        NoteSigner::new("liaison/us/recovery", ED25519, [6; 32])
+            .unwrap()
+            .to_encoded(),
+    )
+    .unwrap();
+    let refused = liaison(&[
+        "key",
+        "rotate-recovery",
+        dir,
+        "--recovery-key",
+        stranger.to_str().unwrap(),
+        "--out",
+        net.root().join("never.key").to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("not this node's recovery key"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!net.root().join("never.key").exists());
+
+    let before = us.node.card().recovery_key.unwrap();
+    let out = net.root().join("recovery-2.key");
+    let done = liaison(&[
+        "--json",
+        "key",
+        "rotate-recovery",
+        dir,
+        "--recovery-key",
+        keys.join("recovery.key").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    let after = done["recovery_key"].as_str().unwrap().to_owned();
+    assert_ne!(after, before);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_to_string(keys.join("recovery.pub"))
+            .unwrap()
+            .trim(),
+        after
+    );
+    // The serving node in this process picks the change up, and ru follows.
+    wait_until(20, "us serves the new recovery key", || {
+        us.node.reload_log_keys().is_ok() && us.node.card().recovery_key.as_deref() == Some(&after)
+    })
+    .await;
+    wait_until(20, "ru follows", || {
+        ru.node
+            .peer("us")
+            .unwrap()
+            .unwrap()
+            .card
+            .recovery_key
+            .as_deref()
+            == Some(&after)
+    })
+    .await;
+    let history = ru.node.key_history("us").unwrap();
+    assert_eq!(history[0].kind, "recovery_rotation");
+    // The log key did not change.
+    assert_eq!(history[0].old_log_key, history[0].new_log_key);
+    let report = ru.node.audit(Some("us"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    assert_eq!(report.peers[0].key_changes_verified, 1);
+    // The old recovery key no longer counts.
+    let again = liaison(&[
+        "key",
+        "rotate-recovery",
+        dir,
+        "--recovery-key",
+        keys.join("recovery.key").to_str().unwrap(),
+        "--out",
+        net.root().join("recovery-3.key").to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
 }
