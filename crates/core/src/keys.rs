@@ -6,8 +6,9 @@
 //!   by the new one (proof of possession). The old log key and TLS
 //!   certificate stay accepted until `overlap_until`.
 //! - A **revocation** is signed by the recovery key (kept offline) and
-//!   countersigned by the new log key: what the revoked key signed after
-//!   `compromised_since` is refused, what it signed before is flagged.
+//!   countersigned by the new log key: nothing signed by the revoked key is
+//!   accepted any more, and what was accepted from it since
+//!   `compromised_since` is flagged.
 //! - A **recovery rotation** is signed by the recovery key and
 //!   countersigned by its successor; nothing else on the card changes.
 //!
@@ -299,12 +300,10 @@ impl SignedKeyChange {
                     ));
                 }
                 compromised_since = Some(since);
-                if new_log_key.public_key() == old_log_key.public_key()
-                    || card.fingerprint == pinned.fingerprint
-                {
-                    return Err(CoreError::invalid(
-                        "a revocation replaces the log key and the TLS certificate",
-                    ));
+                // The TLS certificate may stay (its key may live elsewhere,
+                // e.g. in a hardware module); the log key may not.
+                if new_log_key.public_key() == old_log_key.public_key() {
+                    return Err(CoreError::invalid("a revocation replaces the log key"));
                 }
                 if card.card.recovery_key != pinned.card.recovery_key {
                     return Err(CoreError::invalid(

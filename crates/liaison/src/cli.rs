@@ -340,6 +340,19 @@ pub enum KeyCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Revoke the log key, presumed stolen: the recovery key signs a
+    /// revocation naming a new log key; peers refuse everything the revoked
+    /// key signs from then on and flag what they accepted from it since
+    /// `--compromised-since`.
+    Revoke {
+        dir: PathBuf,
+        /// The recovery key's file (brought from where it is kept offline).
+        #[arg(long)]
+        recovery_key: PathBuf,
+        /// Since when the key is presumed stolen (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        compromised_since: String,
+    },
     /// The key changes on record: this node's own, or a peer's.
     History {
         dir: PathBuf,

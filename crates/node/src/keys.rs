@@ -174,6 +174,8 @@ struct Change {
     /// The keys that sign the statement.
     signers: Vec<NoteSigner>,
     overlap_until: Option<String>,
+    /// A revocation: from when the revoked key is presumed stolen.
+    compromised_since: Option<String>,
     issued_at: String,
 }
 
@@ -222,7 +224,7 @@ impl Node {
                     change: c.kind,
                     issued_at: c.issued_at.clone(),
                     overlap_until: c.overlap_until.clone(),
-                    compromised_since: None,
+                    compromised_since: c.compromised_since.clone(),
                 };
                 let signers: Vec<&NoteSigner> = c.signers.iter().collect();
                 let signed = change.sign(&signers).map_err(|e| invalid(e.to_string()))?;
@@ -245,7 +247,7 @@ impl Node {
                         previous_card: previous_json,
                         issued_at: c.issued_at.clone(),
                         overlap_until: c.overlap_until.clone(),
-                        compromised_since: None,
+                        compromised_since: c.compromised_since.clone(),
                         log_index,
                         recorded_at: c.issued_at.clone(),
                     },
@@ -329,6 +331,7 @@ impl Node {
                 card,
                 signers: vec![old.clone(), new.clone()],
                 overlap_until: None,
+                compromised_since: None,
                 issued_at: now_rfc3339(),
             })
             .await?;
@@ -339,6 +342,82 @@ impl Node {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
         self.wake.queued(done.1.iter().map(String::as_str));
         Ok(done)
+    }
+
+    /// Revokes the log key, presumed stolen since `compromised_since`: a
+    /// revocation signed by the recovery key (brought from where it is
+    /// kept) and countersigned by a new log key, with no overlap. The
+    /// envelopes carrying it are signed by the revoked key, which the peers
+    /// pin (the recovery key's signature is what they act on); from then on
+    /// they accept nothing the revoked key signs and flag what they
+    /// accepted from it since `compromised_since`.
+    pub async fn revoke_log_key(
+        &self,
+        recovery: &NoteSigner,
+        compromised_since: jiff::Timestamp,
+    ) -> Result<(api::KeyChange, Vec<String>), NodeError> {
+        if self.role != NodeRole::Party {
+            return Err(NodeError::Invalid(
+                "a witness's log key is not revoked this way (parties pin its cosigning keys)"
+                    .into(),
+            ));
+        }
+        if self.recovery_public_key() != Some(recovery.verifier()) {
+            return Err(NodeError::Invalid(
+                "that is not this node's recovery key (the card names another, or none)".into(),
+            ));
+        }
+        let now = jiff::Timestamp::now().as_second();
+        if compromised_since.as_second() > now {
+            return Err(NodeError::Invalid(
+                "--compromised-since is in the future".into(),
+            ));
+        }
+        let _gate = self.signing.clone().write_owned().await;
+        let new = self.pending_log_signer()?;
+        let previous = self.card();
+        let mut card = previous.clone();
+        card.log_key = new.verifier().to_encoded();
+        let issued_at = jiff::Timestamp::from_second(now)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?
+            .to_string();
+        let since = jiff::Timestamp::from_second(compromised_since.as_second())
+            .map_err(|e| NodeError::Invalid(e.to_string()))?
+            .to_string();
+        let (_, recipients) = self
+            .commit_key_change(Change {
+                kind: ChangeKind::Revocation,
+                previous,
+                card,
+                signers: vec![recovery.clone(), new.clone()],
+                overlap_until: None,
+                compromised_since: Some(since.clone()),
+                issued_at,
+            })
+            .await?;
+        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
+        self.store.set_log_signers(signers)?;
+        self.wake.queued(recipients.iter().map(String::as_str));
+        let change = self
+            .key_history(self.party.as_str())?
+            .pop()
+            .ok_or_else(|| corrupt("the revocation just committed is not on record".into()))?;
+        Ok((change, recipients))
+    }
+
+    /// A fresh log key, written to `keys/log.key.new` (and synced) before
+    /// the change that names it commits.
+    fn pending_log_signer(&self) -> Result<NoteSigner, NodeError> {
+        let new = NoteSigner::new(self.store.log_origin(), ED25519, random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let pending = self.dir.pending_log_key();
+        if pending.exists() {
+            std::fs::remove_file(&pending)
+                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
+        }
+        crate::init::write_private(&pending, &format!("{}\n", new.to_encoded()))?;
+        sync_dir(&self.dir.keys())?;
+        Ok(new)
     }
 
     /// Rotates the log key: a new key, a key change signed by the old key
@@ -360,16 +439,7 @@ impl Node {
         // Sends in flight commit first; new ones wait for the new key.
         let _gate = self.signing.clone().write_owned().await;
         let old = self.store.log_signer();
-        let new = NoteSigner::new(self.store.log_origin(), ED25519, random_seed()?)
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
-        let pending = self.dir.pending_log_key();
-        if pending.exists() {
-            std::fs::remove_file(&pending)
-                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
-        }
-        crate::init::write_private(&pending, &format!("{}\n", new.to_encoded()))?;
-        sync_dir(&self.dir.keys())?;
-
+        let new = self.pending_log_signer()?;
         let previous = self.card();
         let mut card = previous.clone();
         card.log_key = new.verifier().to_encoded();
@@ -386,6 +456,7 @@ impl Node {
                 card,
                 signers: vec![old.clone(), new.clone()],
                 overlap_until: Some(overlap_until.clone()),
+                compromised_since: None,
                 issued_at: second(now)?.to_string(),
             })
             .await?;
@@ -690,5 +761,21 @@ pub(crate) fn accept_key_change(
             recorded_at: now.to_owned(),
         },
     )?;
+    // What the revoked key signed since its compromise was accepted
+    // without knowing: flag it for the operators.
+    if let Some(since) = &verified.change.compromised_since {
+        let suspect = liaison_store::federation::received_since(conn, party, since)?;
+        if suspect > 0 {
+            liaison_store::federation::raise_alert(
+                conn,
+                "revoked_key",
+                party,
+                &format!(
+                    "{party} revoked its log key, presumed stolen since {since}: {suspect} envelope(s) from {party} accepted since then were signed by that key; check them with {party}"
+                ),
+                now,
+            )?;
+        }
+    }
     Ok(Ok(verified.card))
 }

@@ -8,6 +8,13 @@ use crate::cli::KeyCommand;
 use crate::error::CliError;
 use crate::output::print_json;
 
+/// A signer key file (the recovery key's).
+fn read_key(path: &std::path::Path) -> Result<NoteSigner, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
+    NoteSigner::parse(&text).map_err(|e| CliError::invalid(format!("{}: {e}", path.display())))
+}
+
 pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError> {
     match command {
         KeyCommand::Rotate {
@@ -45,11 +52,7 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
             recovery_key,
             out,
         } => {
-            let text = std::fs::read_to_string(&recovery_key).map_err(|e| {
-                CliError::io(format!("cannot read {}: {e}", recovery_key.display()))
-            })?;
-            let old = NoteSigner::parse(&text)
-                .map_err(|e| CliError::invalid(format!("{}: {e}", recovery_key.display())))?;
+            let old = read_key(&recovery_key)?;
             let node = Node::open(&dir)?;
             let (sequence, sent_to) = node.rotate_recovery_key(&old, &out).await?;
             if json {
@@ -65,6 +68,33 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
                 sent_to.len(),
                 if sent_to.len() == 1 { "y" } else { "ies" },
                 out.display()
+            );
+            Ok(())
+        }
+        KeyCommand::Revoke {
+            dir,
+            recovery_key,
+            compromised_since,
+        } => {
+            let since: jiff::Timestamp = compromised_since.parse().map_err(|_| {
+                CliError::invalid(format!(
+                    "--compromised-since {compromised_since:?} is not an RFC 3339 time such as 2026-12-01T00:00:00Z"
+                ))
+            })?;
+            let recovery = read_key(&recovery_key)?;
+            let node = Node::open(&dir)?;
+            let (revoked, sent_to) = node.revoke_log_key(&recovery, since).await?;
+            if json {
+                return print_json(&serde_json::json!({"change": revoked, "sent_to": sent_to}));
+            }
+            println!(
+                "Log key {} revoked (key change {}), presumed stolen since {}.\nNew log key: {}\nSent to {} pinned part{}; they refuse what the revoked key signs and flag what they accepted from it since then. Put the recovery key back offline.",
+                revoked.old_log_key,
+                revoked.sequence,
+                revoked.compromised_since.as_deref().unwrap_or_default(),
+                revoked.new_log_key,
+                sent_to.len(),
+                if sent_to.len() == 1 { "y" } else { "ies" },
             );
             Ok(())
         }

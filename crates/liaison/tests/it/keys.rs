@@ -667,3 +667,119 @@ async fn the_recovery_key_replaces_itself_and_peers_follow_but_not_for_a_strange
     ]);
     assert!(!again.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_revocation_everything_the_revoked_key_signs_is_refused() {
+    let net = Net::with(&["us", "ru"]).await;
+    let (us, ru) = (&net["us"], &net["ru"]);
+    let dir = us.dir.to_str().unwrap();
+    let recovery = us.dir.join("keys/recovery.key");
+    // The thief copied the log key; what it had us "say" before the
+    // revocation was accepted.
+    let stolen = us.node.store().log_signer();
+    let since = now_rfc3339();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    note_to(us, "ru", "sent after the compromise").await;
+    all_delivered(us).await;
+
+    // The thief cannot revoke: it has no recovery key.
+    let thief_file = net.root().join("thief.key");
+    std::fs::write(&thief_file, stolen.to_encoded()).unwrap();
+    let refused = liaison(&[
+        "key",
+        "revoke",
+        dir,
+        "--recovery-key",
+        thief_file.to_str().unwrap(),
+        "--compromised-since",
+        &since,
+    ]);
+    assert!(!refused.status.success());
+    let bad_time = liaison(&[
+        "key",
+        "revoke",
+        dir,
+        "--recovery-key",
+        recovery.to_str().unwrap(),
+        "--compromised-since",
+        "yesterday",
+    ]);
+    assert!(
+        stderr(&bad_time).contains("RFC 3339"),
+        "{}",
+        stderr(&bad_time)
+    );
+
+    let done = liaison(&[
+        "--json",
+        "key",
+        "revoke",
+        dir,
+        "--recovery-key",
+        recovery.to_str().unwrap(),
+        "--compromised-since",
+        &since,
+    ]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    let new_key = done["change"]["new_log_key"].as_str().unwrap().to_owned();
+    assert_eq!(done["change"]["kind"], "revocation");
+    us.node.reload_log_keys().unwrap();
+    assert_eq!(
+        us.node.store().log_signer().verifier().to_encoded(),
+        new_key
+    );
+    // No overlap: only the new key signs.
+    assert!(us.node.store().log_signers().overlap.is_none());
+    wait_until(20, "ru follows the revocation", || {
+        pinned_log_key(ru, "us") == new_key
+    })
+    .await;
+
+    // 100% of what the revoked key signs is refused now.
+    let mut answers = Vec::new();
+    for i in 0..20 {
+        let forged = Envelope {
+            id: format!("revoked{i:02}"),
+            sender: "us".into(),
+            recipient: "ru".into(),
+            also_to: vec![],
+            kind: "note".into(),
+            case_id: format!("us-revoked{i:02}"),
+            created: now_rfc3339(),
+            body: note(&format!("forged {i}")),
+            attachments: vec![],
+        }
+        .sign(&stolen)
+        .unwrap();
+        answers.push(forged);
+    }
+    let response = deliver(&us.node, ru, answers).await;
+    assert_eq!(response.results.len(), 20);
+    assert!(
+        response
+            .results
+            .iter()
+            .all(|r| r.error.is_some() && r.receipt.is_none())
+    );
+    // What was accepted from it since the compromise is flagged.
+    let alerts = ru.node.alerts(false).unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == "revoked_key" && a.message.contains("1 envelope")),
+        "{alerts:?}"
+    );
+    // us goes on with its new key.
+    note_to(us, "ru", "after the revocation").await;
+    all_delivered(us).await;
+    let report = ru.node.audit(Some("us"), false).await.unwrap();
+    assert!(report.ok, "{:#?}", report.peers);
+    assert_eq!(report.peers[0].key_changes_verified, 1);
+    assert_eq!(
+        ru.node.key_history("us").unwrap()[0]
+            .compromised_since
+            .as_deref(),
+        Some(since.as_str())
+    );
+}

@@ -155,6 +155,17 @@ pub fn envelopes_with_receipts_from(
     Ok(rows)
 }
 
+/// How many envelopes from `peer` were recorded here at or after `since`
+/// (RFC 3339, as stored): what a revocation of its key puts in doubt.
+pub fn received_since(conn: &Connection, peer: &str, since: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM envelopes
+             WHERE direction = 'in' AND sender = ?1 AND recorded_at >= ?2 AND kind != 'key_change'",
+        )?
+        .query_row(params![peer, since], |r| r.get(0))?)
+}
+
 pub fn set_receipt(conn: &Connection, hash: &str, receipt: &str) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE envelopes SET receipt = ?2 WHERE hash = ?1")?
         .execute(params![hash, receipt])?;
