@@ -10,7 +10,7 @@ use ml_dsa::{EncodedVerifyingKey, Keypair as _, MlDsa44, Signature, SigningKey, 
 
 use crate::LogError;
 use crate::checkpoint::Checkpoint;
-use crate::note::{NoteSignature, check_key_name, key_id, split_key};
+use crate::note::{NoteSignature, SignerKeyText, check_key_name, key_id, split_key};
 
 /// The key-ID algorithm byte of ML-DSA-44 cosignatures.
 pub const ML_DSA_44: u8 = 0x06;
@@ -73,22 +73,14 @@ impl MlDsaCosigner {
     /// signer-key text of Go's `sumdb/note` with the ML-DSA-44 type byte
     /// and the 32-byte FIPS 204 seed as key material.
     pub fn parse(encoded: &str) -> Result<MlDsaCosigner, LogError> {
-        let bad = |why: &str| LogError::MalformedKey(format!("ML-DSA-44 signer key: {why}"));
-        let rest = encoded
-            .trim_end()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
-        let (name, id, material) = split_key(rest).ok_or_else(|| bad("expected name+id+key"))?;
-        let bytes = B64.decode(material).map_err(|_| bad("key is not base64"))?;
-        let (&sig_type, seed) = bytes.split_first().ok_or_else(|| bad("key is empty"))?;
-        if sig_type != ML_DSA_44 {
-            return Err(bad("the type byte is not 0x06 (ML-DSA-44)"));
+        let key = SignerKeyText::parse(encoded, "ML-DSA-44 signer key")?;
+        if key.sig_type != ML_DSA_44 {
+            return Err(LogError::MalformedKey(
+                "ML-DSA-44 signer key: the type byte is not 0x06 (ML-DSA-44)".into(),
+            ));
         }
-        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?;
-        let signer = MlDsaCosigner::new(name, seed)?;
-        if signer.key_id != id {
-            return Err(bad("key id does not match the key"));
-        }
+        let signer = MlDsaCosigner::new(key.name, key.seed)?;
+        key.check_id(signer.key_id)?;
         Ok(signer)
     }
 

@@ -82,19 +82,9 @@ impl NoteSigner {
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(type ‖ seed)>`, the
     /// signer-key encoding of Go's `sumdb/note`.
     pub fn parse(encoded: &str) -> Result<NoteSigner, LogError> {
-        let bad = |why: &str| LogError::MalformedKey(format!("signer key: {why}"));
-        let rest = encoded
-            .trim_end()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
-        let (name, id, material) = split_key(rest).ok_or_else(|| bad("expected name+id+key"))?;
-        let bytes = B64.decode(material).map_err(|_| bad("key is not base64"))?;
-        let (&sig_type, seed) = bytes.split_first().ok_or_else(|| bad("key is empty"))?;
-        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?;
-        let signer = NoteSigner::new(name, sig_type, seed)?;
-        if signer.id != id {
-            return Err(bad("key id does not match the key"));
-        }
+        let key = SignerKeyText::parse(encoded, "signer key")?;
+        let signer = NoteSigner::new(key.name, key.sig_type, key.seed)?;
+        key.check_id(signer.id)?;
         Ok(signer)
     }
 
@@ -162,6 +152,48 @@ impl NoteSigner {
 
 fn cosigned_message(timestamp: u64, text: &str) -> String {
     format!("cosignature/v1\ntime {timestamp}\n{text}")
+}
+
+/// The parts of a signer key's text, `PRIVATE+KEY+<name>+<hex id>+<base64(type ‖ seed)>`.
+pub(crate) struct SignerKeyText<'a> {
+    pub name: &'a str,
+    pub id: u32,
+    pub sig_type: u8,
+    pub seed: [u8; 32],
+    what: &'static str,
+}
+
+impl<'a> SignerKeyText<'a> {
+    pub fn parse(encoded: &'a str, what: &'static str) -> Result<SignerKeyText<'a>, LogError> {
+        let bad = |why: &str| LogError::MalformedKey(format!("{what}: {why}"));
+        let rest = encoded
+            .trim_end()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
+        let (name, id, material) = split_key(rest).ok_or_else(|| bad("expected name+id+key"))?;
+        let bytes = B64.decode(material).map_err(|_| bad("key is not base64"))?;
+        let (&sig_type, seed) = bytes.split_first().ok_or_else(|| bad("key is empty"))?;
+        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?;
+        Ok(SignerKeyText {
+            name,
+            id,
+            sig_type,
+            seed,
+            what,
+        })
+    }
+
+    /// The id the text names must be the key's.
+    pub fn check_id(&self, actual: u32) -> Result<(), LogError> {
+        if actual == self.id {
+            Ok(())
+        } else {
+            Err(LogError::MalformedKey(format!(
+                "{}: key id does not match the key",
+                self.what
+            )))
+        }
+    }
 }
 
 pub(crate) fn split_key(s: &str) -> Option<(&str, u32, &str)> {

@@ -174,12 +174,9 @@ struct Round {
     queued_secs: f64,
 }
 
-async fn throughput_round(dir: &Path, messages: u64) -> Result<Round, CliError> {
-    // The reference just before the round, so both see the machine alike.
-    let ed25519 = ed25519_rate(Duration::from_secs(1))?;
-    let nodes = node_pair(dir).await?;
-    let us = nodes[0].0.clone();
-    let start = Instant::now();
+/// Queues `messages` notes from `us` to `ru` as fast as they are accepted,
+/// from 64 concurrent senders.
+pub(super) async fn queue_notes(us: &liaison_node::Node, messages: u64) -> Result<(), CliError> {
     let producers = 64u64;
     let mut tasks = tokio::task::JoinSet::new();
     for p in 0..producers {
@@ -196,6 +193,16 @@ async fn throughput_round(dir: &Path, messages: u64) -> Result<Round, CliError> 
     while let Some(r) = tasks.join_next().await {
         r.map_err(|e| CliError::io(format!("a producer failed: {e}")))??;
     }
+    Ok(())
+}
+
+async fn throughput_round(dir: &Path, messages: u64) -> Result<Round, CliError> {
+    // The reference just before the round, so both see the machine alike.
+    let ed25519 = ed25519_rate(Duration::from_secs(1))?;
+    let nodes = node_pair(dir).await?;
+    let us = nodes[0].0.clone();
+    let start = Instant::now();
+    queue_notes(&us, messages).await?;
     let queued_secs = start.elapsed().as_secs_f64();
     wait_delivered(&us, messages as i64, "delivered and receipted").await?;
     let total = start.elapsed().as_secs_f64();

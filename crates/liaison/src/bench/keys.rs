@@ -14,7 +14,7 @@ use liaison_log::Checkpoint;
 use liaison_log::mldsa::MlDsaCosigner;
 use liaison_log::note::parse_note;
 
-use super::federation::{body, ed25519_rate, median, serving_nodes, wait_delivered};
+use super::federation::{ed25519_rate, median, queue_notes, serving_nodes, wait_delivered};
 use super::report::{Report, say};
 use crate::error::CliError;
 
@@ -154,22 +154,7 @@ async fn round(dir: &Path, messages: u64, setup: Setup) -> Result<Measured, CliE
         nodes.push((witness, server));
     }
     let start = Instant::now();
-    let producers = 64u64;
-    let mut tasks = tokio::task::JoinSet::new();
-    for p in 0..producers {
-        let us = us.clone();
-        tasks.spawn(async move {
-            let mut i = p;
-            while i < messages {
-                us.open_case("ru", "note", body(i)).await?;
-                i += producers;
-            }
-            Ok::<_, liaison_node::NodeError>(())
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.map_err(|e| CliError::io(format!("a producer failed: {e}")))??;
-    }
+    queue_notes(&us, messages).await?;
     wait_delivered(&us, messages as i64, "delivered and receipted").await?;
     let throughput = messages as f64 / start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
