@@ -326,7 +326,7 @@ impl Node {
         let mut report = SyncReport::default();
         for peer in peers {
             let party = peer.party.to_string();
-            let client = match crate::tls::peer_http_client(&self.tls, peer.fingerprint) {
+            let client = match self.peer_client(peer) {
                 Ok(c) => c,
                 Err(e) => {
                     report.unreachable.push(format!("{party}: {e}"));

@@ -56,6 +56,16 @@ fn parse_signed(row: &KeyChangeRow) -> Result<(SignedKeyChange, KeyChange, NodeC
     Ok((signed, change, previous))
 }
 
+/// Whether `row` is a rotation whose overlap has not ended at `now`.
+fn overlap_open(row: &KeyChangeRow, now: jiff::Timestamp) -> bool {
+    row.kind == ChangeKind::Rotation.as_str()
+        && row
+            .overlap_until
+            .as_deref()
+            .and_then(|u| u.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|until| now <= until)
+}
+
 fn read_signer(path: &Path) -> Result<NoteSigner, NodeError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
@@ -509,7 +519,7 @@ impl Node {
     /// receives no envelopes, and a peer that missed one). Returns how many
     /// it followed; a change that does not verify stops it, recorded.
     pub async fn catch_up_key_changes(&self, card: &CheckedCard) -> Result<usize, NodeError> {
-        let client = crate::tls::peer_http_client(&self.tls, card.fingerprint)?;
+        let client = self.peer_client(card)?;
         let url = format!(
             "{}/federation/v1/key-changes",
             card.card.federation_url.trim_end_matches('/')
@@ -672,6 +682,50 @@ impl Node {
         Ok(keys)
     }
 
+    /// The party whose rotation replaced the TLS certificate with this
+    /// fingerprint, while that rotation's overlap lasts.
+    pub(crate) fn party_by_previous_fingerprint(
+        &self,
+        fingerprint_hex: &str,
+    ) -> Result<Option<String>, NodeError> {
+        let now = jiff::Timestamp::now();
+        for row in self.store.read(db::all)? {
+            if row.party == self.party.as_str() || !overlap_open(&row, now) {
+                continue;
+            }
+            let (_, change, previous) = parse_signed(&row)?;
+            if previous.tls_fingerprint == fingerprint_hex
+                && change.card.tls_fingerprint != fingerprint_hex
+            {
+                return Ok(Some(row.party));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The certificate fingerprints `card`'s party may present now: its
+    /// current one, and one it rotated away from while the overlap lasts.
+    pub fn accepted_fingerprints(&self, card: &CheckedCard) -> Result<Vec<[u8; 32]>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let now = jiff::Timestamp::now();
+        let mut out = vec![card.fingerprint];
+        for row in rows.iter().filter(|r| overlap_open(r, now)) {
+            let (_, _, previous) = parse_signed(row)?;
+            if let Some(fp) = liaison_log::Hash::from_hex(&previous.tls_fingerprint)
+                && !out.contains(&fp.0)
+            {
+                out.push(fp.0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An HTTPS client towards `card`'s party that accepts every
+    /// certificate it may present now.
+    pub fn peer_client(&self, card: &CheckedCard) -> Result<reqwest::Client, NodeError> {
+        crate::tls::peer_http_client_any(&self.tls, &self.accepted_fingerprints(card)?)
+    }
+
     /// The keys an envelope from `card`'s party may be signed with now: its
     /// current key, and a key it rotated away from whose overlap has not
     /// ended.
@@ -683,13 +737,7 @@ impl Node {
         let now = jiff::Timestamp::now();
         let mut keys = vec![card.log_key.clone()];
         for row in &rows {
-            let open = row.kind == ChangeKind::Rotation.as_str()
-                && row
-                    .overlap_until
-                    .as_deref()
-                    .and_then(|u| u.parse::<jiff::Timestamp>().ok())
-                    .is_some_and(|until| now <= until);
-            if open {
+            if overlap_open(row, now) {
                 let (_, _, previous) = parse_signed(row)?;
                 if let Ok(key) = NoteVerifier::parse(&previous.log_key)
                     && !keys.contains(&key)

@@ -521,7 +521,14 @@ impl Node {
         let row = self
             .store
             .read(|c| liaison_store::peers::by_fingerprint(c, &hex))?;
-        row.as_ref().map(checked_from_row).transpose()
+        if let Some(row) = row {
+            return checked_from_row(&row).map(Some);
+        }
+        // A certificate a peer rotated away from, while its overlap lasts.
+        match self.party_by_previous_fingerprint(&hex)? {
+            Some(party) => self.peer(&party),
+            None => Ok(None),
+        }
     }
 
     pub fn peer(&self, party: &str) -> Result<Option<CheckedCard>, NodeError> {

@@ -154,7 +154,9 @@ impl ClientCertVerifier for PinnedClients {
 
 #[derive(Debug)]
 struct PinnedServer {
-    fingerprint: [u8; 32],
+    /// The peer's pinned certificate, and one it rotated away from while
+    /// the overlap lasts.
+    fingerprints: Vec<[u8; 32]>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
@@ -167,7 +169,7 @@ impl ServerCertVerifier for PinnedServer {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        if fingerprint(end_entity) == self.fingerprint {
+        if self.fingerprints.contains(&fingerprint(end_entity)) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(TlsError::InvalidCertificate(
@@ -224,11 +226,11 @@ pub fn server_config(
 /// peer's pinned one.
 pub fn client_config(
     identity: &TlsIdentity,
-    peer_fingerprint: [u8; 32],
+    peer_fingerprints: &[[u8; 32]],
 ) -> Result<ClientConfig, NodeError> {
     let provider = provider(identity.post_quantum);
     let verifier = Arc::new(PinnedServer {
-        fingerprint: peer_fingerprint,
+        fingerprints: peer_fingerprints.to_vec(),
         algorithms: provider.signature_verification_algorithms,
     });
     let mut config = ClientConfig::builder_with_provider(provider)
@@ -247,8 +249,18 @@ pub fn peer_http_client(
     identity: &TlsIdentity,
     peer_fingerprint: [u8; 32],
 ) -> Result<reqwest::Client, NodeError> {
+    peer_http_client_any(identity, &[peer_fingerprint])
+}
+
+/// An HTTPS client that talks to one peer presenting any of these
+/// certificates (its pinned one and, during a rotation's overlap, the one
+/// it replaced).
+pub fn peer_http_client_any(
+    identity: &TlsIdentity,
+    peer_fingerprints: &[[u8; 32]],
+) -> Result<reqwest::Client, NodeError> {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(client_config(identity, peer_fingerprint)?)
+        .tls_backend_preconfigured(client_config(identity, peer_fingerprints)?)
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(60))
         .build()

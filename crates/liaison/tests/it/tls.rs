@@ -108,7 +108,7 @@ async fn federation_handshakes_prefer_the_hybrid_post_quantum_key_exchange() {
     let ru_card = us.node.peer("ru").unwrap().unwrap();
 
     // Two Liaison nodes agree on X25519MLKEM768.
-    let config = liaison_node::tls::client_config(us.node.tls(), ru_card.fingerprint).unwrap();
+    let config = liaison_node::tls::client_config(us.node.tls(), &[ru_card.fingerprint]).unwrap();
     assert_eq!(
         negotiated_group(config, ru.server.federation_addr).await,
         Some(rustls::NamedGroup::X25519MLKEM768)

@@ -106,7 +106,7 @@ impl Node {
             key_changes_verified: 0,
             problems: Vec::new(),
         };
-        let client = crate::tls::peer_http_client(&self.tls, card.fingerprint)?;
+        let client = self.peer_client(card)?;
         let base = card.card.federation_url.trim_end_matches('/').to_owned();
 
         // The peer's current checkpoint.

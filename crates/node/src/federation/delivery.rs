@@ -108,7 +108,7 @@ async fn deliver_to(
     waker: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut client: Option<([u8; 32], reqwest::Client)> = None;
+    let mut client: Option<(Vec<[u8; 32]>, reqwest::Client)> = None;
     let mut stream = Stream::default();
     let linger = Duration::from_secs(node.config.delivery.idle_worker_secs.max(1));
     let _running = Running::count(&node.delivering);
@@ -208,7 +208,7 @@ impl Stream {
 async fn deliver_once(
     node: &Node,
     party: &str,
-    client: &mut Option<([u8; 32], reqwest::Client)>,
+    client: &mut Option<(Vec<[u8; 32]>, reqwest::Client)>,
     stream: &mut Stream,
 ) -> Result<Step, NodeError> {
     let Some(card) = node.peer(party)? else {
@@ -260,11 +260,14 @@ async fn deliver_once(
         ));
     }
 
+    // A new client when the certificates the peer may present change (its
+    // rotation, the end of an overlap).
+    let accepted = node.accepted_fingerprints(&card)?;
     let http = match client {
-        Some((fp, c)) if *fp == card.fingerprint => c.clone(),
+        Some((fps, c)) if *fps == accepted => c.clone(),
         _ => {
-            let c = crate::tls::peer_http_client(&node.tls, card.fingerprint)?;
-            *client = Some((card.fingerprint, c.clone()));
+            let c = crate::tls::peer_http_client_any(&node.tls, &accepted)?;
+            *client = Some((accepted, c.clone()));
             c
         }
     };

@@ -234,7 +234,7 @@ impl Node {
         } else {
             self.store.signed_checkpoint_at(head.size)?.to_string()
         };
-        let client = crate::tls::peer_http_client(&self.tls, witness.fingerprint)?;
+        let client = self.peer_client(witness)?;
         let url = format!(
             "{}/witness/add-checkpoint",
             witness.card.federation_url.trim_end_matches('/')
