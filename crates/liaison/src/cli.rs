@@ -64,7 +64,8 @@ pub enum Command {
         #[command(subcommand)]
         command: PeerCommand,
     },
-    /// This node's keys: rotation, and the key history of each party.
+    /// This node's keys: rotation, revocation and recovery with the
+    /// offline recovery key, and the key history of each party.
     Key {
         #[command(subcommand)]
         command: KeyCommand,
