@@ -32,6 +32,7 @@ mod init;
 pub mod keys;
 mod membership;
 pub mod operations;
+mod peer_keys;
 mod run;
 pub mod search;
 pub mod stats;

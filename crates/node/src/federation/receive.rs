@@ -516,7 +516,7 @@ fn arrive(
         }
         // A peer's keys change: the pin follows if the statement holds.
         (Body::KeyChange(change), _) => {
-            if let Err(why) = crate::keys::accept_key_change(conn, &e.sender, change, &now)? {
+            if let Err(why) = crate::peer_keys::accept_key_change(conn, &e.sender, change, &now)? {
                 return refused(
                     RefusalCode::BadEnvelope,
                     format!("the key change is refused: {why}"),

@@ -1,0 +1,280 @@
+//! Following peers' key changes: checking one against the card pinned
+//! for its party and moving the pin (inside the write job that records its
+//! envelope), catching up on a peer's chain from its listener, and what a
+//! peer may sign with and present while a rotation's overlap lasts.
+
+use liaison_core::card::{CheckedCard, check_card};
+use liaison_core::keys::{KeyChange, KeyChangeNotice};
+use liaison_log::note::NoteVerifier;
+use liaison_proto::NodeCard;
+use liaison_store::keys::{self as db, KeyChangeRow};
+use liaison_store::{Connection, StoreError};
+
+use crate::keys::{CATCH_UP_GAP, corrupt, overlap_open, parse_signed};
+use crate::{Node, NodeError, now_rfc3339};
+
+/// Largest answer to a key-change fetch.
+const MAX_CHANGES_BYTES: usize = 4 * 1024 * 1024;
+
+impl Node {
+    /// Fetches `card`'s party's key changes from its federation listener
+    /// and follows, in order, those not accepted yet (a witness, which
+    /// receives no envelopes, and a peer that missed one). Returns how many
+    /// it followed; a change that does not verify stops it, recorded.
+    pub async fn catch_up_key_changes(&self, card: &CheckedCard) -> Result<usize, NodeError> {
+        let client = self.peer_client(card)?;
+        let url = format!(
+            "{}/federation/v1/key-changes",
+            card.card.federation_url.trim_end_matches('/')
+        );
+        let unreachable = |e: String| NodeError::Io(format!("cannot fetch {url}: {e}"));
+        let mut response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unreachable(format!("answered {}", response.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?
+        {
+            if body.len() + chunk.len() > MAX_CHANGES_BYTES {
+                return Err(unreachable(format!("more than {MAX_CHANGES_BYTES} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let changes: Vec<KeyChangeNotice> = serde_json::from_slice(&body)
+            .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))?;
+        let party = card.party.to_string();
+        let outcome = self
+            .store
+            .write(move |tx| {
+                let now = now_rfc3339();
+                let mut followed = 0;
+                for notice in &changes {
+                    let signed = &notice.change;
+                    let last = db::last_sequence(tx.conn(), &party)?;
+                    let sequence = serde_json::from_str::<KeyChange>(&signed.statement)
+                        .map(|c| c.sequence)
+                        .unwrap_or(0);
+                    if sequence != 0 && sequence <= last {
+                        continue;
+                    }
+                    if let Err(why) = accept_key_change(tx.conn(), &party, notice, &now)? {
+                        liaison_store::federation::record_rejection(
+                            tx.conn(),
+                            &liaison_store::federation::Rejection {
+                                at: now.clone(),
+                                peer: party.clone(),
+                                envelope_id: None,
+                                code: "bad_key_change".into(),
+                                reason: format!(
+                                    "the key change {} is refused: {why}",
+                                    signed.hash()
+                                ),
+                            },
+                        )?;
+                        return Ok(Err(why));
+                    }
+                    followed += 1;
+                }
+                Ok(Ok(followed))
+            })
+            .await?
+            .value;
+        outcome.map_err(|why| NodeError::Invalid(format!("a key change of {}: {why}", card.party)))
+    }
+
+    /// [`Node::catch_up_key_changes`] unless one ran for this peer within
+    /// [`CATCH_UP_GAP`]; returns the peer's card as pinned afterwards if it
+    /// changed.
+    pub(crate) async fn maybe_catch_up(&self, card: &CheckedCard) -> Option<CheckedCard> {
+        {
+            let mut last = self
+                .key_catch_up
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if last
+                .get(card.party.as_str())
+                .is_some_and(|t| now.duration_since(*t) < CATCH_UP_GAP)
+            {
+                return None;
+            }
+            last.insert(card.party.to_string(), now);
+        }
+        match self.catch_up_key_changes(card).await {
+            Ok(0) => None,
+            Ok(_) => self.peer(card.party.as_str()).ok().flatten(),
+            Err(e) => {
+                tracing::warn!(peer = %card.party, "catching up on key changes: {e}");
+                None
+            }
+        }
+    }
+
+    /// Every log key `party` has signed with, the current one first: what
+    /// its old checkpoints and receipts verify against.
+    pub fn log_keys_of(&self, card: &CheckedCard) -> Result<Vec<NoteVerifier>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let mut keys = vec![card.log_key.clone()];
+        for row in rows.iter().rev() {
+            let (_, _, previous) = parse_signed(row)?;
+            let key = NoteVerifier::parse(&previous.log_key)
+                .map_err(|e| corrupt(format!("a stored card's log key: {e}")))?;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The party whose rotation replaced the TLS certificate with this
+    /// fingerprint, while that rotation's overlap lasts.
+    pub(crate) fn party_by_previous_fingerprint(
+        &self,
+        fingerprint_hex: &str,
+    ) -> Result<Option<String>, NodeError> {
+        let now = jiff::Timestamp::now();
+        for row in self.store.read(db::all)? {
+            if row.party == self.party.as_str() || !overlap_open(&row, now) {
+                continue;
+            }
+            let (_, change, previous) = parse_signed(&row)?;
+            if previous.tls_fingerprint == fingerprint_hex
+                && change.card.tls_fingerprint != fingerprint_hex
+            {
+                return Ok(Some(row.party));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The certificate fingerprints `card`'s party may present now: its
+    /// current one, and one it rotated away from while the overlap lasts.
+    pub fn accepted_fingerprints(&self, card: &CheckedCard) -> Result<Vec<[u8; 32]>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let now = jiff::Timestamp::now();
+        let mut out = vec![card.fingerprint];
+        for row in rows.iter().filter(|r| overlap_open(r, now)) {
+            let (_, _, previous) = parse_signed(row)?;
+            if let Some(fp) = liaison_log::Hash::from_hex(&previous.tls_fingerprint)
+                && !out.contains(&fp.0)
+            {
+                out.push(fp.0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An HTTPS client towards `card`'s party that accepts every
+    /// certificate it may present now.
+    pub fn peer_client(&self, card: &CheckedCard) -> Result<reqwest::Client, NodeError> {
+        crate::tls::peer_http_client_any(&self.tls, &self.accepted_fingerprints(card)?)
+    }
+
+    /// The keys an envelope from `card`'s party may be signed with now: its
+    /// current key, and a key it rotated away from whose overlap has not
+    /// ended.
+    pub(crate) fn accepted_log_keys(
+        &self,
+        card: &CheckedCard,
+    ) -> Result<Vec<NoteVerifier>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        let now = jiff::Timestamp::now();
+        let mut keys = vec![card.log_key.clone()];
+        for row in &rows {
+            if overlap_open(row, now) {
+                let (_, _, previous) = parse_signed(row)?;
+                if let Ok(key) = NoteVerifier::parse(&previous.log_key)
+                    && !keys.contains(&key)
+                {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// Follows a peer's key change inside the write job that records its
+/// envelope: checked against the card pinned now and the last change
+/// accepted, then the pin moves to the new card. The error says why it was
+/// refused.
+pub(crate) fn accept_key_change(
+    conn: &Connection,
+    party: &str,
+    notice: &KeyChangeNotice,
+    now: &str,
+) -> Result<Result<CheckedCard, String>, StoreError> {
+    let signed = &notice.change;
+    let Some(pinned) = liaison_store::peers::by_party(conn, party)? else {
+        return Ok(Err(format!("{party} is not pinned")));
+    };
+    let card: NodeCard = serde_json::from_str(&pinned.card_json)
+        .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
+    let pinned_card = check_card(&card)
+        .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
+    let last = db::last_sequence(conn, party)?;
+    let verified = match signed.verify(&pinned_card, last) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let new_json = serde_json::to_string(&verified.card.card)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let signed_json =
+        serde_json::to_string(signed).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if let Some(other) =
+        liaison_store::peers::by_fingerprint(conn, &verified.card.card.tls_fingerprint)?
+        && other.party != party
+    {
+        return Ok(Err(format!(
+            "the new certificate is pinned for party {}",
+            other.party
+        )));
+    }
+    liaison_store::peers::replace_card(
+        conn,
+        party,
+        &new_json,
+        &verified.card.card.tls_fingerprint,
+        now,
+    )?;
+    db::record(
+        conn,
+        &KeyChangeRow {
+            party: party.to_owned(),
+            sequence: verified.change.sequence,
+            kind: verified.change.change.as_str().to_owned(),
+            hash: verified.hash.to_hex(),
+            signed: signed_json,
+            previous_card: pinned.card_json,
+            issued_at: verified.change.issued_at.clone(),
+            overlap_until: verified.change.overlap_until.clone(),
+            compromised_since: verified.change.compromised_since.clone(),
+            log_index: notice.log_index,
+            recorded_at: now.to_owned(),
+        },
+    )?;
+    // What the revoked key signed since its compromise was accepted
+    // without knowing: flag it for the operators.
+    if let Some(since) = &verified.change.compromised_since {
+        let suspect = liaison_store::federation::received_since(conn, party, since)?;
+        if suspect > 0 {
+            liaison_store::federation::raise_alert(
+                conn,
+                "revoked_key",
+                party,
+                &format!(
+                    "{party} revoked its log key, presumed stolen since {since}: {suspect} envelope(s) from {party} accepted since then were signed by that key; check them with {party}"
+                ),
+                now,
+            )?;
+        }
+    }
+    Ok(Ok(verified.card))
+}
