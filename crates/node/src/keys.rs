@@ -535,7 +535,7 @@ impl Node {
                 .recovery_public_key()
                 .as_ref()
                 .map(NoteVerifier::to_encoded),
-            tls_fingerprint: self.tls.fingerprint_hex(),
+            tls_fingerprint: self.tls.current().fingerprint_hex(),
             history: self.key_history(self.party.as_str())?,
         })
     }

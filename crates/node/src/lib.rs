@@ -206,7 +206,7 @@ pub struct Node {
     /// The recovery key's public half (nodes made before it have none);
     /// a recovery rotation replaces it.
     recovery_key: Arc<std::sync::RwLock<Option<NoteVerifier>>>,
-    tls: Arc<tls::TlsIdentity>,
+    tls: Arc<tls::TlsKeys>,
     /// Tells the delivery supervisor for whom this process queued envelopes.
     pub(crate) wake: Arc<wake::OutboxWake>,
     /// Wakes the delivery supervisor when this process pins a peer (a
@@ -304,7 +304,15 @@ impl Node {
         )
     }
 
-    pub fn tls(&self) -> &Arc<tls::TlsIdentity> {
+    /// The TLS identity this node presents now (a rotation's replaced one
+    /// while its overlap lasts).
+    pub fn tls(&self) -> Arc<tls::TlsIdentity> {
+        self.tls.presented()
+    }
+
+    /// Every TLS identity of this node (the federation listener's
+    /// certificate resolver reads it at each handshake).
+    pub fn tls_keys(&self) -> &Arc<tls::TlsKeys> {
         &self.tls
     }
 
@@ -363,7 +371,7 @@ impl Node {
         };
         let mut tls = tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?;
         tls.post_quantum = config.federation.post_quantum_kx;
-        let tls = Arc::new(tls);
+        let tls = Arc::new(tls::TlsKeys::new(tls));
         let store = Store::open(
             &dir.database(),
             liaison_store::LogSigners::single(log_signer),
@@ -429,8 +437,8 @@ impl Node {
                 .recovery_public_key()
                 .as_ref()
                 .map(NoteVerifier::to_encoded),
-            tls_certificate: self.tls.certificate_pem.clone(),
-            tls_fingerprint: self.tls.fingerprint_hex(),
+            tls_certificate: self.tls.current().certificate_pem.clone(),
+            tls_fingerprint: self.tls.current().fingerprint_hex(),
             notification: match &self.kind {
                 Some((liaison_proto::PartyKind::Authority, Some(_))) => {
                     self.config.orders.card_notification()

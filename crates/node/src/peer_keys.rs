@@ -174,7 +174,7 @@ impl Node {
     /// An HTTPS client towards `card`'s party that accepts every
     /// certificate it may present now.
     pub fn peer_client(&self, card: &CheckedCard) -> Result<reqwest::Client, NodeError> {
-        crate::tls::peer_http_client_any(&self.tls, &self.accepted_fingerprints(card)?)
+        crate::tls::peer_http_client_any(&self.tls.presented(), &self.accepted_fingerprints(card)?)
     }
 
     /// The keys an envelope from `card`'s party may be signed with now: its

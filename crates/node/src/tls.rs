@@ -61,6 +61,88 @@ impl TlsIdentity {
     }
 }
 
+/// This node's TLS identities: the current one (on the card) and, while a
+/// rotation's overlap lasts, the one it replaced, which the node still
+/// presents so that peers that have not followed yet keep connecting.
+#[derive(Debug)]
+pub struct TlsKeys {
+    set: std::sync::RwLock<TlsSet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsSet {
+    pub current: Arc<TlsIdentity>,
+    /// The replaced identity, and the end of its overlap (Unix seconds).
+    pub previous: Option<(Arc<TlsIdentity>, i64)>,
+}
+
+impl TlsKeys {
+    pub fn new(current: TlsIdentity) -> TlsKeys {
+        TlsKeys {
+            set: std::sync::RwLock::new(TlsSet {
+                current: Arc::new(current),
+                previous: None,
+            }),
+        }
+    }
+
+    fn read(&self) -> TlsSet {
+        // A poisoned lock only means a panic while swapping in the set.
+        self.set
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set(&self, set: TlsSet) {
+        *self
+            .set
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+    }
+
+    /// The identity on the card.
+    pub fn current(&self) -> Arc<TlsIdentity> {
+        self.read().current
+    }
+
+    /// The identity this node presents now: the replaced one while the
+    /// overlap lasts, else the current one.
+    pub fn presented(&self) -> Arc<TlsIdentity> {
+        let set = self.read();
+        match set.previous {
+            Some((previous, until)) if jiff::Timestamp::now().as_second() <= until => previous,
+            _ => set.current,
+        }
+    }
+}
+
+/// Presents [`TlsKeys::presented`] at every handshake of the federation
+/// listener (a rotation takes effect without restarting it).
+#[derive(Debug)]
+struct Presented {
+    keys: Arc<TlsKeys>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl rustls::server::ResolvesServerCert for Presented {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let identity = self.keys.presented();
+        let key = self
+            .provider
+            .key_provider
+            .load_private_key(identity.key.clone_key())
+            .ok()?;
+        Some(Arc::new(rustls::sign::CertifiedKey::new(
+            vec![identity.certificate.clone()],
+            key,
+        )))
+    }
+}
+
 pub fn fingerprint(cert: &CertificateDer<'_>) -> [u8; 32] {
     liaison_core::card::fingerprint(cert.as_ref())
 }
@@ -204,20 +286,29 @@ impl ServerCertVerifier for PinnedServer {
 /// Server side of the federation listener: TLS 1.3, client certificate
 /// required and pinned.
 pub fn server_config(
-    identity: &TlsIdentity,
+    keys: Arc<TlsKeys>,
     pins: Arc<dyn PinSource>,
 ) -> Result<ServerConfig, NodeError> {
-    let provider = provider(identity.post_quantum);
+    let current = keys.current();
+    let provider = provider(current.post_quantum);
+    // The key must load now, not at a peer's first handshake.
+    provider
+        .key_provider
+        .load_private_key(current.key.clone_key())
+        .map_err(|e| NodeError::Tls(format!("the TLS key cannot be used: {e}")))?;
     let verifier = Arc::new(PinnedClients {
         pins,
         algorithms: provider.signature_verification_algorithms,
+    });
+    let resolver = Arc::new(Presented {
+        keys,
+        provider: provider.clone(),
     });
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| NodeError::Tls(e.to_string()))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![identity.certificate.clone()], identity.key.clone_key())
-        .map_err(|e| NodeError::Tls(format!("the TLS key does not fit the certificate: {e}")))?;
+        .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -131,7 +131,10 @@ pub async fn start(node: Node, listeners: Listeners) -> Result<Server, ServerErr
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();
 
-    let fed_tls = liaison_node::tls::server_config(node.tls(), Arc::new(StorePins(node.clone())))?;
+    let fed_tls = liaison_node::tls::server_config(
+        node.tls_keys().clone(),
+        Arc::new(StorePins(node.clone())),
+    )?;
     let trusted = limits::TrustedProxies::parse(&node.config().limits.trusted_proxies)
         .map_err(ServerError::Config)?;
     tasks.spawn(serve_tls(

@@ -141,7 +141,7 @@ pub(super) fn verify_source(
         Some(k) => parse_key(k)?,
         None => peer.log_key.clone(),
     };
-    let client = liaison_node::tls::peer_http_client(node.tls(), peer.fingerprint)?;
+    let client = liaison_node::tls::peer_http_client(&node.tls(), peer.fingerprint)?;
     Ok((TileSource::Remote { client, base_url }, log_key))
 }
 

@@ -73,7 +73,7 @@ async fn an_attachment_travels_with_its_envelope_and_a_corrupted_one_is_refused(
 
     // In transit, content that does not match its hash is refused and recorded.
     let client =
-        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let claimed = liaison_log::Hash::of_content(b"the real evidence").to_hex();
     let r = client
         .put(format!(

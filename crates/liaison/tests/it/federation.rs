@@ -12,7 +12,7 @@ async fn post(
     url: &str,
     envelopes: Vec<SignedEnvelope>,
 ) -> reqwest::Response {
-    let client = liaison_node::tls::peer_http_client(from.tls(), to.tls().fingerprint()).unwrap();
+    let client = liaison_node::tls::peer_http_client(&from.tls(), to.tls().fingerprint()).unwrap();
     client
         .post(format!("{url}/federation/v1/envelopes"))
         .json(&DeliveryRequest { envelopes })
@@ -224,7 +224,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     // Requests beyond the size limit are refused before parsing.
     let huge = "x".repeat(17 * 1024 * 1024);
     let client =
-        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     // The server answers 413 or closes the connection before reading it all.
     match client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
@@ -237,7 +237,7 @@ async fn tampered_forged_misaddressed_replayed_and_oversized_envelopes_are_refus
     }
     // A fresh connection: the server may have closed the previous one.
     let client =
-        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let status = client
         .post(format!("{}/federation/v1/envelopes", ru.fed_url()))
         .body("{not json")

@@ -538,7 +538,7 @@ async fn the_cli_rotates_the_key_of_a_serving_node_which_picks_it_up() {
     // … and signs the checkpoints it serves with both keys once it has
     // picked the new one up.
     let card = ru.node.peer("us").unwrap().unwrap();
-    let client = liaison_node::tls::peer_http_client(ru.node.tls(), card.fingerprint).unwrap();
+    let client = liaison_node::tls::peer_http_client(&ru.node.tls(), card.fingerprint).unwrap();
     let url = format!("{}/log/checkpoint", card.card.federation_url);
     let mut both = false;
     for _ in 0..100 {

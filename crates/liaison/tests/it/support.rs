@@ -598,7 +598,7 @@ pub async fn deliver(
     envelopes: Vec<liaison_core::envelope::SignedEnvelope>,
 ) -> liaison_core::envelope::DeliveryResponse {
     let client =
-        liaison_node::tls::peer_http_client(from.tls(), to.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&from.tls(), to.node.tls().fingerprint()).unwrap();
     client
         .post(format!("{}/federation/v1/envelopes", to.fed_url()))
         .json(&liaison_core::envelope::DeliveryRequest { envelopes })

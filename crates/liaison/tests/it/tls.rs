@@ -13,7 +13,7 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
 
     // us fetches ru's checkpoint over mutual TLS, pinned to ru's certificate.
     let ru_card = us.node.peer("ru").unwrap().unwrap();
-    let client = liaison_node::tls::peer_http_client(us.node.tls(), ru_card.fingerprint).unwrap();
+    let client = liaison_node::tls::peer_http_client(&us.node.tls(), ru_card.fingerprint).unwrap();
     let text = client
         .get(format!("{}/log/checkpoint", ru.fed_url()))
         .send()
@@ -36,7 +36,7 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
 
     // A stranger (not pinned by ru) cannot get past the handshake.
     let stranger_client =
-        liaison_node::tls::peer_http_client(stranger.node.tls(), ru_card.fingerprint).unwrap();
+        liaison_node::tls::peer_http_client(&stranger.node.tls(), ru_card.fingerprint).unwrap();
     assert!(
         stranger_client
             .get(format!("{}/log/checkpoint", ru.fed_url()))
@@ -59,7 +59,7 @@ async fn pinned_peers_read_each_others_logs_and_strangers_are_refused() {
     );
 
     // us refuses to talk to a server whose certificate is not ru's pin.
-    let wrong = liaison_node::tls::peer_http_client(us.node.tls(), ru_card.fingerprint).unwrap();
+    let wrong = liaison_node::tls::peer_http_client(&us.node.tls(), ru_card.fingerprint).unwrap();
     assert!(
         wrong
             .get(format!("{}/log/checkpoint", stranger.fed_url()))
@@ -108,7 +108,7 @@ async fn federation_handshakes_prefer_the_hybrid_post_quantum_key_exchange() {
     let ru_card = us.node.peer("ru").unwrap().unwrap();
 
     // Two Liaison nodes agree on X25519MLKEM768.
-    let config = liaison_node::tls::client_config(us.node.tls(), &[ru_card.fingerprint]).unwrap();
+    let config = liaison_node::tls::client_config(&us.node.tls(), &[ru_card.fingerprint]).unwrap();
     assert_eq!(
         negotiated_group(config, ru.server.federation_addr).await,
         Some(rustls::NamedGroup::X25519MLKEM768)

@@ -42,7 +42,7 @@ async fn witness_cosigns_consistent_checkpoints_and_refuses_the_rest() {
     w.node.pin_peer(&us.node.card(), false).await.unwrap();
     us.node.pin_peer(&w.node.card(), false).await.unwrap();
     let client =
-        liaison_node::tls::peer_http_client(us.node.tls(), w.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&us.node.tls(), w.node.tls().fingerprint()).unwrap();
     let store = &us.node.store();
     let cosigner = w.node.card().cosigner_key.unwrap();
     let cosigner = liaison_log::note::NoteVerifier::parse(&cosigner).unwrap();

@@ -266,7 +266,7 @@ async fn deliver_once(
     let http = match client {
         Some((fps, c)) if *fps == accepted => c.clone(),
         _ => {
-            let c = crate::tls::peer_http_client_any(&node.tls, &accepted)?;
+            let c = crate::tls::peer_http_client_any(&node.tls.presented(), &accepted)?;
             *client = Some((accepted, c.clone()));
             c
         }

@@ -226,7 +226,7 @@ async fn every_response_carries_security_headers_and_api_refusals_their_error_bo
     let (us, ru) = (&net["us"], &net["ru"]);
     let api = Api::as_user(&us.node, us.app_url(), "admin", "administrator").await;
     let fed =
-        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let base = us.app_url();
     let mut responses = vec![
         http()

@@ -166,9 +166,9 @@ async fn peers_and_users_are_held_to_quotas_cannot_probe_and_witnesses_push_noth
     .await;
     let (us, wit, ru) = (&net["us"], &net["wit"], &net["ru"]);
     let from_us =
-        liaison_node::tls::peer_http_client(us.node.tls(), ru.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&us.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let from_wit =
-        liaison_node::tls::peer_http_client(wit.node.tls(), ru.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&wit.node.tls(), ru.node.tls().fingerprint()).unwrap();
     let url = |sha: &str| format!("{}/federation/v1/attachments/{sha}", ru.fed_url());
     let sha_of = |b: &[u8]| liaison_log::Hash::of_content(b).to_hex();
 

@@ -262,7 +262,7 @@ async fn proofs_from_size_zero_and_verifier_lists_naming_a_key_twice_are_refused
     us.node.open_case("ru", "note", note("a")).await.unwrap();
     // ru's view of us: us's checkpoint, fetched over the federation.
     let client =
-        liaison_node::tls::peer_http_client(ru.node.tls(), us.node.tls().fingerprint()).unwrap();
+        liaison_node::tls::peer_http_client(&ru.node.tls(), us.node.tls().fingerprint()).unwrap();
     let note = client
         .get(format!("{}/log/checkpoint", us.fed_url()))
         .send()
