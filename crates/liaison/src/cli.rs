@@ -322,9 +322,13 @@ pub enum KeyCommand {
     /// the overlap. Works on a serving node.
     Rotate {
         dir: PathBuf,
-        /// Rotate the log key (the default).
+        /// Rotate the log key (both when neither `--log` nor `--tls` is given).
         #[arg(long)]
         log: bool,
+        /// Rotate the TLS certificate: the old one is still presented
+        /// during the overlap, and peers accept either.
+        #[arg(long)]
+        tls: bool,
         /// How long the old key stays accepted, in seconds (at most 30 days).
         #[arg(long, default_value_t = 86_400)]
         overlap_secs: u64,

@@ -22,6 +22,9 @@ use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
 use liaison_proto::{NodeCard, NodeRole, api};
 use liaison_store::keys::{self as db, KeyChangeRow};
 use liaison_store::{LogSigners, Store, StoreError};
+use std::sync::Arc;
+
+use crate::tls::{TlsIdentity, TlsSet};
 
 use crate::envelopes::{Broadcast, random_id};
 use crate::{Node, NodeDir, NodeError, now_rfc3339, random_seed};
@@ -139,6 +142,82 @@ pub(crate) fn settle_log_keys(
         _ => None,
     };
     Ok(LogSigners { current, overlap })
+}
+
+/// Brings the TLS files in line with the node's last committed key change
+/// (finishing or dropping a TLS rotation a crash interrupted) and returns
+/// its identities: the current one and, while a rotation's overlap lasts,
+/// the one it replaced.
+pub(crate) fn settle_tls(
+    dir: &NodeDir,
+    store: &Store,
+    party: &str,
+    post_quantum: bool,
+) -> Result<TlsSet, NodeError> {
+    let load = |cert: &Path, key: &Path| -> Result<Arc<TlsIdentity>, NodeError> {
+        let mut identity = TlsIdentity::load(cert, key)?;
+        identity.post_quantum = post_quantum;
+        Ok(Arc::new(identity))
+    };
+    let latest = store.read(|c| db::of_party(c, party))?.pop();
+    let expected = latest.as_ref().map(parse_signed).transpose()?;
+    let (new_cert, new_key) = (dir.pending_tls_cert(), dir.pending_tls_key());
+    if new_cert.exists() || new_key.exists() {
+        let committed = new_cert.exists()
+            && new_key.exists()
+            && expected.as_ref().is_some_and(|(_, change, _)| {
+                load(&new_cert, &new_key)
+                    .is_ok_and(|t| t.fingerprint_hex() == change.card.tls_fingerprint)
+            });
+        let current = load(&dir.tls_cert(), &dir.tls_key())?.fingerprint_hex();
+        let moved = expected
+            .as_ref()
+            .is_some_and(|(_, change, _)| change.card.tls_fingerprint == current);
+        if committed && !moved {
+            rename(&dir.tls_cert(), &dir.previous_tls_cert())?;
+            rename(&dir.tls_key(), &dir.previous_tls_key())?;
+            rename(&new_cert, &dir.tls_cert())?;
+            rename(&new_key, &dir.tls_key())?;
+        } else {
+            for path in [&new_cert, &new_key] {
+                if path.exists() {
+                    std::fs::remove_file(path).map_err(|e| {
+                        NodeError::io(format!("cannot remove {}", path.display()), e)
+                    })?;
+                }
+            }
+        }
+        sync_dir(&dir.keys())?;
+    }
+    let current = load(&dir.tls_cert(), &dir.tls_key())?;
+    let Some((_, change, previous_card)) = expected else {
+        return Ok(TlsSet {
+            current,
+            previous: None,
+        });
+    };
+    if change.card.tls_fingerprint != current.fingerprint_hex() {
+        return Err(corrupt(format!(
+            "{} is not the certificate of this node's last key change ({})",
+            dir.tls_cert().display(),
+            change.sequence
+        )));
+    }
+    let previous = match (&change.overlap_until, dir.previous_tls_cert().exists()) {
+        (Some(until), true)
+            if change.change == ChangeKind::Rotation
+                && previous_card.tls_fingerprint != change.card.tls_fingerprint =>
+        {
+            let until: jiff::Timestamp = until
+                .parse()
+                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
+            let old = load(&dir.previous_tls_cert(), &dir.previous_tls_key())?;
+            (old.fingerprint_hex() == previous_card.tls_fingerprint)
+                .then_some((old, until.as_second()))
+        }
+        _ => None,
+    };
+    Ok(TlsSet { current, previous })
 }
 
 /// Finishes or drops a recovery rotation a crash interrupted: the new
@@ -433,9 +512,27 @@ impl Node {
     /// card and sent to every pinned party. Until `overlap_secs` have passed
     /// checkpoints carry both keys' signatures.
     pub async fn rotate_log_key(&self, overlap_secs: u64) -> Result<api::KeyRotation, NodeError> {
+        self.rotate_keys(true, false, overlap_secs).await
+    }
+
+    /// Rotates the log key, the TLS certificate, or both, in one key
+    /// change. During the overlap the replaced certificate is still the
+    /// one presented (peers that have not followed yet keep connecting),
+    /// and peers accept either.
+    pub async fn rotate_keys(
+        &self,
+        log: bool,
+        tls: bool,
+        overlap_secs: u64,
+    ) -> Result<api::KeyRotation, NodeError> {
         if self.role != NodeRole::Party {
             return Err(NodeError::Invalid(
-                "a witness's log key does not rotate (parties pin its cosigning keys)".into(),
+                "a witness's keys do not rotate this way (parties pin its cosigning keys)".into(),
+            ));
+        }
+        if !log && !tls {
+            return Err(NodeError::Invalid(
+                "nothing to rotate: name --log or --tls".into(),
             ));
         }
         if overlap_secs > MAX_OVERLAP_SECS {
@@ -447,10 +544,19 @@ impl Node {
         // Sends in flight commit first; new ones wait for the new key.
         let _gate = self.signing.clone().write_owned().await;
         let old = self.store.log_signer();
-        let new = self.pending_log_signer()?;
+        let new = if log {
+            self.pending_log_signer()?
+        } else {
+            old.clone()
+        };
         let previous = self.card();
         let mut card = previous.clone();
         card.log_key = new.verifier().to_encoded();
+        if tls {
+            let (cert_pem, fingerprint) = self.pending_tls_identity()?;
+            card.tls_certificate = cert_pem;
+            card.tls_fingerprint = fingerprint;
+        }
         // Whole seconds, the overlap counted from the time the statement names.
         let second =
             |s: i64| jiff::Timestamp::from_second(s).map_err(|e| NodeError::Invalid(e.to_string()));
@@ -470,6 +576,12 @@ impl Node {
             .await?;
         let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
         self.store.set_log_signers(signers)?;
+        self.tls.set(settle_tls(
+            &self.dir,
+            &self.store,
+            self.party.as_str(),
+            self.config.federation.post_quantum_kx,
+        )?);
         self.wake.queued(recipients.iter().map(String::as_str));
         Ok(api::KeyRotation {
             sequence,
@@ -478,6 +590,26 @@ impl Node {
             overlap_until,
             sent_to: recipients,
         })
+    }
+
+    /// A fresh TLS key and certificate written beside the current ones
+    /// (`keys/tls.{key,crt}.new`) before the change that names them
+    /// commits: the certificate's PEM and fingerprint.
+    fn pending_tls_identity(&self) -> Result<(String, String), NodeError> {
+        let (cert_pem, key_pem) =
+            crate::tls::generate_self_signed(&self.party, &self.config.node.name)?;
+        for path in [self.dir.pending_tls_cert(), self.dir.pending_tls_key()] {
+            if path.exists() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| NodeError::io(format!("cannot remove {}", path.display()), e))?;
+            }
+        }
+        crate::init::write_private(&self.dir.pending_tls_key(), &key_pem)?;
+        crate::init::write_private(&self.dir.pending_tls_cert(), &cert_pem)?;
+        sync_dir(&self.dir.keys())?;
+        let der = liaison_core::card::pem_certificate_der(&cert_pem)?;
+        let fingerprint = liaison_log::Hash(liaison_core::card::fingerprint(&der)).to_hex();
+        Ok((cert_pem, fingerprint))
     }
 
     /// Picks up a rotation another process (the CLI) committed: the keys
@@ -495,6 +627,12 @@ impl Node {
             .recovery_key
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
+        self.tls.set(settle_tls(
+            &self.dir,
+            &self.store,
+            self.party.as_str(),
+            self.config.federation.post_quantum_kx,
+        )?);
         Ok(!same)
     }
 

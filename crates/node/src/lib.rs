@@ -181,6 +181,20 @@ impl NodeDir {
     pub fn ml_dsa_cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner-ml-dsa.key")
     }
+    /// A TLS rotation's new key and certificate until its change commits.
+    pub fn pending_tls_key(&self) -> PathBuf {
+        self.keys().join("tls.key.new")
+    }
+    pub fn pending_tls_cert(&self) -> PathBuf {
+        self.keys().join("tls.crt.new")
+    }
+    /// The TLS key and certificate a rotation replaced (presented during the overlap).
+    pub fn previous_tls_key(&self) -> PathBuf {
+        self.keys().join("tls-previous.key")
+    }
+    pub fn previous_tls_cert(&self) -> PathBuf {
+        self.keys().join("tls-previous.crt")
+    }
     pub fn tls_key(&self) -> PathBuf {
         self.keys().join("tls.key")
     }
@@ -369,9 +383,6 @@ impl Node {
             )),
             _ => None,
         };
-        let mut tls = tls::TlsIdentity::load(&dir.tls_cert(), &dir.tls_key())?;
-        tls.post_quantum = config.federation.post_quantum_kx;
-        let tls = Arc::new(tls::TlsKeys::new(tls));
         let store = Store::open(
             &dir.database(),
             liaison_store::LogSigners::single(log_signer),
@@ -380,6 +391,12 @@ impl Node {
             },
         )?;
         store.set_log_signers(keys::settle_log_keys(&dir, &store, party.as_str())?)?;
+        let tls = Arc::new(tls::TlsKeys::from_set(keys::settle_tls(
+            &dir,
+            &store,
+            party.as_str(),
+            config.federation.post_quantum_kx,
+        )?));
         let recovery_key = Arc::new(std::sync::RwLock::new(keys::read_recovery_key(&dir)?));
         Ok(Node {
             dir,

@@ -88,7 +88,12 @@ const KEY_WATCH_EVERY: Duration = Duration::from_secs(2);
 /// `stat` a tick, so an idle node reads nothing).
 async fn key_watch(node: Node, mut shutdown: watch::Receiver<bool>) {
     let stamp = |node: &Node| {
-        [node.dir().log_key(), node.dir().recovery_public_key()].map(|path| {
+        [
+            node.dir().log_key(),
+            node.dir().recovery_public_key(),
+            node.dir().tls_cert(),
+        ]
+        .map(|path| {
             std::fs::metadata(path)
                 .ok()
                 .map(|m| (std::os::unix::fs::MetadataExt::ino(&m), m.modified().ok()))

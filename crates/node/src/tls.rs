@@ -86,6 +86,12 @@ impl TlsKeys {
         }
     }
 
+    pub fn from_set(set: TlsSet) -> TlsKeys {
+        TlsKeys {
+            set: std::sync::RwLock::new(set),
+        }
+    }
+
     fn read(&self) -> TlsSet {
         // A poisoned lock only means a panic while swapping in the set.
         self.set

@@ -19,11 +19,15 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
     match command {
         KeyCommand::Rotate {
             dir,
-            log: _,
+            log,
+            tls,
             overlap_secs,
         } => {
             let node = Node::open(&dir)?;
-            let rotated = node.rotate_log_key(overlap_secs).await?;
+            let both = !log && !tls;
+            let rotated = node
+                .rotate_keys(log || both, tls || both, overlap_secs)
+                .await?;
             if json {
                 return print_json(&rotated);
             }

@@ -8,18 +8,16 @@ use liaison_core::keys::{ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, 
 use liaison_log::Checkpoint;
 use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
 
-use std::os::unix::fs::PermissionsExt as _;
-
 use liaison_node::now_rfc3339;
 
 use crate::kit::{Net, party, witness};
 use crate::support::*;
 
-fn pinned_log_key(of: &LiveNode, party: &str) -> String {
+pub(crate) fn pinned_log_key(of: &LiveNode, party: &str) -> String {
     of.node.peer(party).unwrap().unwrap().card.log_key
 }
 
-async fn note_to(from: &LiveNode, to: &str, subject: &str) -> String {
+pub(crate) async fn note_to(from: &LiveNode, to: &str, subject: &str) -> String {
     from.node
         .open_case(to, "note", note(subject))
         .await
@@ -27,7 +25,7 @@ async fn note_to(from: &LiveNode, to: &str, subject: &str) -> String {
         .case_id
 }
 
-async fn all_delivered(node: &LiveNode) {
+pub(crate) async fn all_delivered(node: &LiveNode) {
     for _ in 0..100 {
         if count(&node.node, "outbox WHERE state != 'delivered'") == 0 {
             return;
@@ -538,7 +536,8 @@ async fn the_cli_rotates_the_key_of_a_serving_node_which_picks_it_up() {
     // … and signs the checkpoints it serves with both keys once it has
     // picked the new one up.
     let card = ru.node.peer("us").unwrap().unwrap();
-    let client = liaison_node::tls::peer_http_client(&ru.node.tls(), card.fingerprint).unwrap();
+    // Pinned to the certificates us may present (the old one, in the overlap).
+    let client = ru.node.peer_client(&card).unwrap();
     let url = format!("{}/log/checkpoint", card.card.federation_url);
     let mut both = false;
     for _ in 0..100 {
@@ -575,211 +574,41 @@ async fn the_cli_rotates_the_key_of_a_serving_node_which_picks_it_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_recovery_key_replaces_itself_and_peers_follow_but_not_for_a_stranger() {
+async fn both_keys_rotate_and_connections_hold_through_the_overlap_and_after() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
-    let keys = us.dir.join("keys");
-    let dir = us.dir.to_str().unwrap();
-    // A key that is not the card's recovery key is refused, nothing written.
-    let stranger = net.root().join("stranger.key");
-    std::fs::write(
-        &stranger,
-        NoteSigner::new("liaison/us/recovery", ED25519, [6; 32])
-            .unwrap()
-            .to_encoded(),
-    )
-    .unwrap();
-    let refused = liaison(&[
-        "key",
-        "rotate-recovery",
-        dir,
-        "--recovery-key",
-        stranger.to_str().unwrap(),
-        "--out",
-        net.root().join("never.key").to_str().unwrap(),
-    ]);
-    assert!(!refused.status.success());
-    assert!(
-        stderr(&refused).contains("not this node's recovery key"),
-        "{}",
-        stderr(&refused)
-    );
-    assert!(!net.root().join("never.key").exists());
-
-    let before = us.node.card().recovery_key.unwrap();
-    let out = net.root().join("recovery-2.key");
-    let done = liaison(&[
-        "--json",
-        "key",
-        "rotate-recovery",
-        dir,
-        "--recovery-key",
-        keys.join("recovery.key").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(done.status.success(), "{}", stderr(&done));
-    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    let after = done["recovery_key"].as_str().unwrap().to_owned();
-    assert_ne!(after, before);
-    assert_eq!(
-        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    assert_eq!(
-        std::fs::read_to_string(keys.join("recovery.pub"))
-            .unwrap()
-            .trim(),
-        after
-    );
-    // The serving node in this process picks the change up, and ru follows.
-    wait_until(20, "us serves the new recovery key", || {
-        us.node.reload_log_keys().is_ok() && us.node.card().recovery_key.as_deref() == Some(&after)
-    })
-    .await;
+    let old_fp = us.node.card().tls_fingerprint;
+    let rotated = us.node.rotate_keys(true, true, 2).await.unwrap();
+    let new_card = us.node.card();
+    assert_ne!(new_card.tls_fingerprint, old_fp);
+    assert_eq!(new_card.log_key, rotated.new_log_key);
+    // During the overlap us still presents the old certificate.
+    assert_eq!(us.node.tls().fingerprint_hex(), old_fp);
     wait_until(20, "ru follows", || {
+        ru.node.peer("us").unwrap().unwrap().card.tls_fingerprint == new_card.tls_fingerprint
+    })
+    .await;
+    // Both directions work during the overlap …
+    note_to(us, "ru", "during the overlap").await;
+    note_to(ru, "us", "during the overlap, back").await;
+    all_delivered(us).await;
+    all_delivered(ru).await;
+    // … and after it, with the new certificate presented.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(us.node.tls().fingerprint_hex(), new_card.tls_fingerprint);
+    note_to(us, "ru", "after the overlap").await;
+    note_to(ru, "us", "after the overlap, back").await;
+    all_delivered(us).await;
+    all_delivered(ru).await;
+    // The old certificate no longer gets in.
+    assert!(
         ru.node
-            .peer("us")
+            .peer_by_fingerprint(&liaison_log::Hash::from_hex(&old_fp).unwrap().0)
             .unwrap()
-            .unwrap()
-            .card
-            .recovery_key
-            .as_deref()
-            == Some(&after)
-    })
-    .await;
-    let history = ru.node.key_history("us").unwrap();
-    assert_eq!(history[0].kind, "recovery_rotation");
-    // The log key did not change.
-    assert_eq!(history[0].old_log_key, history[0].new_log_key);
-    let report = ru.node.audit(Some("us"), false).await.unwrap();
-    assert!(report.ok, "{:#?}", report.peers);
-    assert_eq!(report.peers[0].key_changes_verified, 1);
-    // The old recovery key no longer counts.
-    let again = liaison(&[
-        "key",
-        "rotate-recovery",
-        dir,
-        "--recovery-key",
-        keys.join("recovery.key").to_str().unwrap(),
-        "--out",
-        net.root().join("recovery-3.key").to_str().unwrap(),
-    ]);
-    assert!(!again.status.success());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn after_a_revocation_everything_the_revoked_key_signs_is_refused() {
-    let net = Net::with(&["us", "ru"]).await;
-    let (us, ru) = (&net["us"], &net["ru"]);
-    let dir = us.dir.to_str().unwrap();
-    let recovery = us.dir.join("keys/recovery.key");
-    // The thief copied the log key; what it had us "say" before the
-    // revocation was accepted.
-    let stolen = us.node.store().log_signer();
-    let since = now_rfc3339();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    note_to(us, "ru", "sent after the compromise").await;
-    all_delivered(us).await;
-
-    // The thief cannot revoke: it has no recovery key.
-    let thief_file = net.root().join("thief.key");
-    std::fs::write(&thief_file, stolen.to_encoded()).unwrap();
-    let refused = liaison(&[
-        "key",
-        "revoke",
-        dir,
-        "--recovery-key",
-        thief_file.to_str().unwrap(),
-        "--compromised-since",
-        &since,
-    ]);
-    assert!(!refused.status.success());
-    let bad_time = liaison(&[
-        "key",
-        "revoke",
-        dir,
-        "--recovery-key",
-        recovery.to_str().unwrap(),
-        "--compromised-since",
-        "yesterday",
-    ]);
-    assert!(
-        stderr(&bad_time).contains("RFC 3339"),
-        "{}",
-        stderr(&bad_time)
+            .is_none()
     );
-
-    let done = liaison(&[
-        "--json",
-        "key",
-        "revoke",
-        dir,
-        "--recovery-key",
-        recovery.to_str().unwrap(),
-        "--compromised-since",
-        &since,
-    ]);
-    assert!(done.status.success(), "{}", stderr(&done));
-    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
-    let new_key = done["change"]["new_log_key"].as_str().unwrap().to_owned();
-    assert_eq!(done["change"]["kind"], "revocation");
-    us.node.reload_log_keys().unwrap();
-    assert_eq!(
-        us.node.store().log_signer().verifier().to_encoded(),
-        new_key
-    );
-    // No overlap: only the new key signs.
-    assert!(us.node.store().log_signers().overlap.is_none());
-    wait_until(20, "ru follows the revocation", || {
-        pinned_log_key(ru, "us") == new_key
-    })
-    .await;
-
-    // 100% of what the revoked key signs is refused now.
-    let mut answers = Vec::new();
-    for i in 0..20 {
-        let forged = Envelope {
-            id: format!("revoked{i:02}"),
-            sender: "us".into(),
-            recipient: "ru".into(),
-            also_to: vec![],
-            kind: "note".into(),
-            case_id: format!("us-revoked{i:02}"),
-            created: now_rfc3339(),
-            body: note(&format!("forged {i}")),
-            attachments: vec![],
-        }
-        .sign(&stolen)
-        .unwrap();
-        answers.push(forged);
-    }
-    let response = deliver(&us.node, ru, answers).await;
-    assert_eq!(response.results.len(), 20);
-    assert!(
-        response
-            .results
-            .iter()
-            .all(|r| r.error.is_some() && r.receipt.is_none())
-    );
-    // What was accepted from it since the compromise is flagged.
-    let alerts = ru.node.alerts(false).unwrap();
-    assert!(
-        alerts
-            .iter()
-            .any(|a| a.kind == "revoked_key" && a.message.contains("1 envelope")),
-        "{alerts:?}"
-    );
-    // us goes on with its new key.
-    note_to(us, "ru", "after the revocation").await;
-    all_delivered(us).await;
-    let report = ru.node.audit(Some("us"), false).await.unwrap();
-    assert!(report.ok, "{:#?}", report.peers);
-    assert_eq!(report.peers[0].key_changes_verified, 1);
-    assert_eq!(
-        ru.node.key_history("us").unwrap()[0]
-            .compromised_since
-            .as_deref(),
-        Some(since.as_str())
-    );
+    assert_clean_audit(&ru.node).await;
+    // Reopened, the node has the new certificate.
+    let reopened = liaison_node::Node::open(&us.dir).unwrap();
+    assert_eq!(reopened.tls().fingerprint_hex(), new_card.tls_fingerprint);
 }

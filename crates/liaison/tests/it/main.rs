@@ -21,6 +21,7 @@ mod log;
 mod orders;
 mod parties;
 mod pdq;
+mod recovery;
 mod reference;
 mod rosters;
 mod security;
