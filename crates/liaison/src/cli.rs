@@ -316,10 +316,11 @@ pub enum PeerCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
-    /// Rotate the log key: the old key signs a key change naming the new
-    /// one (which countersigns), committed to the log and sent to every
-    /// pinned party, whose pins follow; both keys sign checkpoints during
-    /// the overlap. Works on a serving node.
+    /// Rotate the log key and the TLS certificate: the old log key signs a
+    /// key change naming the new keys (the new log key countersigns),
+    /// committed to the log and sent to every pinned party, whose pins
+    /// follow; during the overlap both log keys sign checkpoints and
+    /// either certificate is accepted. Works on a serving node.
     Rotate {
         dir: PathBuf,
         /// Rotate the log key (both when neither `--log` nor `--tls` is given).

@@ -1,12 +1,13 @@
-//! The key lifecycle: rotating this node's log key (a key change signed by
-//! the old key and the new one, committed to the log with the new card and
-//! sent to every pinned party), following a peer's key changes, and the key
-//! history that keeps what earlier keys signed verifying.
+//! This node's key lifecycle: rotating its log key and TLS certificate (a
+//! key change signed by the old log key and the new one, committed to the
+//! log with the new card and sent to every pinned party), revoking a stolen
+//! log key and replacing the recovery key with the recovery key, and its
+//! key history. Following peers' changes is `peer_keys`.
 //!
-//! On disk a rotation goes `keys/log.key.new` (written first) → one
-//! transaction (the statement, the new card, the envelopes) → the renames
+//! On disk a change goes `keys/*.new` (written first) → one transaction
+//! (the statement, the new card, the envelopes) → the renames, e.g.
 //! `log.key` → `log-previous.key`, `log.key.new` → `log.key`. Opening a
-//! node finishes a rotation whose transaction committed and drops a key
+//! node finishes a change whose transaction committed and drops new keys
 //! whose transaction did not, so a crash at any point leaves one of the
 //! two states.
 
@@ -82,6 +83,17 @@ fn rename(from: &Path, to: &Path) -> Result<(), NodeError> {
     })
 }
 
+fn remove_if_exists(path: &Path) -> Result<(), NodeError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(NodeError::io(
+            format!("cannot remove {}", path.display()),
+            e,
+        )),
+    }
+}
+
 fn sync_dir(dir: &Path) -> Result<(), NodeError> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
@@ -113,8 +125,7 @@ pub(crate) fn settle_log_keys(
             rename(&new_path, &dir.log_key())?;
         } else {
             // The rotation never committed (or was finished elsewhere).
-            std::fs::remove_file(&new_path)
-                .map_err(|e| NodeError::io(format!("cannot remove {}", new_path.display()), e))?;
+            remove_if_exists(&new_path)?;
         }
         sync_dir(&dir.keys())?;
     }
@@ -179,13 +190,8 @@ pub(crate) fn settle_tls(
             rename(&new_cert, &dir.tls_cert())?;
             rename(&new_key, &dir.tls_key())?;
         } else {
-            for path in [&new_cert, &new_key] {
-                if path.exists() {
-                    std::fs::remove_file(path).map_err(|e| {
-                        NodeError::io(format!("cannot remove {}", path.display()), e)
-                    })?;
-                }
-            }
+            remove_if_exists(&new_cert)?;
+            remove_if_exists(&new_key)?;
         }
         sync_dir(&dir.keys())?;
     }
@@ -233,8 +239,7 @@ fn settle_recovery_key(dir: &NodeDir, latest: Option<&KeyChange>) -> Result<(), 
     if latest.and_then(|c| c.card.recovery_key.as_deref()) == Some(text.trim()) {
         rename(&pending, &dir.recovery_public_key())?;
     } else {
-        std::fs::remove_file(&pending)
-            .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
+        remove_if_exists(&pending)?;
     }
     sync_dir(&dir.keys())
 }
@@ -402,10 +407,7 @@ impl Node {
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
         crate::init::write_private(out, &format!("{}\n", new.to_encoded()))?;
         let pending = self.dir.pending_recovery_public_key();
-        if pending.exists() {
-            std::fs::remove_file(&pending)
-                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
-        }
+        remove_if_exists(&pending)?;
         crate::init::write_private(&pending, &format!("{}\n", new.verifier().to_encoded()))?;
         sync_dir(&self.dir.keys())?;
         let previous = self.card();
@@ -498,10 +500,7 @@ impl Node {
         let new = NoteSigner::new(self.store.log_origin(), ED25519, random_seed()?)
             .map_err(|e| NodeError::Invalid(e.to_string()))?;
         let pending = self.dir.pending_log_key();
-        if pending.exists() {
-            std::fs::remove_file(&pending)
-                .map_err(|e| NodeError::io(format!("cannot remove {}", pending.display()), e))?;
-        }
+        remove_if_exists(&pending)?;
         crate::init::write_private(&pending, &format!("{}\n", new.to_encoded()))?;
         sync_dir(&self.dir.keys())?;
         Ok(new)
@@ -598,12 +597,8 @@ impl Node {
     fn pending_tls_identity(&self) -> Result<(String, String), NodeError> {
         let (cert_pem, key_pem) =
             crate::tls::generate_self_signed(&self.party, &self.config.node.name)?;
-        for path in [self.dir.pending_tls_cert(), self.dir.pending_tls_key()] {
-            if path.exists() {
-                std::fs::remove_file(&path)
-                    .map_err(|e| NodeError::io(format!("cannot remove {}", path.display()), e))?;
-            }
-        }
+        remove_if_exists(&self.dir.pending_tls_cert())?;
+        remove_if_exists(&self.dir.pending_tls_key())?;
         crate::init::write_private(&self.dir.pending_tls_key(), &key_pem)?;
         crate::init::write_private(&self.dir.pending_tls_cert(), &cert_pem)?;
         sync_dir(&self.dir.keys())?;
