@@ -48,6 +48,12 @@ impl<T: DeserializeOwned> ApiJson<T> {
 }
 
 fn typed<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    // Every request body of the API is an object (or `null` for an
+    // optional one); serde would otherwise read a struct from an array of
+    // its fields (`[]` for one whose fields all have defaults).
+    if !value.is_object() && !value.is_null() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
     whole_numbers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         ApiError::bad_request(format!(

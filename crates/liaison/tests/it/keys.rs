@@ -291,6 +291,10 @@ async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_cha
     };
     let denied = rotate(&officer, serde_json::json!({})).await.unwrap();
     assert_eq!(denied.status(), 403);
+    // A body that is not an object rotates nothing (serde would read `[]`
+    // as a struct of defaults).
+    let array = rotate(&admin, serde_json::json!([])).await.unwrap();
+    assert_eq!(array.status(), 400);
     let too_long = rotate(&admin, serde_json::json!({"overlap_secs": 31 * 86_400}))
         .await
         .unwrap();
