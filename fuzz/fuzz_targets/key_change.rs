@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use liaison_core::card::{CheckedCard, check_card};
-use liaison_core::keys::SignedKeyChange;
+use liaison_core::keys::{Chain, SignedKeyChange};
 use liaison_log::Checkpoint;
 use liaison_log::mldsa::MlDsaCosigner;
 use liaison_log::note::{ED25519, NoteSigner, parse_note};
@@ -43,7 +43,13 @@ fn pinned() -> CheckedCard {
 fuzz_target!(|data: &[u8]| {
     if let Ok(signed) = serde_json::from_slice::<SignedKeyChange>(data) {
         // No key the fuzzer knows signs for the pinned card's keys.
-        assert!(signed.verify(&pinned(), 0).is_err());
+        let chain = Chain {
+            last_sequence: 0,
+            revocations_after: None,
+            now: jiff::Timestamp::now(),
+            max_skew_secs: 300,
+        };
+        assert!(signed.verify(&pinned(), &chain).is_err());
     }
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(note) = parse_note(text)

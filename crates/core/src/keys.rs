@@ -113,6 +113,20 @@ pub struct KeyChangeNotice {
     pub log_index: u64,
 }
 
+/// What a peer knows of a party's chain when one of its changes arrives.
+#[derive(Clone, Copy, Debug)]
+pub struct Chain {
+    /// The sequence of the party's last change recorded (0 for none).
+    pub last_sequence: u64,
+    /// A revocation issued before this is refused (a replay): the latest
+    /// statement the recovery key signed, or the time the card was pinned
+    /// by hand, whichever is later.
+    pub revocations_after: Option<jiff::Timestamp>,
+    pub now: jiff::Timestamp,
+    /// How far in the future a statement may be dated.
+    pub max_skew_secs: i64,
+}
+
 /// A key change whose chain and signatures verified against a pinned card.
 #[derive(Clone, Debug)]
 pub struct VerifiedKeyChange {
@@ -188,14 +202,20 @@ impl SignedKeyChange {
         })
     }
 
-    /// Checks the statement against the card pinned for its party, whose
-    /// last accepted change had `last_sequence` (0 for none): the chain,
-    /// the signatures its kind needs, and the new card. Returns the new
-    /// card, checked.
+    /// Checks the statement against the card pinned for its party and
+    /// what is known of its chain: the order, the signatures its kind
+    /// needs, and the new card. Returns the new card, checked.
+    ///
+    /// A rotation or recovery rotation follows the last change recorded. A
+    /// revocation does not have to: whoever stole the log key may have
+    /// rotated it first (the thief's card keeps the recovery key, which
+    /// only the recovery key replaces), and the owner's revocation, signed
+    /// by the recovery key, supersedes that chain; it only has to be
+    /// issued after the last statement the recovery key signed.
     pub fn verify(
         &self,
         pinned: &CheckedCard,
-        last_sequence: u64,
+        chain: &Chain,
     ) -> Result<VerifiedKeyChange, CoreError> {
         if self.statement.len() > MAX_STATEMENT_BYTES {
             return Err(CoreError::invalid("the key change statement is too large"));
@@ -222,7 +242,8 @@ impl SignedKeyChange {
         // A peer that pinned a later card than the first has seen fewer
         // changes than were made: the sequence only has to move forward.
         // The authority is the signature by a key of the pinned card.
-        if change.sequence <= last_sequence {
+        let last_sequence = chain.last_sequence;
+        if change.change != ChangeKind::Revocation && change.sequence <= last_sequence {
             return Err(CoreError::invalid(format!(
                 "key change {} of {party} does not follow the last one accepted ({last_sequence})",
                 change.sequence
@@ -240,6 +261,13 @@ impl SignedKeyChange {
             ));
         }
         let issued_at = timestamp(&change.issued_at, "issued_at")?;
+        // A statement dated ahead would block a revocation that must be
+        // issued after it.
+        if issued_at.as_second() > chain.now.as_second().saturating_add(chain.max_skew_secs) {
+            return Err(CoreError::invalid(format!(
+                "the key change is dated {issued_at}, in the future"
+            )));
+        }
         let new_log_key = &card.log_key;
         let old_log_key = &pinned.log_key;
         let missing =
@@ -298,6 +326,13 @@ impl SignedKeyChange {
                     return Err(CoreError::invalid(
                         "compromised_since is after the revocation itself",
                     ));
+                }
+                if let Some(after) = chain.revocations_after
+                    && issued_at < after
+                {
+                    return Err(CoreError::invalid(format!(
+                        "the revocation was issued at {issued_at}, before {party}'s last recovery statement or pin ({after}): a replay"
+                    )));
                 }
                 compromised_since = Some(since);
                 // The TLS certificate may stay (its key may live elsewhere,

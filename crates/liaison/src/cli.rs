@@ -359,6 +359,23 @@ pub enum KeyCommand {
         #[arg(long)]
         compromised_since: String,
     },
+    /// Write this node's key changes (its whole chain, as peers fetch it
+    /// online) to a file, for a peer that cannot be reached: after a thief
+    /// rotated the certificate, a revocation cannot arrive online.
+    Export {
+        dir: PathBuf,
+        /// The file to write (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Follow a peer's key changes from a file its operator wrote with
+    /// `key export` and handed over by any channel: every statement is
+    /// checked against the card pinned here, as online.
+    Follow {
+        dir: PathBuf,
+        /// The file `key export` wrote.
+        file: PathBuf,
+    },
     /// The key changes on record: this node's own, or a peer's.
     History {
         dir: PathBuf,

@@ -58,14 +58,26 @@ pub(crate) fn parse_signed(
     Ok((signed, change, previous))
 }
 
-/// Whether `row` is a rotation whose overlap has not ended at `now`.
-pub(crate) fn overlap_open(row: &KeyChangeRow, now: jiff::Timestamp) -> bool {
-    row.kind == ChangeKind::Rotation.as_str()
-        && row
-            .overlap_until
-            .as_deref()
-            .and_then(|u| u.parse::<jiff::Timestamp>().ok())
-            .is_some_and(|until| now <= until)
+/// The rotations of one party's chain (`rows`, in the order recorded)
+/// whose overlap has not ended at `now`. A revocation ends every overlap
+/// before it: whatever the revoked key rotated to (a thief's rotation
+/// included) is refused at once.
+pub(crate) fn open_overlaps(
+    rows: &[KeyChangeRow],
+    now: jiff::Timestamp,
+) -> impl Iterator<Item = &KeyChangeRow> {
+    let after_revocation = rows
+        .iter()
+        .rposition(|r| r.kind == ChangeKind::Revocation.as_str())
+        .map_or(0, |i| i + 1);
+    rows[after_revocation..].iter().filter(move |row| {
+        row.kind == ChangeKind::Rotation.as_str()
+            && row
+                .overlap_until
+                .as_deref()
+                .and_then(|u| u.parse::<jiff::Timestamp>().ok())
+                .is_some_and(|until| now <= until)
+    })
 }
 
 fn read_signer(path: &Path) -> Result<NoteSigner, NodeError> {
@@ -265,6 +277,8 @@ struct Change {
     card: NodeCard,
     /// The keys that sign the statement.
     signers: Vec<NoteSigner>,
+    /// The key that signs the envelopes carrying it.
+    envelope_signer: NoteSigner,
     overlap_until: Option<String>,
     /// A revocation: from when the revoked key is presumed stolen.
     compromised_since: Option<String>,
@@ -298,7 +312,7 @@ impl Node {
             .map(|_| random_id())
             .collect::<Result<Vec<_>, _>>()?;
         let me = self.party.to_string();
-        let envelope_key = self.store.log_signer();
+        let envelope_key = c.envelope_signer.clone();
         let sent_to = recipients.clone();
         let invalid = |e: String| StoreError::Invalid(e);
         let committed = self
@@ -419,6 +433,7 @@ impl Node {
                 previous,
                 card,
                 signers: vec![old.clone(), new.clone()],
+                envelope_signer: self.store.log_signer(),
                 overlap_until: None,
                 compromised_since: None,
                 issued_at: now_rfc3339(),
@@ -436,10 +451,10 @@ impl Node {
     /// Revokes the log key, presumed stolen since `compromised_since`: a
     /// revocation signed by the recovery key (brought from where it is
     /// kept) and countersigned by a new log key, with no overlap. The
-    /// envelopes carrying it are signed by the revoked key, which the peers
-    /// pin (the recovery key's signature is what they act on); from then on
-    /// they accept nothing the revoked key signs and flag what they
-    /// accepted from it since `compromised_since`.
+    /// envelopes carrying it are signed by the new key (a thief may have
+    /// rotated the revoked one away first; the recovery key's signature is
+    /// what peers act on); from then on they accept nothing the revoked key
+    /// signs and flag what they accepted from it since `compromised_since`.
     pub async fn revoke_log_key(
         &self,
         recovery: &NoteSigner,
@@ -479,6 +494,7 @@ impl Node {
                 previous,
                 card,
                 signers: vec![recovery.clone(), new.clone()],
+                envelope_signer: new.clone(),
                 overlap_until: None,
                 compromised_since: Some(since.clone()),
                 issued_at,
@@ -568,6 +584,7 @@ impl Node {
                 previous,
                 card,
                 signers: vec![old.clone(), new.clone()],
+                envelope_signer: old.clone(),
                 overlap_until: Some(overlap_until.clone()),
                 compromised_since: None,
                 issued_at: second(now)?.to_string(),

@@ -246,10 +246,10 @@ pub struct Node {
     /// by a rotation: what the old key signed is queued before the key
     /// change, and nothing is signed with it after.
     pub(crate) signing: Arc<tokio::sync::RwLock<()>>,
-    /// When this node last fetched each peer's key changes (at most one
-    /// fetch a peer per `keys::CATCH_UP_GAP`, whatever a peer sends).
+    /// When this node last fetched each peer's key changes, and for what
+    /// (see `Node::maybe_catch_up`).
     pub(crate) key_catch_up:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u64)>>>,
 }
 
 fn read_text(path: &Path) -> Result<String, NodeError> {

@@ -4,14 +4,18 @@
 //! peer may sign with and present while a rotation's overlap lasts.
 
 use liaison_core::card::{CheckedCard, check_card};
-use liaison_core::keys::{KeyChange, KeyChangeNotice};
+use liaison_core::keys::{Chain, ChangeKind, KeyChange, KeyChangeNotice};
 use liaison_log::note::NoteVerifier;
 use liaison_proto::NodeCard;
 use liaison_store::keys::{self as db, KeyChangeRow};
 use liaison_store::{Connection, StoreError};
 
-use crate::keys::{CATCH_UP_GAP, corrupt, overlap_open, parse_signed};
+use crate::keys::{CATCH_UP_GAP, corrupt, open_overlaps, parse_signed};
 use crate::{Node, NodeError, now_rfc3339};
+
+/// Least time between two fetches of one peer's key changes, whatever the
+/// cause.
+const MIN_CATCH_UP_GAP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Largest answer to a key-change fetch.
 const MAX_CHANGES_BYTES: usize = 4 * 1024 * 1024;
@@ -49,7 +53,33 @@ impl Node {
         }
         let changes: Vec<KeyChangeNotice> = serde_json::from_slice(&body)
             .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))?;
-        let party = card.party.to_string();
+        self.follow_key_changes(card.party.as_str(), changes).await
+    }
+
+    /// Follows, in order, those of `party`'s key changes (its chain as its
+    /// node serves it, or as `liaison key export` wrote it for a link
+    /// that is down) not followed yet. Returns how many it followed; a
+    /// change that does not verify stops it, recorded.
+    ///
+    /// The chain carries its own proof (every statement is signed by a key
+    /// of the card before it, or by the recovery key), so it may come by
+    /// any channel: a revocation whose thief rotated the certificate
+    /// first cannot come online.
+    pub async fn follow_key_changes(
+        &self,
+        party: &str,
+        changes: Vec<KeyChangeNotice>,
+    ) -> Result<usize, NodeError> {
+        if party == self.party.as_str() {
+            return Err(NodeError::Invalid(
+                "those are this node's own key changes".into(),
+            ));
+        }
+        if self.peer(party)?.is_none() {
+            return Err(StoreError::NotFound(format!("{party} is not pinned")).into());
+        }
+        let party = party.to_owned();
+        let skew = self.config.federation.max_clock_skew_secs;
         let outcome = self
             .store
             .write(move |tx| {
@@ -57,14 +87,28 @@ impl Node {
                 let mut followed = 0;
                 for notice in &changes {
                     let signed = &notice.change;
-                    let last = db::last_sequence(tx.conn(), &party)?;
-                    let sequence = serde_json::from_str::<KeyChange>(&signed.statement)
-                        .map(|c| c.sequence)
-                        .unwrap_or(0);
-                    if sequence != 0 && sequence <= last {
+                    if db::by_hash(tx.conn(), &signed.hash().to_hex())?.is_some() {
                         continue;
                     }
-                    if let Err(why) = accept_key_change(tx.conn(), &party, notice, &now)? {
+                    let Some(pinned) = liaison_store::peers::by_party(tx.conn(), &party)? else {
+                        break;
+                    };
+                    let (chain, hand_pinned) = chain_of(tx.conn(), &pinned, skew)?;
+                    // History the card pinned by hand already covers.
+                    let statement = serde_json::from_str::<KeyChange>(&signed.statement).ok();
+                    if let Some(change) = &statement
+                        && (change.change != ChangeKind::Revocation
+                            && change.sequence <= chain.last_sequence
+                            || hand_pinned.is_some_and(|at| {
+                                change
+                                    .issued_at
+                                    .parse::<jiff::Timestamp>()
+                                    .is_ok_and(|issued| issued < at)
+                            }))
+                    {
+                        continue;
+                    }
+                    if let Err(why) = accept_key_change(tx.conn(), &party, notice, skew, &now)? {
                         liaison_store::federation::record_rejection(
                             tx.conn(),
                             &liaison_store::federation::Rejection {
@@ -86,26 +130,77 @@ impl Node {
             })
             .await?
             .value;
-        outcome.map_err(|why| NodeError::Invalid(format!("a key change of {}: {why}", card.party)))
+        outcome.map_err(|why| NodeError::Invalid(format!("a key change: {why}")))
     }
 
-    /// [`Node::catch_up_key_changes`] unless one ran for this peer within
-    /// [`CATCH_UP_GAP`]; returns the peer's card as pinned afterwards if it
+    /// [`Node::follow_key_changes`] from a file `liaison key export` wrote
+    /// (one party's chain). Returns the party and how many it followed.
+    pub async fn follow_key_changes_file(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<(String, usize), NodeError> {
+        let unreadable = |e| NodeError::io(format!("cannot read {}", path.display()), e);
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(path).map_err(unreadable)?,
+                MAX_CHANGES_BYTES as u64 + 1,
+            ),
+            &mut bytes,
+        )
+        .map_err(unreadable)?;
+        if bytes.len() > MAX_CHANGES_BYTES {
+            return Err(NodeError::Invalid(format!(
+                "{} is larger than {MAX_CHANGES_BYTES} bytes",
+                path.display()
+            )));
+        }
+        let changes: Vec<KeyChangeNotice> = serde_json::from_slice(&bytes).map_err(|e| {
+            NodeError::Invalid(format!("{} holds no key changes: {e}", path.display()))
+        })?;
+        let mut parties = changes.iter().map(|n| {
+            serde_json::from_str::<KeyChange>(&n.change.statement)
+                .map(|c| c.party)
+                .map_err(|e| NodeError::Invalid(format!("{}: a statement: {e}", path.display())))
+        });
+        let party = parties.next().ok_or_else(|| {
+            NodeError::Invalid(format!("{} holds no key change", path.display()))
+        })??;
+        for other in parties {
+            if other? != party {
+                return Err(NodeError::Invalid(format!(
+                    "{} mixes the key changes of several parties",
+                    path.display()
+                )));
+            }
+        }
+        let followed = self.follow_key_changes(&party, changes).await?;
+        Ok((party, followed))
+    }
+
+    /// [`Node::catch_up_key_changes`], at most once per peer every
+    /// [`CATCH_UP_GAP`] for one `cause` (e.g. the key ids of a checkpoint
+    /// that did not verify) and once a second for a new one, whatever a
+    /// peer sends; returns the peer's card as pinned afterwards if it
     /// changed.
-    pub(crate) async fn maybe_catch_up(&self, card: &CheckedCard) -> Option<CheckedCard> {
+    pub(crate) async fn maybe_catch_up(
+        &self,
+        card: &CheckedCard,
+        cause: u64,
+    ) -> Option<CheckedCard> {
         {
             let mut last = self
                 .key_catch_up
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = std::time::Instant::now();
-            if last
-                .get(card.party.as_str())
-                .is_some_and(|t| now.duration_since(*t) < CATCH_UP_GAP)
-            {
-                return None;
+            if let Some((at, why)) = last.get(card.party.as_str()) {
+                let age = now.duration_since(*at);
+                if age < MIN_CATCH_UP_GAP || (age < CATCH_UP_GAP && *why == cause) {
+                    return None;
+                }
             }
-            last.insert(card.party.to_string(), now);
+            last.insert(card.party.to_string(), (now, cause));
         }
         match self.catch_up_key_changes(card).await {
             Ok(0) => None,
@@ -140,15 +235,18 @@ impl Node {
         fingerprint_hex: &str,
     ) -> Result<Option<String>, NodeError> {
         let now = jiff::Timestamp::now();
-        for row in self.store.read(db::all)? {
-            if row.party == self.party.as_str() || !overlap_open(&row, now) {
-                continue;
-            }
-            let (_, change, previous) = parse_signed(&row)?;
-            if previous.tls_fingerprint == fingerprint_hex
-                && change.card.tls_fingerprint != fingerprint_hex
-            {
-                return Ok(Some(row.party));
+        let rows = self.store.read(db::all)?;
+        for chain in rows.chunk_by(|a, b| a.party == b.party) {
+            for row in open_overlaps(chain, now) {
+                if row.party == self.party.as_str() {
+                    continue;
+                }
+                let (_, change, previous) = parse_signed(row)?;
+                if previous.tls_fingerprint == fingerprint_hex
+                    && change.card.tls_fingerprint != fingerprint_hex
+                {
+                    return Ok(Some(row.party.clone()));
+                }
             }
         }
         Ok(None)
@@ -160,7 +258,7 @@ impl Node {
         let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
         let now = jiff::Timestamp::now();
         let mut out = vec![card.fingerprint];
-        for row in rows.iter().filter(|r| overlap_open(r, now)) {
+        for row in open_overlaps(&rows, now) {
             let (_, _, previous) = parse_signed(row)?;
             if let Some(fp) = liaison_log::Hash::from_hex(&previous.tls_fingerprint)
                 && !out.contains(&fp.0)
@@ -187,40 +285,82 @@ impl Node {
         let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
         let now = jiff::Timestamp::now();
         let mut keys = vec![card.log_key.clone()];
-        for row in &rows {
-            if overlap_open(row, now) {
-                let (_, _, previous) = parse_signed(row)?;
-                if let Ok(key) = NoteVerifier::parse(&previous.log_key)
-                    && !keys.contains(&key)
-                {
-                    keys.push(key);
-                }
+        for row in open_overlaps(&rows, now) {
+            let (_, _, previous) = parse_signed(row)?;
+            if let Ok(key) = NoteVerifier::parse(&previous.log_key)
+                && !keys.contains(&key)
+            {
+                keys.push(key);
             }
         }
         Ok(keys)
     }
 }
 
+/// What this node knows of `pinned`'s chain (see [`Chain`]), and when its
+/// card was pinned by hand if that came after every change recorded.
+fn chain_of(
+    conn: &Connection,
+    pinned: &liaison_store::peers::PinnedPeer,
+    max_skew_secs: u64,
+) -> Result<(Chain, Option<jiff::Timestamp>), StoreError> {
+    let rows = db::of_party(conn, &pinned.party)?;
+    let time = |value: &str| {
+        value
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| StoreError::Corrupt(format!("a stored time {value:?}: {e}")))
+    };
+    let pinned_at = time(&pinned.pinned_at)?;
+    // Whole seconds: statements are dated to the second.
+    let pinned_at = jiff::Timestamp::from_second(pinned_at.as_second())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let hand_pinned = match rows.last() {
+        Some(last) if time(&last.recorded_at)? >= pinned_at => None,
+        _ => Some(pinned_at),
+    };
+    let mut revocations_after = hand_pinned;
+    if let Some(last) = rows.iter().rev().find(|r| {
+        r.kind == ChangeKind::Revocation.as_str() || r.kind == ChangeKind::RecoveryRotation.as_str()
+    }) {
+        let issued = time(&last.issued_at)?;
+        revocations_after = Some(revocations_after.map_or(issued, |t| t.max(issued)));
+    }
+    let chain = Chain {
+        last_sequence: rows.last().map_or(0, |r| r.sequence),
+        revocations_after,
+        now: jiff::Timestamp::now(),
+        max_skew_secs: i64::try_from(max_skew_secs).unwrap_or(i64::MAX),
+    };
+    Ok((chain, hand_pinned))
+}
+
 /// Follows a peer's key change inside the write job that records its
-/// envelope: checked against the card pinned now and the last change
-/// accepted, then the pin moves to the new card. The error says why it was
-/// refused.
+/// envelope: checked against the card pinned now and what is known of its
+/// chain, then the pin moves to the new card (`None`: it was followed
+/// before). The error says why it was refused.
 pub(crate) fn accept_key_change(
     conn: &Connection,
     party: &str,
     notice: &KeyChangeNotice,
+    max_skew_secs: u64,
     now: &str,
-) -> Result<Result<CheckedCard, String>, StoreError> {
+) -> Result<Result<Option<CheckedCard>, String>, StoreError> {
     let signed = &notice.change;
     let Some(pinned) = liaison_store::peers::by_party(conn, party)? else {
         return Ok(Err(format!("{party} is not pinned")));
     };
+    // Followed already (e.g. from a file before the envelope could come):
+    // nothing to do. Checked first: a revocation, which need not follow
+    // the sequence, would otherwise move the pin back.
+    if db::by_hash(conn, &signed.hash().to_hex())?.is_some() {
+        return Ok(Ok(None));
+    }
     let card: NodeCard = serde_json::from_str(&pinned.card_json)
         .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
     let pinned_card = check_card(&card)
         .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
-    let last = db::last_sequence(conn, party)?;
-    let verified = match signed.verify(&pinned_card, last) {
+    let (chain, _) = chain_of(conn, &pinned, max_skew_secs)?;
+    let verified = match signed.verify(&pinned_card, &chain) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -276,5 +416,5 @@ pub(crate) fn accept_key_change(
             )?;
         }
     }
-    Ok(Ok(verified.card))
+    Ok(Ok(Some(verified.card)))
 }

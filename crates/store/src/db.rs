@@ -98,6 +98,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     migration!("0010_case_rosters"),
     migration!("0011_teams_and_directory"),
     migration!("0012_key_changes"),
+    migration!("0013_key_changes_by_statement"),
 ];
 
 pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! Key changes: each party's chain of cards, this node's own and its
-//! peers', in the order they were made.
+//! peers', in the order they were recorded (a revocation that supersedes a
+//! thief's rotation reuses its sequence; both stay on record).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -70,10 +71,10 @@ pub fn record(conn: &Connection, row: &KeyChangeRow) -> Result<bool, StoreError>
     Ok(n == 1)
 }
 
-/// A party's changes, oldest first.
+/// A party's changes, in the order recorded.
 pub fn of_party(conn: &Connection, party: &str) -> Result<Vec<KeyChangeRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM key_changes WHERE party = ?1 ORDER BY sequence"
+        "SELECT {COLUMNS} FROM key_changes WHERE party = ?1 ORDER BY id"
     ))?;
     let rows = stmt
         .query_map([party], from_row)?
@@ -84,7 +85,7 @@ pub fn of_party(conn: &Connection, party: &str) -> Result<Vec<KeyChangeRow>, Sto
 /// Every party's changes, by party and then oldest first.
 pub fn all(conn: &Connection) -> Result<Vec<KeyChangeRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM key_changes ORDER BY party, sequence"
+        "SELECT {COLUMNS} FROM key_changes ORDER BY party, id"
     ))?;
     let rows = stmt
         .query_map([], from_row)?
@@ -92,12 +93,22 @@ pub fn all(conn: &Connection) -> Result<Vec<KeyChangeRow>, StoreError> {
     Ok(rows)
 }
 
-/// The sequence of a party's last change (0 for none).
+/// The sequence of a party's last change recorded (0 for none): what its
+/// next change must follow.
 pub fn last_sequence(conn: &Connection, party: &str) -> Result<u64, StoreError> {
     let last: Option<i64> = conn
-        .prepare_cached("SELECT max(sequence) FROM key_changes WHERE party = ?1")?
+        .prepare_cached(
+            "SELECT sequence FROM key_changes WHERE party = ?1 ORDER BY id DESC LIMIT 1",
+        )?
         .query_row([party], |r| r.get(0))
-        .optional()?
-        .flatten();
+        .optional()?;
     Ok(last.unwrap_or(0).max(0) as u64)
+}
+
+/// The change recorded with this statement hash, if any.
+pub fn by_hash(conn: &Connection, hash: &str) -> Result<Option<KeyChangeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM key_changes WHERE hash = ?1"
+    ))?;
+    Ok(stmt.query_row([hash], from_row).optional()?)
 }

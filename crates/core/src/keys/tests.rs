@@ -57,6 +57,17 @@ fn rotation(pinned: &NodeCard, new: NodeCard, sequence: u64) -> KeyChange {
     }
 }
 
+/// The chain as a peer knows it with `last_sequence`, at a fixed time
+/// after the statements of these tests.
+fn at(last_sequence: u64) -> Chain {
+    Chain {
+        last_sequence,
+        revocations_after: None,
+        now: "2026-12-01T12:00:00Z".parse().unwrap(),
+        max_skew_secs: 300,
+    }
+}
+
 fn checked(card: &NodeCard) -> CheckedCard {
     check_card(card).unwrap()
 }
@@ -71,7 +82,7 @@ fn a_rotation_signed_by_both_log_keys_is_followed_and_three_chain() {
         let signed = rotation(&pinned.card, new.clone(), i as u64 + 1)
             .sign(&[&pair[0], &pair[1]])
             .unwrap();
-        let verified = signed.verify(&pinned, i as u64).unwrap();
+        let verified = signed.verify(&pinned, &at(i as u64)).unwrap();
         assert_eq!(verified.card.card, new);
         assert_eq!(verified.hash, signed.hash());
         assert_eq!(
@@ -79,8 +90,8 @@ fn a_rotation_signed_by_both_log_keys_is_followed_and_three_chain() {
             "2026-12-02T10:00:00Z"
         );
         // The same statement does not apply twice, nor out of order.
-        assert!(signed.verify(&verified.card, i as u64 + 1).is_err());
-        assert!(signed.verify(&pinned, i as u64 + 1).is_err());
+        assert!(signed.verify(&verified.card, &at(i as u64 + 1)).is_err());
+        assert!(signed.verify(&pinned, &at(i as u64 + 1)).is_err());
         pinned = verified.card;
     }
 }
@@ -93,7 +104,7 @@ fn a_rotation_missing_a_signature_or_off_the_chain_is_refused() {
     let next = card(&new, &recovery, 2);
     let statement = rotation(&pinned.card, next.clone(), 1);
     let refused = |signed: SignedKeyChange, why: &str| {
-        let e = signed.verify(&pinned, 0).unwrap_err().to_string();
+        let e = signed.verify(&pinned, &at(0)).unwrap_err().to_string();
         assert!(e.contains(why), "{e}");
     };
     refused(statement.sign(&[&new]).unwrap(), "the log key it replaces");
@@ -130,7 +141,7 @@ fn a_rotation_missing_a_signature_or_off_the_chain_is_refused() {
         other
             .sign(&[&old, &new])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     let mut other = statement.clone();
@@ -146,14 +157,14 @@ fn a_rotation_missing_a_signature_or_off_the_chain_is_refused() {
         other
             .sign(&[&old, &new])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_ok()
     );
     // … earlier ones are replays.
     let e = other
         .sign(&[&old, &new])
         .unwrap()
-        .verify(&pinned, 3)
+        .verify(&pinned, &at(3))
         .unwrap_err();
     assert!(e.to_string().contains("does not follow"), "{e}");
 }
@@ -176,7 +187,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
     let verified = statement
         .sign(&[&recovery, &fresh])
         .unwrap()
-        .verify(&pinned, 0)
+        .verify(&pinned, &at(0))
         .unwrap();
     assert_eq!(
         verified.compromised_since.unwrap().to_string(),
@@ -186,7 +197,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
     let e = statement
         .sign(&[&stolen, &fresh])
         .unwrap()
-        .verify(&pinned, 0)
+        .verify(&pinned, &at(0))
         .unwrap_err();
     assert!(e.to_string().contains("recovery key"), "{e}");
     // A thief's rotation cannot take the recovery key away either.
@@ -196,7 +207,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         takeover
             .sign(&[&stolen, &fresh])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     // A revocation replaces the log key (the certificate may stay), has no
@@ -206,7 +217,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         same_cert
             .sign(&[&recovery, &fresh])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_ok()
     );
     let same_key = revocation(&pinned.card, card(&stolen, &recovery, 2));
@@ -214,7 +225,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         same_key
             .sign(&[&recovery, &stolen])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     let mut later = statement.clone();
@@ -223,7 +234,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         later
             .sign(&[&recovery, &fresh])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     let mut overlapping = statement.clone();
@@ -232,7 +243,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         overlapping
             .sign(&[&recovery, &fresh])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     let mut no_time = statement;
@@ -241,7 +252,7 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
         no_time
             .sign(&[&recovery, &fresh])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     // A card without a recovery key cannot be revoked.
@@ -253,9 +264,57 @@ fn only_the_recovery_key_revokes_and_the_thief_cannot() {
     let e = revocation(&bare.card, next)
         .sign(&[&recovery, &fresh])
         .unwrap()
-        .verify(&bare, 0)
+        .verify(&bare, &at(0))
         .unwrap_err();
     assert!(e.to_string().contains("no recovery key"), "{e}");
+}
+
+#[test]
+fn a_revocation_supersedes_a_thiefs_rotation_but_not_an_earlier_recovery_statement() {
+    let recovery = recovery_key(9);
+    let (stolen, thiefs, fresh) = (log_key(1), log_key(2), log_key(3));
+    let first = checked(&card(&stolen, &recovery, 1));
+    // The thief rotates first (change 1), and the peer follows it.
+    let thief = rotation(&first.card, card(&thiefs, &recovery, 2), 1)
+        .sign(&[&stolen, &thiefs])
+        .unwrap()
+        .verify(&first, &at(0))
+        .unwrap();
+    // The owner's revocation names change 1 too and still holds.
+    let owner = revocation(&first.card, card(&fresh, &recovery, 3))
+        .sign(&[&recovery, &fresh])
+        .unwrap();
+    let verified = owner.verify(&thief.card, &at(1)).unwrap();
+    assert_eq!(verified.card.log_key, fresh.verifier());
+    // The thief's next rotation, signed by the key the owner replaced, does
+    // not verify against the owner's card.
+    let again = rotation(&thief.card.card, card(&log_key(4), &recovery, 4), 2)
+        .sign(&[&thiefs, &log_key(4)])
+        .unwrap();
+    assert!(again.verify(&verified.card, &at(1)).is_err());
+    // A revocation issued before the last recovery statement is a replay.
+    let chain = Chain {
+        revocations_after: Some("2026-12-01T10:00:01Z".parse().unwrap()),
+        ..at(1)
+    };
+    let e = owner.verify(&thief.card, &chain).unwrap_err();
+    assert!(e.to_string().contains("a replay"), "{e}");
+    // A statement dated ahead of the clock (beyond the skew) is refused:
+    // it would hold back the owner's revocation.
+    let mut ahead = rotation(&first.card, card(&thiefs, &recovery, 2), 1);
+    ahead.issued_at = "2026-12-01T12:10:00Z".into();
+    ahead.overlap_until = Some("2026-12-01T13:00:00Z".into());
+    let e = ahead
+        .sign(&[&stolen, &thiefs])
+        .unwrap()
+        .verify(&first, &at(0))
+        .unwrap_err();
+    assert!(e.to_string().contains("in the future"), "{e}");
+    // Only a revocation may reuse a sequence.
+    let reuse = rotation(&thief.card.card, card(&log_key(5), &recovery, 5), 1)
+        .sign(&[&thiefs, &log_key(5)])
+        .unwrap();
+    assert!(reuse.verify(&thief.card, &at(1)).is_err());
 }
 
 #[test]
@@ -271,21 +330,21 @@ fn the_recovery_key_replaces_itself_and_nothing_else() {
     let verified = statement
         .sign(&[&recovery, &successor])
         .unwrap()
-        .verify(&pinned, 0)
+        .verify(&pinned, &at(0))
         .unwrap();
     assert_eq!(verified.card.recovery_key.unwrap(), successor.verifier());
     assert!(
         statement
             .sign(&[&recovery])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     assert!(
         statement
             .sign(&[&log, &successor])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
     let mut more = statement;
@@ -293,7 +352,7 @@ fn the_recovery_key_replaces_itself_and_nothing_else() {
     assert!(
         more.sign(&[&recovery, &successor])
             .unwrap()
-            .verify(&pinned, 0)
+            .verify(&pinned, &at(0))
             .is_err()
     );
 }
@@ -310,6 +369,6 @@ proptest::proptest! {
             statement,
             signatures: vec![KeySignature { key, signature }],
         };
-        proptest::prop_assert!(signed.verify(&pinned, 0).is_err());
+        proptest::prop_assert!(signed.verify(&pinned, &at(0)).is_err());
     }
 }

@@ -1,5 +1,6 @@
-//! `liaison key`: rotating this node's log key and its recovery key, and
-//! reading key histories.
+//! `liaison key`: rotating this node's log key and its recovery key,
+//! carrying key changes by hand where the network cannot, and reading key
+//! histories.
 
 use liaison_log::note::NoteSigner;
 use liaison_node::Node;
@@ -99,6 +100,50 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
                 revoked.new_log_key,
                 sent_to.len(),
                 if sent_to.len() == 1 { "y" } else { "ies" },
+            );
+            Ok(())
+        }
+        KeyCommand::Export { dir, out } => {
+            let node = Node::open(&dir)?;
+            let changes = node.own_key_changes()?;
+            let text = serde_json::to_string_pretty(&changes)
+                .map_err(|e| CliError::invalid(format!("cannot encode the key changes: {e}")))?;
+            std::fs::write(&out, text)
+                .map_err(|e| CliError::io(format!("cannot write {}: {e}", out.display())))?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "party": node.party().to_string(),
+                    "changes": changes.len(),
+                    "out": out,
+                }));
+            }
+            println!(
+                "{} key change{} of {} written to {}: hand it to the peer's operator, who runs `liaison key follow DIR {}`.",
+                changes.len(),
+                if changes.len() == 1 { "" } else { "s" },
+                node.party(),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+        KeyCommand::Follow { dir, file } => {
+            let node = Node::open(&dir)?;
+            let (party, followed) = node.follow_key_changes_file(&file).await?;
+            let log_key = node
+                .peer(&party)?
+                .map(|card| card.card.log_key)
+                .unwrap_or_default();
+            if json {
+                return print_json(&serde_json::json!({
+                    "party": party,
+                    "followed": followed,
+                    "log_key": log_key,
+                }));
+            }
+            println!(
+                "{party}: followed {followed} key change{}; the pinned log key is now {log_key}.",
+                if followed == 1 { "" } else { "s" },
             );
             Ok(())
         }

@@ -300,10 +300,15 @@ async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_cha
         .unwrap();
     assert_eq!(too_long.status(), 422);
     let before = us.node.store().log_signer().verifier().to_encoded();
-    let done = rotate(&admin, serde_json::json!({"overlap_secs": 600}))
-        .await
-        .unwrap();
+    let fingerprint = us.node.card().tls_fingerprint;
+    let done = rotate(
+        &admin,
+        serde_json::json!({"overlap_secs": 600, "log": true}),
+    )
+    .await
+    .unwrap();
     assert_eq!(done.status(), 201);
+    assert_eq!(us.node.card().tls_fingerprint, fingerprint);
     let done: serde_json::Value = done.json().await.unwrap();
     assert_eq!(done["old_log_key"], before);
     assert_eq!(done["sent_to"], serde_json::json!(["ru"]));
@@ -377,6 +382,18 @@ async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_cha
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    // The certificate alone, as `key rotate --tls`.
+    let tls = rotate(&admin, serde_json::json!({"tls": true}))
+        .await
+        .unwrap();
+    assert_eq!(tls.status(), 201);
+    let tls: serde_json::Value = tls.json().await.unwrap();
+    assert_eq!(tls["old_log_key"], tls["new_log_key"]);
+    assert_ne!(us.node.card().tls_fingerprint, fingerprint);
+    wait_until(20, "ru follows the new certificate", || {
+        ru.node.peer("us").unwrap().unwrap().card.tls_fingerprint == us.node.card().tls_fingerprint
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -38,6 +38,10 @@ pub struct PeerAudit {
     /// The peer's key changes this node followed, each found in the
     /// peer's log at the checkpoint audited.
     pub key_changes_verified: usize,
+    /// Key changes made with a key the party later revoked (signed after
+    /// the compromise it named, not in its log): a thief's, superseded by
+    /// the revocation; recorded as evidence, not a problem of the party.
+    pub key_changes_revoked: usize,
     pub problems: Vec<Problem>,
 }
 
@@ -104,6 +108,7 @@ impl Node {
             checkpoints_checked: 0,
             receipts_verified: 0,
             key_changes_verified: 0,
+            key_changes_revoked: 0,
             problems: Vec::new(),
         };
         let client = self.peer_client(card)?;
@@ -252,13 +257,16 @@ impl Node {
         // Every key change followed is in the log the witnesses cosign: the
         // party showed every peer the same chain.
         if let Some(cp) = &latest {
-            for row in self
+            let chain = self
                 .store
-                .read(|c| liaison_store::keys::of_party(c, &party))?
-            {
-                let check = check_key_change_logged(&client, &base, cp, &row).await;
+                .read(|c| liaison_store::keys::of_party(c, &party))?;
+            for (i, row) in chain.iter().enumerate() {
+                let check = check_key_change_logged(&client, &base, cp, row).await;
                 match check {
                     Ok(()) => report.key_changes_verified += 1,
+                    Err(_) if made_with_a_revoked_key(row, &chain[i + 1..]) => {
+                        report.key_changes_revoked += 1;
+                    }
                     Err(e) => report.problems.push(Problem {
                         kind: "key_change_not_logged",
                         message: format!(
@@ -314,6 +322,25 @@ impl Witnesses {
             .map(|v| v.name().to_owned())
             .collect()
     }
+}
+
+/// Whether a revocation recorded after `row` (in `later`) presumes the
+/// key that signed it stolen by the time it was issued.
+fn made_with_a_revoked_key(
+    row: &liaison_store::keys::KeyChangeRow,
+    later: &[liaison_store::keys::KeyChangeRow],
+) -> bool {
+    let Ok(issued) = row.issued_at.parse::<jiff::Timestamp>() else {
+        return false;
+    };
+    row.kind == liaison_core::keys::ChangeKind::Rotation.as_str()
+        && later.iter().any(|r| {
+            r.kind == liaison_core::keys::ChangeKind::Revocation.as_str()
+                && r.compromised_since
+                    .as_deref()
+                    .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+                    .is_some_and(|since| since <= issued)
+        })
 }
 
 /// Whether the peer's log holds `row`'s statement at the index it named,

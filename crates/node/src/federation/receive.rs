@@ -349,6 +349,11 @@ impl Node {
         let hash = keys
             .iter()
             .find_map(|key| signed.verify(key).ok())
+            .or_else(|| {
+                (e.kind == liaison_core::keys::KEY_CHANGE).then_some(())?;
+                let key = new_key_of(&Body::check(e).ok()?)?;
+                signed.verify(&key).ok()
+            })
             .map_or_else(|| signed.verify(&peer.log_key), Ok)
             .map_err(|err| Refusal::new(RefusalCode::BadEnvelope, err.to_string()))?;
         let body = Body::check(e)?;
@@ -363,6 +368,19 @@ impl Node {
         Ok((hash, body))
     }
 }
+/// The log key a key change names for its party's new card. An envelope
+/// carrying a revocation is signed by that key: the key it revokes may
+/// have been rotated away by a thief, and the statement inside, checked in
+/// full when it is recorded, is what decides.
+fn new_key_of(body: &Body) -> Option<liaison_log::note::NoteVerifier> {
+    let Body::KeyChange(notice) = body else {
+        return None;
+    };
+    let change: liaison_core::keys::KeyChange =
+        serde_json::from_str(&notice.change.statement).ok()?;
+    liaison_log::note::NoteVerifier::parse(&change.card.log_key).ok()
+}
+
 /// An envelope that passed the pure checks, with what recording it needs,
 /// computed beside the checks (spread over the cores, off the writer).
 struct Prepared {
@@ -516,7 +534,9 @@ fn arrive(
         }
         // A peer's keys change: the pin follows if the statement holds.
         (Body::KeyChange(change), _) => {
-            if let Err(why) = crate::peer_keys::accept_key_change(conn, &e.sender, change, &now)? {
+            if let Err(why) =
+                crate::peer_keys::accept_key_change(conn, &e.sender, change, skew, &now)?
+            {
                 return refused(
                     RefusalCode::BadEnvelope,
                     format!("the key change is refused: {why}"),

@@ -110,7 +110,11 @@ impl Node {
         if !signed_by(&log) {
             // The party may have rotated its key: follow its key changes
             // (at most once in a while), then look again.
-            let followed = self.maybe_catch_up(&log).await;
+            let cause = parsed
+                .signatures
+                .iter()
+                .fold(0u64, |acc, s| acc.rotate_left(32) ^ u64::from(s.key_id));
+            let followed = self.maybe_catch_up(&log, cause).await;
             if !followed.as_ref().is_some_and(signed_by) {
                 return Ok(WitnessAnswer::error(
                     403,

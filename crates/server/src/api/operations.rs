@@ -188,14 +188,23 @@ pub(super) struct Rotate {
     /// default one day).
     #[serde(default = "default_overlap")]
     overlap_secs: u64,
+    /// Rotate the log key (both it and the certificate when neither `log`
+    /// nor `tls` is true).
+    #[serde(default)]
+    log: bool,
+    /// Rotate the TLS certificate: the old one is still presented during
+    /// the overlap, and peers accept either.
+    #[serde(default)]
+    tls: bool,
 }
 
 fn default_overlap() -> u64 {
     86_400
 }
 
-/// Rotates the log key: the key change goes to every pinned party, both
-/// keys sign checkpoints until the overlap ends.
+/// Rotates the log key, the TLS certificate, or both (as `liaison key
+/// rotate`): the key change goes to every pinned party; both log keys sign
+/// checkpoints and either certificate is accepted until the overlap ends.
 #[utoipa::path(post, path = "/api/v1/keys/rotate", tag = "operations", request_body = Rotate,
     responses(
         (status = 201, description = "Rotated", body = api::KeyRotation),
@@ -204,6 +213,9 @@ pub(super) async fn rotate_keys(
     State(node): State<Node>,
     ApiJson(r): ApiJson<Rotate>,
 ) -> Result<(StatusCode, Json<api::KeyRotation>), ApiError> {
-    let rotated = node.rotate_log_key(r.overlap_secs).await?;
+    let both = !r.log && !r.tls;
+    let rotated = node
+        .rotate_keys(r.log || both, r.tls || both, r.overlap_secs)
+        .await?;
     Ok((StatusCode::CREATED, Json(rotated)))
 }
