@@ -225,13 +225,18 @@ async fn after_a_revocation_everything_the_revoked_key_signs_is_refused() {
 /// What a thief holding `us`'s log key (and its TLS key, which it keeps
 /// using) says first: a rotation to a key of its own, and, with `new_cert`,
 /// to a certificate of its own. Delivered to `to` as `us`'s node would.
+/// Returns when the compromise began, the stolen key and the thief's.
 async fn thief_rotates(
     us: &LiveNode,
     to: &LiveNode,
-    stolen: &NoteSigner,
-    thiefs: &NoteSigner,
     new_cert: bool,
-) {
+) -> (String, NoteSigner, NoteSigner) {
+    let since = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 1)
+        .unwrap()
+        .to_string();
+    let stolen = us.node.store().log_signer();
+    let thiefs = NoteSigner::new(&us.node.card().log_origin, ED25519, [7; 32]).unwrap();
+    let (stolen, thiefs) = (&stolen, &thiefs);
     use liaison_core::keys::{
         ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, KeyChangeNotice, card_digest,
         key_change_case,
@@ -281,6 +286,7 @@ async fn thief_rotates(
     let response = deliver(&us.node, to, vec![envelope]).await;
     assert!(response.results[0].receipt.is_some(), "{response:?}");
     assert_eq!(pinned_log_key(to, "us"), thiefs.verifier().to_encoded());
+    (since, stolen.clone(), thiefs.clone())
 }
 
 fn revoke(us: &LiveNode, since: &str) -> String {
@@ -329,12 +335,7 @@ fn signed_notes(
 async fn a_thief_that_rotates_first_is_superseded_by_the_owners_revocation() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
-    let since = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 1)
-        .unwrap()
-        .to_string();
-    let stolen = us.node.store().log_signer();
-    let thiefs = NoteSigner::new(&us.node.card().log_origin, ED25519, [7; 32]).unwrap();
-    thief_rotates(us, ru, &stolen, &thiefs, false).await;
+    let (since, stolen, thiefs) = thief_rotates(us, ru, false).await;
     // The thief speaks for us now.
     let accepted = deliver(&us.node, ru, signed_notes("thiefnote", &thiefs, 1)).await;
     assert!(accepted.results[0].receipt.is_some(), "{accepted:?}");
@@ -395,12 +396,7 @@ async fn a_thief_that_rotates_first_is_superseded_by_the_owners_revocation() {
 async fn a_revocation_goes_by_file_when_the_thief_took_the_certificate_too() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
-    let since = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 1)
-        .unwrap()
-        .to_string();
-    let stolen = us.node.store().log_signer();
-    let thiefs = NoteSigner::new(&us.node.card().log_origin, ED25519, [8; 32]).unwrap();
-    thief_rotates(us, ru, &stolen, &thiefs, true).await;
+    let (since, _, thiefs) = thief_rotates(us, ru, true).await;
     let new_key = revoke(us, &since);
     // ru pins the thief's certificate now: us cannot get through.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
