@@ -201,13 +201,7 @@ async fn after_a_revocation_everything_the_revoked_key_signs_is_refused() {
             .all(|r| r.error.is_some() && r.receipt.is_none())
     );
     // What was accepted from it since the compromise is flagged.
-    let alerts = ru.node.alerts(false).unwrap();
-    assert!(
-        alerts
-            .iter()
-            .any(|a| a.kind == "revoked_key" && a.message.contains("1 envelope")),
-        "{alerts:?}"
-    );
+    assert_flagged(ru, 1);
     // us goes on with its new key.
     note_to(us, "ru", "after the revocation").await;
     all_delivered(us).await;
@@ -219,6 +213,18 @@ async fn after_a_revocation_everything_the_revoked_key_signs_is_refused() {
             .compromised_since
             .as_deref(),
         Some(since.as_str())
+    );
+}
+
+/// `node` raised a `revoked_key` alert counting `n` envelopes accepted
+/// from the revoked key since the compromise.
+fn assert_flagged(node: &LiveNode, n: usize) {
+    let alerts = node.node.alerts(false).unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == "revoked_key" && a.message.contains(&format!("{n} envelope"))),
+        "{alerts:?}"
     );
 }
 
@@ -367,13 +373,7 @@ async fn a_thief_that_rotates_first_is_superseded_by_the_owners_revocation() {
         );
     }
     // What the thief's key signed since the compromise is flagged.
-    let alerts = ru.node.alerts(false).unwrap();
-    assert!(
-        alerts
-            .iter()
-            .any(|a| a.kind == "revoked_key" && a.message.contains("1 envelope")),
-        "{alerts:?}"
-    );
+    assert_flagged(ru, 1);
     // The owner goes on: a note, then a rotation that follows change 1.
     note_to(us, "ru", "after the revocation").await;
     all_delivered(us).await;
