@@ -120,7 +120,7 @@ pub struct Chain {
     pub last_sequence: u64,
     /// A revocation issued before this is refused (a replay): the latest
     /// statement the recovery key signed, or the time the card was pinned
-    /// by hand, whichever is later.
+    /// by hand less the clock skew allowed, whichever is later.
     pub revocations_after: Option<jiff::Timestamp>,
     pub now: jiff::Timestamp,
     /// How far in the future a statement may be dated.

@@ -78,42 +78,42 @@ impl Node {
         if self.peer(party)?.is_none() {
             return Err(StoreError::NotFound(format!("{party} is not pinned")).into());
         }
-        let party = party.to_owned();
         let skew = self.config.federation.max_clock_skew_secs;
+        let owned = party.to_owned();
         let outcome = self
             .store
             .write(move |tx| {
                 let now = now_rfc3339();
                 let mut followed = 0;
-                for notice in &changes {
+                let Some(pinned) = liaison_store::peers::by_party(tx.conn(), &owned)? else {
+                    return Ok(Ok(0));
+                };
+                // A served chain starts at the party's first card: what led
+                // to the card pinned here (by hand, or followed) is history.
+                let pinned_card: NodeCard = serde_json::from_str(&pinned.card_json)
+                    .map_err(|e| StoreError::Corrupt(format!("stored card of {owned}: {e}")))?;
+                let first_new = changes
+                    .iter()
+                    .rposition(|n| {
+                        serde_json::from_str::<KeyChange>(&n.change.statement)
+                            .is_ok_and(|c| same_keys(&c.card, &pinned_card))
+                    })
+                    .map_or(0, |i| i + 1);
+                for notice in &changes[first_new..] {
                     let signed = &notice.change;
                     if db::by_hash(tx.conn(), &signed.hash().to_hex())?.is_some() {
                         continue;
                     }
-                    let Some(pinned) = liaison_store::peers::by_party(tx.conn(), &party)? else {
+                    let Some(pinned) = liaison_store::peers::by_party(tx.conn(), &owned)? else {
                         break;
                     };
-                    let (chain, hand_pinned) = chain_of(tx.conn(), &pinned, skew)?;
-                    // History the card pinned by hand already covers.
-                    let statement = serde_json::from_str::<KeyChange>(&signed.statement).ok();
-                    if let Some(change) = &statement
-                        && (change.change != ChangeKind::Revocation
-                            && change.sequence <= chain.last_sequence
-                            || hand_pinned.is_some_and(|at| {
-                                change
-                                    .issued_at
-                                    .parse::<jiff::Timestamp>()
-                                    .is_ok_and(|issued| issued < at)
-                            }))
-                    {
-                        continue;
-                    }
-                    if let Err(why) = accept_key_change(tx.conn(), &party, notice, skew, &now)? {
+                    let chain = chain_of(tx.conn(), &pinned, skew)?;
+                    if let Err(why) = follow_one(tx.conn(), pinned, &chain, notice, &now)? {
                         liaison_store::federation::record_rejection(
                             tx.conn(),
                             &liaison_store::federation::Rejection {
                                 at: now.clone(),
-                                peer: party.clone(),
+                                peer: owned.clone(),
                                 envelope_id: None,
                                 code: "bad_key_change".into(),
                                 reason: format!(
@@ -130,7 +130,7 @@ impl Node {
             })
             .await?
             .value;
-        outcome.map_err(|why| NodeError::Invalid(format!("a key change: {why}")))
+        outcome.map_err(|why| NodeError::Invalid(format!("a key change of {party}: {why}")))
     }
 
     /// [`Node::follow_key_changes`] from a file `liaison key export` wrote
@@ -297,26 +297,33 @@ impl Node {
     }
 }
 
-/// What this node knows of `pinned`'s chain (see [`Chain`]), and when its
-/// card was pinned by hand if that came after every change recorded.
+/// Whether two cards of one party name the same keys.
+fn same_keys(a: &NodeCard, b: &NodeCard) -> bool {
+    a.log_key == b.log_key
+        && a.tls_fingerprint == b.tls_fingerprint
+        && a.recovery_key == b.recovery_key
+}
+
+/// What this node knows of `pinned`'s chain (see [`Chain`]).
 fn chain_of(
     conn: &Connection,
     pinned: &liaison_store::peers::PinnedPeer,
     max_skew_secs: u64,
-) -> Result<(Chain, Option<jiff::Timestamp>), StoreError> {
+) -> Result<Chain, StoreError> {
     let rows = db::of_party(conn, &pinned.party)?;
     let time = |value: &str| {
         value
             .parse::<jiff::Timestamp>()
             .map_err(|e| StoreError::Corrupt(format!("a stored time {value:?}: {e}")))
     };
+    let max_skew_secs = i64::try_from(max_skew_secs).unwrap_or(i64::MAX);
+    // A card pinned by hand after every change recorded: a revocation
+    // issued well before that is a replay. "Well": the party's clock may
+    // be behind this node's by the skew allowed.
     let pinned_at = time(&pinned.pinned_at)?;
-    // Whole seconds: statements are dated to the second.
-    let pinned_at = jiff::Timestamp::from_second(pinned_at.as_second())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let hand_pinned = match rows.last() {
         Some(last) if time(&last.recorded_at)? >= pinned_at => None,
-        _ => Some(pinned_at),
+        _ => jiff::Timestamp::from_second(pinned_at.as_second().saturating_sub(max_skew_secs)).ok(),
     };
     let mut revocations_after = hand_pinned;
     if let Some(last) = rows.iter().rev().find(|r| {
@@ -325,13 +332,12 @@ fn chain_of(
         let issued = time(&last.issued_at)?;
         revocations_after = Some(revocations_after.map_or(issued, |t| t.max(issued)));
     }
-    let chain = Chain {
+    Ok(Chain {
         last_sequence: rows.last().map_or(0, |r| r.sequence),
         revocations_after,
         now: jiff::Timestamp::now(),
-        max_skew_secs: i64::try_from(max_skew_secs).unwrap_or(i64::MAX),
-    };
-    Ok((chain, hand_pinned))
+        max_skew_secs,
+    })
 }
 
 /// Follows a peer's key change inside the write job that records its
@@ -355,12 +361,26 @@ pub(crate) fn accept_key_change(
     if db::by_hash(conn, &signed.hash().to_hex())?.is_some() {
         return Ok(Ok(None));
     }
+    let chain = chain_of(conn, &pinned, max_skew_secs)?;
+    follow_one(conn, pinned, &chain, notice, now)
+}
+
+/// [`accept_key_change`] once the change is known to be new and `chain` is
+/// what this node knows of `pinned`'s chain.
+fn follow_one(
+    conn: &Connection,
+    pinned: liaison_store::peers::PinnedPeer,
+    chain: &Chain,
+    notice: &KeyChangeNotice,
+    now: &str,
+) -> Result<Result<Option<CheckedCard>, String>, StoreError> {
+    let signed = &notice.change;
+    let party = pinned.party.as_str();
     let card: NodeCard = serde_json::from_str(&pinned.card_json)
         .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
     let pinned_card = check_card(&card)
         .map_err(|e| StoreError::Corrupt(format!("stored card of {party}: {e}")))?;
-    let (chain, _) = chain_of(conn, &pinned, max_skew_secs)?;
-    let verified = match signed.verify(&pinned_card, &chain) {
+    let verified = match signed.verify(&pinned_card, chain) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e.to_string())),
     };
