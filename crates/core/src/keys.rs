@@ -379,6 +379,16 @@ impl SignedKeyChange {
                 }
             }
         }
+        // A witness's new cosigning key proves it is held (the old log key
+        // or the recovery key authorises it). Its ML-DSA-44 key cannot
+        // sign a statement: one the witness does not hold only makes its
+        // own cosignatures fail, which every audit reports.
+        if let Some(cosigner) = &card.cosigner_key
+            && pinned.cosigner_key.as_ref() != Some(cosigner)
+            && !self.signed_by(cosigner)
+        {
+            return Err(missing("the new cosigning key"));
+        }
         Ok(VerifiedKeyChange {
             hash: self.hash(),
             change,

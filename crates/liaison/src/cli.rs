@@ -323,13 +323,18 @@ pub enum KeyCommand {
     /// either certificate is accepted. Works on a serving node.
     Rotate {
         dir: PathBuf,
-        /// Rotate the log key (both when neither `--log` nor `--tls` is given).
+        /// Rotate the log key (every key the node has when none of
+        /// `--log`, `--tls`, `--cosigner` is given).
         #[arg(long)]
         log: bool,
         /// Rotate the TLS certificate: the old one is still presented
         /// during the overlap, and peers accept either.
         #[arg(long)]
         tls: bool,
+        /// Rotate a witness's cosigning keys (Ed25519 and ML-DSA-44): both
+        /// cosigners sign during the overlap.
+        #[arg(long)]
+        cosigner: bool,
         /// How long the old key stays accepted, in seconds (at most 30 days).
         #[arg(long, default_value_t = 86_400)]
         overlap_secs: u64,

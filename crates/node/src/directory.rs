@@ -93,15 +93,15 @@ impl Node {
     /// The keys of the witnesses this node pins: a record verifies only
     /// against a checkpoint one of them cosigned.
     fn witness_keys(&self) -> Result<Vec<NoteVerifier>, NodeError> {
-        let mut keys: Vec<NoteVerifier> = self
-            .peers()?
-            .into_iter()
-            .filter_map(|p| p.cosigner_key)
-            .collect();
+        let mut keys: Vec<NoteVerifier> = Vec::new();
+        for witness in self.peers()?.iter().filter(|p| p.cosigner_key.is_some()) {
+            keys.extend(self.accepted_cosigners(witness)?.ed25519);
+        }
         // A witness trusts its own cosignatures: it gathers every party's
         // entries for the parties that fetch from it.
-        if let Some(own) = &self.cosigner {
-            keys.push(own.verifier());
+        if let Some(own) = self.cosigners() {
+            let now = jiff::Timestamp::now().as_second();
+            keys.extend(own.signing(now).map(|c| c.ed25519.verifier()));
         }
         Ok(keys)
     }

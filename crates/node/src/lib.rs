@@ -55,7 +55,6 @@ use std::sync::Arc;
 use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::leaf::{LeafEntry, LeafKind};
 use liaison_core::{CoreError, PartyCode};
-use liaison_log::mldsa::MlDsaCosigner;
 use liaison_log::note::{COSIGNATURE_V1, NoteSigner, NoteVerifier};
 use liaison_proto::{CARD_VERSION, NodeCard, NodeRole, PartyKind};
 use liaison_store::peers::{PinOutcome, PinnedPeer};
@@ -181,6 +180,20 @@ impl NodeDir {
     pub fn ml_dsa_cosigner_key(&self) -> PathBuf {
         self.keys().join("cosigner-ml-dsa.key")
     }
+    /// A witness's new cosigning keys until the change that names them commits.
+    pub fn pending_cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner.key.new")
+    }
+    pub fn pending_ml_dsa_cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner-ml-dsa.key.new")
+    }
+    /// The cosigning keys a rotation replaced (they cosign during the overlap).
+    pub fn previous_cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner-previous.key")
+    }
+    pub fn previous_ml_dsa_cosigner_key(&self) -> PathBuf {
+        self.keys().join("cosigner-ml-dsa-previous.key")
+    }
     /// A TLS rotation's new key and certificate until its change commits.
     pub fn pending_tls_key(&self) -> PathBuf {
         self.keys().join("tls.key.new")
@@ -213,10 +226,8 @@ pub struct Node {
     /// Kind and jurisdiction (none for a node made before party kinds).
     kind: Option<(PartyKind, Option<String>)>,
     store: Store,
-    cosigner: Option<NoteSigner>,
-    /// A witness's post-quantum cosigning key (witnesses made before it
-    /// have none).
-    ml_dsa_cosigner: Option<Arc<MlDsaCosigner>>,
+    /// A witness's cosigners (none for a party); a rotation replaces them.
+    cosigners: Arc<std::sync::RwLock<Option<Arc<keys::CosignerSet>>>>,
     /// The recovery key's public half (nodes made before it have none);
     /// a recovery rotation replaces it.
     recovery_key: Arc<std::sync::RwLock<Option<NoteVerifier>>>,
@@ -367,22 +378,6 @@ impl Node {
         }
         let log_signer = NoteSigner::parse(&read_text(&dir.log_key())?)
             .map_err(|e| NodeError::Invalid(format!("{}: {e}", dir.log_key().display())))?;
-        let cosigner = match role {
-            NodeRole::Witness => Some(
-                NoteSigner::parse(&read_text(&dir.cosigner_key())?).map_err(|e| {
-                    NodeError::Invalid(format!("{}: {e}", dir.cosigner_key().display()))
-                })?,
-            ),
-            NodeRole::Party => None,
-        };
-        let ml_dsa_path = dir.ml_dsa_cosigner_key();
-        let ml_dsa_cosigner = match role {
-            NodeRole::Witness if ml_dsa_path.exists() => Some(Arc::new(
-                MlDsaCosigner::parse(&read_text(&ml_dsa_path)?)
-                    .map_err(|e| NodeError::Invalid(format!("{}: {e}", ml_dsa_path.display())))?,
-            )),
-            _ => None,
-        };
         let store = Store::open(
             &dir.database(),
             liaison_store::LogSigners::single(log_signer),
@@ -398,14 +393,21 @@ impl Node {
             config.federation.post_quantum_kx,
         )?));
         let recovery_key = Arc::new(std::sync::RwLock::new(keys::read_recovery_key(&dir)?));
+        let cosigners = match role {
+            NodeRole::Witness => Some(Arc::new(keys::settle_cosigners(
+                &dir,
+                &store,
+                party.as_str(),
+            )?)),
+            NodeRole::Party => None,
+        };
         Ok(Node {
             dir,
             party,
             role,
             kind,
             store,
-            cosigner,
-            ml_dsa_cosigner,
+            cosigners: Arc::new(std::sync::RwLock::new(cosigners)),
             recovery_key,
             tls,
             wake: Arc::new(wake::OutboxWake::default()),
@@ -429,6 +431,7 @@ impl Node {
 
     /// This node's card, as peers should pin it.
     pub fn card(&self) -> NodeCard {
+        let cosigners = self.cosigners();
         // A node made before party kinds keeps its version 1 card.
         let (version, kind, jurisdiction) = match &self.kind {
             Some((kind, jurisdiction)) => (CARD_VERSION, Some(*kind), jurisdiction.clone()),
@@ -445,11 +448,13 @@ impl Node {
             federation_url: self.config.federation_url(),
             log_origin: self.store.log_origin().to_owned(),
             log_key: self.store.log_signer().verifier().to_encoded(),
-            cosigner_key: self.cosigner.as_ref().map(|c| c.verifier().to_encoded()),
-            cosigner_key_ml_dsa: self
-                .ml_dsa_cosigner
+            cosigner_key: cosigners
                 .as_ref()
-                .map(|c| c.verifier().to_encoded()),
+                .map(|c| c.current.ed25519.verifier().to_encoded()),
+            cosigner_key_ml_dsa: cosigners
+                .as_ref()
+                .and_then(|c| c.current.ml_dsa.as_ref())
+                .map(|k| k.verifier().to_encoded()),
             recovery_key: self
                 .recovery_public_key()
                 .as_ref()

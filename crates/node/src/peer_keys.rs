@@ -5,6 +5,7 @@
 
 use liaison_core::card::{CheckedCard, check_card};
 use liaison_core::keys::{Chain, ChangeKind, KeyChange, KeyChangeNotice};
+use liaison_log::mldsa::MlDsaVerifier;
 use liaison_log::note::NoteVerifier;
 use liaison_proto::NodeCard;
 use liaison_store::keys::{self as db, KeyChangeRow};
@@ -269,6 +270,36 @@ impl Node {
         Ok(out)
     }
 
+    /// The keys `card`'s witness may cosign with now: its current Ed25519
+    /// and ML-DSA-44 keys, and those a rotation replaced while its overlap
+    /// lasts (a revocation ends that at once).
+    pub(crate) fn accepted_cosigners(&self, card: &CheckedCard) -> Result<Cosigners, NodeError> {
+        let mut out = Cosigners {
+            ed25519: card.cosigner_key.iter().cloned().collect(),
+            ml_dsa: card.ml_dsa_cosigner.iter().cloned().collect(),
+        };
+        if card.cosigner_key.is_none() {
+            return Ok(out);
+        }
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        for row in open_overlaps(&rows, jiff::Timestamp::now()) {
+            let (_, _, previous) = parse_signed(row)?;
+            if let Some(key) = previous.cosigner_key.as_deref()
+                && let Ok(key) = NoteVerifier::parse(key)
+                && !out.ed25519.contains(&key)
+            {
+                out.ed25519.push(key);
+            }
+            if let Some(key) = previous.cosigner_key_ml_dsa.as_deref()
+                && let Ok(key) = MlDsaVerifier::parse(key)
+                && !out.ml_dsa.iter().any(|k| k.key_id() == key.key_id())
+            {
+                out.ml_dsa.push(std::sync::Arc::new(key));
+            }
+        }
+        Ok(out)
+    }
+
     /// An HTTPS client towards `card`'s party that accepts every
     /// certificate it may present now.
     pub fn peer_client(&self, card: &CheckedCard) -> Result<reqwest::Client, NodeError> {
@@ -297,11 +328,20 @@ impl Node {
     }
 }
 
+/// The cosigning keys a witness may use now (see
+/// [`Node::accepted_cosigners`]), the current ones first.
+pub(crate) struct Cosigners {
+    pub ed25519: Vec<NoteVerifier>,
+    pub ml_dsa: Vec<std::sync::Arc<MlDsaVerifier>>,
+}
+
 /// Whether two cards of one party name the same keys.
 fn same_keys(a: &NodeCard, b: &NodeCard) -> bool {
     a.log_key == b.log_key
         && a.tls_fingerprint == b.tls_fingerprint
         && a.recovery_key == b.recovery_key
+        && a.cosigner_key == b.cosigner_key
+        && a.cosigner_key_ml_dsa == b.cosigner_key_ml_dsa
 }
 
 /// What this node knows of `pinned`'s chain (see [`Chain`]).

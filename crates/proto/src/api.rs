@@ -147,6 +147,12 @@ pub struct KeyChange {
     pub new_log_key: String,
     pub old_tls_fingerprint: String,
     pub new_tls_fingerprint: String,
+    /// A witness's Ed25519 cosigning key before and after (its ML-DSA-44
+    /// key changes with it); none for a party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_cosigner_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_cosigner_key: Option<String>,
     /// When this node recorded it.
     pub recorded_at: String,
 }
@@ -161,6 +167,14 @@ pub struct Keys {
     pub overlap_until: Option<String>,
     pub recovery_key: Option<String>,
     pub tls_fingerprint: String,
+    /// A witness's cosigning keys (Ed25519, ML-DSA-44); none for a party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner_key_ml_dsa: Option<String>,
+    /// The cosigning key a rotation replaced, while it still cosigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_cosigner_key: Option<String>,
     pub history: Vec<KeyChange>,
 }
 
@@ -170,6 +184,11 @@ pub struct KeyRotation {
     pub sequence: u64,
     pub old_log_key: String,
     pub new_log_key: String,
+    /// The certificate presented after the overlap.
+    pub tls_fingerprint: String,
+    /// A witness's Ed25519 cosigning key after the rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosigner_key: Option<String>,
     pub overlap_until: String,
     /// Parties the key change was sent to.
     pub sent_to: Vec<String>,

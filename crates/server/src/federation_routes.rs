@@ -37,17 +37,23 @@ async fn receive_envelopes(
     Extension(peer): Extension<PeerIdentity>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if peer.card.card.role != NodeRole::Party {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "witnesses send no envelopes",
-        ));
-    }
     // Parse here rather than with the Json extractor to answer in our error format.
     let request: DeliveryRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!("the request is not a delivery request: {e}"))
     })?;
+    // A witness opens no cases: it sends only its own key changes.
+    if peer.card.card.role != NodeRole::Party
+        && request
+            .envelopes
+            .iter()
+            .any(|e| e.envelope.kind != liaison_core::keys::KEY_CHANGE)
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "witnesses send no envelopes but their key changes",
+        ));
+    }
     if request.envelopes.len() > 4096 {
         return Err(ApiError::bad_request("at most 4096 envelopes per request"));
     }

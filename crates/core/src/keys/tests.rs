@@ -372,3 +372,92 @@ proptest::proptest! {
         proptest::prop_assert!(signed.verify(&pinned, &at(0)).is_err());
     }
 }
+
+/// A witness's card with `cosigner` as its cosigning key.
+fn witness_card(
+    log: &NoteSigner,
+    recovery: &NoteSigner,
+    cosigner: &NoteSigner,
+    cert: u8,
+) -> NodeCard {
+    let mut card = card(log, recovery, cert);
+    card.role = NodeRole::Witness;
+    card.kind = Some(PartyKind::Witness);
+    card.jurisdiction = None;
+    card.cosigner_key = Some(cosigner.verifier().to_encoded());
+    card
+}
+
+fn cosigner_key(seed: u8) -> NoteSigner {
+    NoteSigner::new(
+        "witness.example",
+        liaison_log::note::COSIGNATURE_V1,
+        [seed; 32],
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_witness_rotates_its_cosigning_key_only_by_proving_it_holds_the_new_one() {
+    let recovery = recovery_key(9);
+    let (old, new) = (log_key(1), log_key(2));
+    let (old_cosigner, new_cosigner) = (cosigner_key(5), cosigner_key(6));
+    let pinned = checked(&witness_card(&old, &recovery, &old_cosigner, 1));
+    let statement = rotation(
+        &pinned.card,
+        witness_card(&new, &recovery, &new_cosigner, 2),
+        1,
+    );
+    let e = statement
+        .sign(&[&old, &new])
+        .unwrap()
+        .verify(&pinned, &at(0))
+        .unwrap_err();
+    assert!(e.to_string().contains("the new cosigning key"), "{e}");
+    // Someone else's key countersigning proves nothing.
+    let e = statement
+        .sign(&[&old, &new, &old_cosigner])
+        .unwrap()
+        .verify(&pinned, &at(0))
+        .unwrap_err();
+    assert!(e.to_string().contains("the new cosigning key"), "{e}");
+    let followed = statement
+        .sign(&[&old, &new, &new_cosigner])
+        .unwrap()
+        .verify(&pinned, &at(0))
+        .unwrap();
+    assert_eq!(followed.card.cosigner_key, Some(new_cosigner.verifier()));
+    // A rotation that keeps the cosigning key needs no such proof.
+    let same = rotation(
+        &pinned.card,
+        witness_card(&new, &recovery, &old_cosigner, 2),
+        1,
+    );
+    assert!(
+        same.sign(&[&old, &new])
+            .unwrap()
+            .verify(&pinned, &at(0))
+            .is_ok()
+    );
+    // The recovery key revokes a witness's stolen keys, cosigning key included.
+    let revoked = revocation(
+        &pinned.card,
+        witness_card(&new, &recovery, &new_cosigner, 1),
+    );
+    assert!(
+        revoked
+            .sign(&[&recovery, &new])
+            .unwrap()
+            .verify(&pinned, &at(0))
+            .unwrap_err()
+            .to_string()
+            .contains("the new cosigning key")
+    );
+    assert!(
+        revoked
+            .sign(&[&recovery, &new, &new_cosigner])
+            .unwrap()
+            .verify(&pinned, &at(0))
+            .is_ok()
+    );
+}

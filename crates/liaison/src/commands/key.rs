@@ -4,6 +4,7 @@
 
 use liaison_log::note::NoteSigner;
 use liaison_node::Node;
+use liaison_node::keys::KeysToRotate;
 
 use crate::cli::KeyCommand;
 use crate::error::CliError;
@@ -22,21 +23,28 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
             dir,
             log,
             tls,
+            cosigner,
             overlap_secs,
         } => {
             let node = Node::open(&dir)?;
-            let both = !log && !tls;
-            let rotated = node
-                .rotate_keys(log || both, tls || both, overlap_secs)
-                .await?;
+            let what = KeysToRotate { log, tls, cosigner };
+            let rotated = node.rotate_keys(what, overlap_secs).await?;
             if json {
                 return print_json(&rotated);
             }
-            println!(
-                "Log key rotated (key change {}).\nOld key: {}\nNew key: {}\nBoth sign checkpoints until {}; sent to {} pinned part{}: {}.",
-                rotated.sequence,
-                rotated.old_log_key,
-                rotated.new_log_key,
+            let mut lines = vec![format!("Keys rotated (key change {}).", rotated.sequence)];
+            if rotated.old_log_key != rotated.new_log_key {
+                lines.push(format!(
+                    "Log key: {} -> {}",
+                    rotated.old_log_key, rotated.new_log_key
+                ));
+            }
+            lines.push(format!("TLS certificate: {}", rotated.tls_fingerprint));
+            if let Some(key) = &rotated.cosigner_key {
+                lines.push(format!("Cosigning key: {key} (and a new ML-DSA-44 key)"));
+            }
+            lines.push(format!(
+                "The replaced keys stay accepted until {}; sent to {} pinned part{}: {}.",
                 rotated.overlap_until,
                 rotated.sent_to.len(),
                 if rotated.sent_to.len() == 1 {
@@ -49,7 +57,8 @@ pub(super) async fn key(command: KeyCommand, json: bool) -> Result<(), CliError>
                 } else {
                     rotated.sent_to.join(", ")
                 }
-            );
+            ));
+            println!("{}", lines.join("\n"));
             Ok(())
         }
         KeyCommand::RotateRecovery {

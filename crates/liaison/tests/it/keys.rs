@@ -598,7 +598,7 @@ async fn both_keys_rotate_and_connections_hold_through_the_overlap_and_after() {
     let net = Net::with(&["us", "ru"]).await;
     let (us, ru) = (&net["us"], &net["ru"]);
     let old_fp = us.node.card().tls_fingerprint;
-    let rotated = us.node.rotate_keys(true, true, 2).await.unwrap();
+    let rotated = us.node.rotate_keys(Default::default(), 2).await.unwrap();
     let new_card = us.node.card();
     assert_ne!(new_card.tls_fingerprint, old_fp);
     assert_eq!(new_card.log_key, rotated.new_log_key);

@@ -32,3 +32,4 @@ mod tidy;
 mod tls;
 mod ui;
 mod witness;
+mod witness_keys;

@@ -64,14 +64,18 @@ impl Node {
         require_ml_dsa: bool,
     ) -> Result<AuditReport, NodeError> {
         let all = self.peers()?;
-        let witnesses = Witnesses {
-            ed25519: all.iter().filter_map(|p| p.cosigner_key.clone()).collect(),
-            ml_dsa: all
-                .iter()
-                .filter_map(|p| p.ml_dsa_cosigner.clone())
-                .collect(),
+        // A witness's keys now, and those a rotation replaced while its
+        // overlap lasts (a checkpoint may have been cosigned before it).
+        let mut witnesses = Witnesses {
+            ed25519: Vec::new(),
+            ml_dsa: Vec::new(),
             require_ml_dsa: require_ml_dsa || self.config.witness.require_ml_dsa,
         };
+        for witness in all.iter().filter(|p| p.cosigner_key.is_some()) {
+            let keys = self.accepted_cosigners(witness)?;
+            witnesses.ed25519.extend(keys.ed25519);
+            witnesses.ml_dsa.extend(keys.ml_dsa);
+        }
         let targets: Vec<&CheckedCard> = all
             .iter()
             .filter(|p| p.card.role == NodeRole::Party)

@@ -340,6 +340,14 @@ impl Node {
                 ),
             ));
         }
+        if peer.card.role != liaison_proto::NodeRole::Party
+            && e.kind != liaison_core::keys::KEY_CHANGE
+        {
+            return Err(Refusal::new(
+                RefusalCode::NotAccepted,
+                "a witness sends no envelopes but its own key changes",
+            ));
+        }
         if !e.is_addressed_to(me) {
             return Err(Refusal::new(
                 RefusalCode::WrongRecipient,

@@ -78,7 +78,7 @@ enum Decision {
 impl Node {
     /// Handles `POST /witness/add-checkpoint` on a witness node.
     pub async fn witness_add_checkpoint(&self, body: &str) -> Result<WitnessAnswer, NodeError> {
-        let Some(cosigner) = self.cosigner.clone() else {
+        let Some(cosigners) = self.cosigners() else {
             return Ok(WitnessAnswer::error(404, "this node is not a witness"));
         };
         let request = match parse_request(body) {
@@ -170,19 +170,33 @@ impl Node {
                 Ok(WitnessAnswer::error(422, e))
             }
             Decision::Cosign => {
-                let now = jiff::Timestamp::now().as_second().max(0) as u64;
-                let mut lines = cosigner
-                    .signature_line(&parsed.text, Some(now))
+                let now = jiff::Timestamp::now().as_second().max(0);
+                let seconds = now as u64;
+                // Each cosigner signs with its Ed25519 key and its
+                // post-quantum one (one cosigner name, two keys); during a
+                // rotation's overlap the replaced cosigner signs too.
+                let mut lines = String::new();
+                let mut ml_dsa = Vec::new();
+                for cosigner in cosigners.signing(now) {
+                    lines.push_str(
+                        &cosigner
+                            .ed25519
+                            .signature_line(&parsed.text, Some(seconds))
+                            .map_err(|e| NodeError::Invalid(e.to_string()))?,
+                    );
+                    ml_dsa.extend(cosigner.ml_dsa.clone());
+                }
+                if !ml_dsa.is_empty() {
+                    let signed = tokio::task::spawn_blocking(move || {
+                        ml_dsa
+                            .iter()
+                            .map(|k| k.cosign(&checkpoint, seconds))
+                            .collect::<Result<String, _>>()
+                    })
+                    .await
+                    .map_err(|e| NodeError::Invalid(format!("ML-DSA-44 signing: {e}")))?
                     .map_err(|e| NodeError::Invalid(e.to_string()))?;
-                // Beside the Ed25519 line, the post-quantum one (one
-                // cosigner name, two keys).
-                if let Some(ml_dsa) = &self.ml_dsa_cosigner {
-                    let ml_dsa = ml_dsa.clone();
-                    let line = tokio::task::spawn_blocking(move || ml_dsa.cosign(&checkpoint, now))
-                        .await
-                        .map_err(|e| NodeError::Invalid(format!("ML-DSA-44 signing: {e}")))?
-                        .map_err(|e| NodeError::Invalid(e.to_string()))?;
-                    lines.push_str(&line);
+                    lines.push_str(&signed);
                 }
                 Ok(WitnessAnswer {
                     status: 200,
@@ -225,10 +239,11 @@ impl Node {
             .read(db::cosignatures)?
             .into_iter()
             .find(|c| c.witness == name);
-        if known
-            .as_ref()
-            .is_some_and(|c| c.size == head.size && c.root == head.root.0)
-        {
+        // Asked again after the witness rotated: a cosignature by a key it
+        // replaced stops counting when the overlap ends.
+        if known.as_ref().is_some_and(|c| {
+            c.size == head.size && c.root == head.root.0 && by_current_key(&c.line, witness)
+        }) {
             return Ok(());
         }
         // The checkpoint of the head read above, not of a later one: the
@@ -270,13 +285,17 @@ impl Node {
             let text = response.text().await.unwrap_or_default();
             match status {
                 200 => {
-                    let line = accepted_cosignature(
-                        &note,
-                        &text,
-                        witness,
-                        &self.store.log_signer().verifier(),
-                    )
-                    .map_err(|e| NodeError::Invalid(format!("witness {name} {e}")))?;
+                    let log_key = self.store.log_signer().verifier();
+                    // Lines by keys this node does not know: the witness
+                    // rotated (its key change may not have come yet).
+                    let unknown = unknown_key_ids(&text, &self.accepted_cosigners(witness)?);
+                    let followed = match unknown {
+                        Some(cause) => self.maybe_catch_up(witness, cause).await,
+                        None => None,
+                    };
+                    let witness = followed.as_ref().unwrap_or(witness);
+                    let line = accepted_cosignature(&note, &text, witness, &log_key)
+                        .map_err(|e| NodeError::Invalid(format!("witness {name} {e}")))?;
                     let c = Cosignature {
                         witness: name.clone(),
                         size: head.size,
@@ -363,6 +382,40 @@ fn accepted_cosignature(
         kept.push_str(&valid.to_line());
     }
     Ok(kept)
+}
+
+/// Whether a stored cosignature line is by the key `witness`'s card names.
+fn by_current_key(line: &str, witness: &liaison_core::card::CheckedCard) -> bool {
+    let Some(key) = &witness.cosigner_key else {
+        return false;
+    };
+    parse_note(&format!("-\n\n{line}")).is_ok_and(|note| {
+        note.signatures
+            .iter()
+            .any(|s| s.name == key.name() && s.key_id == key.key_id())
+    })
+}
+
+/// The key ids (folded into one number) of a witness's answer lines under
+/// its name that none of its `known` keys has, if any.
+fn unknown_key_ids(answer: &str, known: &crate::peer_keys::Cosigners) -> Option<u64> {
+    let name = known.ed25519.first()?.name();
+    let note = parse_note(&format!("-\n\n{answer}")).ok()?;
+    let unknown: Vec<u32> = note
+        .signatures
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| s.key_id)
+        .filter(|id| {
+            !known.ed25519.iter().any(|k| k.key_id() == *id)
+                && !known.ml_dsa.iter().any(|k| k.key_id() == *id)
+        })
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        unknown
+            .iter()
+            .fold(0u64, |acc, id| acc.rotate_left(32) ^ u64::from(*id))
+    })
 }
 
 /// Party role: keeps pinned witnesses cosigning the latest checkpoint.

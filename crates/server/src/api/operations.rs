@@ -188,34 +188,41 @@ pub(super) struct Rotate {
     /// default one day).
     #[serde(default = "default_overlap")]
     overlap_secs: u64,
-    /// Rotate the log key (both it and the certificate when neither `log`
-    /// nor `tls` is true).
+    /// Rotate the log key (every key the node has when none of `log`,
+    /// `tls` and `cosigner` is true).
     #[serde(default)]
     log: bool,
     /// Rotate the TLS certificate: the old one is still presented during
     /// the overlap, and peers accept either.
     #[serde(default)]
     tls: bool,
+    /// Rotate a witness's cosigning keys (Ed25519 and ML-DSA-44): both
+    /// cosigners sign during the overlap.
+    #[serde(default)]
+    cosigner: bool,
 }
 
 fn default_overlap() -> u64 {
     86_400
 }
 
-/// Rotates the log key, the TLS certificate, or both (as `liaison key
-/// rotate`): the key change goes to every pinned party; both log keys sign
-/// checkpoints and either certificate is accepted until the overlap ends.
+/// Rotates the log key, the TLS certificate, a witness's cosigning keys, or
+/// all (as `liaison key rotate`): the key change goes to every pinned
+/// party; both log keys sign checkpoints, both cosigners cosign and either
+/// certificate is accepted until the overlap ends.
 #[utoipa::path(post, path = "/api/v1/keys/rotate", tag = "operations", request_body = Rotate,
     responses(
         (status = 201, description = "Rotated", body = api::KeyRotation),
-        (status = 422, description = "An overlap past 30 days, or a witness (its log key does not rotate)", body = liaison_proto::ErrorBody)))]
+        (status = 422, description = "An overlap past 30 days, or cosigning keys asked of a party", body = liaison_proto::ErrorBody)))]
 pub(super) async fn rotate_keys(
     State(node): State<Node>,
     ApiJson(r): ApiJson<Rotate>,
 ) -> Result<(StatusCode, Json<api::KeyRotation>), ApiError> {
-    let both = !r.log && !r.tls;
-    let rotated = node
-        .rotate_keys(r.log || both, r.tls || both, r.overlap_secs)
-        .await?;
+    let what = liaison_node::keys::KeysToRotate {
+        log: r.log,
+        tls: r.tls,
+        cosigner: r.cosigner,
+    };
+    let rotated = node.rotate_keys(what, r.overlap_secs).await?;
     Ok((StatusCode::CREATED, Json(rotated)))
 }

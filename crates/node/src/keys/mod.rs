@@ -11,24 +11,32 @@
 //! whose transaction did not, so a crash at any point leaves one of the
 //! two states.
 
+mod files;
+mod rows;
+
 use std::path::Path;
+use std::sync::Arc;
 
 use liaison_core::envelope::Envelope;
 use liaison_core::keys::{
-    ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, KeyChangeNotice, SignedKeyChange,
-    card_digest, key_change_case,
+    ChangeKind, KEY_CHANGE, KEY_CHANGE_VERSION, KeyChange, KeyChangeNotice, card_digest,
+    key_change_case,
 };
 use liaison_core::leaf::{LeafEntry, LeafKind};
-use liaison_log::note::{ED25519, NoteSigner, NoteVerifier};
+use liaison_log::mldsa::MlDsaCosigner;
+use liaison_log::note::{COSIGNATURE_V1, ED25519, NoteSigner, NoteVerifier};
 use liaison_proto::{NodeCard, NodeRole, api};
+use liaison_store::StoreError;
 use liaison_store::keys::{self as db, KeyChangeRow};
-use liaison_store::{LogSigners, Store, StoreError};
-use std::sync::Arc;
 
-use crate::tls::{TlsIdentity, TlsSet};
+pub(crate) use files::{
+    CosignerSet, read_recovery_key, settle_cosigners, settle_log_keys, settle_tls,
+};
+use files::{remove_if_exists, sync_dir};
+pub(crate) use rows::{corrupt, open_overlaps, parse_signed};
 
 use crate::envelopes::{Broadcast, random_id};
-use crate::{Node, NodeDir, NodeError, now_rfc3339, random_seed};
+use crate::{Node, NodeError, now_rfc3339, random_seed};
 
 /// Least time between two fetches of one peer's key changes.
 pub(crate) const CATCH_UP_GAP: std::time::Duration = std::time::Duration::from_secs(10);
@@ -36,238 +44,13 @@ pub(crate) const CATCH_UP_GAP: std::time::Duration = std::time::Duration::from_s
 /// Longest overlap `rotate_log_key` takes (the statement's limit).
 pub const MAX_OVERLAP_SECS: u64 = liaison_core::keys::MAX_OVERLAP_SECS as u64;
 
-pub(crate) fn corrupt(what: String) -> NodeError {
-    NodeError::Store(StoreError::Corrupt(what))
-}
-
-pub(crate) fn parse_signed(
-    row: &KeyChangeRow,
-) -> Result<(SignedKeyChange, KeyChange, NodeCard), NodeError> {
-    let bad = |e: String| {
-        corrupt(format!(
-            "stored key change {} of {}: {e}",
-            row.sequence, row.party
-        ))
-    };
-    let signed: SignedKeyChange =
-        serde_json::from_str(&row.signed).map_err(|e| bad(e.to_string()))?;
-    let change: KeyChange =
-        serde_json::from_str(&signed.statement).map_err(|e| bad(e.to_string()))?;
-    let previous: NodeCard =
-        serde_json::from_str(&row.previous_card).map_err(|e| bad(e.to_string()))?;
-    Ok((signed, change, previous))
-}
-
-/// The rotations of one party's chain (`rows`, in the order recorded)
-/// whose overlap has not ended at `now`. A revocation ends every overlap
-/// before it: whatever the revoked key rotated to (a thief's rotation
-/// included) is refused at once.
-pub(crate) fn open_overlaps(
-    rows: &[KeyChangeRow],
-    now: jiff::Timestamp,
-) -> impl Iterator<Item = &KeyChangeRow> {
-    let after_revocation = rows
-        .iter()
-        .rposition(|r| r.kind == ChangeKind::Revocation.as_str())
-        .map_or(0, |i| i + 1);
-    rows[after_revocation..].iter().filter(move |row| {
-        row.kind == ChangeKind::Rotation.as_str()
-            && row
-                .overlap_until
-                .as_deref()
-                .and_then(|u| u.parse::<jiff::Timestamp>().ok())
-                .is_some_and(|until| now <= until)
-    })
-}
-
-fn read_signer(path: &Path) -> Result<NoteSigner, NodeError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
-    NoteSigner::parse(&text).map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))
-}
-
-fn rename(from: &Path, to: &Path) -> Result<(), NodeError> {
-    std::fs::rename(from, to).map_err(|e| {
-        NodeError::io(
-            format!("cannot move {} to {}", from.display(), to.display()),
-            e,
-        )
-    })
-}
-
-fn remove_if_exists(path: &Path) -> Result<(), NodeError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(NodeError::io(
-            format!("cannot remove {}", path.display()),
-            e,
-        )),
-    }
-}
-
-fn sync_dir(dir: &Path) -> Result<(), NodeError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| NodeError::io(format!("cannot sync {}", dir.display()), e))
-}
-
-/// Brings the key files in line with the node's last committed key change
-/// (finishing or dropping a rotation a crash interrupted) and returns the
-/// keys that sign its log now.
-pub(crate) fn settle_log_keys(
-    dir: &NodeDir,
-    store: &Store,
-    party: &str,
-) -> Result<LogSigners, NodeError> {
-    let latest = store.read(|c| db::of_party(c, party))?.pop();
-    let expected = match &latest {
-        Some(row) => Some(parse_signed(row)?),
-        None => None,
-    };
-    let new_path = dir.pending_log_key();
-    if new_path.exists() {
-        let pending = read_signer(&new_path)?;
-        let committed = expected
-            .as_ref()
-            .is_some_and(|(_, change, _)| change.card.log_key == pending.verifier().to_encoded());
-        let current = read_signer(&dir.log_key())?;
-        if committed && current.verifier().to_encoded() != pending.verifier().to_encoded() {
-            rename(&dir.log_key(), &dir.previous_log_key())?;
-            rename(&new_path, &dir.log_key())?;
-        } else {
-            // The rotation never committed (or was finished elsewhere).
-            remove_if_exists(&new_path)?;
-        }
-        sync_dir(&dir.keys())?;
-    }
-    settle_recovery_key(dir, expected.as_ref().map(|(_, change, _)| change))?;
-    let current = read_signer(&dir.log_key())?;
-    let Some((_, change, previous)) = expected else {
-        return Ok(LogSigners::single(current));
-    };
-    if change.card.log_key != current.verifier().to_encoded() {
-        return Err(corrupt(format!(
-            "{} is not the log key of this node's last key change ({})",
-            dir.log_key().display(),
-            change.sequence
-        )));
-    }
-    // Within the overlap the replaced key signs checkpoints too.
-    let overlap = match (&change.overlap_until, dir.previous_log_key().exists()) {
-        (Some(until), true) if change.change == ChangeKind::Rotation => {
-            let until: jiff::Timestamp = until
-                .parse()
-                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
-            let old = read_signer(&dir.previous_log_key())?;
-            (old.verifier().to_encoded() == previous.log_key).then_some((old, until.as_second()))
-        }
-        _ => None,
-    };
-    Ok(LogSigners { current, overlap })
-}
-
-/// Brings the TLS files in line with the node's last committed key change
-/// (finishing or dropping a TLS rotation a crash interrupted) and returns
-/// its identities: the current one and, while a rotation's overlap lasts,
-/// the one it replaced.
-pub(crate) fn settle_tls(
-    dir: &NodeDir,
-    store: &Store,
-    party: &str,
-    post_quantum: bool,
-) -> Result<TlsSet, NodeError> {
-    let load = |cert: &Path, key: &Path| -> Result<Arc<TlsIdentity>, NodeError> {
-        let mut identity = TlsIdentity::load(cert, key)?;
-        identity.post_quantum = post_quantum;
-        Ok(Arc::new(identity))
-    };
-    let latest = store.read(|c| db::of_party(c, party))?.pop();
-    let expected = latest.as_ref().map(parse_signed).transpose()?;
-    let (new_cert, new_key) = (dir.pending_tls_cert(), dir.pending_tls_key());
-    if new_cert.exists() || new_key.exists() {
-        let committed = new_cert.exists()
-            && new_key.exists()
-            && expected.as_ref().is_some_and(|(_, change, _)| {
-                load(&new_cert, &new_key)
-                    .is_ok_and(|t| t.fingerprint_hex() == change.card.tls_fingerprint)
-            });
-        let current = load(&dir.tls_cert(), &dir.tls_key())?.fingerprint_hex();
-        let moved = expected
-            .as_ref()
-            .is_some_and(|(_, change, _)| change.card.tls_fingerprint == current);
-        if committed && !moved {
-            rename(&dir.tls_cert(), &dir.previous_tls_cert())?;
-            rename(&dir.tls_key(), &dir.previous_tls_key())?;
-            rename(&new_cert, &dir.tls_cert())?;
-            rename(&new_key, &dir.tls_key())?;
-        } else {
-            remove_if_exists(&new_cert)?;
-            remove_if_exists(&new_key)?;
-        }
-        sync_dir(&dir.keys())?;
-    }
-    let current = load(&dir.tls_cert(), &dir.tls_key())?;
-    let Some((_, change, previous_card)) = expected else {
-        return Ok(TlsSet {
-            current,
-            previous: None,
-        });
-    };
-    if change.card.tls_fingerprint != current.fingerprint_hex() {
-        return Err(corrupt(format!(
-            "{} is not the certificate of this node's last key change ({})",
-            dir.tls_cert().display(),
-            change.sequence
-        )));
-    }
-    let previous = match (&change.overlap_until, dir.previous_tls_cert().exists()) {
-        (Some(until), true)
-            if change.change == ChangeKind::Rotation
-                && previous_card.tls_fingerprint != change.card.tls_fingerprint =>
-        {
-            let until: jiff::Timestamp = until
-                .parse()
-                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
-            let old = load(&dir.previous_tls_cert(), &dir.previous_tls_key())?;
-            (old.fingerprint_hex() == previous_card.tls_fingerprint)
-                .then_some((old, until.as_second()))
-        }
-        _ => None,
-    };
-    Ok(TlsSet { current, previous })
-}
-
-/// Finishes or drops a recovery rotation a crash interrupted: the new
-/// public half replaces `recovery.pub` only if the last committed change
-/// names it.
-fn settle_recovery_key(dir: &NodeDir, latest: Option<&KeyChange>) -> Result<(), NodeError> {
-    let pending = dir.pending_recovery_public_key();
-    if !pending.exists() {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(&pending)
-        .map_err(|e| NodeError::io(format!("cannot read {}", pending.display()), e))?;
-    if latest.and_then(|c| c.card.recovery_key.as_deref()) == Some(text.trim()) {
-        rename(&pending, &dir.recovery_public_key())?;
-    } else {
-        remove_if_exists(&pending)?;
-    }
-    sync_dir(&dir.keys())
-}
-
-/// The recovery key's public half on disk (none for a node made before
-/// recovery keys).
-pub(crate) fn read_recovery_key(dir: &NodeDir) -> Result<Option<NoteVerifier>, NodeError> {
-    let path = dir.recovery_public_key();
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
-    NoteVerifier::parse(&text)
-        .map(Some)
-        .map_err(|e| NodeError::Invalid(format!("{}: {e}", path.display())))
+/// Which keys a rotation replaces; none named means all the node has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeysToRotate {
+    pub log: bool,
+    pub tls: bool,
+    /// A witness's cosigning keys (Ed25519 and ML-DSA-44).
+    pub cosigner: bool,
 }
 
 /// What a key change commits besides its statement.
@@ -286,6 +69,14 @@ struct Change {
 }
 
 impl Node {
+    /// A witness's cosigners now (none for a party).
+    pub(crate) fn cosigners(&self) -> Option<Arc<CosignerSet>> {
+        self.cosigners
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// The recovery key's public half, as the card names it.
     pub fn recovery_public_key(&self) -> Option<NoteVerifier> {
         self.recovery_key
@@ -439,11 +230,7 @@ impl Node {
                 issued_at: now_rfc3339(),
             })
             .await?;
-        settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
-        *self
-            .recovery_key
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
+        self.settle_keys()?;
         self.wake.queued(done.1.iter().map(String::as_str));
         Ok(done)
     }
@@ -460,12 +247,6 @@ impl Node {
         recovery: &NoteSigner,
         compromised_since: jiff::Timestamp,
     ) -> Result<(api::KeyChange, Vec<String>), NodeError> {
-        if self.role != NodeRole::Party {
-            return Err(NodeError::Invalid(
-                "a witness's log key is not revoked this way (parties pin its cosigning keys)"
-                    .into(),
-            ));
-        }
         if self.recovery_public_key() != Some(recovery.verifier()) {
             return Err(NodeError::Invalid(
                 "that is not this node's recovery key (the card names another, or none)".into(),
@@ -482,6 +263,11 @@ impl Node {
         let previous = self.card();
         let mut card = previous.clone();
         card.log_key = new.verifier().to_encoded();
+        let mut signers = vec![recovery.clone(), new.clone()];
+        // A witness's cosigning keys sit beside the stolen log key.
+        if self.role == NodeRole::Witness {
+            signers.push(self.pending_cosigner(&mut card)?);
+        }
         let issued_at = jiff::Timestamp::from_second(now)
             .map_err(|e| NodeError::Invalid(e.to_string()))?
             .to_string();
@@ -493,15 +279,14 @@ impl Node {
                 kind: ChangeKind::Revocation,
                 previous,
                 card,
-                signers: vec![recovery.clone(), new.clone()],
+                signers,
                 envelope_signer: new.clone(),
                 overlap_until: None,
                 compromised_since: Some(since.clone()),
                 issued_at,
             })
             .await?;
-        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
-        self.store.set_log_signers(signers)?;
+        self.settle_keys()?;
         self.wake.queued(recipients.iter().map(String::as_str));
         let change = self
             .key_history(self.party.as_str())?
@@ -527,27 +312,36 @@ impl Node {
     /// card and sent to every pinned party. Until `overlap_secs` have passed
     /// checkpoints carry both keys' signatures.
     pub async fn rotate_log_key(&self, overlap_secs: u64) -> Result<api::KeyRotation, NodeError> {
-        self.rotate_keys(true, false, overlap_secs).await
+        let log = KeysToRotate {
+            log: true,
+            ..KeysToRotate::default()
+        };
+        self.rotate_keys(log, overlap_secs).await
     }
 
-    /// Rotates the log key, the TLS certificate, or both, in one key
-    /// change. During the overlap the replaced certificate is still the
-    /// one presented (peers that have not followed yet keep connecting),
-    /// and peers accept either.
+    /// Rotates the keys `what` names in one key change (all this node has
+    /// when it names none). During the overlap the replaced certificate is
+    /// still the one presented (peers that have not followed yet keep
+    /// connecting), peers accept either, both log keys sign checkpoints,
+    /// and a witness cosigns with both cosigners.
     pub async fn rotate_keys(
         &self,
-        log: bool,
-        tls: bool,
+        what: KeysToRotate,
         overlap_secs: u64,
     ) -> Result<api::KeyRotation, NodeError> {
-        if self.role != NodeRole::Party {
+        let witness = self.role == NodeRole::Witness;
+        let what = if what.log || what.tls || what.cosigner {
+            what
+        } else {
+            KeysToRotate {
+                log: true,
+                tls: true,
+                cosigner: witness,
+            }
+        };
+        if what.cosigner && !witness {
             return Err(NodeError::Invalid(
-                "a witness's keys do not rotate this way (parties pin its cosigning keys)".into(),
-            ));
-        }
-        if !log && !tls {
-            return Err(NodeError::Invalid(
-                "nothing to rotate: name --log or --tls".into(),
+                "only a witness has cosigning keys to rotate".into(),
             ));
         }
         if overlap_secs > MAX_OVERLAP_SECS {
@@ -559,7 +353,7 @@ impl Node {
         // Sends in flight commit first; new ones wait for the new key.
         let _gate = self.signing.clone().write_owned().await;
         let old = self.store.log_signer();
-        let new = if log {
+        let new = if what.log {
             self.pending_log_signer()?
         } else {
             old.clone()
@@ -567,45 +361,106 @@ impl Node {
         let previous = self.card();
         let mut card = previous.clone();
         card.log_key = new.verifier().to_encoded();
-        if tls {
+        if what.tls {
             let (cert_pem, fingerprint) = self.pending_tls_identity()?;
             card.tls_certificate = cert_pem;
             card.tls_fingerprint = fingerprint;
+        }
+        let mut signers = vec![old.clone(), new.clone()];
+        if what.cosigner {
+            signers.push(self.pending_cosigner(&mut card)?);
         }
         // Whole seconds, the overlap counted from the time the statement names.
         let second =
             |s: i64| jiff::Timestamp::from_second(s).map_err(|e| NodeError::Invalid(e.to_string()));
         let now = jiff::Timestamp::now().as_second();
         let overlap_until = second(now + overlap_secs as i64)?.to_string();
+        let tls_fingerprint = card.tls_fingerprint.clone();
+        let cosigner_key = card.cosigner_key.clone();
         // Signed by the old key (the peers still pin it), countersigned by the new.
         let (sequence, recipients) = self
             .commit_key_change(Change {
                 kind: ChangeKind::Rotation,
                 previous,
                 card,
-                signers: vec![old.clone(), new.clone()],
+                signers,
                 envelope_signer: old.clone(),
                 overlap_until: Some(overlap_until.clone()),
                 compromised_since: None,
                 issued_at: second(now)?.to_string(),
             })
             .await?;
-        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
-        self.store.set_log_signers(signers)?;
-        self.tls.set(settle_tls(
-            &self.dir,
-            &self.store,
-            self.party.as_str(),
-            self.config.federation.post_quantum_kx,
-        )?);
+        self.settle_keys()?;
         self.wake.queued(recipients.iter().map(String::as_str));
         Ok(api::KeyRotation {
             sequence,
             old_log_key: old.verifier().to_encoded(),
             new_log_key: new.verifier().to_encoded(),
+            tls_fingerprint,
+            cosigner_key,
             overlap_until,
             sent_to: recipients,
         })
+    }
+
+    /// A witness's fresh cosigners (Ed25519 and ML-DSA-44, under its
+    /// cosigner name), written to `keys/cosigner*.key.new` before the
+    /// change that names them commits and named on `card`. Returns the
+    /// Ed25519 one, which countersigns the change.
+    fn pending_cosigner(&self, card: &mut NodeCard) -> Result<NoteSigner, NodeError> {
+        let current = self.cosigners().ok_or_else(|| {
+            NodeError::Invalid("only a witness has cosigning keys to rotate".into())
+        })?;
+        let name = current.current.ed25519.name().to_owned();
+        let ed25519 = NoteSigner::new(&name, COSIGNATURE_V1, random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let ml_dsa = MlDsaCosigner::new(&name, random_seed()?)
+            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let (ed_path, ml_path) = (
+            self.dir.pending_cosigner_key(),
+            self.dir.pending_ml_dsa_cosigner_key(),
+        );
+        remove_if_exists(&ed_path)?;
+        remove_if_exists(&ml_path)?;
+        crate::init::write_private(&ml_path, &format!("{}\n", ml_dsa.to_encoded()))?;
+        crate::init::write_private(&ed_path, &format!("{}\n", ed25519.to_encoded()))?;
+        sync_dir(&self.dir.keys())?;
+        card.cosigner_key = Some(ed25519.verifier().to_encoded());
+        card.cosigner_key_ml_dsa = Some(ml_dsa.verifier().to_encoded());
+        Ok(ed25519)
+    }
+
+    /// Brings every key file in line with the last key change committed and
+    /// makes the keys it names those that sign, present and cosign.
+    /// Returns whether the keys that sign the log changed.
+    fn settle_keys(&self) -> Result<bool, NodeError> {
+        let party = self.party.as_str();
+        let signers = settle_log_keys(&self.dir, &self.store, party)?;
+        let current = self.store.log_signers();
+        let same = current.current.key_id() == signers.current.key_id()
+            && current.overlap.as_ref().map(|(k, u)| (k.key_id(), *u))
+                == signers.overlap.as_ref().map(|(k, u)| (k.key_id(), *u));
+        if !same {
+            self.store.set_log_signers(signers)?;
+        }
+        self.tls.set(settle_tls(
+            &self.dir,
+            &self.store,
+            party,
+            self.config.federation.post_quantum_kx,
+        )?);
+        if self.role == NodeRole::Witness {
+            *self
+                .cosigners
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(Arc::new(settle_cosigners(&self.dir, &self.store, party)?));
+        }
+        *self
+            .recovery_key
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
+        Ok(!same)
     }
 
     /// A fresh TLS key and certificate written beside the current ones
@@ -627,25 +482,7 @@ impl Node {
     /// Picks up a rotation another process (the CLI) committed: the keys
     /// that sign are those of the last key change on record.
     pub fn reload_log_keys(&self) -> Result<bool, NodeError> {
-        let signers = settle_log_keys(&self.dir, &self.store, self.party.as_str())?;
-        let current = self.store.log_signers();
-        let same = current.current.key_id() == signers.current.key_id()
-            && current.overlap.as_ref().map(|(k, u)| (k.key_id(), *u))
-                == signers.overlap.as_ref().map(|(k, u)| (k.key_id(), *u));
-        if !same {
-            self.store.set_log_signers(signers)?;
-        }
-        *self
-            .recovery_key
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = read_recovery_key(&self.dir)?;
-        self.tls.set(settle_tls(
-            &self.dir,
-            &self.store,
-            self.party.as_str(),
-            self.config.federation.post_quantum_kx,
-        )?);
-        Ok(!same)
+        self.settle_keys()
     }
 
     /// This node's own key changes, oldest first, as they travel: what
@@ -671,10 +508,9 @@ impl Node {
     /// This node's keys now and the changes that led to them.
     pub fn keys(&self) -> Result<api::Keys, NodeError> {
         let signers = self.store.log_signers();
-        let overlap = signers
-            .overlap
-            .as_ref()
-            .filter(|(_, until)| jiff::Timestamp::now().as_second() <= *until);
+        let cosigners = self.cosigners();
+        let now = jiff::Timestamp::now().as_second();
+        let overlap = signers.overlap.as_ref().filter(|(_, until)| now <= *until);
         Ok(api::Keys {
             log_key: signers.current.verifier().to_encoded(),
             previous_log_key: overlap.map(|(k, _)| k.verifier().to_encoded()),
@@ -686,6 +522,18 @@ impl Node {
                 .as_ref()
                 .map(NoteVerifier::to_encoded),
             tls_fingerprint: self.tls.current().fingerprint_hex(),
+            cosigner_key: cosigners
+                .as_ref()
+                .map(|c| c.current.ed25519.verifier().to_encoded()),
+            cosigner_key_ml_dsa: cosigners
+                .as_ref()
+                .and_then(|c| c.current.ml_dsa.as_ref())
+                .map(|k| k.verifier().to_encoded()),
+            previous_cosigner_key: cosigners
+                .as_ref()
+                .and_then(|c| c.previous.as_ref())
+                .filter(|(_, until)| now <= *until)
+                .map(|(c, _)| c.ed25519.verifier().to_encoded()),
             history: self.key_history(self.party.as_str())?,
         })
     }
@@ -708,6 +556,8 @@ impl Node {
                     new_log_key: change.card.log_key,
                     old_tls_fingerprint: previous.tls_fingerprint,
                     new_tls_fingerprint: change.card.tls_fingerprint,
+                    old_cosigner_key: previous.cosigner_key,
+                    new_cosigner_key: change.card.cosigner_key,
                     recorded_at: row.recorded_at.clone(),
                 })
             })
