@@ -136,6 +136,44 @@ async fn a_witness_rotates_every_key_and_parties_follow_without_a_flag_day() {
     assert_eq!(history[0].new_cosigner_key, after.cosigner_key);
     assert_eq!(count(&us.node, "rejections"), 0);
     assert_eq!(count(&ru.node, "rejections"), 0);
+
+    // The peers page shows the witness's cosigning key change, in both
+    // languages; the witness's own page shows both of its cosigners.
+    let id = |key: &Option<String>| {
+        key.as_deref()
+            .unwrap()
+            .split('+')
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    let (old_id, new_id) = (id(&before.cosigner_key), id(&after.cosigner_key));
+    for (lang, word) in [("en", "cosigning key"), ("ru", "ключ соподписи")] {
+        let page = Page::new(
+            &ru.node,
+            ru.app_url(),
+            &format!("viewer-{lang}"),
+            "legal_officer",
+            lang,
+        )
+        .await;
+        let (status, html) = page.get("/peers").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!(
+                "{word} <code>{old_id}</code> → <code>{new_id}</code>"
+            )),
+            "{html}"
+        );
+    }
+    let page = Page::new(&w.node, w.app_url(), "viewer", "legal_officer", "en").await;
+    let (_, html) = page.get("/peers").await;
+    assert!(
+        html.contains(&format!(
+            "the replaced cosigning key still cosigns: <code>{old_id}</code>"
+        )),
+        "{html}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

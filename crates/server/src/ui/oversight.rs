@@ -36,11 +36,22 @@ pub struct KeyLine {
     /// The old key is still accepted until then.
     pub overlap_until: String,
     pub compromised_since: String,
+    /// A witness's cosigning key ID before and after (empty when it stayed).
+    pub old_cosigner: String,
+    pub new_cosigner: String,
+    /// The certificate fingerprint before and after, shortened (empty when it stayed).
+    pub old_certificate: String,
+    pub new_certificate: String,
 }
 
 /// The key ID of a C2SP verifier key (`name+id+key`).
 fn key_id(vkey: &str) -> String {
     vkey.split('+').nth(1).unwrap_or(vkey).to_owned()
+}
+
+/// The first 16 hex digits of a certificate fingerprint.
+fn short(fingerprint: &str) -> String {
+    fingerprint.chars().take(16).collect()
 }
 
 fn shown_time(t: &str) -> String {
@@ -50,26 +61,42 @@ fn shown_time(t: &str) -> String {
 fn key_lines(history: Vec<liaison_proto::api::KeyChange>) -> Vec<KeyLine> {
     history
         .into_iter()
-        .map(|h| KeyLine {
-            sequence: h.sequence,
-            kind: match h.kind.as_str() {
-                "revocation" => "keys.revocation",
-                "recovery_rotation" => "keys.recovery_rotation",
-                _ => "keys.rotation",
-            },
-            issued_at: shown_time(&h.issued_at),
-            old_key: key_id(&h.old_log_key),
-            new_key: key_id(&h.new_log_key),
-            overlap_until: h
-                .overlap_until
-                .as_deref()
-                .map(shown_time)
-                .unwrap_or_default(),
-            compromised_since: h
-                .compromised_since
-                .as_deref()
-                .map(shown_time)
-                .unwrap_or_default(),
+        .map(|h| {
+            let (old_cosigner, new_cosigner) = match (&h.old_cosigner_key, &h.new_cosigner_key) {
+                (Some(old), Some(new)) if old != new => (key_id(old), key_id(new)),
+                _ => Default::default(),
+            };
+            let (old_certificate, new_certificate) =
+                if h.old_tls_fingerprint == h.new_tls_fingerprint {
+                    Default::default()
+                } else {
+                    (short(&h.old_tls_fingerprint), short(&h.new_tls_fingerprint))
+                };
+            KeyLine {
+                sequence: h.sequence,
+                kind: match h.kind.as_str() {
+                    "revocation" => "keys.revocation",
+                    "recovery_rotation" => "keys.recovery_rotation",
+                    _ => "keys.rotation",
+                },
+                issued_at: shown_time(&h.issued_at),
+                old_key: key_id(&h.old_log_key),
+                new_key: key_id(&h.new_log_key),
+                overlap_until: h
+                    .overlap_until
+                    .as_deref()
+                    .map(shown_time)
+                    .unwrap_or_default(),
+                compromised_since: h
+                    .compromised_since
+                    .as_deref()
+                    .map(shown_time)
+                    .unwrap_or_default(),
+                old_cosigner,
+                new_cosigner,
+                old_certificate,
+                new_certificate,
+            }
         })
         .collect()
 }
@@ -86,6 +113,9 @@ pub(super) struct PeersPage {
     own_previous: String,
     own_overlap_until: String,
     own_recovery: bool,
+    /// A witness's cosigning key ID, and the one it replaced while it still cosigns.
+    own_cosigner: String,
+    own_previous_cosigner: String,
     own_changes: Vec<KeyLine>,
 }
 
@@ -155,6 +185,16 @@ pub(super) async fn peers(State(state): State<UiState>, v: Visitor) -> Response 
                 .map(shown_time)
                 .unwrap_or_default(),
             own_recovery: own.as_ref().is_some_and(|k| k.recovery_key.is_some()),
+            own_cosigner: own
+                .as_ref()
+                .and_then(|k| k.cosigner_key.as_deref())
+                .map(key_id)
+                .unwrap_or_default(),
+            own_previous_cosigner: own
+                .as_ref()
+                .and_then(|k| k.previous_cosigner_key.as_deref())
+                .map(key_id)
+                .unwrap_or_default(),
             own_changes: own.map(|k| key_lines(k.history)).unwrap_or_default(),
         },
     )
