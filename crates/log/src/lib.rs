@@ -2,8 +2,9 @@
 //!
 //! - [`hash`]: RFC 6962/9162 leaf and node hashing.
 //! - [`tree`]: Merkle tree hashes, inclusion and consistency proofs over any
-//!   [`tree::NodeReader`], and their verification; [`tree::Frontier`] for
-//!   incremental appends.
+//!   [`tree::NodeReader`], and their verification.
+//! - [`frontier`]: the right edge of a tree, for incremental appends (and
+//!   saved as its parts, to resume).
 //! - [`note`]: C2SP signed notes with Ed25519 keys, and tlog-cosignature
 //!   (timestamped Ed25519 witness cosignatures).
 //! - [`checkpoint`]: C2SP tlog-checkpoint bodies.
@@ -13,6 +14,7 @@
 //! Everything that parses outside input returns [`LogError`] and never panics.
 
 pub mod checkpoint;
+pub mod frontier;
 pub mod hash;
 pub mod mldsa;
 pub mod note;

@@ -108,9 +108,10 @@ impl TlogProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontier::Frontier;
     use crate::hash::leaf_hash;
     use crate::note::{ED25519, NoteSigner};
-    use crate::tree::{Frontier, NodeReader, inclusion_proof};
+    use crate::tree::{NodeReader, inclusion_proof};
     use std::collections::HashMap;
 
     fn log_of(n: u32) -> (HashMap<(u8, u64), Hash>, Frontier) {

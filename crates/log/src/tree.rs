@@ -1,6 +1,6 @@
 //! RFC 6962 Merkle trees: tree hashes, inclusion and consistency proofs
-//! (generation over stored node hashes, and verification), and the
-//! [`Frontier`] that extends a tree one leaf at a time.
+//! (generation over stored node hashes, and verification); the right edge
+//! that extends a tree one leaf at a time is `frontier`.
 //!
 //! A *node* is named by `(level, index)`: the hash of the complete subtree of
 //! `2^level` leaves starting at leaf `index << level`. Level 0 nodes are leaf
@@ -277,91 +277,10 @@ pub fn verify_consistency(
     Ok(())
 }
 
-/// The right edge of a tree: the roots of its maximal complete subtrees, from
-/// the largest (leftmost) to the smallest. Enough to append leaves and compute
-/// the root in O(log n) memory.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Frontier {
-    size: u64,
-    stack: Vec<Hash>,
-}
-
-/// A complete subtree that an append finished: store it to serve tiles and proofs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NewNode {
-    pub level: u8,
-    pub index: u64,
-    pub hash: Hash,
-}
-
-impl Frontier {
-    pub fn new() -> Frontier {
-        Frontier::default()
-    }
-
-    /// The nodes a frontier of `size` leaves consists of, largest first.
-    pub fn node_coordinates(size: u64) -> Vec<(u8, u64)> {
-        (0..64u8)
-            .rev()
-            .filter(|level| size >> level & 1 == 1)
-            .map(|level| (level, (size >> level) - 1))
-            .collect()
-    }
-
-    /// Loads the frontier of a stored tree of `size` leaves.
-    pub fn load<R: NodeReader + ?Sized>(reader: &R, size: u64) -> Result<Frontier, LogError> {
-        let stack = Frontier::node_coordinates(size)
-            .into_iter()
-            .map(|(level, index)| reader.node(level, index))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Frontier { size, stack })
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// Appends one leaf hash; calls `completed` for every node it completes
-    /// (the leaf itself first, then each parent it closes, bottom up).
-    pub fn append(&mut self, leaf: Hash, mut completed: impl FnMut(NewNode)) {
-        let index = self.size;
-        completed(NewNode {
-            level: 0,
-            index,
-            hash: leaf,
-        });
-        let mut hash = leaf;
-        let mut level = 0u8;
-        let mut n = index;
-        while n & 1 == 1 {
-            // A set low bit means the stack ends with a sibling of equal size.
-            let Some(left) = self.stack.pop() else { break };
-            hash = node_hash(&left, &hash);
-            level += 1;
-            n >>= 1;
-            completed(NewNode {
-                level,
-                index: index >> level,
-                hash,
-            });
-        }
-        self.stack.push(hash);
-        self.size += 1;
-    }
-
-    /// The root hash of the tree.
-    pub fn root(&self) -> Hash {
-        let mut iter = self.stack.iter().rev();
-        let Some(last) = iter.next() else {
-            return Hash::empty_root();
-        };
-        iter.fold(*last, |acc, left| node_hash(left, &acc))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontier::Frontier;
     use crate::hash::leaf_hash;
     use proptest::prelude::*;
     use std::collections::HashMap;
@@ -688,6 +607,23 @@ mod tests {
             let f = Frontier::load(&t, size).unwrap();
             assert_eq!(f.root(), root(&t, size).unwrap(), "size {size}");
         }
+    }
+
+    #[test]
+    fn a_frontier_saved_as_parts_goes_on_to_the_same_root() {
+        let leaves: Vec<Vec<u8>> = (0..700u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let t = MemTree::with_leaves(&leaves);
+        for size in [0u64, 1, 5, 256, 300] {
+            let saved = Frontier::load(&t, size).unwrap();
+            let mut f = Frontier::from_parts(size, saved.hashes().to_vec()).unwrap();
+            for leaf in &leaves[size as usize..] {
+                f.append(leaf_hash(leaf), |_| {});
+            }
+            assert_eq!(f.root(), root(&t, 700).unwrap(), "from size {size}");
+        }
+        let three = Frontier::load(&t, 3).unwrap();
+        assert!(Frontier::from_parts(4, three.hashes().to_vec()).is_err());
+        assert!(Frontier::from_parts(7, three.hashes().to_vec()).is_err());
     }
 
     /// tlog_tiles (Cloudflare's port of Go's sumdb/tlog) checks our proofs.

@@ -27,6 +27,16 @@ impl Node {
     /// receives no envelopes, and a peer that missed one). Returns how many
     /// it followed; a change that does not verify stops it, recorded.
     pub async fn catch_up_key_changes(&self, card: &CheckedCard) -> Result<usize, NodeError> {
+        let changes = self.fetch_key_changes(card).await?;
+        self.follow_key_changes(card.party.as_str(), changes).await
+    }
+
+    /// `card`'s party's key changes as its federation listener serves them
+    /// (its whole chain, oldest first), unchecked.
+    pub(crate) async fn fetch_key_changes(
+        &self,
+        card: &CheckedCard,
+    ) -> Result<Vec<KeyChangeNotice>, NodeError> {
         let client = self.peer_client(card)?;
         let url = format!(
             "{}/federation/v1/key-changes",
@@ -52,9 +62,8 @@ impl Node {
             }
             body.extend_from_slice(&chunk);
         }
-        let changes: Vec<KeyChangeNotice> = serde_json::from_slice(&body)
-            .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))?;
-        self.follow_key_changes(card.party.as_str(), changes).await
+        serde_json::from_slice(&body)
+            .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))
     }
 
     /// Follows, in order, those of `party`'s key changes (its chain as its

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use crate::Node;
 use liaison_core::leaf::LeafEntry;
+use liaison_log::frontier::Frontier;
 use liaison_log::hash::{leaf_hash, node_hash};
 use liaison_log::note::NoteVerifier;
 use liaison_log::tiles::{TILE_WIDTH, TileKind, TileRef, decode_bundle, tiles_at_level};
-use liaison_log::tree::Frontier;
 use liaison_log::{Checkpoint, Hash};
 
 use crate::NodeError;

@@ -2,9 +2,10 @@
 //! extending the tree inside the writer's transaction.
 
 use crate::Connection;
+use liaison_log::frontier::Frontier;
 use liaison_log::note::NoteSigner;
 use liaison_log::tiles::{TILE_HEIGHT, TILE_WIDTH, TileKind, TileRef, encode_bundle};
-use liaison_log::tree::{self, Frontier, NodeReader};
+use liaison_log::tree::{self, NodeReader};
 use liaison_log::{Checkpoint, Hash, LogError};
 use rusqlite::{OptionalExtension, params};
 

@@ -98,7 +98,7 @@ fn two_writers_on_one_file_keep_one_tree() {
     }
     let head = a.log_head().unwrap();
     assert_eq!(head.size, 50);
-    let mut f = tree::Frontier::new();
+    let mut f = liaison_log::frontier::Frontier::new();
     for d in &all {
         f.append(liaison_log::hash::leaf_hash(d), |_| {});
     }

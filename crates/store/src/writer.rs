@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use crate::Connection;
-use liaison_log::tree::Frontier;
+use liaison_log::frontier::Frontier;
 use tokio::sync::oneshot;
 
 use crate::log::{LogHead, append_leaves, load_frontier, read_head};

@@ -375,7 +375,7 @@ async fn a_peer_that_rewrites_its_log_is_caught_by_the_audit() {
             c.sqlite().execute("UPDATE log_entries SET data = CAST('envelope ' || hex(randomblob(32)) AS BLOB) WHERE idx = 2", [])?;
             let entries: Vec<Vec<u8>> = c.sqlite().prepare("SELECT data FROM log_entries ORDER BY idx")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
             c.sqlite().execute("DELETE FROM log_nodes", [])?;
-            let mut f = liaison_log::tree::Frontier::new();
+            let mut f = liaison_log::frontier::Frontier::new();
             for e in &entries {
                 f.append(liaison_log::hash::leaf_hash(e), |n| {
                     c.sqlite().execute("INSERT INTO log_nodes (key, hash) VALUES (?1, ?2)", rusqlite::params![((n.level as u64) << 56 | n.index) as i64, &n.hash.0[..]]).unwrap();

@@ -14,6 +14,7 @@ mod directory;
 mod federation;
 mod forwarding;
 mod incidents;
+mod key_forks;
 mod keys;
 mod kit;
 mod legal;

@@ -14,6 +14,7 @@ use liaison_store::federation as db;
 use serde::Serialize;
 
 use super::delivery::{SeenCheckpoint, record_checkpoint};
+use super::log_scan::ScanFailure;
 use crate::{Node, NodeError, now_rfc3339};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -42,14 +43,22 @@ pub struct PeerAudit {
     /// the compromise it named, not in its log): a thief's, superseded by
     /// the revocation; recorded as evidence, not a problem of the party.
     pub key_changes_revoked: usize,
+    /// How much of the peer's log this node has read and checked against
+    /// a checkpoint (a long log is read over several audits): every
+    /// key-change entry in it is in the chain the peer serves.
+    pub log_read_to: u64,
     pub problems: Vec<Problem>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `unreachable`, `bad_checkpoint`, `equivocation`, `inconsistent`,
-    /// `bad_receipt`, `unreceipted`, `refused`, `no_ml_dsa_cosignature` or
-    /// `key_change_not_logged`.
+    /// `bad_receipt`, `unreceipted`, `refused`, `no_ml_dsa_cosignature`,
+    /// `key_change_not_logged`, `bad_entries` (the log's entries do not
+    /// lead to its checkpoint), `key_change_hidden` (a key change in the
+    /// log that the chain it serves lacks) or `key_change_fork` (two
+    /// changes of one sequence, or one followed here that it no longer
+    /// serves).
     pub kind: &'static str,
     pub message: String,
 }
@@ -113,6 +122,7 @@ impl Node {
             receipts_verified: 0,
             key_changes_verified: 0,
             key_changes_revoked: 0,
+            log_read_to: 0,
             problems: Vec::new(),
         };
         let client = self.peer_client(card)?;
@@ -282,6 +292,30 @@ impl Node {
             }
         }
 
+        // The chain it serves holds every key change its log holds.
+        if let Some(cp) = &latest {
+            let (scan, failure) = self.scan_log(&client, &base, &party, cp).await?;
+            report.log_read_to = scan.size;
+            match failure {
+                Some(ScanFailure::Unreachable(e)) => report.problems.push(Problem {
+                    kind: "unreachable",
+                    message: e,
+                }),
+                Some(ScanFailure::BadEntries(e)) => report.problems.push(Problem {
+                    kind: "bad_entries",
+                    message: e,
+                }),
+                None => {}
+            }
+            let chain = self
+                .store
+                .read(|c| liaison_store::keys::of_party(c, &party))?;
+            if !scan.key_changes.is_empty() || !chain.is_empty() {
+                self.check_served_chain(card, &scan.key_changes, &chain, &mut report)
+                    .await;
+            }
+        }
+
         // Anything sent but not receipted.
         for item in self.store.read(|c| db::undelivered(c, Some(&party)))? {
             let (kind, what) = if item.state == db::Delivery::Refused {
@@ -325,6 +359,72 @@ impl Witnesses {
             .filter(|v| v.verify_any(checkpoint, &parsed.signatures).is_ok())
             .map(|v| v.name().to_owned())
             .collect()
+    }
+}
+
+impl Node {
+    /// Compares the chain `card`'s party serves with the key-change entries
+    /// of its log (`logged`, statement hashes) and with what this node
+    /// followed (`followed`): a change logged but not served was shown to
+    /// someone else; two of one sequence, or one followed here and not
+    /// served, are a fork.
+    async fn check_served_chain(
+        &self,
+        card: &CheckedCard,
+        logged: &[String],
+        followed: &[liaison_store::keys::KeyChangeRow],
+        report: &mut PeerAudit,
+    ) {
+        let party = card.party.as_str();
+        let served = match self.fetch_key_changes(card).await {
+            Ok(served) => served,
+            Err(e) => {
+                report.problems.push(Problem {
+                    kind: "unreachable",
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        let hashes: std::collections::HashSet<String> =
+            served.iter().map(|n| n.change.hash().to_hex()).collect();
+        for hash in logged.iter().filter(|h| !hashes.contains(*h)) {
+            report.problems.push(Problem {
+                kind: "key_change_hidden",
+                message: format!(
+                    "{party}'s log holds key change {hash}, which the chain it serves lacks: it was shown to someone else"
+                ),
+            });
+        }
+        let mut sequences = std::collections::HashMap::new();
+        for notice in &served {
+            let Ok(change) =
+                serde_json::from_str::<liaison_core::keys::KeyChange>(&notice.change.statement)
+            else {
+                continue;
+            };
+            if let Some(other) = sequences.insert(change.sequence, notice.change.hash()) {
+                report.problems.push(Problem {
+                    kind: "key_change_fork",
+                    message: format!(
+                        "{party} serves two key changes numbered {} ({other} and {})",
+                        change.sequence,
+                        notice.change.hash()
+                    ),
+                });
+            }
+        }
+        for (i, row) in followed.iter().enumerate() {
+            if !hashes.contains(&row.hash) && !made_with_a_revoked_key(row, &followed[i + 1..]) {
+                report.problems.push(Problem {
+                    kind: "key_change_fork",
+                    message: format!(
+                        "{party} no longer serves its key change {} that this node followed ({})",
+                        row.sequence, row.hash
+                    ),
+                });
+            }
+        }
     }
 }
 

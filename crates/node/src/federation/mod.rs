@@ -15,6 +15,7 @@ pub mod witness;
 mod arrival_order;
 mod detail;
 mod execution;
+mod log_scan;
 mod orders;
 mod receive;
 mod send;

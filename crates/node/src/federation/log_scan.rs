@@ -1,0 +1,196 @@
+//! Reading a peer's whole log, a little more at each audit: the entries
+//! from where the last scan stopped, checked against the audited
+//! checkpoint's root, and the key-change entries among them. With them an
+//! audit checks that the chain a party serves holds every key change its
+//! witnessed log holds: a party cannot log two chains and show each to
+//! different peers.
+
+use liaison_core::leaf::{LeafEntry, LeafKind};
+use liaison_log::frontier::Frontier;
+use liaison_log::hash::leaf_hash;
+use liaison_log::tiles::{TILE_WIDTH, TileKind, TileRef, decode_bundle};
+use liaison_log::{Checkpoint, Hash};
+use serde::{Deserialize, Serialize};
+
+use crate::{Node, NodeError};
+
+/// Entry bundles read at most per audit (256 entries each): a long log is
+/// read over several audits.
+const MAX_BUNDLES_PER_AUDIT: u64 = 1024;
+
+/// Largest entry bundle accepted (Liaison's entries are under 100 bytes).
+const MAX_BUNDLE_BYTES: usize = 256 * 1024;
+
+/// How far a peer's log has been read: its size, the frontier of the tree
+/// of those entries, and the statement hashes of its key-change entries.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Scan {
+    pub size: u64,
+    frontier: Vec<String>,
+    pub key_changes: Vec<String>,
+}
+
+/// What is kept between audits: the part read and checked against a
+/// checkpoint, and the part read beyond it (checked when a scan reaches
+/// the size of a checkpoint).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Progress {
+    verified: Scan,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unverified: Option<Scan>,
+}
+
+/// Why a scan stopped.
+#[derive(Debug)]
+pub(crate) enum ScanFailure {
+    /// The log could not be read (it may be down): tried again next audit.
+    Unreachable(String),
+    /// What it served is not the log its checkpoint commits to.
+    BadEntries(String),
+}
+
+fn meta_key(party: &str) -> String {
+    format!("log_scan/{party}")
+}
+
+impl Scan {
+    /// The frontier as stored (a damaged one starts the scan over).
+    fn frontier(&self) -> Option<Frontier> {
+        let hashes = self
+            .frontier
+            .iter()
+            .map(|h| Hash::from_base64(h).ok())
+            .collect::<Option<Vec<_>>>()?;
+        Frontier::from_parts(self.size, hashes).ok()
+    }
+}
+
+impl Node {
+    /// Reads `party`'s log on from where the last scan stopped, towards
+    /// `checkpoint` (at most [`MAX_BUNDLES_PER_AUDIT`] bundles), and returns
+    /// the part checked against a checkpoint, and why it stopped short if
+    /// it did (entries that do not lead to the checkpoint's root, or a log
+    /// it could not read); what was checked before stays.
+    pub(crate) async fn scan_log(
+        &self,
+        client: &reqwest::Client,
+        base: &str,
+        party: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(Scan, Option<ScanFailure>), NodeError> {
+        let key = meta_key(party);
+        let mut progress: Progress = match self.store.meta(&key)? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+            None => Progress::default(),
+        };
+        if progress.verified.size > checkpoint.size {
+            // The audit reports a log that went back; nothing to read.
+            return Ok((progress.verified, None));
+        }
+        let start = progress
+            .unverified
+            .take()
+            .filter(|s| s.size <= checkpoint.size)
+            .unwrap_or_else(|| progress.verified.clone());
+        let read = read_entries(client, base, start, checkpoint.size).await;
+        let outcome = match read {
+            Ok((scan, frontier)) if frontier.size() == checkpoint.size => {
+                if frontier.root() == checkpoint.root {
+                    progress.verified = scan;
+                    Ok(())
+                } else {
+                    Err(ScanFailure::BadEntries(format!(
+                        "{party}'s entries do not lead to the root of its checkpoint of size {}",
+                        checkpoint.size
+                    )))
+                }
+            }
+            Ok((scan, _)) => {
+                progress.unverified = Some(scan);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        let json = serde_json::to_string(&progress)
+            .map_err(|e| NodeError::Invalid(format!("cannot encode the scan: {e}")))?;
+        self.store
+            .write(move |tx| liaison_store::set_meta(tx.conn(), &key, &json))
+            .await?;
+        Ok((progress.verified, outcome.err()))
+    }
+}
+
+/// Reads entries from `start.size` towards `size`, bundle by bundle.
+async fn read_entries(
+    client: &reqwest::Client,
+    base: &str,
+    start: Scan,
+    size: u64,
+) -> Result<(Scan, Frontier), ScanFailure> {
+    let (mut frontier, mut key_changes) = match start.frontier() {
+        Some(f) => (f, start.key_changes),
+        None => (Frontier::new(), Vec::new()),
+    };
+    let mut bundles = 0;
+    while frontier.size() < size && bundles < MAX_BUNDLES_PER_AUDIT {
+        let index = frontier.size() / TILE_WIDTH;
+        let first = index * TILE_WIDTH;
+        let width = (size - first).min(TILE_WIDTH);
+        let tile = TileRef {
+            kind: TileKind::Entries,
+            index,
+            width: width as u16,
+        };
+        let bytes = fetch_bytes(client, &format!("{base}/log/{}", tile.path())).await?;
+        let entries = decode_bundle(&bytes)
+            .map_err(|e| ScanFailure::BadEntries(format!("{}: {e}", tile.path())))?;
+        if entries.len() as u64 != width {
+            return Err(ScanFailure::BadEntries(format!(
+                "{} holds {} entries, not {width}",
+                tile.path(),
+                entries.len()
+            )));
+        }
+        for entry in &entries[(frontier.size() - first) as usize..] {
+            frontier.append(leaf_hash(entry), |_| {});
+            if let Ok(leaf) = LeafEntry::decode(entry)
+                && leaf.kind == LeafKind::KeyChange
+            {
+                key_changes.push(leaf.content_hash.to_hex());
+            }
+        }
+        bundles += 1;
+    }
+    let scan = Scan {
+        size: frontier.size(),
+        frontier: frontier.hashes().iter().map(Hash::to_base64).collect(),
+        key_changes,
+    };
+    Ok((scan, frontier))
+}
+
+async fn fetch_bytes(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, ScanFailure> {
+    let unreachable = |e: String| ScanFailure::Unreachable(format!("cannot fetch {url}: {e}"));
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(unreachable(format!("answered {}", response.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_BUNDLE_BYTES {
+            return Err(ScanFailure::BadEntries(format!(
+                "{url} is larger than {MAX_BUNDLE_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
