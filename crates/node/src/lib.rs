@@ -521,9 +521,24 @@ impl Node {
             fingerprint: card.tls_fingerprint.clone(),
             pinned_at: now_rfc3339(),
         };
+        let pinned = card.clone();
         let outcome = self
             .store
-            .write(move |tx| liaison_store::peers::pin(tx.conn(), &peer, replace))
+            .write(move |tx| {
+                // A card a recorded key change replaced would roll the pin
+                // back to keys the party gave up (or lost).
+                for row in liaison_store::keys::of_party(tx.conn(), &peer.party)? {
+                    let replaced: NodeCard = serde_json::from_str(&row.previous_card)
+                        .map_err(|e| StoreError::Corrupt(format!("a stored card: {e}")))?;
+                    if peer_keys::same_keys(&replaced, &pinned) {
+                        return Err(StoreError::Conflict(format!(
+                            "this card of {} was replaced by its key change {} of {}: pin its current card, or follow its chain with `liaison key follow`",
+                            peer.party, row.sequence, row.issued_at
+                        )));
+                    }
+                }
+                liaison_store::peers::pin(tx.conn(), &peer, replace)
+            })
             .await?
             .value;
         // Delivery workers start for a new peer at once.

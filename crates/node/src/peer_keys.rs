@@ -345,7 +345,7 @@ pub(crate) struct Cosigners {
 }
 
 /// Whether two cards of one party name the same keys.
-fn same_keys(a: &NodeCard, b: &NodeCard) -> bool {
+pub(crate) fn same_keys(a: &NodeCard, b: &NodeCard) -> bool {
     a.log_key == b.log_key
         && a.tls_fingerprint == b.tls_fingerprint
         && a.recovery_key == b.recovery_key

@@ -36,6 +36,14 @@ pub fn pin(conn: &Connection, peer: &PinnedPeer, replace: bool) -> Result<PinOut
                 peer.party
             )));
         }
+        if let Some(other) = by_fingerprint(conn, &peer.fingerprint)?
+            && other.party != peer.party
+        {
+            return Err(StoreError::Conflict(format!(
+                "this TLS certificate is already pinned for party {}",
+                other.party
+            )));
+        }
         conn.execute(
             "UPDATE peers SET card_json = ?2, fingerprint = ?3, pinned_at = ?4 WHERE party = ?1",
             params![peer.party, peer.card_json, peer.fingerprint, peer.pinned_at],

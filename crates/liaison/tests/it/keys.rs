@@ -486,6 +486,7 @@ async fn a_peer_down_during_a_rotation_follows_the_chain_when_it_is_back() {
     let us = live_node(root.path(), "us", "party").await;
     let ru = idle_node(root.path(), "ru").await;
     pin_each_other(&us.node, &ru).await;
+    let first_card = us.node.card();
     // ru is down: two rotations (the second ends the first's overlap) and
     // notes signed by each new key wait in us's outbox.
     note_to(&us, "ru", "before").await;
@@ -510,6 +511,17 @@ async fn a_peer_down_during_a_rotation_follows_the_chain_when_it_is_back() {
     );
     assert_clean_audit(&ru).await;
     assert_clean_audit(&us.node).await;
+    // Pinning by hand a card the chain replaced would roll the pin back.
+    let e = ru
+        .pin_peer(&first_card, true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("was replaced by its key change 1"), "{e}");
+    assert_eq!(
+        ru.peer("us").unwrap().unwrap().card.log_key,
+        us.node.store().log_signer().verifier().to_encoded()
+    );
     server.shutdown().await;
 }
 
