@@ -381,7 +381,7 @@ impl Node {
             "{}/federation/v1/directory?after={after}",
             peer.card.federation_url.trim_end_matches('/')
         );
-        let mut response = client
+        let response = client
             .get(url)
             .timeout(Duration::from_secs(30))
             .send()
@@ -390,13 +390,9 @@ impl Node {
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-            if body.len() + chunk.len() > MAX_DIRECTORY_BYTES {
-                return Err(format!("answered more than {MAX_DIRECTORY_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = crate::tls::read_bounded(response, MAX_DIRECTORY_BYTES)
+            .await
+            .map_err(|e| e.to_string())?;
         let page =
             serde_json::from_slice(&body).map_err(|e| format!("answered no directory: {e}"))?;
         Ok((page, body.len()))

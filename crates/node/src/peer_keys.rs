@@ -43,7 +43,7 @@ impl Node {
             card.card.federation_url.trim_end_matches('/')
         );
         let unreachable = |e: String| NodeError::Io(format!("cannot fetch {url}: {e}"));
-        let mut response = client
+        let response = client
             .get(&url)
             .send()
             .await
@@ -51,17 +51,9 @@ impl Node {
         if !response.status().is_success() {
             return Err(unreachable(format!("answered {}", response.status())));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let body = crate::tls::read_bounded(response, MAX_CHANGES_BYTES)
             .await
-            .map_err(|e| unreachable(e.to_string()))?
-        {
-            if body.len() + chunk.len() > MAX_CHANGES_BYTES {
-                return Err(unreachable(format!("more than {MAX_CHANGES_BYTES} bytes")));
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|e| unreachable(e.to_string()))?;
         serde_json::from_slice(&body)
             .map_err(|e| NodeError::Invalid(format!("{url} answered no key changes: {e}")))
     }

@@ -363,3 +363,41 @@ pub fn peer_http_client_any(
         .build()
         .map_err(|e| NodeError::Tls(format!("cannot build the HTTPS client: {e}")))
 }
+
+/// Why a peer's answer was not read.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The connection failed while reading.
+    Transport(String),
+    /// It was larger than the bound.
+    TooLarge(usize),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Transport(e) => write!(f, "{e}"),
+            ReadError::TooLarge(max) => write!(f, "answered more than {max} bytes"),
+        }
+    }
+}
+
+/// A peer's answer read whole, but never more than `max` bytes of it: a
+/// peer cannot make this node buffer more.
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| ReadError::Transport(e.to_string()))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(ReadError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -12,6 +12,7 @@ use liaison_log::tiles::{TILE_WIDTH, TileKind, TileRef, decode_bundle};
 use liaison_log::{Checkpoint, Hash};
 use serde::{Deserialize, Serialize};
 
+use crate::tls::ReadError;
 use crate::{Node, NodeError};
 
 /// Entry bundles read at most per audit (256 entries each): a long log is
@@ -171,7 +172,7 @@ async fn read_entries(
 
 async fn fetch_bytes(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, ScanFailure> {
     let unreachable = |e: String| ScanFailure::Unreachable(format!("cannot fetch {url}: {e}"));
-    let mut response = client
+    let response = client
         .get(url)
         .send()
         .await
@@ -179,18 +180,10 @@ async fn fetch_bytes(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, Sca
     if !response.status().is_success() {
         return Err(unreachable(format!("answered {}", response.status())));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    crate::tls::read_bounded(response, MAX_BUNDLE_BYTES)
         .await
-        .map_err(|e| unreachable(e.to_string()))?
-    {
-        if body.len() + chunk.len() > MAX_BUNDLE_BYTES {
-            return Err(ScanFailure::BadEntries(format!(
-                "{url} is larger than {MAX_BUNDLE_BYTES} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        .map_err(|e| match e {
+            ReadError::Transport(e) => unreachable(e),
+            too_large => ScanFailure::BadEntries(format!("{url} {too_large}")),
+        })
 }

@@ -509,6 +509,7 @@ impl Node {
     pub fn keys(&self) -> Result<api::Keys, NodeError> {
         let signers = self.store.log_signers();
         let cosigners = self.cosigners();
+        let card = self.card();
         let now = jiff::Timestamp::now().as_second();
         let overlap = signers.overlap.as_ref().filter(|(_, until)| now <= *until);
         Ok(api::Keys {
@@ -522,13 +523,9 @@ impl Node {
                 .as_ref()
                 .map(NoteVerifier::to_encoded),
             tls_fingerprint: self.tls.current().fingerprint_hex(),
-            cosigner_key: cosigners
-                .as_ref()
-                .map(|c| c.current.ed25519.verifier().to_encoded()),
-            cosigner_key_ml_dsa: cosigners
-                .as_ref()
-                .and_then(|c| c.current.ml_dsa.as_ref())
-                .map(|k| k.verifier().to_encoded()),
+            // As the card names them.
+            cosigner_key: card.cosigner_key,
+            cosigner_key_ml_dsa: card.cosigner_key_ml_dsa,
             previous_cosigner_key: cosigners
                 .as_ref()
                 .and_then(|c| c.previous.as_ref())
