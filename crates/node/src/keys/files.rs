@@ -16,6 +16,17 @@ use super::rows::{corrupt, parse_signed};
 use crate::tls::{TlsIdentity, TlsSet};
 use crate::{NodeDir, NodeError};
 
+/// When a rotation's overlap ends (Unix seconds); none for other changes.
+fn overlap_end(change: &KeyChange) -> Result<Option<i64>, NodeError> {
+    match (&change.overlap_until, change.change) {
+        (Some(until), ChangeKind::Rotation) => until
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_second()))
+            .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time"))),
+        _ => Ok(None),
+    }
+}
+
 fn read_signer(path: &Path) -> Result<NoteSigner, NodeError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| NodeError::io(format!("cannot read {}", path.display()), e))?;
@@ -90,13 +101,10 @@ pub(crate) fn settle_log_keys(
         )));
     }
     // Within the overlap the replaced key signs checkpoints too.
-    let overlap = match (&change.overlap_until, dir.previous_log_key().exists()) {
-        (Some(until), true) if change.change == ChangeKind::Rotation => {
-            let until: jiff::Timestamp = until
-                .parse()
-                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
+    let overlap = match overlap_end(&change)? {
+        Some(until) if dir.previous_log_key().exists() => {
             let old = read_signer(&dir.previous_log_key())?;
-            (old.verifier().to_encoded() == previous.log_key).then_some((old, until.as_second()))
+            (old.verifier().to_encoded() == previous.log_key).then_some((old, until))
         }
         _ => None,
     };
@@ -157,17 +165,13 @@ pub(crate) fn settle_tls(
             change.sequence
         )));
     }
-    let previous = match (&change.overlap_until, dir.previous_tls_cert().exists()) {
-        (Some(until), true)
-            if change.change == ChangeKind::Rotation
+    let previous = match overlap_end(&change)? {
+        Some(until)
+            if dir.previous_tls_cert().exists()
                 && previous_card.tls_fingerprint != change.card.tls_fingerprint =>
         {
-            let until: jiff::Timestamp = until
-                .parse()
-                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
             let old = load(&dir.previous_tls_cert(), &dir.previous_tls_key())?;
-            (old.fingerprint_hex() == previous_card.tls_fingerprint)
-                .then_some((old, until.as_second()))
+            (old.fingerprint_hex() == previous_card.tls_fingerprint).then_some((old, until))
         }
         _ => None,
     };
@@ -312,19 +316,16 @@ pub(crate) fn settle_cosigners(
             change.sequence
         )));
     }
-    let previous = match (&change.overlap_until, dir.previous_cosigner_key().exists()) {
-        (Some(until), true)
-            if change.change == ChangeKind::Rotation
+    let previous = match overlap_end(&change)? {
+        Some(until)
+            if dir.previous_cosigner_key().exists()
                 && previous_card.cosigner_key != change.card.cosigner_key =>
         {
-            let until: jiff::Timestamp = until
-                .parse()
-                .map_err(|_| corrupt(format!("overlap_until {until:?} is not a time")))?;
             let old = read_cosigner(
                 &dir.previous_cosigner_key(),
                 &dir.previous_ml_dsa_cosigner_key(),
             )?;
-            names(&previous_card, &old).then_some((old, until.as_second()))
+            names(&previous_card, &old).then_some((old, until))
         }
         _ => None,
     };
