@@ -282,7 +282,9 @@ impl Node {
                         added += 1;
                     }
                 }
-                if let Some(next) = cursor {
+                // Past a record refused, the cursor stays: it may verify
+                // later (a witness pinned since, a checkpoint cosigned).
+                if let Some(next) = cursor.filter(|_| refused == 0) {
                     liaison_store::set_meta(tx.conn(), &cursor_key, &next.to_string())?;
                 }
                 Ok(added)
@@ -348,7 +350,7 @@ impl Node {
                         report.refused += refused;
                         // A short page is the end of what the peer has now; a
                         // cursor that does not move ends the round too.
-                        let stalled = last_next.is_some_and(|n| after <= n);
+                        let stalled = last_next.is_some_and(|n| after <= n) || refused > 0;
                         if taken < PAGE_RECORDS || stalled || bytes >= MAX_DIRECTORY_BYTES {
                             break;
                         }

@@ -355,3 +355,44 @@ async fn a_directory_larger_than_one_answer_comes_over_in_one_round() {
     let again = ru.sync_directory().await.unwrap();
     assert_eq!((again.fetched, again.added), (0, 0), "{again:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_refused_before_a_witness_is_pinned_are_fetched_again_after() {
+    let net = us_ru_and_a_witness().await;
+    let (us, ru) = (&net["us"].node, &net["ru"].node);
+    assert!(
+        us.publish_directory(Some(contacts("+1 202 555 0199")))
+            .await
+            .unwrap()
+    );
+    proved(us, 2).await;
+    ru.sync_directory().await.unwrap();
+    // fr pins ru first: nothing of ru's verifies yet.
+    let root = tempfile::tempdir().unwrap();
+    let fr = live_node_as(
+        root.path(),
+        "fr",
+        "party",
+        Some(Box::new(|c: &mut liaison_node::Config| {
+            kind_of("authority", "FR")(c);
+            quick(c);
+        })),
+    )
+    .await;
+    pin_each_other(&fr.node, ru).await;
+    let first = fr.node.sync_directory().await.unwrap();
+    assert!(first.refused > 0, "{first:?}");
+    assert!(fr.node.directory().unwrap().iter().all(|l| l.party != "us"));
+    // Then the witness (which does not pin fr: only ru can bring us's
+    // entry): the records refused before come again from ru and verify.
+    fr.node
+        .pin_peer(&net["wit"].node.card(), false)
+        .await
+        .unwrap();
+    let second = fr.node.sync_directory().await.unwrap();
+    assert_eq!(second.refused, 0, "{second:?}");
+    assert!(second.added > 0, "{second:?}");
+    let listing = fr.node.directory().unwrap();
+    let entry = listing.iter().find(|l| l.party == "us").unwrap();
+    assert_eq!(entry.entry.contacts, contacts("+1 202 555 0199"));
+}
