@@ -4,6 +4,7 @@
 //! on stderr (or `{"error":{"code":…,"message":…}}` with `--json`) and exits
 //! non-zero.
 
+mod allocator;
 mod bench;
 mod cli;
 mod commands;
@@ -18,6 +19,14 @@ use crate::error::CliError;
 
 fn main() {
     let cli = Cli::parse();
+    // Before any thread starts: the long-running commands settle the
+    // allocator first (this may start the process again).
+    if matches!(
+        cli.command,
+        cli::Command::Serve { .. } | cli::Command::Demo { .. }
+    ) {
+        allocator::settle();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

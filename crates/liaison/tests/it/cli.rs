@@ -264,6 +264,63 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
 
+/// The environment a running process started with.
+fn environment_of(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap()
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// `liaison serve DIR` with `MALLOC_ARENA_MAX` set to `arenas` (or unset,
+/// as `GLIBC_TUNABLES`), once it serves.
+fn serve_with(dir: &std::path::Path, arenas: Option<&str>) -> std::process::Child {
+    let mut command = std::process::Command::new(bin());
+    command
+        .args(["serve", dir.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .env_remove("GLIBC_TUNABLES")
+        .env_remove("MALLOC_ARENA_MAX")
+        .stdout(std::process::Stdio::piped());
+    if let Some(n) = arenas {
+        command.env("MALLOC_ARENA_MAX", n);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.contains("serving"), "{line}");
+    child
+}
+
+#[test]
+fn serve_runs_with_two_malloc_arenas_unless_the_operator_chose() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("us");
+    cli_init(&dir, "us");
+    // The same process (the pid it was started as) runs with the tunable.
+    for (arenas, expected) in [
+        (None, "GLIBC_TUNABLES=glibc.malloc.arena_max=2"),
+        // An operator's own setting is kept as it is.
+        (Some("4"), "MALLOC_ARENA_MAX=4"),
+    ] {
+        let mut child = serve_with(&dir, arenas);
+        let env = environment_of(child.id());
+        assert!(env.contains(&expected.to_owned()), "{env:?}");
+        assert_eq!(
+            env.iter().any(|v| v.starts_with("GLIBC_TUNABLES=")),
+            arenas.is_none(),
+            "{env:?}"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
 #[test]
 fn bench_json_prints_the_figures_as_json() {
     let tmp = tempfile::tempdir().unwrap();
