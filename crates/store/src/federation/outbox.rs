@@ -103,7 +103,10 @@ pub fn enqueue(
 /// The oldest pending entries for `peer` after sequence number `after`, in
 /// order, leaving out those the peer put off whose next attempt is after
 /// `now_ms` and every later entry of their cases: the rest of the stream
-/// goes on, and a case's envelopes still arrive in order.
+/// goes on, and a case's envelopes still arrive in order. The entries put
+/// off are looked up in their own (small, partial) index: without being
+/// told, SQLite's planner chose the index of every pending entry, so each
+/// entry of a batch read all pending entries before it.
 pub fn pending_after(
     conn: &Connection,
     peer: &str,
@@ -114,7 +117,8 @@ pub fn pending_after(
     let mut stmt = conn.prepare_cached(&format!(
         "{OUTBOX_SELECT} WHERE o.peer = ?1 AND o.state = 'pending' AND o.seq > ?2
             AND NOT EXISTS (
-                SELECT 1 FROM outbox d JOIN envelopes de ON de.hash = d.envelope_hash
+                SELECT 1 FROM outbox d INDEXED BY outbox_put_off
+                    JOIN envelopes de ON de.hash = d.envelope_hash
                 WHERE d.peer = o.peer AND d.state = 'pending' AND d.deferred = 1
                   AND d.next_attempt_ms > ?3 AND d.seq <= o.seq AND de.case_id = e.case_id)
             ORDER BY o.seq LIMIT ?4"
