@@ -22,6 +22,14 @@ const MAX_BUNDLES_PER_AUDIT: u64 = 1024;
 /// Largest entry bundle accepted (Liaison's entries are under 100 bytes).
 const MAX_BUNDLE_BYTES: usize = 256 * 1024;
 
+/// Bytes of bundles read at most per audit (an honest log's 1,024 bundles
+/// are about 20 MB): a peer cannot make an audit download more.
+const MAX_BYTES_PER_AUDIT: usize = 32 * 1024 * 1024;
+
+/// Key-change entries kept at most: a party rotates a few times a year; a
+/// log with more is not read further.
+const MAX_KEY_CHANGES: usize = 4096;
+
 /// How far a peer's log has been read: its size, the frontier of the tree
 /// of those entries, and the statement hashes of its key-change entries.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -66,6 +74,37 @@ impl Scan {
     }
 }
 
+impl Progress {
+    /// Takes what a read brought: checked when it reached the checkpoint
+    /// (the verified part moves on, or the read is an error), kept as
+    /// unverified when it stopped short, dropped when it failed.
+    fn advance(
+        &mut self,
+        read: Result<(Scan, Frontier), ScanFailure>,
+        checkpoint: &Checkpoint,
+        party: &str,
+    ) -> Result<(), ScanFailure> {
+        match read {
+            Ok((scan, frontier)) if frontier.size() == checkpoint.size => {
+                if frontier.root() == checkpoint.root {
+                    self.verified = scan;
+                    Ok(())
+                } else {
+                    Err(ScanFailure::BadEntries(format!(
+                        "{party}'s entries do not lead to the root of its checkpoint of size {}",
+                        checkpoint.size
+                    )))
+                }
+            }
+            Ok((scan, _)) => {
+                self.unverified = Some(scan);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl Node {
     /// Reads `party`'s log on from where the last scan stopped, towards
     /// `checkpoint` (at most [`MAX_BUNDLES_PER_AUDIT`] bundles), and returns
@@ -94,24 +133,7 @@ impl Node {
             .filter(|s| s.size <= checkpoint.size)
             .unwrap_or_else(|| progress.verified.clone());
         let read = read_entries(client, base, start, checkpoint.size).await;
-        let outcome = match read {
-            Ok((scan, frontier)) if frontier.size() == checkpoint.size => {
-                if frontier.root() == checkpoint.root {
-                    progress.verified = scan;
-                    Ok(())
-                } else {
-                    Err(ScanFailure::BadEntries(format!(
-                        "{party}'s entries do not lead to the root of its checkpoint of size {}",
-                        checkpoint.size
-                    )))
-                }
-            }
-            Ok((scan, _)) => {
-                progress.unverified = Some(scan);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        };
+        let outcome = progress.advance(read, checkpoint, party);
         let json = serde_json::to_string(&progress)
             .map_err(|e| NodeError::Invalid(format!("cannot encode the scan: {e}")))?;
         self.store
@@ -132,8 +154,11 @@ async fn read_entries(
         Some(f) => (f, start.key_changes),
         None => (Frontier::new(), Vec::new()),
     };
-    let mut bundles = 0;
-    while frontier.size() < size && bundles < MAX_BUNDLES_PER_AUDIT {
+    let (mut bundles, mut bytes_read) = (0, 0);
+    while frontier.size() < size
+        && bundles < MAX_BUNDLES_PER_AUDIT
+        && bytes_read < MAX_BYTES_PER_AUDIT
+    {
         let index = frontier.size() / TILE_WIDTH;
         let first = index * TILE_WIDTH;
         let width = (size - first).min(TILE_WIDTH);
@@ -143,6 +168,7 @@ async fn read_entries(
             width: width as u16,
         };
         let bytes = fetch_bytes(client, &format!("{base}/log/{}", tile.path())).await?;
+        bytes_read += bytes.len();
         let entries = decode_bundle(&bytes)
             .map_err(|e| ScanFailure::BadEntries(format!("{}: {e}", tile.path())))?;
         if entries.len() as u64 != width {
@@ -157,6 +183,11 @@ async fn read_entries(
             if let Ok(leaf) = LeafEntry::decode(entry)
                 && leaf.kind == LeafKind::KeyChange
             {
+                if key_changes.len() == MAX_KEY_CHANGES {
+                    return Err(ScanFailure::BadEntries(format!(
+                        "the log holds more than {MAX_KEY_CHANGES} key-change entries"
+                    )));
+                }
                 key_changes.push(leaf.content_hash.to_hex());
             }
         }
@@ -186,4 +217,66 @@ async fn fetch_bytes(client: &reqwest::Client, url: &str) -> Result<Vec<u8>, Sca
             ReadError::Transport(e) => unreachable(e),
             too_large => ScanFailure::BadEntries(format!("{url} {too_large}")),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liaison_log::hash::leaf_hash;
+
+    /// The scan of the first `n` of `entries`, from nothing.
+    fn scanned(entries: &[Vec<u8>], n: usize) -> (Scan, Frontier) {
+        let mut frontier = Frontier::new();
+        for e in &entries[..n] {
+            frontier.append(leaf_hash(e), |_| {});
+        }
+        let scan = Scan {
+            size: frontier.size(),
+            frontier: frontier.hashes().iter().map(Hash::to_base64).collect(),
+            key_changes: vec![format!("{n}")],
+        };
+        (scan, frontier)
+    }
+
+    #[test]
+    fn a_read_is_verified_only_when_it_reaches_the_checkpoint() {
+        let entries: Vec<Vec<u8>> = (0..600u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let (_, whole) = scanned(&entries, 600);
+        let checkpoint = Checkpoint::new("liaison/us/00", 600, whole.root());
+        let mut progress = Progress::default();
+        // Stopped short: kept aside, nothing verified yet.
+        progress
+            .advance(Ok(scanned(&entries, 300)), &checkpoint, "us")
+            .unwrap();
+        assert_eq!(progress.verified.size, 0);
+        let aside = progress.unverified.take().unwrap();
+        assert_eq!(aside.size, 300);
+        // It resumes from the saved frontier and reaches the root.
+        let mut frontier = aside.frontier().unwrap();
+        for e in &entries[300..] {
+            frontier.append(leaf_hash(e), |_| {});
+        }
+        let resumed = Scan {
+            size: 600,
+            frontier: frontier.hashes().iter().map(Hash::to_base64).collect(),
+            key_changes: aside.key_changes.clone(),
+        };
+        progress
+            .advance(Ok((resumed, frontier)), &checkpoint, "us")
+            .unwrap();
+        assert_eq!(progress.verified.size, 600);
+        // Entries that do not lead to the root: an error, what was verified stays.
+        let mut other = entries.clone();
+        other[599] = b"changed".to_vec();
+        let e = progress
+            .advance(Ok(scanned(&other, 600)), &checkpoint, "us")
+            .unwrap_err();
+        assert!(matches!(e, ScanFailure::BadEntries(_)), "{e:?}");
+        assert_eq!(progress.verified.size, 600);
+        assert_eq!(progress.verified.key_changes, ["300"]);
+        // A damaged stored frontier starts over rather than misleads.
+        let mut damaged = progress.verified.clone();
+        damaged.frontier.pop();
+        assert!(damaged.frontier().is_none());
+    }
 }
