@@ -89,6 +89,16 @@ fn for_records(note: &str, witnesses: &[NoteVerifier]) -> String {
     out
 }
 
+/// Which of its `parties` (0-based) the node of `party` fetches from in
+/// `round`. Each node starts at a place of its own: in step, every node of
+/// a network would fetch from the same party in the same round (192
+/// fetches at once at 193 parties).
+fn turn_of(party: &str, round: u64, parties: usize) -> usize {
+    let h = liaison_log::Hash::of_content(party.as_bytes()).0;
+    let offset = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+    (round.wrapping_add(offset) % parties.max(1) as u64) as usize
+}
+
 impl Node {
     /// The keys of the witnesses this node pins: a record verifies only
     /// against a checkpoint one of them cosigned.
@@ -303,8 +313,9 @@ impl Node {
 
     /// One round of the background worker, bounded whatever the number of
     /// parties: a party fetches from every witness it pins (which gather
-    /// every party's entries) and from one of its parties in turn; a
-    /// witness fetches from every party it pins.
+    /// every party's entries) and from one of its parties in turn (starting
+    /// at a place its party code picks, so nodes do not all fetch from the
+    /// same party at once); a witness fetches from every party it pins.
     pub async fn sync_directory_round(&self, round: u64) -> Result<SyncReport, NodeError> {
         let peers = self.peers()?;
         if self.role == NodeRole::Witness {
@@ -315,7 +326,7 @@ impl Node {
             .partition(|p| p.card.role == NodeRole::Witness);
         let mut chosen = witnesses;
         if !parties.is_empty() {
-            let turn = (round % parties.len() as u64) as usize;
+            let turn = turn_of(self.party.as_str(), round, parties.len());
             chosen.extend(parties.into_iter().nth(turn));
         }
         self.sync_from(&chosen).await
@@ -478,5 +489,33 @@ impl Node {
         }
         let (checked, _) = self.pin_peer(&entry.card, false).await?;
         Ok(checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::turn_of;
+
+    #[test]
+    fn the_nodes_of_a_network_fetch_from_different_parties_in_one_round() {
+        let codes: Vec<String> = (1..=193).map(|i| format!("p{i:03}")).collect();
+        for round in [0u64, 1, 57] {
+            let mut fetches = vec![0usize; 192];
+            for code in &codes {
+                fetches[turn_of(code, round, 192)] += 1;
+            }
+            // Spread like random picks (at most 8 of 193 on one), not all
+            // on one party.
+            let most = fetches.iter().max().copied().unwrap_or(0);
+            assert!(
+                most <= 8,
+                "round {round}: {most} nodes fetch from one party"
+            );
+        }
+        // One node's turns go through every party.
+        let turns: std::collections::HashSet<usize> =
+            (0..192).map(|round| turn_of("p001", round, 192)).collect();
+        assert_eq!(turns.len(), 192);
+        assert_eq!(turn_of("p001", 3, 0), 0);
     }
 }
