@@ -359,16 +359,7 @@ async fn the_api_rotates_for_administrators_only_and_shows_both_sides_of_the_cha
         .to_owned();
     let old_id = before.split('+').nth(1).unwrap().to_owned();
     for (lang, word) in [("en", "rotation"), ("ru", "смена ключа")] {
-        let page = Page::new(
-            &ru.node,
-            ru.app_url(),
-            &format!("viewer-{lang}"),
-            "legal_officer",
-            lang,
-        )
-        .await;
-        let (status, html) = page.get("/peers").await;
-        assert_eq!(status, 200);
+        let html = peers_page(ru, lang).await;
         assert!(html.contains(&format!("#1 {word}")), "{html}");
         assert!(html.contains(&new_id) && html.contains(&old_id), "{html}");
     }

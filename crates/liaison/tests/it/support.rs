@@ -322,6 +322,21 @@ pub struct Page {
     csrf: String,
 }
 
+/// The peers page of `node` as a new viewer reading in `lang` sees it.
+pub async fn peers_page(node: &LiveNode, lang: &str) -> String {
+    let page = Page::new(
+        &node.node,
+        node.app_url(),
+        &format!("viewer-{lang}"),
+        "legal_officer",
+        lang,
+    )
+    .await;
+    let (status, html) = page.get("/peers").await;
+    assert_eq!(status, 200, "{html}");
+    html
+}
+
 impl Page {
     pub async fn new(
         node: &liaison_node::Node,

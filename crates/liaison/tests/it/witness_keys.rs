@@ -149,16 +149,7 @@ async fn a_witness_rotates_every_key_and_parties_follow_without_a_flag_day() {
     };
     let (old_id, new_id) = (id(&before.cosigner_key), id(&after.cosigner_key));
     for (lang, word) in [("en", "cosigning key"), ("ru", "ключ соподписи")] {
-        let page = Page::new(
-            &ru.node,
-            ru.app_url(),
-            &format!("viewer-{lang}"),
-            "legal_officer",
-            lang,
-        )
-        .await;
-        let (status, html) = page.get("/peers").await;
-        assert_eq!(status, 200);
+        let html = peers_page(ru, lang).await;
         assert!(
             html.contains(&format!(
                 "{word} <code>{old_id}</code> → <code>{new_id}</code>"
