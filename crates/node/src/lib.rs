@@ -385,20 +385,16 @@ impl Node {
                 max_batch: config.log.max_batch.max(1) as usize,
             },
         )?;
-        store.set_log_signers(keys::settle_log_keys(&dir, &store, party.as_str())?)?;
+        let last = keys::last_change(&store, party.as_str())?;
+        store.set_log_signers(keys::settle_log_keys(&dir, last.as_ref())?)?;
         let tls = Arc::new(tls::TlsKeys::from_set(keys::settle_tls(
             &dir,
-            &store,
-            party.as_str(),
+            last.as_ref(),
             config.federation.post_quantum_kx,
         )?));
         let recovery_key = Arc::new(std::sync::RwLock::new(keys::read_recovery_key(&dir)?));
         let cosigners = match role {
-            NodeRole::Witness => Some(Arc::new(keys::settle_cosigners(
-                &dir,
-                &store,
-                party.as_str(),
-            )?)),
+            NodeRole::Witness => Some(Arc::new(keys::settle_cosigners(&dir, last.as_ref())?)),
             NodeRole::Party => None,
         };
         Ok(Node {

@@ -254,14 +254,20 @@ impl Node {
         Ok(None)
     }
 
+    /// The cards `card`'s party rotated away from whose overlap has not
+    /// ended: what it may still sign with, present and cosign with.
+    fn replaced_in_overlap(&self, card: &CheckedCard) -> Result<Vec<NodeCard>, NodeError> {
+        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
+        open_overlaps(&rows, jiff::Timestamp::now())
+            .map(|row| parse_signed(row).map(|(_, _, previous)| previous))
+            .collect()
+    }
+
     /// The certificate fingerprints `card`'s party may present now: its
     /// current one, and one it rotated away from while the overlap lasts.
     pub fn accepted_fingerprints(&self, card: &CheckedCard) -> Result<Vec<[u8; 32]>, NodeError> {
-        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
-        let now = jiff::Timestamp::now();
         let mut out = vec![card.fingerprint];
-        for row in open_overlaps(&rows, now) {
-            let (_, _, previous) = parse_signed(row)?;
+        for previous in self.replaced_in_overlap(card)? {
             if let Some(fp) = liaison_log::Hash::from_hex(&previous.tls_fingerprint)
                 && !out.contains(&fp.0)
             {
@@ -282,9 +288,7 @@ impl Node {
         if card.cosigner_key.is_none() {
             return Ok(out);
         }
-        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
-        for row in open_overlaps(&rows, jiff::Timestamp::now()) {
-            let (_, _, previous) = parse_signed(row)?;
+        for previous in self.replaced_in_overlap(card)? {
             if let Some(key) = previous.cosigner_key.as_deref()
                 && let Ok(key) = NoteVerifier::parse(key)
                 && !out.ed25519.contains(&key)
@@ -314,11 +318,8 @@ impl Node {
         &self,
         card: &CheckedCard,
     ) -> Result<Vec<NoteVerifier>, NodeError> {
-        let rows = self.store.read(|c| db::of_party(c, card.party.as_str()))?;
-        let now = jiff::Timestamp::now();
         let mut keys = vec![card.log_key.clone()];
-        for row in open_overlaps(&rows, now) {
-            let (_, _, previous) = parse_signed(row)?;
+        for previous in self.replaced_in_overlap(card)? {
             if let Ok(key) = NoteVerifier::parse(&previous.log_key)
                 && !keys.contains(&key)
             {

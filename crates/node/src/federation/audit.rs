@@ -268,8 +268,9 @@ impl Node {
             }
         }
 
-        // Every key change followed is in the log the witnesses cosign: the
-        // party showed every peer the same chain.
+        // Every key change followed is in the log the witnesses cosign, and
+        // the chain the party serves holds every key change its log holds:
+        // it showed every peer the same chain.
         if let Some(cp) = &latest {
             let chain = self
                 .store
@@ -290,10 +291,6 @@ impl Node {
                     }),
                 }
             }
-        }
-
-        // The chain it serves holds every key change its log holds.
-        if let Some(cp) = &latest {
             let (scan, failure) = self.scan_log(&client, &base, &party, cp).await?;
             report.log_read_to = scan.size;
             match failure {
@@ -307,9 +304,6 @@ impl Node {
                 }),
                 None => {}
             }
-            let chain = self
-                .store
-                .read(|c| liaison_store::keys::of_party(c, &party))?;
             if !scan.key_changes.is_empty() || !chain.is_empty() {
                 self.check_served_chain(card, &scan.key_changes, &chain, &mut report)
                     .await;

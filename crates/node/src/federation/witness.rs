@@ -110,10 +110,7 @@ impl Node {
         if !signed_by(&log) {
             // The party may have rotated its key: follow its key changes
             // (at most once in a while), then look again.
-            let cause = parsed
-                .signatures
-                .iter()
-                .fold(0u64, |acc, s| acc.rotate_left(32) ^ u64::from(s.key_id));
+            let cause = folded(parsed.signatures.iter().map(|s| s.key_id));
             let followed = self.maybe_catch_up(&log, cause).await;
             if !followed.as_ref().is_some_and(signed_by) {
                 return Ok(WitnessAnswer::error(
@@ -411,11 +408,15 @@ fn unknown_key_ids(answer: &str, known: &crate::peer_keys::Cosigners) -> Option<
                 && !known.ml_dsa.iter().any(|k| k.key_id() == *id)
         })
         .collect();
-    (!unknown.is_empty()).then(|| {
-        unknown
-            .iter()
-            .fold(0u64, |acc, id| acc.rotate_left(32) ^ u64::from(*id))
-    })
+    (!unknown.is_empty()).then(|| folded(unknown))
+}
+
+/// Key ids folded into one number: the cause of a catch-up
+/// (`Node::maybe_catch_up` runs again at once only for a new one).
+fn folded(key_ids: impl IntoIterator<Item = u32>) -> u64 {
+    key_ids
+        .into_iter()
+        .fold(0u64, |acc, id| acc.rotate_left(32) ^ u64::from(id))
 }
 
 /// Party role: keeps pinned witnesses cosigning the latest checkpoint.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use liaison_core::keys::{ChangeKind, KeyChange};
+use liaison_core::keys::{ChangeKind, KeyChange, SignedKeyChange};
 use liaison_log::mldsa::MlDsaCosigner;
 use liaison_log::note::{NoteSigner, NoteVerifier};
 use liaison_proto::NodeCard;
@@ -15,6 +15,19 @@ use liaison_store::{LogSigners, Store};
 use super::rows::{corrupt, parse_signed};
 use crate::tls::{TlsIdentity, TlsSet};
 use crate::{NodeDir, NodeError};
+
+/// A node's last key change as recorded: the statement, what it says, and
+/// the card it replaced. Every key file is settled against it.
+pub(crate) type ParsedChange = (SignedKeyChange, KeyChange, NodeCard);
+
+/// The node's last key change (none before its first).
+pub(crate) fn last_change(store: &Store, party: &str) -> Result<Option<ParsedChange>, NodeError> {
+    store
+        .read(|c| db::of_party(c, party))?
+        .last()
+        .map(parse_signed)
+        .transpose()
+}
 
 /// When a rotation's overlap ends (Unix seconds); none for other changes.
 fn overlap_end(change: &KeyChange) -> Result<Option<i64>, NodeError> {
@@ -64,14 +77,8 @@ pub(super) fn sync_dir(dir: &Path) -> Result<(), NodeError> {
 /// keys that sign its log now.
 pub(crate) fn settle_log_keys(
     dir: &NodeDir,
-    store: &Store,
-    party: &str,
+    expected: Option<&ParsedChange>,
 ) -> Result<LogSigners, NodeError> {
-    let latest = store.read(|c| db::of_party(c, party))?.pop();
-    let expected = match &latest {
-        Some(row) => Some(parse_signed(row)?),
-        None => None,
-    };
     let new_path = dir.pending_log_key();
     if new_path.exists() {
         let pending = read_signer(&new_path)?;
@@ -88,7 +95,7 @@ pub(crate) fn settle_log_keys(
         }
         sync_dir(&dir.keys())?;
     }
-    settle_recovery_key(dir, expected.as_ref().map(|(_, change, _)| change))?;
+    settle_recovery_key(dir, expected.map(|(_, change, _)| change))?;
     let current = read_signer(&dir.log_key())?;
     let Some((_, change, previous)) = expected else {
         return Ok(LogSigners::single(current));
@@ -101,7 +108,7 @@ pub(crate) fn settle_log_keys(
         )));
     }
     // Within the overlap the replaced key signs checkpoints too.
-    let overlap = match overlap_end(&change)? {
+    let overlap = match overlap_end(change)? {
         Some(until) if dir.previous_log_key().exists() => {
             let old = read_signer(&dir.previous_log_key())?;
             (old.verifier().to_encoded() == previous.log_key).then_some((old, until))
@@ -117,8 +124,7 @@ pub(crate) fn settle_log_keys(
 /// the one it replaced.
 pub(crate) fn settle_tls(
     dir: &NodeDir,
-    store: &Store,
-    party: &str,
+    expected: Option<&ParsedChange>,
     post_quantum: bool,
 ) -> Result<TlsSet, NodeError> {
     let load = |cert: &Path, key: &Path| -> Result<Arc<TlsIdentity>, NodeError> {
@@ -126,13 +132,11 @@ pub(crate) fn settle_tls(
         identity.post_quantum = post_quantum;
         Ok(Arc::new(identity))
     };
-    let latest = store.read(|c| db::of_party(c, party))?.pop();
-    let expected = latest.as_ref().map(parse_signed).transpose()?;
     let (new_cert, new_key) = (dir.pending_tls_cert(), dir.pending_tls_key());
     if new_cert.exists() || new_key.exists() {
         let committed = new_cert.exists()
             && new_key.exists()
-            && expected.as_ref().is_some_and(|(_, change, _)| {
+            && expected.is_some_and(|(_, change, _)| {
                 load(&new_cert, &new_key)
                     .is_ok_and(|t| t.fingerprint_hex() == change.card.tls_fingerprint)
             });
@@ -165,7 +169,7 @@ pub(crate) fn settle_tls(
             change.sequence
         )));
     }
-    let previous = match overlap_end(&change)? {
+    let previous = match overlap_end(change)? {
         Some(until)
             if dir.previous_tls_cert().exists()
                 && previous_card.tls_fingerprint != change.card.tls_fingerprint =>
@@ -267,11 +271,8 @@ fn names(card: &NodeCard, cosigner: &Cosigner) -> bool {
 /// returns its cosigners.
 pub(crate) fn settle_cosigners(
     dir: &NodeDir,
-    store: &Store,
-    party: &str,
+    expected: Option<&ParsedChange>,
 ) -> Result<CosignerSet, NodeError> {
-    let latest = store.read(|c| db::of_party(c, party))?.pop();
-    let expected = latest.as_ref().map(parse_signed).transpose()?;
     let (new_ed, new_ml) = (
         dir.pending_cosigner_key(),
         dir.pending_ml_dsa_cosigner_key(),
@@ -279,10 +280,10 @@ pub(crate) fn settle_cosigners(
     let (ed, ml) = (dir.cosigner_key(), dir.ml_dsa_cosigner_key());
     if new_ed.exists() || new_ml.exists() {
         let committed = new_ed.exists()
-            && expected.as_ref().is_some_and(|(_, change, _)| {
+            && expected.is_some_and(|(_, change, _)| {
                 read_cosigner(&new_ed, &new_ml).is_ok_and(|c| names(&change.card, &c))
             });
-        let moved = expected.as_ref().is_some_and(|(_, change, _)| {
+        let moved = expected.is_some_and(|(_, change, _)| {
             read_cosigner(&ed, &ml).is_ok_and(|c| names(&change.card, &c))
         });
         if committed && !moved {
@@ -316,7 +317,7 @@ pub(crate) fn settle_cosigners(
             change.sequence
         )));
     }
-    let previous = match overlap_end(&change)? {
+    let previous = match overlap_end(change)? {
         Some(until)
             if dir.previous_cosigner_key().exists()
                 && previous_card.cosigner_key != change.card.cosigner_key =>
@@ -325,7 +326,7 @@ pub(crate) fn settle_cosigners(
                 &dir.previous_cosigner_key(),
                 &dir.previous_ml_dsa_cosigner_key(),
             )?;
-            names(&previous_card, &old).then_some((old, until))
+            names(previous_card, &old).then_some((old, until))
         }
         _ => None,
     };

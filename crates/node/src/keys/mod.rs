@@ -30,7 +30,7 @@ use liaison_store::StoreError;
 use liaison_store::keys::{self as db, KeyChangeRow};
 
 pub(crate) use files::{
-    CosignerSet, read_recovery_key, settle_cosigners, settle_log_keys, settle_tls,
+    CosignerSet, last_change, read_recovery_key, settle_cosigners, settle_log_keys, settle_tls,
 };
 use files::{remove_if_exists, sync_dir};
 pub(crate) use rows::{corrupt, open_overlaps, parse_signed};
@@ -434,8 +434,8 @@ impl Node {
     /// makes the keys it names those that sign, present and cosign.
     /// Returns whether the keys that sign the log changed.
     fn settle_keys(&self) -> Result<bool, NodeError> {
-        let party = self.party.as_str();
-        let signers = settle_log_keys(&self.dir, &self.store, party)?;
+        let last = last_change(&self.store, self.party.as_str())?;
+        let signers = settle_log_keys(&self.dir, last.as_ref())?;
         let current = self.store.log_signers();
         let same = current.current.key_id() == signers.current.key_id()
             && current.overlap.as_ref().map(|(k, u)| (k.key_id(), *u))
@@ -445,8 +445,7 @@ impl Node {
         }
         self.tls.set(settle_tls(
             &self.dir,
-            &self.store,
-            party,
+            last.as_ref(),
             self.config.federation.post_quantum_kx,
         )?);
         if self.role == NodeRole::Witness {
@@ -454,7 +453,7 @@ impl Node {
                 .cosigners
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some(Arc::new(settle_cosigners(&self.dir, &self.store, party)?));
+                Some(Arc::new(settle_cosigners(&self.dir, last.as_ref())?));
         }
         *self
             .recovery_key
