@@ -10,6 +10,11 @@
 /// The tunable this module sets.
 const TUNABLE: &str = "glibc.malloc.arena_max=2";
 
+/// Set on the process started again, so it never starts itself a third
+/// time: glibc erases some tunables from the environment of a program run
+/// with raised privileges (e.g. file capabilities to bind port 443).
+const STARTED_AGAIN: &str = "LIAISON_ALLOCATOR_SETTLED";
+
 /// Re-executes this process with two malloc arenas, if it has not been
 /// (returns only if the process already runs with its allocator settled,
 /// or the re-execution failed, which costs memory, not correctness).
@@ -17,8 +22,9 @@ pub fn settle() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt as _;
-        if std::env::var_os("GLIBC_TUNABLES").is_some()
-            || std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        if ["GLIBC_TUNABLES", "MALLOC_ARENA_MAX", STARTED_AGAIN]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
         {
             return;
         }
@@ -30,6 +36,7 @@ pub fn settle() {
             .arg0(name)
             .args(args)
             .env("GLIBC_TUNABLES", TUNABLE)
+            .env(STARTED_AGAIN, "1")
             .exec();
         eprintln!("liaison: cannot limit the allocator's arenas ({error}); going on without");
     }

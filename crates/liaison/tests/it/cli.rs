@@ -273,19 +273,18 @@ fn environment_of(pid: u32) -> Vec<String> {
         .collect()
 }
 
-/// `liaison serve DIR` with `MALLOC_ARENA_MAX` set to `arenas` (or unset,
-/// as `GLIBC_TUNABLES`), once it serves.
-fn serve_with(dir: &std::path::Path, arenas: Option<&str>) -> std::process::Child {
+/// `liaison serve DIR` with `env` set (and none of the allocator's
+/// variables otherwise), once it serves.
+fn serve_with(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
     let mut command = std::process::Command::new(bin());
     command
         .args(["serve", dir.to_str().unwrap()])
         .env("RUST_LOG", "warn")
         .env_remove("GLIBC_TUNABLES")
         .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("LIAISON_ALLOCATOR_SETTLED")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped());
-    if let Some(n) = arenas {
-        command.env("MALLOC_ARENA_MAX", n);
-    }
     let mut child = command.spawn().unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(
@@ -303,17 +302,25 @@ fn serve_runs_with_two_malloc_arenas_unless_the_operator_chose() {
     let dir = tmp.path().join("us");
     cli_init(&dir, "us");
     // The same process (the pid it was started as) runs with the tunable.
-    for (arenas, expected) in [
-        (None, "GLIBC_TUNABLES=glibc.malloc.arena_max=2"),
-        // An operator's own setting is kept as it is.
-        (Some("4"), "MALLOC_ARENA_MAX=4"),
+    let mut child = serve_with(&dir, &[]);
+    let env = environment_of(child.id());
+    assert!(
+        env.contains(&"GLIBC_TUNABLES=glibc.malloc.arena_max=2".to_owned()),
+        "{env:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // An operator's own setting is kept as it is, and a process started
+    // again never starts itself once more (even if glibc erased the tunable).
+    for set in [
+        ("MALLOC_ARENA_MAX", "4"),
+        ("LIAISON_ALLOCATOR_SETTLED", "1"),
     ] {
-        let mut child = serve_with(&dir, arenas);
+        let mut child = serve_with(&dir, &[set]);
         let env = environment_of(child.id());
-        assert!(env.contains(&expected.to_owned()), "{env:?}");
-        assert_eq!(
-            env.iter().any(|v| v.starts_with("GLIBC_TUNABLES=")),
-            arenas.is_none(),
+        assert!(env.contains(&format!("{}={}", set.0, set.1)), "{env:?}");
+        assert!(
+            !env.iter().any(|v| v.starts_with("GLIBC_TUNABLES=")),
             "{env:?}"
         );
         child.kill().unwrap();
